@@ -1,0 +1,32 @@
+/** Human formatting for the CLI (only the CLI prints for humans). */
+import type { CycleReport } from '../engine/engine.js';
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+export function pct(x: number, digits = 1): string {
+  return `${(x * 100).toFixed(digits)}%`;
+}
+
+/** The one-line summary printed for every cycle. */
+export function summaryLine(r: CycleReport): string {
+  const errors = r.exports.filter((e) => !e.ok).length;
+  return (
+    `cycle ${r.cycle} [${r.profile}] processes ${r.processes}, exported ${r.exported}, rolled up ${r.rolledUp}` +
+    ` | points ${r.datapoints.exported}/${r.datapoints.baseline}` +
+    ` | bytes ${bytes(r.bytes.exported)} vs baseline ${bytes(r.bytes.baseline)}` +
+    ` | reduction ${pct(r.reduction.bytes)}` +
+    ` | critical ${r.critical.exported}/${r.critical.present} (${pct(r.coverageCritical, 0)})` +
+    ` | ${r.cycleMs.toFixed(0)} ms` +
+    (errors > 0 ? ` | export errors ${errors}` : '')
+  );
+}

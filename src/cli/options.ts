@@ -1,0 +1,47 @@
+/** Parsers for option values; each error names the flag. */
+import { InvalidArgumentError } from 'commander';
+import { durationMs } from '../config/schema.js';
+
+export function positiveInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${flag} expects a positive whole number, got '${v}'`);
+    return n;
+  };
+}
+
+export function nonNegativeInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`${flag} expects a whole number >= 0, got '${v}'`);
+    return n;
+  };
+}
+
+export function durationArg(flag: string) {
+  return (v: string): number => {
+    const s = /^\d+(\.\d+)?$/.test(v) ? `${v}s` : v;
+    try {
+      const ms = durationMs(s);
+      if (ms <= 0) throw new Error('not positive');
+      return ms;
+    } catch {
+      throw new InvalidArgumentError(`${flag} expects a duration like 10s, 500ms or 2m, got '${v}'`);
+    }
+  };
+}
+
+export function oneOf<T extends string>(flag: string, values: readonly T[]) {
+  return (v: string): T => {
+    if (!(values as readonly string[]).includes(v)) {
+      throw new InvalidArgumentError(`${flag} must be one of ${values.join(', ')}, got '${v}'`);
+    }
+    return v as T;
+  };
+}
+
+export function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}

@@ -1,0 +1,112 @@
+import { Command, Option } from 'commander';
+import { BACKENDS } from '../ingest/index.js';
+import { configCommand } from './config-cmd.js';
+import { collect, durationArg, nonNegativeInt, oneOf, positiveInt } from './options.js';
+import { runCommand } from './run.js';
+import { scanCommand } from './scan.js';
+import { synthAdvanceCommand, synthCommand } from './synth.js';
+import { topCommand } from './top.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function buildProgram(): Command {
+  const program = new Command('nrdot')
+    .description(
+      'Linux process-telemetry optimizer: full-resolution series for the processes that matter, roll-ups for the rest, OTLP out.',
+    )
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('scan /proc every interval, apply the cost profile and export OTLP')
+    .option('--config <file>', 'YAML config merged over the embedded default')
+    .option(
+      '--profile <name>',
+      'cost profile: conservative, balanced, aggressive, emergency (or one defined in the config)',
+    )
+    .option('--proc-root <dir>', 'procfs tree to read (default /proc, or scan.proc_root)')
+    .option('--once', 'run a single cycle and exit')
+    .option('--cycles <n>', 'run N cycles and exit', positiveInt('--cycles'))
+    .option(
+      '--interval <duration>',
+      'time between cycles, e.g. 10s (default: config interval)',
+      durationArg('--interval'),
+    )
+    .option(
+      '--export <spec>',
+      'file:PATH | otlp:URL | stdout | none; repeat for several (replaces the config list)',
+      collect,
+    )
+    .option('--state-dir <dir>', 'keep counters between runs here (two --once runs continue CPU rates)')
+    .addOption(new Option('--backend <backend>', 'scanner backend').choices(BACKENDS).default('auto'))
+    .addOption(new Option('--log-level <level>', 'log level (logs go to stderr as JSON)').choices(LOG_LEVELS))
+    .option('--quiet', 'no per-cycle summary line on stdout')
+    .action(runCommand);
+
+  program
+    .command('scan')
+    .description('scan the process table and report how long it took')
+    .option('--proc-root <dir>', 'procfs tree to read', '/proc')
+    .option(
+      '--repeat <n>',
+      'scan N times (the first scan reads command lines; later ones are steady state)',
+      positiveInt('--repeat'),
+      1,
+    )
+    .addOption(new Option('--backend <backend>', 'scanner backend').choices(BACKENDS).default('auto'))
+    .option('--json', 'print one JSON object per scan: {"backend","processes","durationMs","usPerProcess"}')
+    .action(scanCommand);
+
+  program
+    .command('top')
+    .description('the busiest processes with their tier')
+    .option('--proc-root <dir>', 'procfs tree to read', '/proc')
+    .option('--config <file>', 'YAML config (for classification rules)')
+    .option('-n, --count <n>', 'rows to show', positiveInt('-n'), 20)
+    .addOption(new Option('--sort <key>', 'sort by').choices(['cpu', 'rss']).default('cpu'))
+    .option(
+      '--delay <duration>',
+      'measure CPU over this long (0 = lifetime average from one scan)',
+      (v: string) => (v === '0' ? 0 : durationArg('--delay')(v)),
+      1000,
+    )
+    .option('--json', 'print JSON rows')
+    .action(topCommand);
+
+  const synth = program
+    .command('synth')
+    .description('write a synthetic host as a procfs tree (use it with --proc-root)')
+    .option('--out <dir>', 'directory to write (created; a previous synthetic tree there is replaced)')
+    .option('--processes <n>', 'number of processes', positiveInt('--processes'))
+    .option('--seed <s>', 'random seed (same seed, same host)', nonNegativeInt('--seed'), 1)
+    .option('--cpus <n>', 'CPU count of the synthetic host', positiveInt('--cpus'))
+    .action(synthCommand);
+  synth
+    .command('advance')
+    .description(
+      'move a synthetic host forward in time: CPU and I/O accrue, processes come and go, anomalies on request',
+    )
+    .requiredOption('--dir <dir>', 'a tree written by nrdot synth')
+    .option('--seconds <s>', 'seconds to advance', positiveInt('--seconds'), 10)
+    .option(
+      '--anomalies <k>',
+      'inject K anomalies (CPU spikes, memory balloons, busy new processes)',
+      nonNegativeInt('--anomalies'),
+      0,
+    )
+    .option('--json', 'print what changed as JSON')
+    .action(synthAdvanceCommand);
+
+  const config = program.command('config').description('config files');
+  config
+    .command('validate')
+    .description('load FILE merged over the default and check every key and pattern')
+    .argument('<file>', 'YAML config file')
+    .action(configCommand);
+
+  void oneOf;
+  return program;
+}

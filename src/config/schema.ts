@@ -1,0 +1,86 @@
+/**
+ * The config schema. Every object is strict, so an unknown key is an error
+ * that names the key. Defaults live in configs/default.yaml, not here: a user
+ * file is merged over it and the result is validated as a whole.
+ */
+import { z } from 'zod';
+import { TIERS } from '../telemetry/names.js';
+
+const tier = z.enum(TIERS);
+
+/** "10s", "500ms", "2m", "1h" or a number of seconds. */
+export const duration = z.union([
+  z.number().positive(),
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 10s, 500ms or 2m'),
+]);
+
+export function durationMs(v: string | number): number {
+  if (typeof v === 'number') return v * 1000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
+  if (!m) throw new Error(`bad duration ${v}`);
+  const n = Number(m[1]);
+  const unit = m[2];
+  return unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+}
+
+const patterns = z.array(z.string().min(1, 'empty pattern'));
+
+const tierRules = z.strictObject({
+  names: patterns,
+  paths: patterns,
+  cmdlines: patterns,
+});
+
+const profile = z.strictObject({
+  full_resolution_tiers: z.array(tier),
+  thresholds: z.strictObject({
+    cpu_percent: z.number().nonnegative().nullable(),
+    rss_mib: z.number().nonnegative().nullable(),
+  }),
+  top_n: z.strictObject({
+    important: z.number().int().nonnegative(),
+    standard: z.number().int().nonnegative(),
+    noise: z.number().int().nonnegative(),
+  }),
+  max_series: z.number().int().positive(),
+});
+
+export const configSchema = z.strictObject({
+  profile: z.string().min(1),
+  interval: duration,
+  export: z.array(z.string()).min(1, 'at least one export spec'),
+  export_options: z.strictObject({
+    file: z.strictObject({
+      max_bytes: z.number().int().positive(),
+      max_files: z.number().int().positive(),
+    }),
+    otlp: z.strictObject({
+      timeout: duration,
+      headers: z.record(z.string(), z.string()),
+    }),
+  }),
+  scan: z.strictObject({
+    proc_root: z.string().min(1),
+  }),
+  state_dir: z.string(),
+  cost: z.strictObject({
+    price_per_gb: z.number().nonnegative(),
+  }),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  classification: z.strictObject({
+    protected: patterns,
+    default_tier: tier,
+    kernel_threads: tier,
+    rules: z.strictObject({
+      critical: tierRules,
+      important: tierRules,
+      standard: tierRules,
+      noise: tierRules,
+    }),
+  }),
+  profiles: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'profile names are lower-case words'), profile),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ProfileConfig = z.infer<typeof profile>;
+export type TierRules = z.infer<typeof tierRules>;

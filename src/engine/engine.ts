@@ -1,0 +1,297 @@
+/**
+ * The engine: one cycle = scan -> classify -> rates -> profile -> roll-up ->
+ * build OTLP -> cost -> export. Components start downstream first (exporters)
+ * and shut down upstream first (stop scanning, then flush exporters), and
+ * `shutdown()` is safe to call twice.
+ */
+import { Classifier, TIER_IMPORTANCE } from '../classify/classifier.js';
+import type { Config, ProfileConfig } from '../config/schema.js';
+import { ErrorCodes, NrdotError } from '../errors.js';
+import { encodeRequest } from '../export/proto.js';
+import type { ProcessBatch } from '../ingest/batch.js';
+import type { Logger } from '../log.js';
+import { pointsForRow, processResource, rollupResource } from '../metrics/build.js';
+import {
+  countDataPoints,
+  type ExportMetricsServiceRequest,
+  nanosFromMs,
+  type ResourceMetrics,
+} from '../metrics/otlp.js';
+import { decide } from '../profile/policy.js';
+import { RollupMemory, rollUp } from '../profile/rollup.js';
+import { CounterMemory } from '../state/counters.js';
+import type { StateStore } from '../state/store.js';
+import { TIER_CRITICAL } from '../telemetry/names.js';
+import { type SelfValues, selfResource } from '../telemetry/self.js';
+import { IdentityTable } from './identities.js';
+import { StageTimer } from './stage.js';
+
+/** What the engine needs from a scanner backend. */
+export interface Scanner {
+  readonly backend: string;
+  scan(): ProcessBatch;
+}
+
+export interface ExportOutcome {
+  exporter: string;
+  ok: boolean;
+  bytes: number;
+  error?: string;
+}
+
+/** What the engine needs from the export stage (a fan-out over exporters). */
+export interface ExportSink {
+  start(): Promise<void>;
+  export(req: ExportMetricsServiceRequest, encoded: Uint8Array): Promise<ExportOutcome[]>;
+  shutdown(): Promise<void>;
+}
+
+export interface CycleReport {
+  cycle: number;
+  profile: string;
+  backend: string;
+  processes: number;
+  exported: number;
+  rolledUp: number;
+  rollupGroups: number;
+  critical: { present: number; exported: number };
+  datapoints: { exported: number; processes: number; baseline: number };
+  bytes: { exported: number; baseline: number };
+  reduction: { bytes: number; datapoints: number };
+  coverageCritical: number;
+  cost: { hourlyUsd: number; baselineHourlyUsd: number };
+  droppedBy: { threshold: number; topN: number; maxSeries: number };
+  scan: { vanished: number; denied: number; malformed: number; ms: number };
+  cycleMs: number;
+  exports: ExportOutcome[];
+}
+
+export interface EngineOptions {
+  config: Config;
+  profile: string;
+  scanner: Scanner;
+  sink: ExportSink;
+  intervalMs: number;
+  logger: Logger;
+  state?: StateStore;
+  now?: () => number;
+}
+
+export class Engine {
+  private readonly config: Config;
+  private profileName: string;
+  private profile: ProfileConfig;
+  private readonly scanner: Scanner;
+  private readonly sink: ExportSink;
+  private readonly logger: Logger;
+  private readonly state?: StateStore;
+  private readonly now: () => number;
+  private readonly intervalMs: number;
+  private readonly identities: IdentityTable;
+  private counters = new CounterMemory();
+  private rollup: RollupMemory;
+  readonly timer = new StageTimer();
+  private readonly agentStartMs: number;
+  private cycleNo = 0;
+  private started = false;
+  private stopped = false;
+  private totals = { vanished: 0, denied: 0, exportErrors: {} as Record<string, number> };
+
+  constructor(o: EngineOptions) {
+    this.config = o.config;
+    const p = o.config.profiles[o.profile];
+    if (!p) {
+      throw new NrdotError(
+        ErrorCodes.UNKNOWN_PROFILE,
+        `--profile: unknown profile '${o.profile}' (known: ${Object.keys(o.config.profiles).join(', ')})`,
+      );
+    }
+    this.profileName = o.profile;
+    this.profile = p;
+    this.scanner = o.scanner;
+    this.sink = o.sink;
+    this.logger = o.logger;
+    this.state = o.state;
+    this.now = o.now ?? Date.now;
+    this.intervalMs = o.intervalMs;
+    this.identities = new IdentityTable(new Classifier(o.config.classification));
+    this.agentStartMs = this.now();
+    this.rollup = new RollupMemory(this.agentStartMs);
+  }
+
+  get activeProfile(): string {
+    return this.profileName;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.sink.start(); // downstream first
+    if (this.state) {
+      this.state.prepare();
+      const r = this.state.load(this.agentStartMs);
+      this.counters = r.counters;
+      this.rollup = r.rollup;
+      if (r.restored) this.logger.info({ file: this.state.file, processes: r.counters.prev.size }, 'state restored');
+    }
+    this.started = true;
+  }
+
+  /** Run one full cycle and export its data. */
+  async cycle(): Promise<CycleReport> {
+    if (!this.started) throw new Error('engine not started');
+    if (this.stopped) throw new Error('engine shut down');
+    const t0 = performance.now();
+    const cycle = ++this.cycleNo;
+    const timer = this.timer;
+
+    const b = timer.run('scan', () => this.scanner.scan());
+    const n = b.count;
+    const ids = timer.run('classify', () => this.identities.update(b));
+    const tier = new Uint8Array(n);
+    for (let i = 0; i < n; i++) tier[i] = ids[i]!.tier;
+    const { cpuCores, deltas } = timer.run('rates', () => this.counters.step(b));
+
+    const decision = timer.run('profile', () => {
+      const activity = new Float64Array(n);
+      const seriesPerRow = new Uint8Array(n);
+      const mem = b.host.memTotalBytes > 0 ? b.host.memTotalBytes : 1;
+      for (let i = 0; i < n; i++) {
+        activity[i] = cpuCores[i]! / b.host.cpuCount + b.rssBytes[i]! / mem;
+        seriesPerRow[i] = pointsForRow(b, i);
+      }
+      return {
+        ...decide({ count: n, tier, cpuCores, rssBytes: b.rssBytes, activity, seriesPerRow }, this.profile),
+        seriesPerRow,
+      };
+    });
+    const groups = timer.run('rollup', () => rollUp(b, decision.keep, tier, cpuCores, deltas, this.rollup));
+
+    const nowMs = this.now();
+    const timeNs = nanosFromMs(b.scannedAtMs);
+    const built = timer.run('build', () => {
+      const resources: ResourceMetrics[] = [];
+      let baselineBytes = 0;
+      let baselinePoints = 0;
+      let criticalPresent = 0;
+      let criticalExported = 0;
+      for (let i = 0; i < n; i++) {
+        const id = ids[i]!;
+        const pts = decision.seriesPerRow[i]!;
+        baselinePoints += pts;
+        if (id.baselinePoints !== pts) {
+          // Measured once per identity: values are fixed-width in protobuf,
+          // so the size only changes when the set of points does.
+          id.baselineBytes = encodeRequest({
+            resourceMetrics: [processResource(b, i, id, cpuCores[i]!, timeNs)],
+          }).length;
+          id.baselinePoints = pts;
+        }
+        baselineBytes += id.baselineBytes;
+        if (tier[i] === TIER_CRITICAL) criticalPresent++;
+        if (decision.keep[i] !== 1) continue;
+        if (tier[i] === TIER_CRITICAL) criticalExported++;
+        resources.push(
+          processResource(b, i, id, cpuCores[i]!, timeNs, {
+            tier: tier[i]!,
+            importance: TIER_IMPORTANCE[tier[i]!]!,
+            profile: this.profileName,
+          }),
+        );
+      }
+      for (const g of groups) resources.push(rollupResource(g, b.host, this.profileName, this.rollup.startMs, timeNs));
+      return { resources, baselineBytes, baselinePoints, criticalPresent, criticalExported };
+    });
+
+    const processReq: ExportMetricsServiceRequest = { resourceMetrics: built.resources };
+    const processPoints = countDataPoints(processReq);
+    const processPb = timer.run('encode', () => encodeRequest(processReq));
+    const processBytes = processPb.length;
+
+    this.totals.vanished += b.counters.vanished;
+    this.totals.denied += b.counters.denied;
+    const intervalSec = this.intervalMs / 1000;
+    const price = this.config.cost.price_per_gb;
+    const hourly = (bytes: number) => (bytes * (3600 / intervalSec) * price) / 1e9;
+    const selfValues: SelfValues = {
+      processesSeen: n,
+      processesExported: decision.kept,
+      processesRolledUp: n - decision.kept,
+      datapointsExported: 0,
+      datapointsBaseline: built.baselinePoints,
+      droppedThreshold: decision.droppedBy.threshold,
+      droppedTopN: decision.droppedBy.topN,
+      droppedMaxSeries: decision.droppedBy.maxSeries,
+      costBytes: 0,
+      costBaselineBytes: built.baselineBytes,
+      costHourly: 0,
+      reductionRatio: 0,
+      coverageCritical: built.criticalPresent === 0 ? 1 : built.criticalExported / built.criticalPresent,
+      scanSeconds: timer.last('scan') / 1000,
+      cycleSeconds: 0,
+      scanVanished: this.totals.vanished,
+      scanDenied: this.totals.denied,
+      exportErrors: { ...this.totals.exportErrors },
+    };
+    // Measure the self-telemetry's size with placeholder values (all doubles,
+    // fixed width), then fill in totals that include it.
+    const selfProbe = selfResource(selfValues, b.host.hostname, this.profileName, this.agentStartMs, nowMs);
+    const selfBytes = encodeRequest({ resourceMetrics: [selfProbe] }).length;
+    const selfPoints = countDataPoints({ resourceMetrics: [selfProbe] });
+    const exportedBytes = processBytes + selfBytes;
+    const exportedPoints = processPoints + selfPoints;
+    selfValues.datapointsExported = exportedPoints;
+    selfValues.costBytes = exportedBytes;
+    selfValues.costHourly = hourly(exportedBytes);
+    selfValues.reductionRatio = built.baselineBytes > 0 ? 1 - exportedBytes / built.baselineBytes : 0;
+    selfValues.cycleSeconds = (performance.now() - t0) / 1000;
+    const self = selfResource(selfValues, b.host.hostname, this.profileName, this.agentStartMs, nowMs);
+    const req: ExportMetricsServiceRequest = { resourceMetrics: [...built.resources, self] };
+    // A repeated protobuf field is the concatenation of its elements, so the
+    // full request is the process part followed by the self-telemetry part.
+    const encoded = timer.run('encode', () => Buffer.concat([processPb, encodeRequest({ resourceMetrics: [self] })]));
+    const exports = await timer.runAsync('export', () => this.sink.export(req, encoded));
+    for (const e of exports) {
+      if (!e.ok) this.totals.exportErrors[e.exporter] = (this.totals.exportErrors[e.exporter] ?? 0) + 1;
+      else this.totals.exportErrors[e.exporter] ??= 0;
+    }
+
+    const report: CycleReport = {
+      cycle,
+      profile: this.profileName,
+      backend: this.scanner.backend,
+      processes: n,
+      exported: decision.kept,
+      rolledUp: n - decision.kept,
+      rollupGroups: groups.length,
+      critical: { present: built.criticalPresent, exported: built.criticalExported },
+      datapoints: { exported: exportedPoints, processes: processPoints, baseline: built.baselinePoints },
+      bytes: { exported: encoded.length, baseline: built.baselineBytes },
+      reduction: {
+        bytes: built.baselineBytes > 0 ? 1 - encoded.length / built.baselineBytes : 0,
+        datapoints: built.baselinePoints > 0 ? 1 - exportedPoints / built.baselinePoints : 0,
+      },
+      coverageCritical: selfValues.coverageCritical,
+      cost: { hourlyUsd: hourly(encoded.length), baselineHourlyUsd: hourly(built.baselineBytes) },
+      droppedBy: decision.droppedBy,
+      scan: { ...b.counters, ms: timer.last('scan') },
+      cycleMs: performance.now() - t0,
+      exports,
+    };
+    if (report.coverageCritical < 1) {
+      this.logger.error({ critical: report.critical }, 'critical coverage below 100%: this is a bug');
+    }
+    return report;
+  }
+
+  /** Save state now (also done at shutdown). */
+  checkpoint(): void {
+    this.state?.save(this.counters, this.rollup, this.now());
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.started) this.checkpoint();
+    await this.sink.shutdown();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Stable error codes. A NrdotError carries the code, a message that names the
+ * flag, file, key or pattern at fault, and the exit code the CLI uses.
+ */
+
+export const ErrorCodes = {
+  /** bad command-line usage (unknown flag value, missing argument) */
+  USAGE: 'NRDOT_ERR_USAGE',
+  /** a config file that cannot be read or parsed */
+  CONFIG_READ: 'NRDOT_ERR_CONFIG_READ',
+  /** a config value that fails validation */
+  CONFIG_INVALID: 'NRDOT_ERR_CONFIG_INVALID',
+  /** a profile name that is not defined */
+  UNKNOWN_PROFILE: 'NRDOT_ERR_UNKNOWN_PROFILE',
+  /** a classification pattern re2 cannot compile */
+  BAD_PATTERN: 'NRDOT_ERR_BAD_PATTERN',
+  /** --proc-root does not look like a procfs tree */
+  NOT_PROCFS: 'NRDOT_ERR_NOT_PROCFS',
+  /** an export spec that cannot be parsed */
+  BAD_EXPORT_SPEC: 'NRDOT_ERR_BAD_EXPORT_SPEC',
+  /** an output path that cannot be written */
+  OUTPUT_UNWRITABLE: 'NRDOT_ERR_OUTPUT_UNWRITABLE',
+  /** synthetic host generation failed */
+  SYNTH: 'NRDOT_ERR_SYNTH',
+  /** anything else at run time */
+  RUNTIME: 'NRDOT_ERR_RUNTIME',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Exit codes of the CLI. */
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME = 1;
+export const EXIT_USAGE = 2;
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCodes.USAGE,
+  ErrorCodes.CONFIG_READ,
+  ErrorCodes.CONFIG_INVALID,
+  ErrorCodes.UNKNOWN_PROFILE,
+  ErrorCodes.BAD_PATTERN,
+  ErrorCodes.NOT_PROCFS,
+  ErrorCodes.BAD_EXPORT_SPEC,
+  ErrorCodes.OUTPUT_UNWRITABLE,
+]);
+
+export class NrdotError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NrdotError';
+    this.code = code;
+    this.exitCode = USAGE_CODES.has(code) ? EXIT_USAGE : EXIT_RUNTIME;
+  }
+}
+
+export function isNodeError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string';
+}
+
+export function errnoOf(e: unknown): string | undefined {
+  return isNodeError(e) ? e.code : undefined;
+}

@@ -1,0 +1,122 @@
+/**
+ * ProcessBatch: the columnar data model every stage works on.
+ *
+ * One typed array per field, indexed by row. Strings (name, command line,
+ * executable path) travel only for identities that are new since the last
+ * scan (`fresh*` arrays); downstream stages keep them in an identity table.
+ * Unknown values (permission denied, file missing) are -1.
+ */
+
+export const UNKNOWN = -1;
+
+/** Row flags (bit set in `flags`). */
+export const FLAG_NEW_IDENTITY = 1;
+export const FLAG_KERNEL_THREAD = 2;
+/** `status`, `io` and fd count were read for this row. */
+export const FLAG_DETAIL = 4;
+
+export interface HostInfo {
+  /** host.name resource attribute */
+  hostname: string;
+  /** seconds since the epoch at boot (`btime` in `<root>/stat`) */
+  bootTimeSec: number;
+  /** first field of `<root>/uptime`: the tree's own clock */
+  uptimeSec: number;
+  /** number of `cpuN` lines in `<root>/stat` */
+  cpuCount: number;
+  /** MemTotal from `<root>/meminfo`, bytes */
+  memTotalBytes: number;
+  /** clock ticks per second used by `stat` times */
+  clkTck: number;
+  /** bytes per page used by `stat` rss */
+  pageSize: number;
+}
+
+export interface ScanCounters {
+  /** processes listed but gone before their `stat` could be read */
+  vanished: number;
+  /** files that answered EACCES/EPERM (counted per file) */
+  denied: number;
+  /** rows whose `stat` line could not be parsed */
+  malformed: number;
+}
+
+export interface ProcessBatch {
+  count: number;
+  host: HostInfo;
+  /** wall clock of the scan, ms since epoch */
+  scannedAtMs: number;
+  pid: Int32Array;
+  ppid: Int32Array;
+  /** start time in clock ticks since boot (`stat` field 22) */
+  startTicks: Float64Array;
+  /** CPU seconds */
+  utimeSec: Float64Array;
+  stimeSec: Float64Array;
+  /** aggregated block I/O delay seconds (`stat` field 42) */
+  iowaitSec: Float64Array;
+  rssBytes: Float64Array;
+  vsizeBytes: Float64Array;
+  threads: Int32Array;
+  /** open file descriptors, -1 when unknown */
+  fds: Int32Array;
+  /** state letter as a char code (R, S, D, Z, T, I, ...) */
+  state: Uint8Array;
+  /** bytes read/written from storage (`io` read_bytes/write_bytes), -1 unknown */
+  readBytes: Float64Array;
+  writeBytes: Float64Array;
+  minFaults: Float64Array;
+  majFaults: Float64Array;
+  /** context switches from `status`, -1 unknown */
+  volCtx: Float64Array;
+  involCtx: Float64Array;
+  /** real uid from `status`, -1 unknown */
+  uid: Int32Array;
+  flags: Uint8Array;
+  /** rows (indices) whose identity is new since the previous scan */
+  freshRows: Int32Array;
+  /** comm / status Name for each fresh row */
+  freshName: string[];
+  /** command line (NUL separated args joined with spaces); '' for kernel threads */
+  freshCmdline: string[];
+  /** executable path from the `exe` link, '' when unreadable */
+  freshExe: string[];
+  counters: ScanCounters;
+}
+
+export function allocBatch(capacity: number, host: HostInfo): ProcessBatch {
+  return {
+    count: 0,
+    host,
+    scannedAtMs: Date.now(),
+    pid: new Int32Array(capacity),
+    ppid: new Int32Array(capacity),
+    startTicks: new Float64Array(capacity),
+    utimeSec: new Float64Array(capacity),
+    stimeSec: new Float64Array(capacity),
+    iowaitSec: new Float64Array(capacity),
+    rssBytes: new Float64Array(capacity),
+    vsizeBytes: new Float64Array(capacity),
+    threads: new Int32Array(capacity),
+    fds: new Int32Array(capacity).fill(UNKNOWN),
+    state: new Uint8Array(capacity),
+    readBytes: new Float64Array(capacity).fill(UNKNOWN),
+    writeBytes: new Float64Array(capacity).fill(UNKNOWN),
+    minFaults: new Float64Array(capacity),
+    majFaults: new Float64Array(capacity),
+    volCtx: new Float64Array(capacity).fill(UNKNOWN),
+    involCtx: new Float64Array(capacity).fill(UNKNOWN),
+    uid: new Int32Array(capacity).fill(UNKNOWN),
+    flags: new Uint8Array(capacity),
+    freshRows: new Int32Array(0),
+    freshName: [],
+    freshCmdline: [],
+    freshExe: [],
+    counters: { vanished: 0, denied: 0, malformed: 0 },
+  };
+}
+
+/** Start time of row `i` in seconds since the epoch. */
+export function startEpochSec(b: ProcessBatch, i: number): number {
+  return b.host.bootTimeSec + b.startTicks[i] / b.host.clkTck;
+}

@@ -1,0 +1,271 @@
+/**
+ * The TypeScript procfs reader: the fallback scanner backend. Everything is
+ * read through `procRoot`, so a synthetic tree runs through the same code as
+ * the real /proc.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ErrorCodes, errnoOf, NrdotError } from '../../errors.js';
+import {
+  allocBatch,
+  FLAG_DETAIL,
+  FLAG_KERNEL_THREAD,
+  FLAG_NEW_IDENTITY,
+  type HostInfo,
+  type ProcessBatch,
+} from '../batch.js';
+import { parseCmdline, parseHostStat, parseIo, parseMemTotal, parseStat, parseStatus, parseUptime } from './parse.js';
+import { sysconf } from './sysconf.js';
+
+const BUF_SIZE = 1 << 16;
+
+/** Errors that mean "this process is gone". */
+function isVanished(code: string | undefined): boolean {
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+function isDenied(code: string | undefined): boolean {
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+export interface ReaderOptions {
+  procRoot?: string;
+}
+
+interface KnownIdentity {
+  start: number;
+  kernel: boolean;
+  seenGen: number;
+}
+
+export class ProcfsReader {
+  readonly procRoot: string;
+  readonly backend = 'ts' as const;
+  private readonly buf = Buffer.allocUnsafe(BUF_SIZE);
+  private readonly known = new Map<number, KnownIdentity>();
+  private gen = 0;
+  private hostnameCache: string | undefined;
+
+  constructor(opts: ReaderOptions = {}) {
+    this.procRoot = path.resolve(opts.procRoot ?? '/proc');
+  }
+
+  /** Throws NRDOT_ERR_NOT_PROCFS when the root lacks the host files. */
+  validateRoot(): void {
+    for (const f of ['uptime', 'stat', 'meminfo']) {
+      const p = path.join(this.procRoot, f);
+      if (!fs.existsSync(p)) {
+        throw new NrdotError(
+          ErrorCodes.NOT_PROCFS,
+          `--proc-root ${this.procRoot} is not a procfs tree: ${p} is missing`,
+        );
+      }
+    }
+    this.readHost();
+  }
+
+  readHost(): HostInfo {
+    const root = this.procRoot;
+    const { clkTck, pageSize } = sysconf();
+    const stat = parseHostStat(this.readText(path.join(root, 'stat')) ?? '');
+    if (!stat) {
+      throw new NrdotError(
+        ErrorCodes.NOT_PROCFS,
+        `--proc-root ${root}: ${path.join(root, 'stat')} has no btime or cpu lines`,
+      );
+    }
+    const uptime = parseUptime(this.readText(path.join(root, 'uptime')) ?? '');
+    if (Number.isNaN(uptime)) {
+      throw new NrdotError(
+        ErrorCodes.NOT_PROCFS,
+        `--proc-root ${root}: ${path.join(root, 'uptime')} is not an uptime file`,
+      );
+    }
+    const memTotal = parseMemTotal(this.readText(path.join(root, 'meminfo')) ?? '');
+    if (this.hostnameCache === undefined) {
+      const h = this.readText(path.join(root, 'sys', 'kernel', 'hostname'));
+      this.hostnameCache = h?.trim() || os.hostname();
+    }
+    return {
+      hostname: this.hostnameCache,
+      bootTimeSec: stat.btime,
+      uptimeSec: uptime,
+      cpuCount: stat.cpuCount,
+      memTotalBytes: Number.isNaN(memTotal) ? 0 : memTotal,
+      clkTck,
+      pageSize,
+    };
+  }
+
+  listPids(): number[] {
+    const out: number[] = [];
+    for (const name of fs.readdirSync(this.procRoot)) {
+      const c = name.charCodeAt(0);
+      if (c < 49 || c > 57) continue; // pids start with 1-9
+      const pid = Number(name);
+      if (Number.isInteger(pid)) out.push(pid);
+    }
+    return out;
+  }
+
+  /** One full scan: every file for every process. */
+  scan(): ProcessBatch {
+    const host = this.readHost();
+    const pids = this.listPids();
+    const b = allocBatch(pids.length, host);
+    const gen = ++this.gen;
+    const freshRows: number[] = [];
+    const { clkTck, pageSize } = host;
+    let n = 0;
+    for (const pid of pids) {
+      const dir = `${this.procRoot}/${pid}`;
+      const statText = this.readProcFile(`${dir}/stat`, b);
+      if (statText == null) continue; // vanished, or (never seen in practice) denied
+      const st = parseStat(statText);
+      if (!st) {
+        b.counters.malformed++;
+        continue;
+      }
+      let status: ReturnType<typeof parseStatus> | undefined;
+      const statusText = this.readProcFile(`${dir}/status`, b);
+      if (statusText === null) continue;
+      if (statusText !== undefined) status = parseStatus(statusText);
+      const ioText = this.readProcFile(`${dir}/io`, b);
+      if (ioText === null) continue;
+      const fdCount = this.countFds(`${dir}/fd`, b);
+      if (fdCount === null) continue;
+
+      let flags = FLAG_DETAIL;
+      const prev = this.known.get(pid);
+      if (!prev || prev.start !== st.starttime) {
+        const raw = this.readProcFile(`${dir}/cmdline`, b, 'utf8');
+        if (raw === null) continue;
+        const cmdline = parseCmdline(raw ?? '');
+        const kernel = cmdline === '' && (st.ppid === 2 || pid === 2);
+        let exe = '';
+        try {
+          exe = fs.readlinkSync(`${dir}/exe`);
+        } catch (e) {
+          if (isDenied(errnoOf(e))) b.counters.denied++;
+        }
+        this.known.set(pid, { start: st.starttime, kernel, seenGen: gen });
+        freshRows.push(n);
+        b.freshName.push(st.comm);
+        b.freshCmdline.push(cmdline);
+        b.freshExe.push(exe);
+        flags |= FLAG_NEW_IDENTITY;
+        if (kernel) flags |= FLAG_KERNEL_THREAD;
+      } else {
+        prev.seenGen = gen;
+        if (prev.kernel) flags |= FLAG_KERNEL_THREAD;
+      }
+
+      b.pid[n] = pid;
+      b.ppid[n] = st.ppid;
+      b.startTicks[n] = st.starttime;
+      b.utimeSec[n] = st.utime / clkTck;
+      b.stimeSec[n] = st.stime / clkTck;
+      b.iowaitSec[n] = st.blkioTicks / clkTck;
+      b.rssBytes[n] = st.rss * pageSize;
+      b.vsizeBytes[n] = st.vsize;
+      b.threads[n] = st.threads;
+      b.state[n] = st.state;
+      b.minFaults[n] = st.minflt;
+      b.majFaults[n] = st.majflt;
+      if (status) {
+        b.uid[n] = status.uid;
+        b.volCtx[n] = status.volCtx;
+        b.involCtx[n] = status.involCtx;
+      }
+      if (ioText !== undefined) {
+        const io = parseIo(ioText);
+        b.readBytes[n] = io.readBytes;
+        b.writeBytes[n] = io.writeBytes;
+      }
+      b.fds[n] = fdCount;
+      b.flags[n] = flags;
+      n++;
+    }
+    // Forget identities not seen in this scan.
+    for (const [pid, k] of this.known) if (k.seenGen !== gen) this.known.delete(pid);
+    b.count = n;
+    b.freshRows = Int32Array.from(freshRows);
+    b.scannedAtMs = Date.now();
+    return b;
+  }
+
+  /**
+   * Read a per-process file. Returns the text, `undefined` when access is
+   * denied (the value is unknown, not an error), or `null` when the process
+   * vanished (the row is skipped and counted).
+   */
+  private readProcFile(file: string, b: ProcessBatch, enc: BufferEncoding = 'latin1'): string | undefined | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      const code = errnoOf(e);
+      if (isDenied(code)) {
+        b.counters.denied++;
+        return undefined;
+      }
+      if (isVanished(code)) b.counters.vanished++;
+      else b.counters.malformed++;
+      return null;
+    }
+    try {
+      let total = 0;
+      let chunks: Buffer[] | undefined;
+      for (;;) {
+        const r = fs.readSync(fd, this.buf, 0, BUF_SIZE, null);
+        if (r === 0) break;
+        if (r === BUF_SIZE || chunks) {
+          chunks ??= [];
+          chunks.push(Buffer.from(this.buf.subarray(0, r)));
+          total += r;
+          continue;
+        }
+        total = r;
+        break;
+      }
+      return chunks ? Buffer.concat(chunks, total).toString(enc) : this.buf.toString(enc, 0, total);
+    } catch (e) {
+      const code = errnoOf(e);
+      if (isDenied(code)) {
+        b.counters.denied++;
+        return undefined;
+      }
+      if (isVanished(code)) b.counters.vanished++;
+      else b.counters.malformed++;
+      return null;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Open fd count; -1 when denied; null when the process vanished. */
+  private countFds(dir: string, b: ProcessBatch): number | null {
+    try {
+      return fs.readdirSync(dir).length;
+    } catch (e) {
+      const code = errnoOf(e);
+      if (isDenied(code)) {
+        b.counters.denied++;
+        return -1;
+      }
+      if (isVanished(code)) {
+        b.counters.vanished++;
+        return null;
+      }
+      return -1;
+    }
+  }
+
+  private readText(file: string): string | undefined {
+    try {
+      return fs.readFileSync(file, 'latin1');
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,738 @@
+/**
+ * Services: databases, web servers, brokers, containers and language
+ * runtimes, plus the odd names and zombies a real host always has.
+ */
+import type { Builder, Namespace, Spec } from './builder.js';
+import { PG_BACKEND_STATES, UID, USERS } from './catalog.js';
+import type { Ctx } from './groups-system.js';
+import type { Rng } from './prng.js';
+
+const ROOT = UID.root;
+type Ids = readonly [number, number];
+
+function svc(
+  argv: string[],
+  exe: string,
+  ids: Ids,
+  category: Spec['category'],
+  role: string,
+  o: Partial<Spec> & Pick<Spec, 'rssMb'>,
+): Spec {
+  return {
+    argv,
+    exe,
+    ids,
+    category,
+    role,
+    cpu: 0.002,
+    fds: [10, 40],
+    fdKind: 'server',
+    start: 'service',
+    leader: 2,
+    wake: 5,
+    ...o,
+  };
+}
+
+function ip(rng: Rng): string {
+  return `10.${rng.int(0, 3)}.${rng.int(0, 255)}.${rng.int(2, 254)}`;
+}
+
+/** postgres postmaster, its auxiliary processes and client backends. */
+export function addPostgres(
+  b: Builder,
+  parent: number,
+  backends: number,
+  ids: Ids = UID.postgres,
+  ns?: Namespace,
+): void {
+  const rng = b.rng;
+  const ver = rng.pick(['14', '15', '16']);
+  const inContainer = ns !== undefined;
+  const exe = inContainer ? '/usr/lib/postgresql/16/bin/postgres' : `/usr/lib/postgresql/${ver}/bin/postgres`;
+  const pm = b.add(
+    parent,
+    svc(
+      inContainer
+        ? ['postgres']
+        : [
+            exe,
+            '-D',
+            `/var/lib/postgresql/${ver}/main`,
+            '-c',
+            `config_file=/etc/postgresql/${ver}/main/postgresql.conf`,
+          ],
+      exe,
+      ids,
+      'database',
+      'postgres-postmaster',
+      { rssMb: 30, fds: [8, 12], fdKind: 'db', ns, wake: 1, umask: '0077' },
+    ),
+  );
+  if (pm < 0) return;
+  const tag = inContainer ? '' : `${ver}/main: `;
+  const aux: [string, number, number][] = [
+    ['checkpointer', 0, 400],
+    ['background writer', 0.0005, 150],
+    ['walwriter', 0.0005, 120],
+    ['autovacuum launcher', 0.0002, 0],
+    ['logical replication launcher', 0.00005, 0],
+  ];
+  for (const [name, cpu, w] of aux) {
+    b.add(pm, {
+      argv: [`postgres: ${tag}${name} `],
+      exe,
+      comm: 'postgres',
+      ids,
+      category: 'database',
+      role: 'postgres-aux',
+      cpu,
+      rssMb: 20,
+      fds: [6, 10],
+      fdKind: 'db',
+      start: 'child',
+      writeKBps: w || undefined,
+      wake: 5,
+      ns,
+      umask: '0077',
+    });
+  }
+  for (let i = 0; i < backends && b.userRoom > 0; i++) {
+    const st = rng.pick(PG_BACKEND_STATES);
+    b.add(pm, {
+      argv: [`postgres: ${tag}app appdb ${ip(rng)}(${rng.int(32768, 60999)}) ${st}`],
+      exe,
+      comm: 'postgres',
+      ids,
+      category: 'database',
+      role: 'postgres-backend',
+      cpu: 0.004,
+      busy: 0.04,
+      rssMb: 25,
+      rssSigma: 0.7,
+      fds: [12, 60],
+      fdKind: 'db',
+      start: rng.chance(0.7) ? 'any' : 'recent',
+      readKBps: 30,
+      writeKBps: 8,
+      wake: 20,
+      ns,
+      umask: '0077',
+    });
+  }
+}
+
+export function addDatabase(b: Builder, ctx: Ctx): void {
+  const rng = b.rng;
+  const kind = rng.weighted([
+    ['mysql', 2],
+    ['redis', 3],
+    ['mongo', 1.5],
+    ['postgres', 2.5],
+  ] as const);
+  if (kind === 'postgres')
+    return addPostgres(b, ctx.init, rng.int(5, 40) + Math.min(400, Math.floor(ctx.total * 0.005)));
+  if (kind === 'mysql')
+    b.add(
+      ctx.init,
+      svc(['/usr/sbin/mysqld'], '/usr/sbin/mysqld', UID.mysql, 'database', 'mysqld', {
+        rssMb: 450,
+        threads: rng.int(30, 90),
+        cpu: 0.03,
+        busy: 0.15,
+        fds: [60, 400],
+        fdKind: 'db',
+        readKBps: 200,
+        writeKBps: 300,
+        wake: 200,
+      }),
+    );
+  else if (kind === 'redis')
+    b.add(
+      ctx.init,
+      svc(['/usr/bin/redis-server 127.0.0.1:6379'], '/usr/bin/redis-server', UID.redis, 'database', 'redis-server', {
+        comm: 'redis-server',
+        rssMb: 60,
+        rssSigma: 1,
+        threads: rng.int(4, 6),
+        cpu: 0.01,
+        busy: 0.1,
+        fds: [20, 200],
+        writeKBps: 20,
+        wake: 100,
+      }),
+    );
+  else
+    b.add(
+      ctx.init,
+      svc(['/usr/bin/mongod', '--config', '/etc/mongod.conf'], '/usr/bin/mongod', UID.mongod, 'database', 'mongod', {
+        rssMb: 900,
+        threads: rng.int(40, 400),
+        cpu: 0.03,
+        busy: 0.2,
+        fds: [80, 600],
+        fdKind: 'db',
+        readKBps: 300,
+        writeKBps: 500,
+        wake: 150,
+        vmMb: 2000,
+      }),
+    );
+}
+
+/** nginx master + workers, or httpd (prefork) parent + children. */
+export function addWebServer(b: Builder, parent: number, kind: 'nginx' | 'httpd', ns?: Namespace): void {
+  const rng = b.rng;
+  if (kind === 'nginx') {
+    const m = b.add(
+      parent,
+      svc(
+        ['nginx: master process /usr/sbin/nginx -g daemon on; master_process on;'],
+        '/usr/sbin/nginx',
+        ROOT,
+        'webserver',
+        'nginx-master',
+        { comm: 'nginx', rssMb: 6, fds: [10, 30], ns, wake: 0.2 },
+      ),
+    );
+    if (m < 0) return;
+    const workers = Math.min(b.cpus, rng.int(2, 16));
+    for (let i = 0; i < workers; i++) {
+      const big = rng.chance(0.2);
+      b.add(m, {
+        argv: ['nginx: worker process'],
+        exe: '/usr/sbin/nginx',
+        comm: 'nginx',
+        ids: UID.www,
+        category: 'webserver',
+        role: 'nginx-worker',
+        cpu: 0.01,
+        busy: 0.08,
+        rssMb: 12,
+        fds: big ? [200, 900] : [20, 80],
+        fdKind: 'server',
+        start: 'child',
+        wake: 80,
+        writeKBps: 5,
+        ns,
+      });
+    }
+    return;
+  }
+  const m = b.add(
+    parent,
+    svc(['/usr/sbin/httpd', '-DFOREGROUND'], '/usr/sbin/httpd', ROOT, 'webserver', 'httpd-parent', {
+      rssMb: 14,
+      fds: [10, 20],
+      ns,
+      wake: 1,
+    }),
+  );
+  if (m < 0) return;
+  const kids = rng.int(5, 12);
+  for (let i = 0; i < kids; i++) {
+    b.add(m, {
+      argv: ['/usr/sbin/httpd', '-DFOREGROUND'],
+      exe: '/usr/sbin/httpd',
+      ids: UID.apache,
+      category: 'webserver',
+      role: 'httpd-child',
+      cpu: 0.005,
+      busy: 0.05,
+      rssMb: 18,
+      fds: [12, 30],
+      fdKind: 'server',
+      start: rng.chance(0.5) ? 'child' : 'any',
+      wake: 20,
+      ns,
+      threads: rng.chance(0.5) ? rng.int(25, 66) : 1,
+    });
+  }
+}
+
+export function addBroker(b: Builder, ctx: Ctx, kind: 'kafka' | 'rabbitmq'): void {
+  const rng = b.rng;
+  if (kind === 'kafka') {
+    b.add(
+      ctx.init,
+      svc(
+        [
+          '/usr/lib/jvm/java-17-openjdk-amd64/bin/java',
+          '-Xmx4G',
+          '-Xms4G',
+          '-server',
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-Djava.awt.headless=true',
+          '-Dkafka.logs.dir=/opt/kafka/logs',
+          '-cp',
+          '/opt/kafka/libs/*',
+          'kafka.Kafka',
+          '/opt/kafka/config/server.properties',
+        ],
+        '/usr/lib/jvm/java-17-openjdk-amd64/bin/java',
+        UID.kafka,
+        'broker',
+        'kafka',
+        {
+          rssMb: 2200,
+          rssSigma: 0.3,
+          threads: rng.int(90, 450),
+          cpu: 0.08,
+          busy: 0.3,
+          fds: [300, 900],
+          fdKind: 'jvm',
+          readKBps: 500,
+          writeKBps: 3000,
+          wake: 400,
+          vmMb: 6000,
+        },
+      ),
+    );
+    return;
+  }
+  const erts = '/usr/lib/erlang/erts-13.2.2.5/bin';
+  const beam = b.add(
+    ctx.init,
+    svc(
+      [
+        `${erts}/beam.smp`,
+        '-W',
+        'w',
+        '-MBas',
+        'ageffcbf',
+        '-MHas',
+        'ageffcbf',
+        '-MBlmbcs',
+        '512',
+        '-MHlmbcs',
+        '512',
+        '-MMmcs',
+        '30',
+        '-P',
+        '1048576',
+        '-t',
+        '5000000',
+        '-stbt',
+        'db',
+        '-zdbbl',
+        '128000',
+        '-sbwt',
+        'none',
+        '-sbwtdcpu',
+        'none',
+        '-sbwtdio',
+        'none',
+        '-B',
+        'i',
+        '--',
+        '-root',
+        '/usr/lib/erlang',
+        '-bindir',
+        erts,
+        '-progname',
+        'erl',
+        '--',
+        '-home',
+        '/var/lib/rabbitmq',
+        '--',
+        '-noshell',
+        '-noinput',
+        '-s',
+        'rabbit',
+        'boot',
+        '-boot',
+        'start_sasl',
+      ],
+      `${erts}/beam.smp`,
+      UID.rabbitmq,
+      'broker',
+      'rabbitmq',
+      { rssMb: 180, threads: rng.int(30, 160), cpu: 0.02, busy: 0.2, fds: [80, 300], writeKBps: 200, wake: 300 },
+    ),
+  );
+  if (beam < 0) return;
+  b.add(beam, {
+    argv: ['erl_child_setup', '32768'],
+    exe: `${erts}/erl_child_setup`,
+    ids: UID.rabbitmq,
+    category: 'broker',
+    role: 'erl_child_setup',
+    cpu: 0.00001,
+    rssMb: 1,
+    fds: [4, 6],
+    start: 'child',
+  });
+  b.add(
+    ctx.init,
+    svc([`${erts}/epmd`, '-daemon'], `${erts}/epmd`, UID.rabbitmq, 'broker', 'epmd', {
+      rssMb: 1,
+      fds: [4, 8],
+      cpu: 0.00002,
+    }),
+  );
+}
+
+type AppKind =
+  | 'java'
+  | 'node'
+  | 'gunicorn'
+  | 'puma'
+  | 'go'
+  | 'envoy'
+  | 'coredns'
+  | 'kube-proxy'
+  | 'redis'
+  | 'nginx'
+  | 'postgres';
+
+/** A language-runtime service (on the host or inside a container namespace). */
+export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace): void {
+  const rng = b.rng;
+  const u = ns
+    ? rng.chance(0.5)
+      ? ([1000, 1000] as const)
+      : ROOT
+    : (() => {
+        const x = rng.pick(USERS);
+        return [x.uid, x.uid] as const;
+      })();
+  const leader = 2 as const;
+  switch (kind) {
+    case 'java':
+      b.add(
+        parent,
+        svc(
+          [
+            '/usr/bin/java',
+            '-Xms512m',
+            `-Xmx${rng.pick(['1g', '2g', '4g'])}`,
+            '-XX:+UseZGC',
+            '-jar',
+            '/opt/app/app.jar',
+            '--spring.profiles.active=prod',
+            '--server.port=8080',
+          ],
+          '/usr/lib/jvm/java-21-openjdk-amd64/bin/java',
+          u,
+          'runtime',
+          'java-app',
+          {
+            rssMb: 700,
+            rssSigma: 0.5,
+            threads: rng.chance(0.15) ? rng.int(200, 600) : rng.int(30, 120),
+            cpu: 0.02,
+            busy: 0.12,
+            fds: [60, 400],
+            fdKind: 'jvm',
+            wake: 150,
+            vmMb: 3000,
+            ns,
+            leader,
+          },
+        ),
+      );
+      return;
+    case 'node':
+      b.add(
+        parent,
+        svc(
+          ['node', rng.pick(['server.js', '/srv/api/dist/server.js', 'index.js'])],
+          '/usr/bin/node',
+          u,
+          'runtime',
+          'node',
+          {
+            rssMb: 120,
+            threads: rng.int(7, 11),
+            cpu: 0.01,
+            busy: 0.1,
+            fds: [20, 120],
+            wake: 50,
+            vmMb: 900,
+            ns,
+            leader,
+          },
+        ),
+      );
+      return;
+    case 'gunicorn': {
+      const py = '/usr/bin/python3.11';
+      const workers = rng.int(2, 9);
+      const argv = [
+        '/usr/bin/python3',
+        '/usr/local/bin/gunicorn',
+        '--workers',
+        String(workers),
+        '--bind',
+        '0.0.0.0:8000',
+        'app.wsgi:application',
+      ];
+      const m = b.add(
+        parent,
+        svc(argv, py, u, 'runtime', 'gunicorn-master', {
+          comm: 'gunicorn',
+          rssMb: 35,
+          fds: [8, 12],
+          ns,
+          leader,
+          wake: 1,
+        }),
+      );
+      if (m < 0) return;
+      for (let i = 0; i < workers; i++)
+        b.add(m, {
+          argv,
+          exe: py,
+          comm: 'gunicorn',
+          ids: u,
+          category: 'runtime',
+          role: 'gunicorn-worker',
+          cpu: 0.006,
+          busy: 0.1,
+          rssMb: 90,
+          fds: [10, 25],
+          fdKind: 'server',
+          start: 'child',
+          wake: 30,
+          ns,
+          threads: rng.chance(0.3) ? rng.int(2, 8) : 1,
+        });
+      return;
+    }
+    case 'puma': {
+      const m = b.add(
+        parent,
+        svc(['puma 6.4.2 (tcp://0.0.0.0:3000) [app]'], '/usr/local/bin/ruby', u, 'runtime', 'puma-master', {
+          comm: 'ruby',
+          rssMb: 110,
+          threads: rng.int(3, 6),
+          fds: [12, 20],
+          ns,
+          leader,
+        }),
+      );
+      if (m < 0) return;
+      const workers = rng.int(2, 6);
+      for (let i = 0; i < workers; i++)
+        b.add(m, {
+          argv: [`puma: cluster worker ${i}: [app]`],
+          exe: '/usr/local/bin/ruby',
+          comm: 'ruby',
+          ids: u,
+          category: 'runtime',
+          role: 'puma-worker',
+          cpu: 0.008,
+          busy: 0.08,
+          rssMb: 180,
+          threads: rng.int(6, 12),
+          fds: [15, 30],
+          fdKind: 'server',
+          start: 'child',
+          wake: 20,
+          ns,
+        });
+      return;
+    }
+    case 'go':
+      b.add(
+        parent,
+        svc(
+          ['/app/server', `--port=${rng.int(8000, 9000)}`, '--log-level=info'],
+          '/app/server',
+          u,
+          'runtime',
+          'go-service',
+          {
+            rssMb: 40,
+            threads: rng.int(8, 30),
+            cpu: 0.005,
+            busy: 0.08,
+            fds: [10, 80],
+            wake: 40,
+            vmMb: 1200,
+            ns,
+            leader,
+          },
+        ),
+      );
+      return;
+    case 'envoy':
+      b.add(
+        parent,
+        svc(
+          ['envoy', '-c', '/etc/envoy/envoy.yaml', '--service-cluster', 'front-proxy'],
+          '/usr/local/bin/envoy',
+          [101, 101],
+          'webserver',
+          'envoy',
+          {
+            rssMb: 60,
+            threads: Math.min(2 * b.cpus + 8, 80),
+            cpu: 0.01,
+            busy: 0.1,
+            fds: [40, 300],
+            wake: 100,
+            ns,
+            leader,
+          },
+        ),
+      );
+      return;
+    case 'coredns':
+      b.add(
+        parent,
+        svc(['/coredns', '-conf', '/etc/coredns/Corefile'], '/coredns', [65532, 65532], 'container', 'coredns', {
+          rssMb: 30,
+          threads: rng.int(10, 20),
+          cpu: 0.003,
+          fds: [15, 30],
+          wake: 30,
+          ns,
+          leader,
+        }),
+      );
+      return;
+    case 'kube-proxy':
+      b.add(
+        parent,
+        svc(
+          ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf', '--hostname-override=worker-1'],
+          '/usr/local/bin/kube-proxy',
+          ROOT,
+          'container',
+          'kube-proxy',
+          { rssMb: 45, threads: rng.int(8, 16), cpu: 0.003, fds: [12, 30], wake: 10, ns, leader },
+        ),
+      );
+      return;
+    case 'redis':
+      b.add(
+        parent,
+        svc(['redis-server *:6379'], '/usr/local/bin/redis-server', [999, 999], 'database', 'redis-server', {
+          comm: 'redis-server',
+          rssMb: 40,
+          rssSigma: 1,
+          threads: 5,
+          cpu: 0.008,
+          busy: 0.1,
+          fds: [20, 100],
+          wake: 100,
+          ns,
+          leader,
+        }),
+      );
+      return;
+    case 'nginx':
+      addWebServer(b, parent, 'nginx', ns);
+      return;
+    case 'postgres':
+      addPostgres(b, parent, rng.int(2, 20), [999, 999], ns);
+      return;
+  }
+}
+
+/** One container: a containerd-shim-runc-v2 and the container's processes (k8s pods also get pause). */
+export function addContainer(b: Builder, ctx: Ctx, k8s: boolean, app?: AppKind): void {
+  const rng = b.rng;
+  const id = rng.hex(64);
+  const shim = b.add(
+    ctx.init,
+    svc(
+      [
+        '/usr/bin/containerd-shim-runc-v2',
+        '-namespace',
+        k8s ? 'k8s.io' : 'moby',
+        '-id',
+        id,
+        '-address',
+        '/run/containerd/containerd.sock',
+      ],
+      '/usr/bin/containerd-shim-runc-v2',
+      ROOT,
+      'container',
+      'containerd-shim',
+      { rssMb: 11, threads: rng.int(9, 13), cpu: 0.0005, fds: [10, 16], start: 'any', wake: 3 },
+    ),
+  );
+  if (shim < 0) return;
+  if (k8s)
+    b.add(shim, {
+      argv: ['/pause'],
+      exe: '/pause',
+      ids: UID.pause,
+      category: 'container',
+      role: 'pause',
+      cpu: 0.000001,
+      rssMb: 0.5,
+      rssSigma: 0.1,
+      fds: [3, 3],
+      start: 'child',
+      leader: 2,
+      ns: { next: 1 },
+      wake: 0.001,
+    });
+  const kind: AppKind =
+    app ??
+    rng.weighted<AppKind>([
+      ['node', 4],
+      ['java', 3],
+      ['go', 5],
+      ['gunicorn', 3],
+      ['nginx', 2],
+      ['redis', 1],
+      ['envoy', 1],
+      ['puma', 1],
+      ['postgres', 0.5],
+    ]);
+  addApp(b, shim, kind, { next: 1 });
+}
+
+/** Processes whose names trip naive parsers. */
+export function addOddNames(b: Builder, ctx: Ctx): void {
+  const u = USERS[0];
+  const ids = [u.uid, u.uid] as const;
+  const parent = ctx.shells.length > 0 ? ctx.shells[0].idx : ctx.init;
+  const tty = ctx.shells.length > 0 ? ctx.shells[0].tty : 0;
+  const base = {
+    ids,
+    category: 'user' as const,
+    cpu: 0.002,
+    rssMb: 8,
+    fds: [3, 8] as const,
+    start: 'any' as const,
+    leader: 1 as const,
+    tty,
+  };
+  b.add(parent, {
+    ...base,
+    argv: ['/home/alice/bin/run) (me now', '--flag', 'x y'],
+    exe: '/home/alice/bin/run) (me now',
+    role: 'odd-name',
+  });
+  b.add(parent, { ...base, argv: ['/opt/fun/smile:)', '--verbose'], exe: '/opt/fun/smile:)', role: 'odd-name' });
+  b.add(parent, {
+    ...base,
+    argv: ['/usr/local/bin/data-pipeline-ingest-worker', '--queue=events', '--name=café'],
+    exe: '/usr/local/bin/data-pipeline-ingest-worker',
+    role: 'long-name',
+  });
+}
+
+/** A parent that has not reaped a child: the child is a zombie. */
+export function addZombie(b: Builder, ctx: Ctx): void {
+  const parent = ctx.shells.length > 0 ? b.rng.pick(ctx.shells).idx : ctx.init;
+  b.add(parent, {
+    argv: ['sh'],
+    exe: '',
+    comm: 'sh',
+    ids: [1000, 1000],
+    category: 'tool',
+    role: 'zombie',
+    cpu: 0,
+    rssMb: 0,
+    fds: [0, 0],
+    start: 'recent',
+    state: 'Z',
+  });
+}

@@ -1,0 +1,494 @@
+/**
+ * The kernel and the base system: kthreadd and its threads, systemd and the
+ * daemons every server runs, login sessions, shells and their noise.
+ */
+import type { Builder, Spec } from './builder.js';
+import { BOOT_KTHREADS, CRON_JOBS, PERCPU_KTHREADS, SHELL_TOOLS, UID, USERS, WORKQUEUES } from './catalog.js';
+
+/** Indices of well-known processes other groups hang children on (-1 when absent). */
+export interface Ctx {
+  init: number;
+  kthreadd: number;
+  sshd: number;
+  cron: number;
+  containerd: number;
+  dockerd: number;
+  /** interactive shells (draft index, user, tty) */
+  shells: { idx: number; uid: number; gid: number; tty: number }[];
+  nextPts: number;
+  total: number;
+}
+
+const ROOT = UID.root;
+
+function kthread(name: string, nice: number, rt: number, start: Spec['start']): Spec {
+  return {
+    argv: [name],
+    exe: '',
+    ids: ROOT,
+    category: 'kernel',
+    role: name.startsWith('kworker/') ? 'kworker' : 'kthread',
+    cpu: name.startsWith('ksoftirqd') || name.startsWith('rcu_') ? 0.0008 : 0.00005,
+    rssMb: 0,
+    fds: [0, 0],
+    start,
+    kernel: true,
+    nice,
+    rtPrio: rt,
+    wake: name.startsWith('rcu_sched') ? 40 : name.startsWith('kworker') ? 4 : 0.3,
+    writeKBps: name.startsWith('jbd2') || name.includes('flush') ? 30 : undefined,
+  };
+}
+
+/** kthreadd plus kernel threads up to the builder's kernel budget. */
+export function addKernel(b: Builder, ctx: Ctx): void {
+  const rng = b.rng;
+  const kd = ctx.kthreadd;
+  if (kd < 0) return;
+  const cpus = b.cpus;
+  const percpu = (cpu: number) =>
+    PERCPU_KTHREADS.map(([n, nice, rt]) => kthread(n.replace('%d', String(cpu)), nice, rt, 'boot'));
+  const kworker = (): Spec => {
+    const wq = rng.pick(WORKQUEUES);
+    const unbound = rng.chance(0.35);
+    const base = unbound
+      ? `kworker/u${cpus * 2}:${rng.int(0, 40)}`
+      : `kworker/${rng.int(0, cpus - 1)}:${rng.int(0, 6)}`;
+    const hi = !unbound && rng.chance(0.1) ? 'H' : '';
+    return kthread(`${base}${hi}${wq ? `-${wq}` : ''}`, hi ? -20 : 0, 0, 'any');
+  };
+  const first: Spec[] = [
+    ...percpu(0),
+    kthread('rcu_sched', 0, 0, 'boot'),
+    kthread('kswapd0', 0, 0, 'boot'),
+    kworker(),
+    kworker(),
+  ];
+  const rest: Spec[] = [
+    ...BOOT_KTHREADS.filter(([n]) => n !== 'rcu_sched' && n !== 'kswapd0').map(([n, ni, rt]) =>
+      kthread(n, ni, rt, 'boot'),
+    ),
+  ];
+  for (let c = 1; c < cpus; c++) rest.push(...percpu(c));
+  rng.shuffle(rest);
+  // Keep about a third of the budget for workqueue workers, which come and go.
+  const fixed = Math.max(first.length, Math.round((b.kernelBudget - 1) * 0.7));
+  let added = 0;
+  for (const s of [...first, ...rest]) {
+    if (added >= fixed || b.kernelRoom <= 0) break;
+    if (b.add(kd, s) >= 0) added++;
+  }
+  while (b.kernelRoom > 0) if (b.add(kd, kworker()) < 0) break;
+}
+
+function daemon(argv: string[], exe: string, o: Partial<Spec> & Pick<Spec, 'rssMb'>): Spec {
+  return {
+    argv,
+    exe,
+    ids: ROOT,
+    category: 'system',
+    role: o.role ?? o.comm ?? exe.slice(exe.lastIndexOf('/') + 1),
+    cpu: 0.0005,
+    fds: [8, 40],
+    start: 'early',
+    leader: 2,
+    wake: 1,
+    ...o,
+  };
+}
+
+/** systemd's daemons, sshd, cron, getty, chrony and the container runtimes. */
+export function addBaseSystem(b: Builder, ctx: Ctx): void {
+  const init = ctx.init;
+  const add = (s: Spec) => b.add(init, s);
+  add(
+    daemon(['/lib/systemd/systemd-journald'], '/usr/lib/systemd/systemd-journald', {
+      rssMb: 40,
+      writeKBps: 15,
+      wake: 8,
+      fds: [30, 90],
+      umask: '0022',
+    }),
+  );
+  add(daemon(['/lib/systemd/systemd-udevd'], '/usr/lib/systemd/systemd-udevd', { rssMb: 9, fds: [10, 20] }));
+  add(
+    daemon(['/lib/systemd/systemd-networkd'], '/usr/lib/systemd/systemd-networkd', {
+      rssMb: 8,
+      ids: UID.systemdNetwork,
+    }),
+  );
+  add(
+    daemon(['/lib/systemd/systemd-resolved'], '/usr/lib/systemd/systemd-resolved', {
+      rssMb: 12,
+      ids: UID.systemdResolve,
+      wake: 3,
+    }),
+  );
+  add(daemon(['/lib/systemd/systemd-logind'], '/usr/lib/systemd/systemd-logind', { rssMb: 7 }));
+  add(
+    daemon(
+      [
+        '@dbus-daemon',
+        '--system',
+        '--address=systemd:',
+        '--nofork',
+        '--nopidfile',
+        '--systemd-activation',
+        '--syslog-only',
+      ],
+      '/usr/bin/dbus-daemon',
+      { comm: 'dbus-daemon', rssMb: 5, ids: UID.messagebus, wake: 2 },
+    ),
+  );
+  add(
+    daemon(['/usr/sbin/rsyslogd', '-n', '-iNONE'], '/usr/sbin/rsyslogd', {
+      rssMb: 6,
+      ids: UID.syslog,
+      threads: 4,
+      writeKBps: 8,
+    }),
+  );
+  ctx.cron = add(daemon(['/usr/sbin/cron', '-f', '-P'], '/usr/sbin/cron', { rssMb: 3, fds: [5, 8] }));
+  ctx.sshd = add(
+    daemon(['sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups'], '/usr/sbin/sshd', {
+      rssMb: 9,
+      fds: [4, 8],
+      role: 'sshd',
+      comm: 'sshd',
+    }),
+  );
+  add(
+    daemon(['/sbin/agetty', '-o', '-p -- \\u', '--noclear', '-', 'linux'], '/usr/sbin/agetty', {
+      rssMb: 2,
+      fds: [3, 4],
+      tty: 1025,
+      fdKind: 'tty',
+      wake: 0.01,
+    }),
+  );
+  add(
+    daemon(
+      ['/sbin/agetty', '-o', '-p -- \\u', '--keep-baud', '115200,57600,38400,9600', '-', 'vt220'],
+      '/usr/sbin/agetty',
+      { rssMb: 2, fds: [3, 4], tty: 1088, fdKind: 'tty', wake: 0.01 },
+    ),
+  );
+  add(daemon(['/usr/sbin/chronyd', '-F', '1'], '/usr/sbin/chronyd', { rssMb: 3, ids: UID.chrony, wake: 0.5 }));
+  add(
+    daemon(['/usr/lib/polkit-1/polkitd', '--no-debug'], '/usr/lib/polkit-1/polkitd', {
+      rssMb: 9,
+      ids: UID.polkitd,
+      threads: 4,
+    }),
+  );
+  ctx.containerd = add(
+    daemon(['/usr/bin/containerd'], '/usr/bin/containerd', {
+      category: 'container',
+      rssMb: 60,
+      threads: b.rng.int(20, 60),
+      cpu: 0.01,
+      fds: [60, 200],
+      fdKind: 'server',
+      wake: 40,
+    }),
+  );
+  ctx.dockerd = add(
+    daemon(['/usr/bin/dockerd', '-H', 'fd://', '--containerd=/run/containerd/containerd.sock'], '/usr/bin/dockerd', {
+      category: 'container',
+      rssMb: 90,
+      threads: b.rng.int(15, 40),
+      cpu: 0.003,
+      fds: [40, 120],
+      fdKind: 'server',
+      wake: 10,
+    }),
+  );
+  add(
+    daemon(
+      [
+        '/usr/bin/kubelet',
+        '--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf',
+        '--kubeconfig=/etc/kubernetes/kubelet.conf',
+        '--config=/var/lib/kubelet/config.yaml',
+        '--container-runtime-endpoint=unix:///run/containerd/containerd.sock',
+        '--pod-infra-container-image=registry.k8s.io/pause:3.9',
+      ],
+      '/usr/bin/kubelet',
+      {
+        category: 'container',
+        rssMb: 110,
+        threads: b.rng.int(30, 80),
+        cpu: 0.02,
+        busy: 0.05,
+        fds: [50, 150],
+        fdKind: 'server',
+        start: 'service',
+        wake: 60,
+      },
+    ),
+  );
+  add(daemon(['/usr/bin/irqbalance', '--foreground'], '/usr/sbin/irqbalance', { rssMb: 4, threads: 2 }));
+  add(
+    daemon(['/usr/bin/node_exporter', '--collector.systemd', '--web.listen-address=:9100'], '/usr/bin/node_exporter', {
+      rssMb: 25,
+      ids: UID.nobody,
+      threads: b.rng.int(6, 12),
+      cpu: 0.002,
+      start: 'service',
+      fdKind: 'server',
+    }),
+  );
+}
+
+/** An ssh login: sshd [priv] -> sshd user@pts -> -bash, plus the user's systemd and (sd-pam). */
+export function addSshSession(b: Builder, ctx: Ctx, withUserManager: boolean): void {
+  const rng = b.rng;
+  const u = rng.pick(USERS);
+  const ids = [u.uid, u.uid] as const;
+  const pts = ctx.nextPts++ % 256;
+  const tty = 34816 + pts;
+  if (withUserManager) {
+    const sd = b.add(ctx.init, {
+      argv: ['/lib/systemd/systemd', '--user'],
+      exe: '/usr/lib/systemd/systemd',
+      ids,
+      category: 'session',
+      role: 'systemd-user',
+      cpu: 0.0002,
+      rssMb: 10,
+      fds: [15, 40],
+      start: 'any',
+      leader: 2,
+    });
+    if (sd >= 0)
+      b.add(sd, {
+        argv: ['(sd-pam)'],
+        exe: '/usr/lib/systemd/systemd',
+        comm: '(sd-pam)',
+        ids,
+        category: 'session',
+        role: 'sd-pam',
+        cpu: 0.000001,
+        rssMb: 3,
+        fds: [3, 5],
+        start: 'child',
+        leader: 0,
+      });
+  }
+  const priv = b.add(ctx.sshd, {
+    argv: [`sshd: ${u.name} [priv]`],
+    exe: '/usr/sbin/sshd',
+    comm: 'sshd',
+    ids: ROOT,
+    category: 'session',
+    role: 'sshd-session',
+    cpu: 0.00005,
+    rssMb: 10,
+    fds: [6, 9],
+    start: 'any',
+    leader: 2,
+  });
+  if (priv < 0) return;
+  const net = b.add(priv, {
+    argv: [`sshd: ${u.name}@pts/${pts}`],
+    exe: '/usr/sbin/sshd',
+    comm: 'sshd',
+    ids,
+    category: 'session',
+    role: 'sshd-session',
+    cpu: 0.0003,
+    rssMb: 7,
+    fds: [8, 12],
+    start: 'child',
+    wake: 3,
+  });
+  if (net < 0) return;
+  const shell = b.add(net, {
+    argv: ['-bash'],
+    exe: '/usr/bin/bash',
+    comm: 'bash',
+    ids,
+    category: 'shell',
+    role: 'login-shell',
+    cpu: 0.0001,
+    rssMb: 5,
+    fds: [4, 4],
+    fdKind: 'tty',
+    start: 'child',
+    leader: 2,
+    tty,
+  });
+  if (shell >= 0) ctx.shells.push({ idx: shell, uid: u.uid, gid: u.uid, tty });
+}
+
+/** A tmux server with a few shells (bash and zsh). */
+export function addTmux(b: Builder, ctx: Ctx): void {
+  const rng = b.rng;
+  const u = rng.pick(USERS);
+  const ids = [u.uid, u.uid] as const;
+  const srv = b.add(ctx.init, {
+    argv: ['tmux', 'new-session', '-s', 'work'],
+    exe: '/usr/bin/tmux',
+    comm: 'tmux: server',
+    ids,
+    category: 'shell',
+    role: 'tmux-server',
+    cpu: 0.0005,
+    rssMb: 6,
+    fds: [12, 30],
+    start: 'any',
+    leader: 2,
+  });
+  if (srv < 0) return;
+  const n = rng.int(1, 4);
+  for (let i = 0; i < n; i++) {
+    const pts = ctx.nextPts++ % 256;
+    const zsh = rng.chance(0.4);
+    const tty = 34816 + pts;
+    const idx = b.add(srv, {
+      argv: [zsh ? '-zsh' : '-bash'],
+      exe: zsh ? '/usr/bin/zsh' : '/usr/bin/bash',
+      comm: zsh ? 'zsh' : 'bash',
+      ids,
+      category: 'shell',
+      role: 'tmux-shell',
+      cpu: 0.0001,
+      rssMb: zsh ? 7 : 5,
+      fds: [4, 4],
+      fdKind: 'tty',
+      start: 'any',
+      leader: 2,
+      tty,
+    });
+    if (idx >= 0) ctx.shells.push({ idx, uid: u.uid, gid: u.uid, tty });
+  }
+}
+
+/** Short-lived commands run from an interactive shell. */
+export function addShellNoise(b: Builder, ctx: Ctx): void {
+  const rng = b.rng;
+  if (ctx.shells.length === 0) return;
+  const sh = rng.pick(ctx.shells);
+  const ids = [sh.uid, sh.gid] as const;
+  const kind = rng.int(0, 9);
+  if (kind < 2) {
+    b.add(sh.idx, sleepSpec(rng.chance(0.5) ? 'fresh' : 'recent', ids, sh.tty));
+    return;
+  }
+  let parent = sh.idx;
+  if (kind < 4) {
+    // A pipeline or script: sh -c '...' with a tool under it.
+    parent = b.add(sh.idx, {
+      argv: ['sh', '-c', 'journalctl -u app | grep -c timeout'],
+      exe: '/usr/bin/dash',
+      ids,
+      category: 'shell',
+      role: 'sh',
+      cpu: 0.001,
+      rssMb: 1.5,
+      fds: [3, 4],
+      fdKind: 'tty',
+      start: 'recent',
+      leader: 1,
+      tty: sh.tty,
+      ephemeral: true,
+    });
+    if (parent < 0) return;
+  }
+  b.add(parent, toolSpec(rng.pick(SHELL_TOOLS), ids, sh.tty, 'fresh'));
+}
+
+export function toolSpec(
+  t: { argv: string[]; exe: string },
+  ids: readonly [number, number],
+  tty: number,
+  start: Spec['start'],
+): Spec {
+  const heavy = t.argv[0] === 'find' || t.argv[0] === 'grep' || t.argv[0] === 'du' || t.argv[0] === 'rsync';
+  return {
+    argv: t.argv,
+    exe: t.exe,
+    comm: t.argv[0].includes('/') ? undefined : t.argv[0],
+    ids,
+    category: 'tool',
+    role: t.argv[0].slice(t.argv[0].lastIndexOf('/') + 1),
+    cpu: heavy ? 0.3 : 0.01,
+    busy: heavy ? 0.5 : 0.05,
+    rssMb: heavy ? 6 : 3,
+    fds: [3, 6],
+    fdKind: tty ? 'tty' : 'std',
+    start,
+    leader: 1,
+    tty,
+    readKBps: heavy ? 8000 : 20,
+    wake: 5,
+    ephemeral: true,
+  };
+}
+
+export function sleepSpec(start: Spec['start'], ids: readonly [number, number], tty: number): Spec {
+  return {
+    argv: ['sleep', sleepArg(start)],
+    exe: '/usr/bin/sleep',
+    ids,
+    category: 'tool',
+    role: 'sleep',
+    cpu: 0.000001,
+    rssMb: 0.9,
+    rssSigma: 0.1,
+    fds: [3, 3],
+    fdKind: tty ? 'tty' : 'std',
+    start,
+    leader: 1,
+    tty,
+    wake: 0.001,
+    ephemeral: true,
+  };
+}
+
+function sleepArg(start: Spec['start']): string {
+  return start === 'fresh' ? '30' : start === 'recent' ? '3600' : 'infinity';
+}
+
+/** A cron job: cron -> sh -c -> the job. */
+export function addCronJob(b: Builder, ctx: Ctx): void {
+  const rng = b.rng;
+  const job = rng.pick(CRON_JOBS);
+  const ids = rng.chance(0.5) ? ROOT : ([1003, 1003] as const);
+  const c = b.add(ctx.cron, {
+    argv: ['/usr/sbin/CRON', '-f', '-P'],
+    exe: '/usr/sbin/cron',
+    comm: 'cron',
+    ids: ROOT,
+    category: 'system',
+    role: 'cron-child',
+    cpu: 0.00001,
+    rssMb: 3,
+    fds: [5, 6],
+    start: 'recent',
+    ephemeral: true,
+  });
+  if (c < 0) return;
+  const sh = b.add(c, {
+    argv: ['/bin/sh', '-c', job.argv.join(' ')],
+    exe: '/usr/bin/dash',
+    ids,
+    category: 'shell',
+    role: 'sh',
+    cpu: 0.0001,
+    rssMb: 1.5,
+    fds: [3, 4],
+    start: 'child',
+    leader: 2,
+    ephemeral: true,
+  });
+  if (sh < 0) return;
+  b.add(sh, {
+    ...toolSpec(job, ids, 0, 'child'),
+    role: 'cron-job',
+    cpu: 0.2,
+    busy: 0.2,
+    readKBps: 2000,
+    writeKBps: 500,
+  });
+}

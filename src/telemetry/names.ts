@@ -1,0 +1,67 @@
+/**
+ * Every metric and attribute name nrdot emits, in one place.
+ * Process metrics follow the OpenTelemetry semantic conventions and the
+ * collector's hostmetrics process scraper so data from both look the same.
+ */
+
+export const ProcessMetric = {
+  cpuTime: 'process.cpu.time',
+  cpuUtilization: 'process.cpu.utilization',
+  memoryUsage: 'process.memory.usage',
+  memoryVirtual: 'process.memory.virtual',
+  diskIo: 'process.disk.io',
+  threads: 'process.threads',
+  openFds: 'process.open_file_descriptors',
+  pagingFaults: 'process.paging.faults',
+  contextSwitches: 'process.context_switches',
+  uptime: 'process.uptime',
+} as const;
+
+export const ResourceAttr = {
+  pid: 'process.pid',
+  parentPid: 'process.parent_pid',
+  executableName: 'process.executable.name',
+  executablePath: 'process.executable.path',
+  commandLine: 'process.command_line',
+  owner: 'process.owner',
+  hostName: 'host.name',
+  serviceName: 'service.name',
+  tier: 'nrdot.tier',
+  importance: 'nrdot.importance',
+  profile: 'nrdot.profile',
+  rollup: 'nrdot.rollup',
+} as const;
+
+/** Name used for roll-up aggregates in `process.executable.name`. */
+export const ROLLUP_NAME = '_other_';
+
+export const SelfMetric = {
+  datapointsReceived: 'nrdot.datapoints.received',
+  datapointsExported: 'nrdot.datapoints.exported',
+  datapointsDropped: 'nrdot.datapoints.dropped',
+  datapointsBaseline: 'nrdot.datapoints.baseline',
+  seriesActive: 'nrdot.series.active',
+  seriesBaseline: 'nrdot.series.baseline',
+  costBytes: 'nrdot.cost.bytes',
+  costBaselineBytes: 'nrdot.cost.baseline_bytes',
+  costHourly: 'nrdot.cost.hourly',
+  reductionRatio: 'nrdot.reduction.ratio',
+  coverageCritical: 'nrdot.coverage.critical',
+  processesSeen: 'nrdot.processes.seen',
+  processesExported: 'nrdot.processes.exported',
+  processesRolledUp: 'nrdot.processes.rolled_up',
+  scanDuration: 'nrdot.scan.duration',
+  cycleDuration: 'nrdot.cycle.duration',
+  scanVanished: 'nrdot.scan.vanished',
+  scanDenied: 'nrdot.scan.denied',
+  exportErrors: 'nrdot.export.errors',
+  profileActive: 'nrdot.profile.active',
+  rollupCount: 'nrdot.rollup.count',
+} as const;
+
+export const TIERS = ['critical', 'important', 'standard', 'noise'] as const;
+export type Tier = (typeof TIERS)[number];
+export const TIER_CRITICAL = 0;
+export const TIER_IMPORTANT = 1;
+export const TIER_STANDARD = 2;
+export const TIER_NOISE = 3;

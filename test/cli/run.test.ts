@@ -1,0 +1,256 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advanceHost, generateHost, readTruth } from '../../src/synth/index.js';
+import { fastTmpDir } from '../../src/util/tmp.js';
+import { nrdot } from '../helpers/cli.js';
+import { attr, isProcess, pointValue, readRequests } from '../helpers/otlp-file.js';
+
+const tmp = fastTmpDir('nrdot-cli-');
+const host = path.join(tmp, 'host');
+beforeAll(async () => {
+  await generateHost({ out: host, processes: 600, seed: 3 });
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const SUMMARY =
+  /^cycle \d+ \[\w+\] processes \d+, exported \d+, rolled up \d+ \| points \d+\/\d+ \| bytes .+ vs baseline .+ \| reduction -?\d+\.\d% \| critical \d+\/\d+ \(100%\) \| \d+ ms/m;
+
+describe('nrdot run', () => {
+  it('--once on a synthetic tree writes OTLP JSON and prints one summary line', async () => {
+    const out = path.join(tmp, 'once.jsonl');
+    const r = await nrdot(['run', '--once', '--proc-root', host, '--export', `file:${out}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toMatch(SUMMARY);
+    expect(r.stdout).toContain('[balanced]');
+    const reqs = readRequests(out);
+    expect(reqs).toHaveLength(1);
+    expect(reqs[0]!.resourceMetrics.length).toBeGreaterThan(1);
+  });
+
+  it('--cycles 2 --interval runs two cycles', async () => {
+    const r = await nrdot([
+      'run',
+      '--cycles',
+      '2',
+      '--interval',
+      '100ms',
+      '--proc-root',
+      host,
+      '--export',
+      'none',
+      '--profile',
+      'emergency',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    expect(r.stdout).toContain('[emergency]');
+  });
+
+  it('with no flags uses the real /proc and writes under ./data of the working directory', async () => {
+    const cwd = fs.mkdtempSync(path.join(tmp, 'cwd-'));
+    const r = await nrdot(['run', '--once'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(SUMMARY);
+    expect(r.stderr).toContain('scanner backend: ts');
+    const reqs = readRequests(path.join(cwd, 'data', 'nrdot-metrics.jsonl'));
+    const me = reqs[0]!.resourceMetrics.filter(isProcess);
+    expect(me.length).toBeGreaterThan(0);
+  });
+
+  it('two --once runs with --state-dir continue CPU-rate counters', async () => {
+    const dir = path.join(tmp, 'rate-host');
+    await generateHost({ out: dir, processes: 300, seed: 5 });
+    const state = path.join(tmp, 'state');
+    const out1 = path.join(tmp, 'rate1.jsonl');
+    const out2 = path.join(tmp, 'rate2.jsonl');
+    const common = ['run', '--once', '--proc-root', dir, '--profile', 'conservative', '--state-dir', state];
+    expect((await nrdot([...common, '--export', `file:${out1}`])).code).toBe(0);
+    expect(fs.existsSync(path.join(state, 'nrdot-state.json'))).toBe(true);
+    const t1 = await readTruth(dir);
+    const t2 = await advanceHost({ dir, seconds: 20, churn: 0 });
+    const r2 = await nrdot([...common, '--export', `file:${out2}`]);
+    expect(r2.code, r2.stderr).toBe(0);
+    const exported = readRequests(out2)[0]!.resourceMetrics.filter(isProcess);
+    const dt = t2.host.uptime - t1.host.uptime;
+    let checked = 0;
+    for (const rm of exported) {
+      const pid = attr(rm, 'process.pid') as number;
+      const a = t1.processes.find((p) => p.pid === pid);
+      const b = t2.processes.find((p) => p.pid === pid);
+      if (!a || !b || a.starttimeTicks !== b.starttimeTicks) continue;
+      const rate = (b.utimeTicks + b.stimeTicks - a.utimeTicks - a.stimeTicks) / t2.clkTck / dt / t2.host.cpus;
+      expect(pointValue(rm, 'process.cpu.utilization')).toBeCloseTo(rate, 9);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('a corrupt state file is moved aside with one log line and the run succeeds', async () => {
+    const state = path.join(tmp, 'corrupt-state');
+    fs.mkdirSync(state);
+    fs.writeFileSync(path.join(state, 'nrdot-state.json'), '{"kind":"nrdot-state","vers');
+    const r = await nrdot(['run', '--once', '--proc-root', host, '--export', 'none', '--state-dir', state]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('state file is unusable');
+    const files = fs.readdirSync(state);
+    expect(files.some((f) => f.startsWith('nrdot-state.json.corrupt-'))).toBe(true);
+    expect(files).toContain('nrdot-state.json');
+  });
+
+  it('an unreachable OTLP endpoint is logged and counted, and the run goes on', async () => {
+    // a port that was just free: connection refused
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const out = path.join(tmp, 'with-otlp.jsonl');
+    const r = await nrdot([
+      'run',
+      '--cycles',
+      '2',
+      '--interval',
+      '100ms',
+      '--proc-root',
+      host,
+      '--export',
+      `otlp:http://127.0.0.1:${port}/v1/metrics`,
+      '--export',
+      `file:${out}`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('export errors 1');
+    expect(r.stderr).toContain('export failed');
+    const reqs = readRequests(out);
+    expect(reqs).toHaveLength(2);
+    const self = reqs[1]!.resourceMetrics.find((rm) => attr(rm, 'service.name') === 'nrdot')!;
+    const errs = self.scopeMetrics[0]!.metrics.find((m) => m.name === 'nrdot.export.errors')!;
+    const otlpErrs = errs.sum!.dataPoints.find((p) =>
+      p.attributes?.some((a) => (a.value as { stringValue?: string }).stringValue?.startsWith('otlp:')),
+    );
+    expect(otlpErrs?.asDouble).toBe(1);
+  });
+});
+
+describe('bad input exits 2 with a message naming the culprit', () => {
+  const cfg = (name: string, text: string) => {
+    const f = path.join(tmp, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+
+  it.each([
+    ['unknown profile', ['run', '--once', '--profile', 'thrifty'], /unknown profile 'thrifty'/],
+    ['not a procfs tree', ['run', '--once', '--proc-root', '/etc'], /--proc-root \/etc is not a procfs tree/],
+    ['bad export spec', ['run', '--once', '--export', 'kafka:foo'], /kafka:foo/],
+    ['bad --cycles', ['run', '--cycles', 'many'], /--cycles expects a positive whole number/],
+    ['bad --backend', ['scan', '--backend', 'fast'], /fast/],
+    ['native backend not built', ['scan', '--backend', 'native'], /native scanner addon is not part of this build/],
+    ['unknown command', ['launch'], /unknown command 'launch'/],
+  ])('%s', async (_, args, message) => {
+    const r = await nrdot(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+  });
+
+  it('malformed YAML names the file and line', async () => {
+    const f = cfg('bad.yaml', 'profile: [oops\n');
+    const r = await nrdot(['run', '--once', '--config', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(f);
+    expect(r.stderr).toMatch(/malformed YAML/);
+  });
+
+  it('an unknown config key is named', async () => {
+    const f = cfg('unknown.yaml', 'scan:\n  proc_rot: /proc\n');
+    const r = await nrdot(['config', 'validate', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'scan.proc_rot'");
+  });
+
+  it('an invalid RE2 pattern is named', async () => {
+    const f = cfg('re.yaml', "classification:\n  rules:\n    critical:\n      cmdlines: ['[unclosed']\n");
+    const r = await nrdot(['run', '--once', '--config', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'classification.rules.critical.cmdlines[0]'");
+    expect(r.stderr).toContain('/[unclosed/');
+  });
+
+  it('an unwritable output path is named', async () => {
+    const blocker = path.join(tmp, 'a-file');
+    fs.writeFileSync(blocker, 'x');
+    const r = await nrdot(['run', '--once', '--proc-root', host, '--export', `file:${blocker}/out.jsonl`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${blocker}/out.jsonl`);
+  });
+});
+
+describe('other commands', () => {
+  it.each([
+    [['--help']],
+    [['run', '--help']],
+    [['scan', '--help']],
+    [['top', '--help']],
+    [['synth', '--help']],
+    [['synth', 'advance', '--help']],
+    [['config', 'validate', '--help']],
+  ])('%j prints usage and exits 0', async (args) => {
+    const r = await nrdot(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: nrdot/);
+  });
+
+  it('scan --json prints one object per scan', async () => {
+    const r = await nrdot(['scan', '--proc-root', host, '--repeat', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    for (const l of lines) {
+      expect(Object.keys(l).sort()).toEqual(['backend', 'durationMs', 'processes', 'usPerProcess']);
+      expect(l.backend).toBe('ts');
+      expect(l.processes).toBe(600);
+    }
+  });
+
+  it('top shows tiers and sorts by rss', async () => {
+    const r = await nrdot(['top', '--proc-root', host, '-n', '5', '--sort', 'rss', '--json', '--delay', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { rssBytes: number; tier: string }[];
+    expect(rows).toHaveLength(5);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.rssBytes).toBeLessThanOrEqual(rows[i - 1]!.rssBytes);
+    expect(rows.every((x) => ['critical', 'important', 'standard', 'noise'].includes(x.tier))).toBe(true);
+  });
+
+  it('config validate accepts every shipped example', async () => {
+    for (const f of fs.readdirSync(path.join(__dirname, '../../configs/examples'))) {
+      const r = await nrdot(['config', 'validate', path.join('configs/examples', f)]);
+      expect(r.code, `${f}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain('valid');
+    }
+  });
+
+  it('synth writes a tree and synth advance moves it', async () => {
+    const dir = path.join(tmp, 'cli-synth');
+    const r = await nrdot(['synth', '--out', dir, '--processes', '200', '--seed', '9']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('wrote 200 processes');
+    const a = await nrdot(['synth', 'advance', '--dir', dir, '--seconds', '5', '--anomalies', '2', '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    const j = JSON.parse(a.stdout);
+    expect(j.anomalies).toHaveLength(2);
+  });
+
+  it('synth without --out is bad usage', async () => {
+    const r = await nrdot(['synth', '--processes', '10']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--out');
+  });
+});

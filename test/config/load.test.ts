@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configsDir, loadConfig, mergeConfig } from '../../src/config/load.js';
+import { NrdotError } from '../../src/errors.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nrdot-config-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const f = path.join(tmp, name);
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+function loadError(file: string): NrdotError {
+  try {
+    loadConfig(file);
+  } catch (e) {
+    if (e instanceof NrdotError) return e;
+    throw e;
+  }
+  throw new Error(`expected ${file} to be rejected`);
+}
+
+/** Every shipped file under configs/ (recursively) that is an nrdot config. */
+function shippedConfigs(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.ya?ml$/.test(e.name) && !e.name.includes('collector')) out.push(p);
+    }
+  };
+  walk(configsDir());
+  return out;
+}
+
+describe('config loading', () => {
+  it('loads the embedded default: balanced, 10 s, file export under ./data', () => {
+    const { config } = loadConfig();
+    expect(config.profile).toBe('balanced');
+    expect(config.interval).toBe('10s');
+    expect(config.export).toEqual(['file:./data/nrdot-metrics.jsonl']);
+    expect(Object.keys(config.profiles).sort()).toEqual(['aggressive', 'balanced', 'conservative', 'emergency']);
+  });
+
+  it.each(shippedConfigs())('shipped config %s validates', (file) => {
+    expect(() => loadConfig(file)).not.toThrow();
+  });
+
+  it('a user file sets only the keys it changes', () => {
+    const f = write('partial.yaml', 'profile: aggressive\nprofiles:\n  aggressive:\n    max_series: 1234\n');
+    const { config } = loadConfig(f);
+    expect(config.profile).toBe('aggressive');
+    expect(config.profiles.aggressive!.max_series).toBe(1234);
+    // untouched keys of the same profile and everything else keep the defaults
+    expect(config.profiles.aggressive!.full_resolution_tiers).toEqual(['critical']);
+    expect(config.classification.rules.critical.names.length).toBeGreaterThan(0);
+    expect(config.interval).toBe('10s');
+  });
+
+  it('lists replace, maps merge', () => {
+    expect(mergeConfig({ a: [1, 2], b: { c: 1, d: 2 } }, { a: [3], b: { d: 5 } })).toEqual({
+      a: [3],
+      b: { c: 1, d: 5 },
+    });
+  });
+
+  it('an empty file is the default', () => {
+    expect(loadConfig(write('empty.yaml', '')).config.profile).toBe('balanced');
+  });
+
+  it('malformed YAML names the file and line', () => {
+    const f = write('bad.yaml', 'profile: balanced\nprofiles: [unclosed\n');
+    const e = loadError(f);
+    expect(e.exitCode).toBe(2);
+    expect(e.code).toBe('NRDOT_ERR_CONFIG_READ');
+    expect(e.message).toContain(f);
+    expect(e.message).toMatch(/malformed YAML/);
+    expect(e.message).toMatch(/:\d+:\d+/);
+  });
+
+  it('an unknown key is named with its full path', () => {
+    const e = loadError(write('unknown.yaml', 'profiles:\n  balanced:\n    max_seriez: 10\n'));
+    expect(e.exitCode).toBe(2);
+    expect(e.code).toBe('NRDOT_ERR_CONFIG_INVALID');
+    expect(e.message).toContain("'profiles.balanced.max_seriez'");
+    expect(e.message).toContain('unknown key');
+  });
+
+  it('a wrongly typed value is named with its key', () => {
+    const e = loadError(write('type.yaml', 'profiles:\n  balanced:\n    max_series: lots\n'));
+    expect(e.message).toContain("'profiles.balanced.max_series'");
+  });
+
+  it('an unknown profile lists the known ones', () => {
+    const e = loadError(write('profile.yaml', 'profile: thrifty\n'));
+    expect(e.code).toBe('NRDOT_ERR_UNKNOWN_PROFILE');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain("'thrifty'");
+    expect(e.message).toContain('balanced');
+  });
+
+  it('an invalid RE2 pattern names the key, index and pattern', () => {
+    const f = write('re.yaml', "classification:\n  protected: ['^ok$', 'bad(']\n");
+    const e = loadError(f);
+    expect(e.code).toBe('NRDOT_ERR_BAD_PATTERN');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain("'classification.protected[1]'");
+    expect(e.message).toContain('/bad(/');
+    expect(e.message).toContain(f);
+  });
+
+  it('a pattern RE2 refuses (backreference) is rejected', () => {
+    const e = loadError(write('backref.yaml', "classification:\n  rules:\n    noise:\n      names: ['(a)\\1']\n"));
+    expect(e.message).toContain("'classification.rules.noise.names[0]'");
+  });
+
+  it('a profile without critical in full_resolution_tiers is refused', () => {
+    const e = loadError(write('nocrit.yaml', 'profiles:\n  balanced:\n    full_resolution_tiers: [important]\n'));
+    expect(e.message).toContain("'profiles.balanced.full_resolution_tiers'");
+  });
+
+  it('a missing file is a clear error', () => {
+    const e = loadError(path.join(tmp, 'nope.yaml'));
+    expect(e.code).toBe('NRDOT_ERR_CONFIG_READ');
+    expect(e.message).toContain('nope.yaml');
+  });
+
+  it('a top-level list is refused', () => {
+    expect(loadError(write('list.yaml', '- a\n- b\n')).message).toContain('top level must be a mapping');
+  });
+});

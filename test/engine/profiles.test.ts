@@ -1,0 +1,161 @@
+/**
+ * Each profile on a synthetic busy host, end to end through the engine and the
+ * real file exporter: reduction reported, every critical process exported,
+ * roll-up totals equal to the sum of what was dropped.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Classifier } from '../../src/classify/classifier.js';
+import { loadConfig } from '../../src/config/load.js';
+import { Engine } from '../../src/engine/engine.js';
+import { createSink } from '../../src/export/sink.js';
+import { ProcfsReader } from '../../src/ingest/procfs/reader.js';
+import { silentLogger } from '../../src/log.js';
+import { advanceHost, generateHost, readTruth } from '../../src/synth/index.js';
+import type { SynthTruth } from '../../src/synth/types.js';
+import { ProcessMetric, TIERS } from '../../src/telemetry/names.js';
+import { fastTmpDir } from '../../src/util/tmp.js';
+import { attr, isProcess, isRollup, isSelf, pointValue, readRequests } from '../helpers/otlp-file.js';
+
+const tmp = fastTmpDir('nrdot-profiles-');
+const host = path.join(tmp, 'host');
+let truth: SynthTruth;
+const { config } = loadConfig();
+const classifier = new Classifier(config.classification);
+
+beforeAll(async () => {
+  truth = await generateHost({ out: host, processes: 2500, seed: 7 });
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function runProfile(profile: string, out: string, cycles = 1, between?: () => Promise<void>) {
+  const engine = new Engine({
+    config,
+    profile,
+    scanner: new ProcfsReader({ procRoot: host }),
+    sink: createSink([`file:${out}`], { logger: silentLogger }),
+    intervalMs: 10_000,
+    logger: silentLogger,
+  });
+  await engine.start();
+  const reports = [];
+  for (let c = 0; c < cycles; c++) {
+    if (c > 0 && between) await between();
+    reports.push(await engine.cycle());
+  }
+  await engine.shutdown();
+  return reports;
+}
+
+function tierOfTruth(p: SynthTruth['processes'][number]): number {
+  return classifier.classify(p.comm, p.exe, p.cmdline, p.kernel).tier;
+}
+
+describe.each(['conservative', 'balanced', 'aggressive', 'emergency'])(
+  'profile %s on a 2500-process host',
+  (profile) => {
+    it('reports a reduction, exports every critical process, and rolls up exactly what it dropped', async () => {
+      const out = path.join(tmp, `${profile}.jsonl`);
+      const [r] = await runProfile(profile, out);
+      expect(r!.processes).toBe(truth.processes.length);
+      expect(r!.reduction.bytes).toBeGreaterThan(0);
+      expect(r!.reduction.datapoints).toBeGreaterThan(0);
+      expect(r!.datapoints.baseline).toBeGreaterThan(r!.datapoints.exported);
+
+      const [req] = readRequests(out);
+      const processes = req!.resourceMetrics.filter(isProcess);
+      const exportedPids = new Set(processes.map((rm) => attr(rm, 'process.pid') as number));
+      expect(exportedPids.size).toBe(r!.exported);
+
+      // 100% critical coverage, checked against the generator's truth
+      const critical = truth.processes.filter((p) => tierOfTruth(p) === 0);
+      expect(critical.length).toBeGreaterThan(0);
+      for (const p of critical) expect(exportedPids.has(p.pid), `critical ${p.comm} (${p.pid}) exported`).toBe(true);
+      expect(r!.coverageCritical).toBe(1);
+      expect(r!.critical.exported).toBe(critical.length);
+
+      // roll-up gauges equal the sums over the dropped processes, per tier
+      const rollups = req!.resourceMetrics.filter(isRollup);
+      const dropped = truth.processes.filter((p) => !exportedPids.has(p.pid));
+      expect(dropped.length).toBe(r!.rolledUp);
+      for (let t = 0; t < TIERS.length; t++) {
+        const mine = dropped.filter((p) => tierOfTruth(p) === t);
+        const rm = rollups.find((x) => attr(x, 'nrdot.tier') === TIERS[t]);
+        if (mine.length === 0) {
+          expect(rm).toBeUndefined();
+          continue;
+        }
+        expect(rm, `roll-up for ${TIERS[t]}`).toBeDefined();
+        expect(attr(rm!, 'process.executable.name')).toBe('_other_');
+        expect(pointValue(rm!, 'nrdot.rollup.count')).toBe(mine.length);
+        expect(pointValue(rm!, ProcessMetric.memoryUsage)).toBe(mine.reduce((s, p) => s + p.rssBytes, 0));
+        expect(pointValue(rm!, ProcessMetric.memoryVirtual)).toBe(mine.reduce((s, p) => s + p.vsizeBytes, 0));
+        expect(pointValue(rm!, ProcessMetric.threads)).toBe(mine.reduce((s, p) => s + p.threads, 0));
+      }
+      // kept + rolled-up memory = host total over all processes
+      const keptRss = processes.reduce((s, rm) => s + pointValue(rm, ProcessMetric.memoryUsage)!, 0);
+      const rolledRss = rollups.reduce((s, rm) => s + pointValue(rm, ProcessMetric.memoryUsage)!, 0);
+      expect(keptRss + rolledRss).toBe(truth.processes.reduce((s, p) => s + p.rssBytes, 0));
+
+      // self-telemetry carries the cost figures
+      const self = req!.resourceMetrics.find(isSelf)!;
+      expect(pointValue(self, 'nrdot.coverage.critical')).toBe(1);
+      expect(pointValue(self, 'nrdot.cost.baseline_bytes')).toBe(r!.bytes.baseline);
+      expect(pointValue(self, 'nrdot.cost.bytes')).toBe(r!.bytes.exported);
+      expect(pointValue(self, 'nrdot.datapoints.exported')).toBe(r!.datapoints.exported);
+      expect(pointValue(self, 'nrdot.processes.seen')).toBe(truth.processes.length);
+    });
+  },
+);
+
+describe('profiles order by cost', () => {
+  it('conservative >= balanced >= aggressive >= emergency in exported data points', async () => {
+    const points: number[] = [];
+    for (const p of ['conservative', 'balanced', 'aggressive', 'emergency']) {
+      const [r] = await runProfile(p, path.join(tmp, `order-${p}.jsonl`));
+      points.push(r!.datapoints.exported);
+    }
+    for (let i = 1; i < points.length; i++) expect(points[i]).toBeLessThanOrEqual(points[i - 1]!);
+  });
+});
+
+describe('roll-up counters across cycles', () => {
+  it('grow by exactly the CPU time the dropped processes used in between', async () => {
+    const dir = path.join(tmp, 'cum-host');
+    await generateHost({ out: dir, processes: 800, seed: 11 });
+    const out = path.join(tmp, 'cum.jsonl');
+    const before = new Map<number, { start: number; cpu: number }>();
+    const engine = new Engine({
+      config,
+      profile: 'aggressive',
+      scanner: new ProcfsReader({ procRoot: dir }),
+      sink: createSink([`file:${out}`], { logger: silentLogger }),
+      intervalMs: 10_000,
+      logger: silentLogger,
+    });
+    await engine.start();
+    await engine.cycle();
+    const first = await readTruth(dir);
+    for (const p of first.processes) before.set(p.pid, { start: p.starttimeTicks, cpu: p.utimeTicks + p.stimeTicks });
+    const adv = await advanceHost({ dir, seconds: 30, churn: 0 });
+    await engine.cycle();
+    await engine.shutdown();
+
+    const [req1, req2] = readRequests(out);
+    const exported2 = new Set(req2!.resourceMetrics.filter(isProcess).map((rm) => attr(rm, 'process.pid') as number));
+    const cpuOf = (rm: (typeof req1)['resourceMetrics'][number]) =>
+      pointValue(rm, ProcessMetric.cpuTime, 'state', 'user')! +
+      pointValue(rm, ProcessMetric.cpuTime, 'state', 'system')!;
+    const rollCpu = (req: typeof req1) => req!.resourceMetrics.filter(isRollup).reduce((s, rm) => s + cpuOf(rm), 0);
+    let expected = 0;
+    for (const p of adv.processes) {
+      if (exported2.has(p.pid)) continue;
+      const b = before.get(p.pid);
+      if (b && b.start === p.starttimeTicks) expected += (p.utimeTicks + p.stimeTicks - b.cpu) / adv.clkTck;
+    }
+    expect(expected).toBeGreaterThan(0);
+    expect(rollCpu(req2) - rollCpu(req1)).toBeCloseTo(expected, 6);
+  });
+});
