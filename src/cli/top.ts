@@ -19,7 +19,7 @@ interface TopOpts {
 export async function topCommand(o: TopOpts): Promise<void> {
   const { config } = loadConfig(o.config);
   const { reader } = openScanner(o.procRoot, 'ts');
-  const ids = new IdentityTable(new Classifier(config.classification));
+  const ids = new IdentityTable(new Classifier(config.classification), config.classification.demote_pool_workers);
   const counters = new CounterMemory();
   let b = reader.scan();
   if (o.delay > 0) {

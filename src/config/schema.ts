@@ -71,6 +71,7 @@ export const configSchema = z.strictObject({
     protected: patterns,
     default_tier: tier,
     kernel_threads: tier,
+    demote_pool_workers: z.boolean(),
     rules: z.strictObject({
       critical: tierRules,
       important: tierRules,

@@ -114,7 +114,10 @@ export class Engine {
     this.state = o.state;
     this.now = o.now ?? Date.now;
     this.intervalMs = o.intervalMs;
-    this.identities = new IdentityTable(new Classifier(o.config.classification));
+    this.identities = new IdentityTable(
+      new Classifier(o.config.classification),
+      o.config.classification.demote_pool_workers,
+    );
     this.agentStartMs = this.now();
     this.rollup = new RollupMemory(this.agentStartMs);
   }

@@ -7,6 +7,7 @@ import type { Classifier } from '../classify/classifier.js';
 import { FLAG_KERNEL_THREAD, type ProcessBatch } from '../ingest/batch.js';
 import { ownerName } from '../ingest/procfs/users.js';
 import type { IdentityInfo } from '../metrics/build.js';
+import { TIER_NOISE } from '../telemetry/names.js';
 
 export interface IdentityEntry extends IdentityInfo {
   start: number;
@@ -21,7 +22,10 @@ export class IdentityTable {
   private readonly byPid = new Map<number, IdentityEntry>();
   private scanNo = 0;
 
-  constructor(private readonly classifier: Classifier) {}
+  constructor(
+    private readonly classifier: Classifier,
+    private readonly demotePoolWorkers = true,
+  ) {}
 
   get size(): number {
     return this.byPid.size;
@@ -37,33 +41,46 @@ export class IdentityTable {
     const fresh = new Map<number, number>();
     for (let k = 0; k < b.freshRows.length; k++) fresh.set(b.freshRows[k]!, k);
     const out: IdentityEntry[] = new Array(b.count);
+    const toClassify: number[] = [];
     for (let i = 0; i < b.count; i++) {
       const pid = b.pid[i]!;
       const start = b.startTicks[i]!;
       let e = this.byPid.get(pid);
       const k = fresh.get(i);
       if (k !== undefined || !e || e.start !== start) {
-        const name = k !== undefined ? b.freshName[k]! : (e?.name ?? '');
-        const cmdline = k !== undefined ? b.freshCmdline[k]! : '';
-        const exe = k !== undefined ? b.freshExe[k]! : '';
-        const kernel = (b.flags[i]! & FLAG_KERNEL_THREAD) !== 0;
-        const c = this.classifier.classify(name, exe, cmdline, kernel);
         e = {
           start,
-          name,
-          exe,
-          cmdline,
+          name: k !== undefined ? b.freshName[k]! : (e?.name ?? ''),
+          exe: k !== undefined ? b.freshExe[k]! : '',
+          cmdline: k !== undefined ? b.freshCmdline[k]! : '',
           owner: ownerName(b.uid[i]!),
-          tier: c.tier,
-          protected: c.protected,
+          tier: 0,
+          protected: false,
           baselineBytes: 0,
           baselinePoints: 0,
           seenScan: scan,
         };
         this.byPid.set(pid, e);
+        toClassify.push(i);
       }
       e.seenScan = scan;
       out[i] = e;
+    }
+    // Classify after every row has an entry, so a new process's parent is
+    // known even when the parent is new too.
+    for (const i of toClassify) {
+      const e = out[i]!;
+      const kernel = (b.flags[i]! & FLAG_KERNEL_THREAD) !== 0;
+      const c = this.classifier.classify(e.name, e.exe, e.cmdline, kernel);
+      e.tier = c.tier;
+      e.protected = c.protected;
+      if (this.demotePoolWorkers && !c.protected && !kernel && c.tier < TIER_NOISE) {
+        // A worker of a pre-fork pool (nginx, httpd, postgres backends,
+        // gunicorn, php-fpm ...) has its parent's executable name: it is one
+        // tier below the parent. The busiest workers still pass thresholds.
+        const parent = this.byPid.get(b.ppid[i]!);
+        if (parent && parent !== e && parent.name === e.name) e.tier = c.tier + 1;
+      }
     }
     for (const [pid, e] of this.byPid) if (e.seenScan !== scan) this.byPid.delete(pid);
     return out;

@@ -74,3 +74,40 @@ describe('protected patterns', () => {
     expect(p.classify('grep', '', 'grep x', false).protected).toBe(false);
   });
 });
+
+describe('pool workers', () => {
+  it('a worker with its parent executable name is one tier below; the master keeps the tier', async () => {
+    const { IdentityTable } = await import('../../src/engine/identities.js');
+    const { allocBatch, FLAG_NEW_IDENTITY } = await import('../../src/ingest/batch.js');
+    const host = {
+      hostname: 'h',
+      bootTimeSec: 1,
+      uptimeSec: 100,
+      cpuCount: 1,
+      memTotalBytes: 1,
+      clkTck: 100,
+      pageSize: 4096,
+    };
+    const b = allocBatch(3, host);
+    const rows: [number, number, string, string][] = [
+      [10, 1, 'nginx', 'nginx: master process /usr/sbin/nginx'],
+      [11, 10, 'nginx', 'nginx: worker process'],
+      [12, 11, 'bash', 'bash'],
+    ];
+    rows.forEach(([pid, ppid, name, cmd], i) => {
+      b.pid[i] = pid;
+      b.ppid[i] = ppid;
+      b.startTicks[i] = 100 + i;
+      b.flags[i] = FLAG_NEW_IDENTITY;
+      b.freshName.push(name);
+      b.freshCmdline.push(cmd);
+      b.freshExe.push('');
+    });
+    b.count = 3;
+    b.freshRows = Int32Array.from([0, 1, 2]);
+    const tiers = new IdentityTable(c, true).update(b).map((e) => TIERS[e.tier]);
+    expect(tiers).toEqual(['critical', 'important', 'noise']);
+    const flat = new IdentityTable(c, false).update(b).map((e) => TIERS[e.tier]);
+    expect(flat).toEqual(['critical', 'critical', 'noise']);
+  });
+});
