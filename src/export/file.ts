@@ -16,7 +16,7 @@
  * partially written line is truncated away so the file stays valid JSON lines.
  */
 
-import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ErrorCodes, errnoOf, NrdotError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceHost, generateHost, readTruth } from '../../src/synth/index.js';

@@ -4,7 +4,6 @@
  * roll-up totals equal to the sum of what was dropped.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Classifier } from '../../src/classify/classifier.js';
