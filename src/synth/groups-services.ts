@@ -25,7 +25,7 @@ function svc(
     category,
     role,
     cpu: 0.002,
-    fds: [10, 40],
+    fds: [6, 16],
     fdKind: 'server',
     start: 'service',
     leader: 2,
@@ -110,7 +110,7 @@ export function addPostgres(
       busy: 0.04,
       rssMb: 25,
       rssSigma: 0.7,
-      fds: [12, 60],
+      fds: [5, 12],
       fdKind: 'db',
       start: rng.chance(0.7) ? 'any' : 'recent',
       readKBps: 30,
@@ -131,7 +131,7 @@ export function addDatabase(b: Builder, ctx: Ctx): void {
     ['postgres', 2.5],
   ] as const);
   if (kind === 'postgres')
-    return addPostgres(b, ctx.init, rng.int(5, 40) + Math.min(400, Math.floor(ctx.total * 0.005)));
+    return addPostgres(b, ctx.init, rng.int(5, 60));
   if (kind === 'mysql')
     b.add(
       ctx.init,
@@ -198,7 +198,7 @@ export function addWebServer(b: Builder, parent: number, kind: 'nginx' | 'httpd'
     if (m < 0) return;
     const workers = Math.min(b.cpus, rng.int(2, 16));
     for (let i = 0; i < workers; i++) {
-      const big = rng.chance(0.2);
+      const big = rng.chance(0.01);
       b.add(m, {
         argv: ['nginx: worker process'],
         exe: '/usr/sbin/nginx',
@@ -209,7 +209,7 @@ export function addWebServer(b: Builder, parent: number, kind: 'nginx' | 'httpd'
         cpu: 0.01,
         busy: 0.08,
         rssMb: 12,
-        fds: big ? [200, 900] : [20, 80],
+        fds: big ? [150, 700] : [6, 20],
         fdKind: 'server',
         start: 'child',
         wake: 80,
@@ -240,7 +240,7 @@ export function addWebServer(b: Builder, parent: number, kind: 'nginx' | 'httpd'
       cpu: 0.005,
       busy: 0.05,
       rssMb: 18,
-      fds: [12, 30],
+      fds: [8, 16],
       fdKind: 'server',
       start: rng.chance(0.5) ? 'child' : 'any',
       wake: 20,
@@ -423,7 +423,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
             threads: rng.chance(0.15) ? rng.int(200, 600) : rng.int(30, 120),
             cpu: 0.02,
             busy: 0.12,
-            fds: [60, 400],
+            fds: [20, 100],
             fdKind: 'jvm',
             wake: 150,
             vmMb: 3000,
@@ -447,7 +447,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
             threads: rng.int(7, 11),
             cpu: 0.01,
             busy: 0.1,
-            fds: [20, 120],
+            fds: [10, 30],
             wake: 50,
             vmMb: 900,
             ns,
@@ -491,7 +491,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           cpu: 0.006,
           busy: 0.1,
           rssMb: 90,
-          fds: [10, 25],
+          fds: [5, 10],
           fdKind: 'server',
           start: 'child',
           wake: 30,
@@ -526,7 +526,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           busy: 0.08,
           rssMb: 180,
           threads: rng.int(6, 12),
-          fds: [15, 30],
+          fds: [8, 14],
           fdKind: 'server',
           start: 'child',
           wake: 20,
@@ -548,7 +548,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
             threads: rng.int(8, 30),
             cpu: 0.005,
             busy: 0.08,
-            fds: [10, 80],
+            fds: [6, 20],
             wake: 40,
             vmMb: 1200,
             ns,
@@ -571,7 +571,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
             threads: Math.min(2 * b.cpus + 8, 80),
             cpu: 0.01,
             busy: 0.1,
-            fds: [40, 300],
+            fds: [20, 120],
             wake: 100,
             ns,
             leader,
@@ -586,7 +586,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           rssMb: 30,
           threads: rng.int(10, 20),
           cpu: 0.003,
-          fds: [15, 30],
+          fds: [10, 20],
           wake: 30,
           ns,
           leader,
@@ -602,7 +602,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           ROOT,
           'container',
           'kube-proxy',
-          { rssMb: 45, threads: rng.int(8, 16), cpu: 0.003, fds: [12, 30], wake: 10, ns, leader },
+          { rssMb: 45, threads: rng.int(8, 16), cpu: 0.003, fds: [10, 20], wake: 10, ns, leader },
         ),
       );
       return;
@@ -616,7 +616,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           threads: 5,
           cpu: 0.008,
           busy: 0.1,
-          fds: [20, 100],
+          fds: [10, 60],
           wake: 100,
           ns,
           leader,
@@ -652,7 +652,7 @@ export function addContainer(b: Builder, ctx: Ctx, k8s: boolean, app?: AppKind):
       ROOT,
       'container',
       'containerd-shim',
-      { rssMb: 11, threads: rng.int(9, 13), cpu: 0.0005, fds: [10, 16], start: 'any', wake: 3 },
+      { rssMb: 11, threads: rng.int(9, 13), cpu: 0.0005, fds: [8, 12], start: 'any', wake: 3 },
     ),
   );
   if (shim < 0) return;

@@ -89,7 +89,7 @@ function daemon(argv: string[], exe: string, o: Partial<Spec> & Pick<Spec, 'rssM
     category: 'system',
     role: o.role ?? o.comm ?? exe.slice(exe.lastIndexOf('/') + 1),
     cpu: 0.0005,
-    fds: [8, 40],
+    fds: [6, 20],
     start: 'early',
     leader: 2,
     wake: 1,

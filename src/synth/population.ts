@@ -33,7 +33,7 @@ type Group = (b: Builder, ctx: Ctx) => void;
 const FILL: readonly (readonly [Group, number])[] = [
   [(b, c) => addContainer(b, c, true), 20],
   [(b, c) => addContainer(b, c, false), 5],
-  [addDatabase, 4],
+  [addDatabase, 2.5],
   [(b, c) => addWebServer(b, c.init, b.rng.chance(0.6) ? 'nginx' : 'httpd'), 3],
   [(b, c) => addBroker(b, c, b.rng.chance(0.6) ? 'kafka' : 'rabbitmq'), 1],
   [(b, c) => addApp(b, c.init, b.rng.pick(['java', 'node', 'gunicorn', 'puma', 'go'] as const)), 12],

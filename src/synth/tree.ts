@@ -4,6 +4,7 @@
  * small files (measured, see README notes in index.ts).
  */
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ErrorCodes, NrdotError } from '../errors.js';
 import { cmdlineText, type FormatCtx, fdTargets, ioText, statLine, statusText } from './format.js';
@@ -49,11 +50,28 @@ export function writeProcDir(root: string, p: SynthProc, c: FormatCtx): void {
   fs.writeFileSync(`${dir}/status`, statusText(p, c));
   fs.writeFileSync(`${dir}/io`, ioText(p));
   fs.writeFileSync(`${dir}/cmdline`, cmdlineText(p));
-  fs.writeFileSync(`${dir}/comm`, `${p.comm}\n`);
   if (p.exe) fs.symlinkSync(p.exe, `${dir}/exe`);
   fs.mkdirSync(`${dir}/fd`);
   const targets = fdTargets(p);
   for (let i = 0; i < targets.length; i++) fs.symlinkSync(targets[i], `${dir}/fd/${i}`);
+}
+
+/** Async twin of writeProcDir: the files of one process are written concurrently. */
+export async function writeProcDirAsync(root: string, p: SynthProc, c: FormatCtx): Promise<void> {
+  const dir = `${root}/${p.pid}`;
+  await fsp.mkdir(dir);
+  const targets = fdTargets(p);
+  const jobs: Promise<void>[] = [
+    fsp.writeFile(`${dir}/stat`, statLine(p, c.pageSize)),
+    fsp.writeFile(`${dir}/status`, statusText(p, c)),
+    fsp.writeFile(`${dir}/io`, ioText(p)),
+    fsp.writeFile(`${dir}/cmdline`, cmdlineText(p)),
+    fsp
+      .mkdir(`${dir}/fd`)
+      .then(() => Promise.all(targets.map((t, i) => fsp.symlink(t, `${dir}/fd/${i}`))).then(() => undefined)),
+  ];
+  if (p.exe) jobs.push(fsp.symlink(p.exe, `${dir}/exe`));
+  await Promise.all(jobs);
 }
 
 /**
