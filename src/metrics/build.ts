@@ -135,7 +135,8 @@ export function processAttributes(b: ProcessBatch, i: number, id: IdentityInfo):
   ];
   if (id.exe) a.push(str(ResourceAttr.executablePath, id.exe));
   if (id.cmdline) a.push(str(ResourceAttr.commandLine, id.cmdline));
-  a.push(str(ResourceAttr.owner, id.owner), str(ResourceAttr.hostName, b.host.hostname));
+  if (id.owner) a.push(str(ResourceAttr.owner, id.owner));
+  a.push(str(ResourceAttr.hostName, b.host.hostname));
   return a;
 }
 

@@ -15,9 +15,20 @@ import { accrue, pickState, setRss } from './model.js';
 import { mixSeed, Rng } from './prng.js';
 import { readState, truthOf, writeState } from './state.js';
 import { removeProcDir, rewriteProcCounters, writeHostFiles, writeProcDir } from './tree.js';
-import type { AdvanceOptions, AdvanceResult, AnomalyKind, SynthProc, SynthState } from './types.js';
+import type { AdvanceOptions, AdvanceResult, AnomalyKind, Category, SynthProc } from './types.js';
 
 const MiB = 1024 * 1024;
+
+/** Categories whose processes make believable CPU/memory anomalies. */
+const SERVICE_CATEGORIES: ReadonlySet<Category> = new Set<Category>([
+  'database',
+  'webserver',
+  'broker',
+  'runtime',
+  'container',
+  'system',
+  'user',
+]);
 
 /** Processes that start with high usage (anomaly 'new'). */
 const NEW_HOGS: readonly Omit<Spec, 'start' | 'ids'>[] = [
@@ -147,9 +158,10 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
   // 2. Anomalies on existing processes apply from the start of the interval.
   const kinds = anomalyKinds(rng, k);
   const anomalies: { pid: number; kind: AnomalyKind }[] = [];
-  const targets = rng.shuffle(
-    live.filter((p) => !p.kernel && p.pid !== 1 && p.state !== 'Z' && p.anomaly === undefined && p.category !== 'tool'),
-  );
+  // Prefer long-lived services; fall back to any other user-space process.
+  const eligible = live.filter((p) => !p.kernel && p.pid !== 1 && p.state !== 'Z' && p.anomaly === undefined);
+  const services = rng.shuffle(eligible.filter((p) => SERVICE_CATEGORIES.has(p.category)));
+  const targets = services.concat(rng.shuffle(eligible.filter((p) => !SERVICE_CATEGORIES.has(p.category))));
   const balloon = new Set<number>();
   let ti = 0;
   for (const kind of kinds) {
@@ -273,5 +285,3 @@ function anomalyKinds(rng: Rng, k: number): AnomalyKind[] {
     );
   return out;
 }
-
-export type { SynthState };

@@ -44,7 +44,7 @@ export function accrue(p: SynthProc, dt: number, rng: Rng, clkTck: number): void
 
   // Faults: kernel threads have no user memory to fault.
   if (!p.kernel) {
-    p.minflt += Math.round(m.faultsPerCpuSec * cpuSec * rng.jitter(0.3) + dt * 0.01);
+    p.minflt += Math.round(m.faultsPerCpuSec * cpuSec * rng.jitter(0.3) + dt * 0.002);
     const majP = Math.min(1, dt / 7200 + rd / 1e9);
     if (rng.chance(majP)) p.majflt += rng.int(1, 4 + Math.floor(rd / 50e6));
   }

@@ -5,20 +5,12 @@
  */
 import { Builder } from './builder.js';
 import { UID } from './catalog.js';
-import {
-  addApp,
-  addBroker,
-  addContainer,
-  addDatabase,
-  addOddNames,
-  addPostgres,
-  addWebServer,
-  addZombie,
-} from './groups-services.js';
+import { addApp, addContainer, addOddNames, addZombie } from './groups-apps.js';
+import { addKernel } from './groups-kernel.js';
+import { addBroker, addDatabase, addPostgres, addWebServer } from './groups-services.js';
 import {
   addBaseSystem,
   addCronJob,
-  addKernel,
   addShellNoise,
   addSshSession,
   addTmux,

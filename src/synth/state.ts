@@ -58,3 +58,7 @@ export function truthOf(st: SynthState): SynthTruth {
 export async function readTruth(dir: string): Promise<SynthTruth> {
   return truthOf(readState(dir));
 }
+
+export function readTruthSync(dir: string): SynthTruth {
+  return truthOf(readState(dir));
+}
