@@ -12,7 +12,7 @@ export const UNKNOWN = -1;
 /** Row flags (bit set in `flags`). */
 export const FLAG_NEW_IDENTITY = 1;
 export const FLAG_KERNEL_THREAD = 2;
-/** `status`, `io` and fd count were read for this row. */
+/** `status`, `io` and the fd count were attempted for this row (each may still be unknown, -1). */
 export const FLAG_DETAIL = 4;
 
 export interface HostInfo {

@@ -8,6 +8,8 @@ export interface StatFields {
   comm: string;
   state: number; // char code
   ppid: number;
+  /** kernel flags word (`stat` field 9); PF_KTHREAD marks kernel threads */
+  flags: number;
   minflt: number;
   majflt: number;
   utime: number; // ticks
@@ -20,6 +22,9 @@ export interface StatFields {
 }
 
 const SPACE = 32;
+
+/** PF_KTHREAD in the `stat` flags word: the authoritative kernel-thread mark. */
+export const PF_KTHREAD = 0x00200000;
 
 /**
  * Parse `/proc/<pid>/stat`. The comm field is wrapped in parentheses and may
@@ -62,6 +67,7 @@ export function parseStat(line: string): StatFields | null {
     comm,
     state,
     ppid: f[1],
+    flags: f[6],
     minflt: f[7],
     majflt: f[9],
     utime: f[11],

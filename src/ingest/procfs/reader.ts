@@ -15,10 +15,20 @@ import {
   type HostInfo,
   type ProcessBatch,
 } from '../batch.js';
-import { parseCmdline, parseHostStat, parseIo, parseMemTotal, parseStat, parseStatus, parseUptime } from './parse.js';
+import {
+  PF_KTHREAD,
+  parseCmdline,
+  parseHostStat,
+  parseIo,
+  parseMemTotal,
+  parseStat,
+  parseStatus,
+  parseUptime,
+} from './parse.js';
 import { sysconf } from './sysconf.js';
 
 const BUF_SIZE = 1 << 16;
+const PID_NAME = /^[1-9][0-9]*$/;
 
 /** Errors that mean "this process is gone". */
 function isVanished(code: string | undefined): boolean {
@@ -100,10 +110,8 @@ export class ProcfsReader {
   listPids(): number[] {
     const out: number[] = [];
     for (const name of fs.readdirSync(this.procRoot)) {
-      const c = name.charCodeAt(0);
-      if (c < 49 || c > 57) continue; // pids start with 1-9
-      const pid = Number(name);
-      if (Number.isInteger(pid)) out.push(pid);
+      if (!PID_NAME.test(name)) continue;
+      out.push(Number(name));
     }
     return out;
   }
@@ -119,7 +127,7 @@ export class ProcfsReader {
     let n = 0;
     for (const pid of pids) {
       const dir = `${this.procRoot}/${pid}`;
-      const statText = this.readProcFile(`${dir}/stat`, b);
+      const statText = this.readProcFile(`${dir}/stat`, b, 'utf8');
       if (statText == null) continue; // vanished, or (never seen in practice) denied
       const st = parseStat(statText);
       if (!st) {
@@ -127,21 +135,21 @@ export class ProcfsReader {
         continue;
       }
       let status: ReturnType<typeof parseStatus> | undefined;
-      const statusText = this.readProcFile(`${dir}/status`, b);
+      const statusText = this.readProcFile(`${dir}/status`, b, 'latin1', dir);
       if (statusText === null) continue;
       if (statusText !== undefined) status = parseStatus(statusText);
-      const ioText = this.readProcFile(`${dir}/io`, b);
+      const ioText = this.readProcFile(`${dir}/io`, b, 'latin1', dir);
       if (ioText === null) continue;
-      const fdCount = this.countFds(`${dir}/fd`, b);
+      const fdCount = this.countFds(`${dir}/fd`, b, dir);
       if (fdCount === null) continue;
 
       let flags = FLAG_DETAIL;
       const prev = this.known.get(pid);
       if (!prev || prev.start !== st.starttime) {
-        const raw = this.readProcFile(`${dir}/cmdline`, b, 'utf8');
+        const raw = this.readProcFile(`${dir}/cmdline`, b, 'utf8', dir);
         if (raw === null) continue;
         const cmdline = parseCmdline(raw ?? '');
-        const kernel = cmdline === '' && (st.ppid === 2 || pid === 2);
+        const kernel = (st.flags & PF_KTHREAD) !== 0;
         let exe = '';
         try {
           exe = fs.readlinkSync(`${dir}/exe`);
@@ -199,65 +207,68 @@ export class ProcfsReader {
    * denied (the value is unknown, not an error), or `null` when the process
    * vanished (the row is skipped and counted).
    */
-  private readProcFile(file: string, b: ProcessBatch, enc: BufferEncoding = 'latin1'): string | undefined | null {
+  private readProcFile(
+    file: string,
+    b: ProcessBatch,
+    enc: BufferEncoding = 'latin1',
+    procDir?: string,
+  ): string | undefined | null {
     let fd: number;
     try {
       fd = fs.openSync(file, 'r');
     } catch (e) {
-      const code = errnoOf(e);
-      if (isDenied(code)) {
-        b.counters.denied++;
-        return undefined;
-      }
-      if (isVanished(code)) b.counters.vanished++;
-      else b.counters.malformed++;
-      return null;
+      return this.fileError(e, b, procDir);
     }
     try {
+      // Read to EOF: one read is enough on procfs, but a recorded tree on
+      // another filesystem may return short reads.
+      let n = 0;
       let total = 0;
       let chunks: Buffer[] | undefined;
       for (;;) {
-        const r = fs.readSync(fd, this.buf, 0, BUF_SIZE, null);
-        if (r === 0) break;
-        if (r === BUF_SIZE || chunks) {
+        if (n === BUF_SIZE) {
           chunks ??= [];
-          chunks.push(Buffer.from(this.buf.subarray(0, r)));
-          total += r;
-          continue;
+          chunks.push(Buffer.from(this.buf));
+          total += n;
+          n = 0;
         }
-        total = r;
-        break;
+        const r = fs.readSync(fd, this.buf, n, BUF_SIZE - n, null);
+        if (r === 0) break;
+        n += r;
       }
-      return chunks ? Buffer.concat(chunks, total).toString(enc) : this.buf.toString(enc, 0, total);
+      if (!chunks) return this.buf.toString(enc, 0, n);
+      chunks.push(Buffer.from(this.buf.subarray(0, n)));
+      return Buffer.concat(chunks, total + n).toString(enc);
     } catch (e) {
-      const code = errnoOf(e);
-      if (isDenied(code)) {
-        b.counters.denied++;
-        return undefined;
-      }
-      if (isVanished(code)) b.counters.vanished++;
-      else b.counters.malformed++;
-      return null;
+      return this.fileError(e, b, procDir);
     } finally {
       fs.closeSync(fd);
     }
   }
 
+  /**
+   * Denied: the value is unknown (undefined). Gone: if the process directory
+   * is gone too the process vanished (null, row skipped); if only the file is
+   * absent (a kernel without io accounting) the value is unknown.
+   */
+  private fileError(e: unknown, b: ProcessBatch, procDir?: string): undefined | null {
+    const code = errnoOf(e);
+    if (isDenied(code)) {
+      b.counters.denied++;
+      return undefined;
+    }
+    if (code === 'ENOENT' && procDir !== undefined && fs.existsSync(`${procDir}/stat`)) return undefined;
+    if (isVanished(code)) b.counters.vanished++;
+    else b.counters.malformed++;
+    return null;
+  }
+
   /** Open fd count; -1 when denied; null when the process vanished. */
-  private countFds(dir: string, b: ProcessBatch): number | null {
+  private countFds(dir: string, b: ProcessBatch, procDir: string): number | null {
     try {
       return fs.readdirSync(dir).length;
     } catch (e) {
-      const code = errnoOf(e);
-      if (isDenied(code)) {
-        b.counters.denied++;
-        return -1;
-      }
-      if (isVanished(code)) {
-        b.counters.vanished++;
-        return null;
-      }
-      return -1;
+      return this.fileError(e, b, procDir) === null ? null : -1;
     }
   }
 
