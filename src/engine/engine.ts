@@ -26,10 +26,10 @@ import { type SelfValues, selfResource } from '../telemetry/self.js';
 import { IdentityTable } from './identities.js';
 import { StageTimer } from './stage.js';
 
-/** What the engine needs from a scanner backend. */
+/** What the engine needs from a scanner backend (the native one scans off the event loop). */
 export interface Scanner {
   readonly backend: string;
-  scan(): ProcessBatch;
+  scan(): ProcessBatch | Promise<ProcessBatch>;
 }
 
 export interface ExportOutcome {
@@ -147,7 +147,7 @@ export class Engine {
     const cycle = ++this.cycleNo;
     const timer = this.timer;
 
-    const b = timer.run('scan', () => this.scanner.scan());
+    const b = await timer.runAsync('scan', async () => this.scanner.scan());
     const n = b.count;
     const ids = timer.run('classify', () => this.identities.update(b));
     const tier = new Uint8Array(n);
