@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateHost } from '../../src/synth/index.js';
+import { fastTmpDir } from '../../src/util/tmp.js';
+import { nrdot } from '../helpers/cli.js';
+import { startLoopbackServer } from '../helpers/loopback-http.js';
+
+const tmp = fastTmpDir('nrdot-secrets-');
+const host = path.join(tmp, 'host');
+beforeAll(async () => {
+  await generateHost({ out: host, processes: 150, seed: 4 });
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('secrets', () => {
+  it('an api-key header from the environment reaches the backend and never a log line, even at trace level', async () => {
+    const secret = 'nr-license-0123456789abcdef-SECRET';
+    const server = await startLoopbackServer(() => ({ status: 503, body: 'down' }));
+    try {
+      const cfg = path.join(tmp, 'cfg.yaml');
+      fs.writeFileSync(
+        cfg,
+        [
+          `export: ["otlp:${server.origin}/v1/metrics"]`,
+          'export_options:',
+          '  otlp:',
+          '    headers:',
+          '      api-key: "${NRDOT_TEST_LICENSE}"',
+          '',
+        ].join('\n'),
+      );
+      const r = await nrdot(['run', '--once', '--config', cfg, '--proc-root', host, '--log-level', 'trace'], {
+        env: { NRDOT_TEST_LICENSE: secret },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(server.requests[0]?.headers['api-key']).toBe(secret);
+      expect(r.stderr).toContain('OTLP export failed');
+      expect(r.stderr).not.toContain(secret);
+      expect(r.stdout).not.toContain(secret);
+    } finally {
+      await server.close();
+    }
+  });
+});
