@@ -21,12 +21,12 @@ export async function topCommand(o: TopOpts): Promise<void> {
   const { reader } = openScanner(o.procRoot, 'ts');
   const ids = new IdentityTable(new Classifier(config.classification), config.classification.demote_pool_workers);
   const counters = new CounterMemory();
-  let b = reader.scan();
+  let b = await reader.scan();
   if (o.delay > 0) {
     counters.step(b);
     ids.update(b);
     await sleep(o.delay);
-    b = reader.scan();
+    b = await reader.scan();
   }
   const { cpuCores } = counters.step(b);
   const entries = ids.update(b);

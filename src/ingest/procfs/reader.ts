@@ -15,6 +15,7 @@ import {
   type HostInfo,
   type ProcessBatch,
 } from '../batch.js';
+import type { ScanOptions } from '../scanner.js';
 import {
   PF_KTHREAD,
   parseCmdline,
@@ -42,6 +43,63 @@ export interface ReaderOptions {
   procRoot?: string;
 }
 
+/** Throws NRDOT_ERR_NOT_PROCFS when `root` lacks the host files (both backends). */
+export function checkProcRoot(root: string): void {
+  for (const f of ['uptime', 'stat', 'meminfo']) {
+    const p = path.join(root, f);
+    if (!fs.existsSync(p)) {
+      throw new NrdotError(ErrorCodes.NOT_PROCFS, `--proc-root ${root} is not a procfs tree: ${p} is missing`);
+    }
+  }
+}
+
+/** host.name: `<root>/sys/kernel/hostname`, else this machine's name. */
+export function readHostname(root: string): string {
+  let h: string | undefined;
+  try {
+    h = fs.readFileSync(path.join(root, 'sys', 'kernel', 'hostname'), 'latin1');
+  } catch {
+    h = undefined;
+  }
+  return h?.trim() || os.hostname();
+}
+
+/** The raw host files of a tree; undefined when unreadable. */
+export interface HostTexts {
+  stat: string | undefined;
+  uptime: string | undefined;
+  meminfo: string | undefined;
+}
+
+/** HostInfo from the host files, one interpretation for both backends. */
+export function hostInfoFromTexts(root: string, t: HostTexts, hostname: string): HostInfo {
+  const { clkTck, pageSize } = sysconf();
+  const stat = parseHostStat(t.stat ?? '');
+  if (!stat) {
+    throw new NrdotError(
+      ErrorCodes.NOT_PROCFS,
+      `--proc-root ${root}: ${path.join(root, 'stat')} has no btime or cpu lines`,
+    );
+  }
+  const uptime = parseUptime(t.uptime ?? '');
+  if (Number.isNaN(uptime)) {
+    throw new NrdotError(
+      ErrorCodes.NOT_PROCFS,
+      `--proc-root ${root}: ${path.join(root, 'uptime')} is not an uptime file`,
+    );
+  }
+  const memTotal = parseMemTotal(t.meminfo ?? '');
+  return {
+    hostname,
+    bootTimeSec: stat.btime,
+    uptimeSec: uptime,
+    cpuCount: stat.cpuCount,
+    memTotalBytes: Number.isNaN(memTotal) ? 0 : memTotal,
+    clkTck,
+    pageSize,
+  };
+}
+
 interface KnownIdentity {
   start: number;
   kernel: boolean;
@@ -62,49 +120,22 @@ export class ProcfsReader {
 
   /** Throws NRDOT_ERR_NOT_PROCFS when the root lacks the host files. */
   validateRoot(): void {
-    for (const f of ['uptime', 'stat', 'meminfo']) {
-      const p = path.join(this.procRoot, f);
-      if (!fs.existsSync(p)) {
-        throw new NrdotError(
-          ErrorCodes.NOT_PROCFS,
-          `--proc-root ${this.procRoot} is not a procfs tree: ${p} is missing`,
-        );
-      }
-    }
+    checkProcRoot(this.procRoot);
     this.readHost();
   }
 
   readHost(): HostInfo {
     const root = this.procRoot;
-    const { clkTck, pageSize } = sysconf();
-    const stat = parseHostStat(this.readText(path.join(root, 'stat')) ?? '');
-    if (!stat) {
-      throw new NrdotError(
-        ErrorCodes.NOT_PROCFS,
-        `--proc-root ${root}: ${path.join(root, 'stat')} has no btime or cpu lines`,
-      );
-    }
-    const uptime = parseUptime(this.readText(path.join(root, 'uptime')) ?? '');
-    if (Number.isNaN(uptime)) {
-      throw new NrdotError(
-        ErrorCodes.NOT_PROCFS,
-        `--proc-root ${root}: ${path.join(root, 'uptime')} is not an uptime file`,
-      );
-    }
-    const memTotal = parseMemTotal(this.readText(path.join(root, 'meminfo')) ?? '');
-    if (this.hostnameCache === undefined) {
-      const h = this.readText(path.join(root, 'sys', 'kernel', 'hostname'));
-      this.hostnameCache = h?.trim() || os.hostname();
-    }
-    return {
-      hostname: this.hostnameCache,
-      bootTimeSec: stat.btime,
-      uptimeSec: uptime,
-      cpuCount: stat.cpuCount,
-      memTotalBytes: Number.isNaN(memTotal) ? 0 : memTotal,
-      clkTck,
-      pageSize,
-    };
+    if (this.hostnameCache === undefined) this.hostnameCache = readHostname(root);
+    return hostInfoFromTexts(
+      root,
+      {
+        stat: this.readText(path.join(root, 'stat')),
+        uptime: this.readText(path.join(root, 'uptime')),
+        meminfo: this.readText(path.join(root, 'meminfo')),
+      },
+      this.hostnameCache,
+    );
   }
 
   listPids(): number[] {
@@ -116,13 +147,19 @@ export class ProcfsReader {
     return out;
   }
 
-  /** One full scan: every file for every process. */
-  scan(): ProcessBatch {
+  /**
+   * One scan. Every process gets `stat`; `status`, `io` and the fd count
+   * (FLAG_DETAIL) are read for every process unless `opts.detail` lists the
+   * pids that need them, in which case only those and identities new in this
+   * scan get them (the others keep -1 there).
+   */
+  scan(opts: ScanOptions = {}): ProcessBatch {
     const host = this.readHost();
     const pids = this.listPids();
     const b = allocBatch(pids.length, host);
     const gen = ++this.gen;
     const freshRows: number[] = [];
+    const detailPids = opts.detail ? new Set(opts.detail) : undefined;
     const { clkTck, pageSize } = host;
     let n = 0;
     for (const pid of pids) {
@@ -134,18 +171,27 @@ export class ProcfsReader {
         b.counters.malformed++;
         continue;
       }
-      let status: ReturnType<typeof parseStatus> | undefined;
-      const statusText = this.readProcFile(`${dir}/status`, b, 'latin1', dir);
-      if (statusText === null) continue;
-      if (statusText !== undefined) status = parseStatus(statusText);
-      const ioText = this.readProcFile(`${dir}/io`, b, 'latin1', dir);
-      if (ioText === null) continue;
-      const fdCount = this.countFds(`${dir}/fd`, b, dir);
-      if (fdCount === null) continue;
-
-      let flags = FLAG_DETAIL;
       const prev = this.known.get(pid);
-      if (!prev || prev.start !== st.starttime) {
+      const fresh = !prev || prev.start !== st.starttime;
+      const detail = !detailPids || fresh || detailPids.has(pid);
+
+      let status: ReturnType<typeof parseStatus> | undefined;
+      let ioText: string | undefined;
+      let fdCount = -1;
+      if (detail) {
+        const statusText = this.readProcFile(`${dir}/status`, b, 'latin1', dir);
+        if (statusText === null) continue;
+        if (statusText !== undefined) status = parseStatus(statusText);
+        const io = this.readProcFile(`${dir}/io`, b, 'latin1', dir);
+        if (io === null) continue;
+        ioText = io;
+        const fds = this.countFds(`${dir}/fd`, b, dir);
+        if (fds === null) continue;
+        fdCount = fds;
+      }
+
+      let flags = detail ? FLAG_DETAIL : 0;
+      if (fresh) {
         const raw = this.readProcFile(`${dir}/cmdline`, b, 'utf8', dir);
         if (raw === null) continue;
         const cmdline = parseCmdline(raw ?? '');
@@ -201,6 +247,9 @@ export class ProcfsReader {
     b.scannedAtMs = Date.now();
     return b;
   }
+
+  /** Nothing to release: the reader keeps no fds between scans. */
+  close(): void {}
 
   /**
    * Read a per-process file. Returns the text, `undefined` when access is

@@ -1,0 +1,332 @@
+/**
+ * Scan benchmark: per-process cost of the native scanner, the TypeScript
+ * reader and a minimal C loop (bench/scanfloor.c, compiled here with cc -O2)
+ * that reads the same files the same way, on synthetic hosts and on the real
+ * /proc with extra real processes; and `ps` (and Prometheus
+ * process-exporter when installed) on the real /proc. Every figure is a
+ * median of interleaved runs in this one process, printed with its ratio.
+ *
+ *   npm run bench:scan [-- --sizes 1000,10000,100000 --rounds 3 --per-round 5 --sleepers 2000]
+ *
+ * "steady" = the steady-state scan: `stat` only for known processes (a scan
+ * with an empty detail set). "full" = stat, status, io and the fd count of
+ * every process (`nrdot scan --full`). Synthetic trees live on tmpfs, where
+ * files are replaced by rename, so every reader there (the C loop included)
+ * checks a kept fd with fstat(); on procfs nothing needs that check.
+ */
+import { execFileSync, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProcessBatch } from '../src/ingest/batch.js';
+import { loadAddon } from '../src/ingest/native/loader.js';
+import { NativeScanner } from '../src/ingest/native/scanner.js';
+import { ProcfsReader } from '../src/ingest/procfs/reader.js';
+import { generateHost } from '../src/synth/index.js';
+import { fastTmpDir } from '../src/util/tmp.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const sizes = arg('sizes', '1000,10000').split(',').map(Number);
+const rounds = Number(arg('rounds', '3'));
+const perRound = Number(arg('per-round', '5'));
+const sleepers = Number(arg('sleepers', '2000'));
+const NO_DETAIL = new Int32Array(0);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const us = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+const repo = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'binding.gyp')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+/** Per-process µs of each scan of `n` scans, skipping nothing (callers warm up first). */
+type Sampler = (n: number) => Promise<number[]>;
+
+function floorSampler(bin: string, root: string, mode: 'stat' | 'full', fstatCheck: boolean): Sampler {
+  return async (n) => {
+    // one warm-up iteration inside the same process opens the kept fds
+    const out = execFileSync(bin, [root, mode, String(n + 1), fstatCheck ? '1' : '0'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return out
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => {
+        const [procs, ns] = l.split(' ').map(Number);
+        return ns! / 1000 / procs!;
+      });
+  };
+}
+
+function scannerSampler(scan: () => ProcessBatch | Promise<ProcessBatch>): Sampler {
+  return async (n) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const b = await scan();
+      out.push(((performance.now() - t0) * 1000) / b.count);
+    }
+    return out;
+  };
+}
+
+/** Median per-process µs of each sampler, run in interleaved rounds. */
+async function measure(samplers: Record<string, Sampler>): Promise<Record<string, number>> {
+  const got: Record<string, number[]> = {};
+  for (const k of Object.keys(samplers)) got[k] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, s] of Object.entries(samplers)) got[k]!.push(...(await s(perRound)));
+  }
+  return Object.fromEntries(Object.entries(got).map(([k, v]) => [k, median(v)]));
+}
+
+/**
+ * The TypeScript reader and (when it loads) the native scanner on `root`,
+ * steady (`stat` only) or full, interleaved with the given C-loop samplers.
+ * Each scanner is warmed by one full scan first and closed after.
+ */
+async function measureGroup(
+  root: string,
+  steadyScan: boolean,
+  extra: Record<string, Sampler>,
+): Promise<Record<string, number | undefined>> {
+  const opts = steadyScan ? { detail: NO_DETAIL } : {};
+  const ts = new ProcfsReader({ procRoot: root });
+  ts.scan();
+  const nat = native ? new NativeScanner(native, { procRoot: root }) : undefined;
+  await nat?.scan();
+  const samplers: Record<string, Sampler> = { ...extra, ts: scannerSampler(() => ts.scan(opts)) };
+  if (nat) samplers.nat = scannerSampler(() => nat.scan(opts));
+  try {
+    return await measure(samplers);
+  } finally {
+    nat?.close();
+  }
+}
+
+function compileFloor(dir: string): string {
+  const bin = path.join(dir, 'scanfloor');
+  execFileSync('cc', ['-O2', '-o', bin, path.join(repo, 'bench', 'scanfloor.c')], { stdio: 'inherit' });
+  return bin;
+}
+
+function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'cpu';
+  const limits = native ? native.limits() : undefined;
+  return (
+    `node ${process.version}, ${os.cpus().length} x ${cpu}, Linux ${os.release()}` +
+    (limits ? `, RLIMIT_NOFILE ${limits.soft}/${limits.hard} (kept-fd budget ${limits.budget})` : '')
+  );
+}
+
+const load = loadAddon();
+const native = load.ok ? load.addon : undefined;
+
+async function synthetic(bin: string, tmp: string): Promise<void> {
+  console.log('\n## Synthetic hosts (tmpfs)\n');
+  console.log(
+    '| processes | scan | C loop µs/proc | native µs/proc | TypeScript µs/proc | native / C loop | TypeScript / native |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  const notes: string[] = [];
+  for (const n of sizes) {
+    const root = path.join(tmp, `host-${n}`);
+    const g0 = performance.now();
+    await generateHost({ out: root, processes: n, seed: 1 });
+    notes.push(`${n} processes written in ${((performance.now() - g0) / 1000).toFixed(1)} s`);
+    // Steady and full are measured apart, each with its own warmed scanner
+    // (closed after), so one never inherits or evicts the other's kept fds.
+    const steady = await measureGroup(root, true, {
+      c: floorSampler(bin, root, 'stat', true),
+      cNoCheck: floorSampler(bin, root, 'stat', false),
+    });
+    const full = await measureGroup(root, false, { c: floorSampler(bin, root, 'full', true) });
+    const m = {
+      cSteady: steady.c,
+      cSteadyNoCheck: steady.cNoCheck,
+      tsSteady: steady.ts,
+      natSteady: steady.nat,
+      cFull: full.c,
+      tsFull: full.ts,
+      natFull: full.nat,
+    };
+    const row = (kind: string, c: number, nv: number | undefined, t: number) =>
+      console.log(
+        `| ${n} | ${kind} | ${us(c)} | ${nv === undefined ? 'n/a' : us(nv)} | ${us(t)} | ${nv === undefined ? 'n/a' : ratio(nv, c)} | ${nv === undefined ? 'n/a' : ratio(t, nv)} |`,
+      );
+    row('steady (stat only)', m.cSteady!, m.natSteady, m.tsSteady!);
+    row('full (stat, status, io, fd/)', m.cFull!, m.natFull, m.tsFull!);
+    notes.push(
+      `${n}: C loop steady without the fstat check ${us(m.cSteadyNoCheck!)} µs/proc` +
+        (m.natSteady ? ` (native / that: ${ratio(m.natSteady, m.cSteadyNoCheck!)})` : ''),
+    );
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  for (const l of notes) console.log(`- ${l}`);
+}
+
+/** Start `count` sleeping processes in one process group; returns a cleanup. */
+async function startSleepers(count: number): Promise<() => void> {
+  const child = spawn('bash', ['-c', `for i in $(seq ${count}); do sleep 3600 & done; wait`], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  const pgid = child.pid!;
+  const cleanup = () => {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', cleanup);
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  const want = count + 1;
+  for (let i = 0; i < 600; i++) {
+    const r = spawnSync('pgrep', ['-g', String(pgid), '-c'], { encoding: 'utf8' });
+    if (Number(r.stdout.trim()) >= want) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return cleanup;
+}
+
+function timeCommand(cmd: string, args: string[]): { ms: number; out: SpawnSyncReturns<string> } {
+  const t0 = performance.now();
+  const out = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  return { ms: performance.now() - t0, out };
+}
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync('bash', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * Prometheus process-exporter, one group per process name (so it reads every
+ * process), smaps and per-thread metrics off (nrdot reads neither); each
+ * scrape reads /proc again. Median µs per process of timed scrapes.
+ */
+async function processExporter(exe: string, procs: number): Promise<{ usPerProcess: number; flags: string }> {
+  const dir = fastTmpDir('nrdot-pe-');
+  const cfg = path.join(dir, 'pe.yaml');
+  fs.writeFileSync(cfg, "process_names:\n  - name: '{{.Comm}}'\n    cmdline:\n      - '.*'\n");
+  const port = 19000 + Math.floor(Math.random() * 5000);
+  const flags = '-gather-smaps=false -threads=false';
+  const child = spawn(
+    exe,
+    [`-config.path=${cfg}`, `-web.listen-address=127.0.0.1:${port}`, '-gather-smaps=false', '-threads=false'],
+    { stdio: 'ignore' },
+  );
+  const url = `http://127.0.0.1:${port}/metrics`;
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        await (await fetch(url)).text();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const xs: number[] = [];
+    for (let i = 0; i < rounds * perRound; i++) {
+      const t0 = performance.now();
+      await (await fetch(url)).text();
+      xs.push(((performance.now() - t0) * 1000) / procs);
+    }
+    return { usPerProcess: median(xs), flags };
+  } finally {
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function realProc(bin: string): Promise<void> {
+  console.log(`\n## Real /proc with ${sleepers} extra sleeping processes\n`);
+  const cleanup = await startSleepers(sleepers);
+  try {
+    const procs = new ProcfsReader().scan().count;
+    const psArgs = ['-eo', 'pid,ppid,comm,rss,vsz,time,nlwp,stat,args'];
+    const psSampler: Sampler = async (n) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = timeCommand('ps', psArgs);
+        const lines = r.out.stdout.trim().split('\n').length - 1;
+        out.push((r.ms * 1000) / lines);
+      }
+      return out;
+    };
+    const steady = await measureGroup('/proc', true, { c: floorSampler(bin, '/proc', 'stat', false), ps: psSampler });
+    const full = await measureGroup('/proc', false, { c: floorSampler(bin, '/proc', 'full', false) });
+    const m = {
+      cSteady: steady.c,
+      cFull: full.c,
+      tsSteady: steady.ts,
+      tsFull: full.ts,
+      natSteady: steady.nat,
+      natFull: full.nat,
+      ps: steady.ps,
+    };
+    console.log(`${procs} processes listed.\n`);
+    console.log('| reader | µs/process | native steady is faster by | native full is faster by |');
+    console.log('|---|---|---|---|');
+    const line = (name: string, v: number | undefined) =>
+      console.log(
+        `| ${name} | ${v === undefined ? 'n/a' : us(v)} | ${v === undefined || !m.natSteady ? 'n/a' : ratio(v, m.natSteady)} | ${v === undefined || !m.natFull ? 'n/a' : ratio(v, m.natFull)} |`,
+      );
+    line('C loop, steady (getdents64 + pread of kept stat fds)', m.cSteady);
+    line('C loop, full (+ status, io, fd/)', m.cFull);
+    line('native, steady (stat only)', m.natSteady);
+    line('native, full', m.natFull);
+    line('TypeScript, steady', m.tsSteady);
+    line('TypeScript, full', m.tsFull);
+    line(`\`ps ${psArgs.join(' ')}\``, m.ps);
+    const exporter = which('prometheus-process-exporter') ?? which('process-exporter');
+    if (!exporter) {
+      console.log('\nprocess-exporter: skipped: prometheus-process-exporter not installed');
+    } else {
+      const pe = await processExporter(exporter, procs);
+      line(`process-exporter (${pe.flags}), one scrape`, pe.usPerProcess);
+    }
+    if (m.natSteady && m.natFull) {
+      console.log(
+        `\nnative steady / C loop steady: ${ratio(m.natSteady, m.cSteady!)}; native full / C loop full: ${ratio(m.natFull, m.cFull!)}; ps / native full: ${ratio(m.ps!, m.natFull)}`,
+      );
+    }
+  } finally {
+    cleanup();
+  }
+}
+
+async function main() {
+  console.log(`# scan benchmark: ${machine()}`);
+  console.log(
+    `median per-process µs of ${rounds} interleaved rounds x ${perRound} scans, after a warm-up scan that opens the kept fds and reads every command line`,
+  );
+  if (!native) console.log(`native: skipped (${load.ok ? '' : load.reason})`);
+  const tmp = fastTmpDir('nrdot-scan-bench-');
+  try {
+    const bin = compileFloor(tmp);
+    await synthetic(bin, tmp);
+    await realProc(bin);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

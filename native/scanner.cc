@@ -1,0 +1,569 @@
+#include "scanner.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "fd_budget.h"
+#include "parse.h"
+
+namespace nrdot {
+namespace {
+
+constexpr long kProcSuperMagic = 0x9fa0;
+constexpr size_t kReadBuf = 64 * 1024;
+constexpr size_t kDentsBuf = 128 * 1024;
+
+struct Dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+long GetDents(int fd, char* buf, size_t len) { return syscall(SYS_getdents64, fd, buf, len); }
+
+// "<pid>/<file>" into out; returns the length of "<pid>/".
+size_t FormatPid(int64_t pid, char* out) {
+  char tmp[24];
+  size_t n = 0;
+  uint64_t v = static_cast<uint64_t>(pid);
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+  out[n] = '/';
+  return n + 1;
+}
+
+bool IsDenied(int err) { return err == EACCES || err == EPERM; }
+bool IsGone(int err) { return err == ENOENT || err == ESRCH; }
+
+// pread from offset 0 to the end: a short read is the end on procfs and on
+// regular files. Returns bytes or -errno.
+ssize_t PreadAll(int fd, std::vector<char>* buf) {
+  size_t total = 0;
+  for (;;) {
+    ssize_t n = pread(fd, buf->data() + total, buf->size() - total, static_cast<off_t>(total));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    total += static_cast<size_t>(n);
+    if (total < buf->size() || n == 0) return static_cast<ssize_t>(total);
+    buf->resize(buf->size() * 2);
+  }
+}
+
+// read() to EOF, for files that cannot be pread (pipes): -errno on error.
+ssize_t ReadToEof(int fd, std::vector<char>* buf) {
+  size_t total = 0;
+  for (;;) {
+    if (total == buf->size()) buf->resize(buf->size() * 2);
+    ssize_t n = read(fd, buf->data() + total, buf->size() - total);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) return static_cast<ssize_t>(total);
+    total += static_cast<size_t>(n);
+  }
+}
+
+// Read a whole small file into a string: 0 or an errno.
+int ReadFileAt(int dirfd, const char* rel, std::string* dst) {
+  int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  dst->clear();
+  size_t total = 0;
+  int err = 0;
+  for (;;) {
+    if (dst->size() - total < 4096) dst->resize(total + (total < 4096 ? 4096 : total));
+    ssize_t n = read(fd, &(*dst)[total], dst->size() - total);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    if (n == 0) break;
+    total += static_cast<size_t>(n);
+  }
+  close(fd);
+  dst->resize(total);
+  return err;
+}
+
+double MonoNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+double WallMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return std::floor(static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6);
+}
+
+}  // namespace
+
+ScanResult::~ScanResult() { free(slab); }
+
+bool ScanResult::Allocate(size_t cap) {
+  capacity = cap;
+  slab_bytes = cap * (12 * sizeof(double) + 5 * sizeof(int32_t) + 2) + 8;
+  slab = calloc(1, slab_bytes);
+  if (slab == nullptr) return false;
+  double* d = static_cast<double*>(slab);
+  double** dcols[] = {&start_ticks, &utime_sec, &stime_sec,  &iowait_sec, &rss_bytes,  &vsize_bytes,
+                      &read_bytes,  &write_bytes, &min_faults, &maj_faults, &vol_ctx, &invol_ctx};
+  for (double** c : dcols) {
+    *c = d;
+    d += cap;
+  }
+  int32_t* i = reinterpret_cast<int32_t*>(d);
+  int32_t** icols[] = {&pid, &ppid, &threads, &fds, &uid};
+  for (int32_t** c : icols) {
+    *c = i;
+    i += cap;
+  }
+  state = reinterpret_cast<uint8_t*>(i);
+  flags = state + cap;
+  return true;
+}
+
+void* ScanResult::ReleaseSlab() {
+  void* s = slab;
+  slab = nullptr;
+  return s;
+}
+
+Scanner::Scanner(std::string root, double clk_tck, double page_size, int64_t max_kept)
+    : root_(std::move(root)), clk_tck_(clk_tck), page_size_(page_size), max_kept_(max_kept) {
+  struct statfs sfs;
+  procfs_ = statfs(root_.c_str(), &sfs) == 0 && static_cast<long>(sfs.f_type) == kProcSuperMagic;
+  buf_.resize(kReadBuf);
+  text_.resize(kReadBuf);
+  dents_.resize(kDentsBuf);
+}
+
+Scanner::~Scanner() { Reset(); }
+
+void Scanner::Reset() {
+  for (PidEntry& e : table_.entries()) {
+    if (e.pid == 0) continue;
+    DropFd(&e);
+    DropAux(&e);
+  }
+  table_ = PidTable();
+}
+
+void Scanner::CloseKept(int* fd) {
+  if (*fd < 0) return;
+  close(*fd);
+  *fd = -1;
+  kept_--;
+  ReleaseFd();
+}
+
+void Scanner::DropFd(PidEntry* e) { CloseKept(&e->fd); }
+
+void Scanner::DropAux(PidEntry* e) {
+  for (int& fd : e->aux) CloseKept(&fd);
+}
+
+bool Scanner::DropIfStale(int* fd, ScanResult* out) {
+  if (procfs_ || *fd < 0) return false;
+  struct stat st;
+  if (fstat(*fd, &st) == 0 && st.st_nlink > 0) return false;
+  CloseKept(fd);
+  out->reopened++;
+  return true;
+}
+
+bool Scanner::KeepAux(int fd, int* keep) {
+  if (keep == nullptr || (max_kept_ >= 0 && kept_ >= max_kept_) || !AcquireAuxFd()) return false;
+  *keep = fd;
+  kept_++;
+  return true;
+}
+
+bool Scanner::ListPids(int rootfd, std::vector<int64_t>* pids, int* err) {
+  for (;;) {
+    long n = GetDents(rootfd, dents_.data(), dents_.size());
+    if (n < 0) {
+      *err = errno;
+      return false;
+    }
+    if (n == 0) return true;
+    for (long off = 0; off < n;) {
+      const Dirent64* d = reinterpret_cast<const Dirent64*>(dents_.data() + off);
+      off += d->d_reclen;
+      const char* p = d->d_name;
+      // /^[1-9][0-9]*$/, like the TypeScript reader
+      if (*p < '1' || *p > '9') continue;
+      int64_t v = 0;
+      int digits = 0;
+      while (*p >= '0' && *p <= '9') {
+        v = v * 10 + (*p++ - '0');
+        if (++digits > 18) break;
+      }
+      if (*p != '\0') continue;
+      pids->push_back(v);
+    }
+  }
+}
+
+int Scanner::ReadStat(int rootfd, const char* name, PidEntry* e, size_t* len, ScanResult* out) {
+  // A tree on another filesystem replaces files by rename: a kept fd would
+  // read the old content forever. procfs needs no such check (a reaped
+  // process answers ESRCH).
+  DropIfStale(&e->fd, out);
+  if (e->fd >= 0) {
+    ssize_t n = PreadAll(e->fd, &buf_);
+    if (n >= 0) {
+      *len = static_cast<size_t>(n);
+      return 0;
+    }
+    // ESRCH: the process was reaped (its pid may be someone else's now);
+    // ESPIPE: not a seekable file. Either way, open by path again.
+    if (-n == ESPIPE) e->no_keep = true;
+    DropFd(e);
+    out->reopened++;
+  }
+  size_t k = strlen(name);
+  memcpy(path_, name, k);
+  strcpy(path_ + k, "stat");
+  int fd = openat(rootfd, path_, O_RDONLY | O_CLOEXEC);
+  path_[k] = '\0';
+  if (fd < 0) {
+    int err = errno;
+    if (err == EMFILE || err == ENFILE) ShrinkFdBudget();
+    return err;
+  }
+  out->opened++;
+  ssize_t n;
+  if (e->no_keep) {
+    n = ReadToEof(fd, &buf_);
+  } else {
+    n = PreadAll(fd, &buf_);
+    if (n == -ESPIPE) {
+      e->no_keep = true;
+      n = ReadToEof(fd, &buf_);
+    }
+  }
+  bool keep = n >= 0 && !e->no_keep && (max_kept_ < 0 || kept_ < max_kept_) && AcquireFd();
+  if (keep) {
+    e->fd = fd;
+    kept_++;
+  } else {
+    close(fd);
+  }
+  if (n < 0) return static_cast<int>(-n);
+  *len = static_cast<size_t>(n);
+  return 0;
+}
+
+Scanner::Read Scanner::FileError(int rootfd, const char* name, int err, ScanResult* out) {
+  if (IsDenied(err)) {
+    out->denied++;
+    return Read::kUnknown;
+  }
+  if (err == ENOENT) {
+    // Only the file is missing (e.g. no io accounting): unknown. The whole
+    // process directory gone: vanished.
+    char p[64];
+    size_t k = strlen(name);
+    memcpy(p, name, k);
+    strcpy(p + k, "stat");
+    if (faccessat(rootfd, p, F_OK, 0) == 0) return Read::kUnknown;
+  }
+  if (IsGone(err))
+    out->vanished++;
+  else
+    out->malformed++;
+  return Read::kSkip;
+}
+
+Scanner::Read Scanner::ReadOther(int rootfd, const char* name, const char* file, int* keep, size_t* len,
+                                 ScanResult* out) {
+  if (keep != nullptr && *keep >= 0 && !DropIfStale(keep, out)) {
+    ssize_t n = PreadAll(*keep, &text_);
+    if (n >= 0) {
+      *len = static_cast<size_t>(n);
+      return Read::kOk;
+    }
+    CloseKept(keep);  // reaped, or not seekable: by path again
+    out->reopened++;
+  }
+  size_t k = strlen(name);
+  memcpy(path_, name, k);
+  strcpy(path_ + k, file);
+  int fd = openat(rootfd, path_, O_RDONLY | O_CLOEXEC);
+  path_[k] = '\0';
+  *len = 0;
+  if (fd < 0) return FileError(rootfd, name, errno, out);
+  ssize_t n = PreadAll(fd, &text_);
+  bool seekable = n != -ESPIPE;
+  if (!seekable) n = ReadToEof(fd, &text_);
+  if (n < 0) {
+    close(fd);
+    return FileError(rootfd, name, static_cast<int>(-n), out);
+  }
+  *len = static_cast<size_t>(n);
+  if (!seekable || !KeepAux(fd, keep)) close(fd);
+  return Read::kOk;
+}
+
+Scanner::Read Scanner::CountFds(int rootfd, const char* name, int* keep, int32_t* count, ScanResult* out) {
+  *count = -1;
+  int fd = -1;
+  bool kept = false;
+  if (keep != nullptr && *keep >= 0 && !DropIfStale(keep, out)) {
+    if (lseek(*keep, 0, SEEK_SET) == 0) {
+      fd = *keep;
+      kept = true;
+    } else {
+      CloseKept(keep);
+      out->reopened++;
+    }
+  }
+  for (;;) {
+    if (fd < 0) {
+      size_t k = strlen(name);
+      memcpy(path_, name, k);
+      strcpy(path_ + k, "fd");
+      fd = openat(rootfd, path_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      path_[k] = '\0';
+      if (fd < 0) return FileError(rootfd, name, errno, out);
+    }
+    int32_t c = 0;
+    int err = 0;
+    std::vector<char>& b = buf_;
+    for (;;) {
+      long n = GetDents(fd, b.data(), b.size());
+      if (n < 0) {
+        err = errno;
+        break;
+      }
+      if (n == 0) break;
+      for (long off = 0; off < n;) {
+        const Dirent64* d = reinterpret_cast<const Dirent64*>(b.data() + off);
+        off += d->d_reclen;
+        const char* s = d->d_name;
+        if (s[0] == '.' && (s[1] == '\0' || (s[1] == '.' && s[2] == '\0'))) continue;
+        c++;
+      }
+    }
+    if (err != 0 && kept) {
+      // the kept directory belongs to a reaped process: by path again
+      CloseKept(keep);
+      out->reopened++;
+      fd = -1;
+      kept = false;
+      continue;
+    }
+    if (!kept && (err != 0 || !KeepAux(fd, keep))) close(fd);
+    if (err != 0) return FileError(rootfd, name, err, out);
+    *count = c;
+    return Read::kOk;
+  }
+}
+
+void Scanner::Scan(const ScanRequest& req, ScanResult* out) {
+  double t0 = MonoNs();
+  ScanInner(req, out);
+  out->scan_ns = MonoNs() - t0;
+}
+
+void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
+  gen_++;
+  int rootfd = open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) {
+    out->list_errno = errno;
+    out->Allocate(0);
+    out->scanned_at_ms = WallMs();
+    return;
+  }
+  // Host files first, like the TypeScript reader.
+  out->has_host_stat = ReadFileAt(rootfd, "stat", &out->host_stat) == 0;
+  out->has_uptime = ReadFileAt(rootfd, "uptime", &out->uptime) == 0;
+  out->has_meminfo = ReadFileAt(rootfd, "meminfo", &out->meminfo) == 0;
+
+  std::vector<int64_t> pids;
+  pids.reserve(table_.size() + 64);
+  int err = 0;
+  if (!ListPids(rootfd, &pids, &err)) out->list_errno = err;
+  if (!out->Allocate(pids.size())) {
+    out->list_errno = ENOMEM;
+    out->Allocate(0);
+    close(rootfd);
+    return;
+  }
+  if (!req.detail_all) {
+    for (int32_t p : req.detail_pids) {
+      PidEntry* e = table_.Find(p);
+      if (e != nullptr) e->detail = gen_;
+    }
+  }
+
+  size_t n = 0;
+  std::string cmdline, exe, comm;
+  std::vector<char> link(256);
+  for (int64_t pid : pids) {
+    char name[32];  // "<pid>/"
+    name[FormatPid(pid, name)] = '\0';
+
+    PidEntry* e = table_.FindOrInsert(pid);
+    e->listed = gen_;
+    size_t len = 0;
+    int serr = ReadStat(rootfd, name, e, &len, out);
+    if (serr != 0) {
+      if (IsGone(serr))
+        out->vanished++;
+      else if (IsDenied(serr))
+        out->denied++;
+      else
+        out->malformed++;
+      continue;
+    }
+    if (len >= buf_.size()) buf_.resize(len + 1);
+    buf_[len] = '\0';  // the parser's sentinel
+    StatFields st;
+    if (!ParseStat(buf_.data(), len, &st)) {
+      out->malformed++;
+      continue;
+    }
+    bool fresh = !e->known || e->start != st.starttime;
+    bool detail = req.detail_all || fresh || e->detail == gen_;
+    if (fresh) {
+      comm.assign(st.comm, st.comm_len);
+      DropAux(e);  // fds of an earlier process with this pid
+    }
+
+    double uid = -1, vol = -1, invol = -1, rb = -1, wb = -1;
+    int32_t fds = -1;
+    if (detail) {
+      size_t tl = 0;
+      Read r = ReadOther(rootfd, name, "status", &e->aux[0], &tl, out);
+      if (r == Read::kSkip) continue;
+      if (r == Read::kOk) {
+        uid = NumberAfter(text_.data(), tl, "\nUid:", 5);
+        vol = NumberAfter(text_.data(), tl, "\nvoluntary_ctxt_switches:", 25);
+        invol = NumberAfter(text_.data(), tl, "\nnonvoluntary_ctxt_switches:", 28);
+      }
+      r = ReadOther(rootfd, name, "io", &e->aux[1], &tl, out);
+      if (r == Read::kSkip) continue;
+      if (r == Read::kOk) {
+        rb = NumberAfterLineStart(text_.data(), tl, "\nread_bytes:", 12);
+        wb = NumberAfterLineStart(text_.data(), tl, "\nwrite_bytes:", 13);
+      }
+      r = CountFds(rootfd, name, &e->aux[2], &fds, out);
+      if (r == Read::kSkip) continue;
+      out->detail_rows++;
+    } else {
+      DropAux(e);  // no longer detailed: give its fds back to the budget
+    }
+
+
+    uint8_t flags = detail ? kFlagDetail : 0;
+    if (fresh) {
+      size_t cl = 0;
+      Read r = ReadOther(rootfd, name, "cmdline", nullptr, &cl, out);
+      if (r == Read::kSkip) continue;
+      cmdline.assign(text_.data(), cl);
+      JoinCmdline(&cmdline);
+      exe.clear();
+      size_t k = strlen(name);
+      memcpy(path_, name, k);
+      strcpy(path_ + k, "exe");
+      for (;;) {
+        ssize_t m = readlinkat(rootfd, path_, link.data(), link.size());
+        if (m < 0) {
+          if (IsDenied(errno)) out->denied++;
+          break;
+        }
+        if (static_cast<size_t>(m) < link.size()) {
+          exe.assign(link.data(), static_cast<size_t>(m));
+          break;
+        }
+        link.resize(link.size() * 2);
+      }
+      path_[k] = '\0';
+      bool kernel = (ToInt32(st.flags) & kPfKthread) != 0;
+      e->known = true;
+      e->start = st.starttime;
+      e->kernel = kernel;
+      e->seen = gen_;
+      out->fresh_rows.push_back(static_cast<int32_t>(n));
+      out->fresh_name.push_back(comm);
+      out->fresh_cmdline.push_back(cmdline);
+      out->fresh_exe.push_back(exe);
+      flags |= kFlagNewIdentity;
+      if (kernel) flags |= kFlagKernelThread;
+    } else {
+      e->seen = gen_;
+      if (e->kernel) flags |= kFlagKernelThread;
+    }
+
+    out->pid[n] = ToInt32(static_cast<double>(pid));
+    out->ppid[n] = ToInt32(st.ppid);
+    out->start_ticks[n] = st.starttime;
+    out->utime_sec[n] = st.utime / clk_tck_;
+    out->stime_sec[n] = st.stime / clk_tck_;
+    out->iowait_sec[n] = st.blkio / clk_tck_;
+    out->rss_bytes[n] = st.rss * page_size_;
+    out->vsize_bytes[n] = st.vsize;
+    out->threads[n] = ToInt32(st.threads);
+    out->state[n] = st.state;
+    out->min_faults[n] = st.minflt;
+    out->maj_faults[n] = st.majflt;
+    out->uid[n] = ToInt32(uid);
+    out->vol_ctx[n] = vol;
+    out->invol_ctx[n] = invol;
+    out->read_bytes[n] = rb;
+    out->write_bytes[n] = wb;
+    out->fds[n] = fds;
+    out->flags[n] = flags;
+    n++;
+  }
+  close(rootfd);
+
+  // Rows past the count hold what allocBatch() puts there.
+  for (size_t i = n; i < out->capacity; i++) {
+    out->fds[i] = out->uid[i] = -1;
+    out->read_bytes[i] = out->write_bytes[i] = out->vol_ctx[i] = out->invol_ctx[i] = -1;
+  }
+  out->count = n;
+
+  // Forget identities not read completely in this scan; close the fds of
+  // processes that are no longer listed.
+  std::vector<int64_t> gone;
+  for (PidEntry& e : table_.entries()) {
+    if (e.pid == 0) continue;
+    if (e.listed != gen_) {
+      DropFd(&e);
+      DropAux(&e);
+      gone.push_back(e.pid);
+    } else if (e.seen != gen_) {
+      e.known = false;
+    }
+  }
+  for (int64_t pid : gone) table_.Erase(pid);
+  out->kept_fds = kept_;
+  out->scanned_at_ms = WallMs();
+}
+
+}  // namespace nrdot
