@@ -27,6 +27,7 @@ export function summaryLine(r: CycleReport): string {
     ` | reduction ${pct(r.reduction.bytes)}` +
     ` | critical ${r.critical.exported}/${r.critical.present} (${pct(r.coverageCritical, 0)})` +
     ` | ${r.cycleMs.toFixed(0)} ms` +
-    (errors > 0 ? ` | export errors ${errors}` : '')
+    (errors > 0 ? ` | export errors ${errors}` : '') +
+    (r.anomalies.present > 0 ? ` | anomalies ${r.anomalies.present}` : '')
   );
 }

@@ -40,7 +40,15 @@ export function buildProgram(): Command {
       'file:PATH | otlp:URL | stdout | none; repeat for several (replaces the config list)',
       collect,
     )
-    .option('--state-dir <dir>', 'keep counters between runs here (two --once runs continue CPU rates)')
+    .option(
+      '--state-dir <dir>',
+      'keep counters and anomaly baselines between runs here (two --once runs continue CPU rates and baselines)',
+    )
+    .option(
+      '--workers <n>',
+      'anomaly-scoring worker threads, 0 = inline (default: config scoring.workers)',
+      nonNegativeInt('--workers'),
+    )
     .addOption(new Option('--backend <backend>', 'scanner backend').choices(BACKENDS).default('auto'))
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr as JSON)').choices(LOG_LEVELS))
     .option('--quiet', 'no per-cycle summary line on stdout')
@@ -57,6 +65,10 @@ export function buildProgram(): Command {
       1,
     )
     .addOption(new Option('--backend <backend>', 'scanner backend').choices(BACKENDS).default('auto'))
+    .option(
+      '--full',
+      'read status, io and the fd count of every process on every scan (default: stat only after the first)',
+    )
     .option('--json', 'print one JSON object per scan: {"backend","processes","durationMs","usPerProcess"}')
     .action(scanCommand);
 

@@ -17,6 +17,7 @@ interface RunOpts {
   interval?: number;
   export?: string[];
   stateDir?: string;
+  workers?: number;
   backend: BackendChoice;
   logLevel?: string;
   quiet?: boolean;
@@ -43,11 +44,29 @@ export async function runCommand(o: RunOpts): Promise<void> {
   });
   const stateDir = o.stateDir ?? (config.state_dir || undefined);
   const state = stateDir ? new StateStore(path.resolve(stateDir), procRoot, logger) : undefined;
-  const engine = new Engine({ config, profile, scanner: reader, sink, intervalMs, logger, state });
+  const engine = new Engine({
+    config,
+    profile,
+    scanner: reader,
+    sink,
+    intervalMs,
+    logger,
+    state,
+    workers: o.workers,
+  });
   const cycles = o.once ? 1 : o.cycles;
 
   logger.info(
-    { configFiles: files, profile, procRoot, export: specs, intervalMs, cycles: cycles ?? 'forever', stateDir },
+    {
+      configFiles: files,
+      profile,
+      procRoot,
+      export: specs,
+      intervalMs,
+      cycles: cycles ?? 'forever',
+      stateDir,
+      workers: o.workers ?? config.scoring.workers,
+    },
     note,
   );
   await engine.start();
@@ -85,5 +104,6 @@ export async function runCommand(o: RunOpts): Promise<void> {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     await engine.shutdown();
+    reader.close();
   }
 }

@@ -31,6 +31,25 @@ const tierRules = z.strictObject({
   cmdlines: patterns,
 });
 
+/**
+ * Anomaly scoring of one profile. CPU values are percent of ONE core; a
+ * departure must pass both an absolute floor (`min_cpu_percent`,
+ * `min_rss_mib`) and a relative test (z-score after `min_samples`, or
+ * `relative_jump`) to promote a process.
+ */
+const anomaly = z.strictObject({
+  alpha: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]'),
+  z_threshold: z.number().positive(),
+  min_samples: z.number().int().min(1),
+  relative_jump: z.number().positive(),
+  noise_fraction: z.number().nonnegative(),
+  min_cpu_percent: z.number().nonnegative(),
+  min_rss_mib: z.number().nonnegative(),
+  new_cpu_percent: z.number().nonnegative(),
+  new_rss_mib: z.number().nonnegative(),
+  hold: duration,
+});
+
 const profile = z.strictObject({
   full_resolution_tiers: z.array(tier),
   thresholds: z.strictObject({
@@ -43,6 +62,7 @@ const profile = z.strictObject({
     noise: z.number().int().nonnegative(),
   }),
   max_series: z.number().int().positive(),
+  anomaly: anomaly,
 });
 
 export const configSchema = z.strictObject({
@@ -63,6 +83,14 @@ export const configSchema = z.strictObject({
     proc_root: z.string().min(1),
   }),
   state_dir: z.string(),
+  scoring: z.strictObject({
+    /** scoring worker threads; 0 = inline on the main thread */
+    workers: z.number().int().min(0).max(64),
+    /** save the state every N cycles (and at shutdown) */
+    checkpoint_cycles: z.number().int().positive(),
+    /** baselines saved longer ago than this are stale and dropped at start */
+    state_ttl: duration,
+  }),
   cost: z.strictObject({
     price_per_gb: z.number().nonnegative(),
   }),
@@ -85,3 +113,5 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ProfileConfig = z.infer<typeof profile>;
 export type TierRules = z.infer<typeof tierRules>;
+export type AnomalyConfig = z.infer<typeof anomaly>;
+export type ScoringConfig = Config['scoring'];

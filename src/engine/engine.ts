@@ -1,11 +1,12 @@
 /**
- * The engine: one cycle = scan -> classify -> rates -> profile -> roll-up ->
- * build OTLP -> cost -> export. Components start downstream first (exporters)
+ * The engine: one cycle = scan -> classify -> rates -> score -> profile ->
+ * roll-up -> build OTLP -> cost -> export. Components start downstream first (exporters)
  * and shut down upstream first (stop scanning, then flush exporters), and
  * `shutdown()` is safe to call twice.
  */
 import { Classifier, TIER_IMPORTANCE } from '../classify/classifier.js';
 import type { Config, ProfileConfig } from '../config/schema.js';
+import { durationMs } from '../config/schema.js';
 import { ErrorCodes, NrdotError } from '../errors.js';
 import { encodeRequest } from '../export/proto.js';
 import type { ProcessBatch } from '../ingest/batch.js';
@@ -19,6 +20,18 @@ import {
 } from '../metrics/otlp.js';
 import { decide } from '../profile/policy.js';
 import { RollupMemory, rollUp } from '../profile/rollup.js';
+import { type ScoreParams, scoreParams } from '../score/params.js';
+import {
+  OUT_PROMOTED_NOW,
+  OUT_REASON_MASK,
+  REASON_CPU,
+  REASON_MEMORY,
+  REASON_NEW,
+  REASONS,
+  ROW_BORN,
+} from '../score/score.js';
+import { createScorer, InlineScorer, type Scorer } from '../score/scorer.js';
+import { ScoreTable } from '../score/table.js';
 import { CounterMemory } from '../state/counters.js';
 import type { StateStore } from '../state/store.js';
 import { TIER_CRITICAL } from '../telemetry/names.js';
@@ -59,6 +72,10 @@ export interface CycleReport {
   bytes: { exported: number; baseline: number };
   reduction: { bytes: number; datapoints: number };
   coverageCritical: number;
+  /** processes promoted by anomaly scoring (held this cycle), and new promotions by reason */
+  anomalies: { present: number; exported: number; promoted: { cpu: number; memory: number; new: number } };
+  /** anomalous processes exported / present (1 when none) */
+  coverageAnomaly: number;
   cost: { hourlyUsd: number; baselineHourlyUsd: number };
   droppedBy: { threshold: number; topN: number; maxSeries: number };
   scan: { vanished: number; denied: number; malformed: number; ms: number };
@@ -75,6 +92,8 @@ export interface EngineOptions {
   logger: Logger;
   state?: StateStore;
   now?: () => number;
+  /** scoring worker threads (0 = inline); default: config scoring.workers */
+  workers?: number;
 }
 
 export class Engine {
@@ -89,6 +108,11 @@ export class Engine {
   private readonly intervalMs: number;
   private readonly identities: IdentityTable;
   private counters = new CounterMemory();
+  private scores = new ScoreTable();
+  private scorer: Scorer = new InlineScorer();
+  private readonly workers: number;
+  private params: ScoreParams;
+  private promotedTotals = { cpu: 0, memory: 0, new: 0 };
   private rollup: RollupMemory;
   readonly timer = new StageTimer();
   private readonly agentStartMs: number;
@@ -108,6 +132,8 @@ export class Engine {
     }
     this.profileName = o.profile;
     this.profile = p;
+    this.params = scoreParams(p.anomaly);
+    this.workers = o.workers ?? o.config.scoring.workers;
     this.scanner = o.scanner;
     this.sink = o.sink;
     this.logger = o.logger;
@@ -135,7 +161,11 @@ export class Engine {
       this.counters = r.counters;
       this.rollup = r.rollup;
       if (r.restored) this.logger.info({ file: this.state.file, processes: r.counters.prev.size }, 'state restored');
+      const sc = this.state.loadScores(this.agentStartMs, durationMs(this.config.scoring.state_ttl));
+      this.scores = sc.table;
+      if (sc.restored) this.logger.info({ file: this.state.scoreFile, processes: sc.table.size }, 'baselines restored');
     }
+    this.scorer = createScorer(this.workers);
     this.started = true;
   }
 
@@ -152,7 +182,11 @@ export class Engine {
     const ids = timer.run('classify', () => this.identities.update(b));
     const tier = new Uint8Array(n);
     for (let i = 0; i < n; i++) tier[i] = ids[i]!.tier;
+    // processes that started since the previous scan (before step() moves the clock on)
+    const sinceUptime = this.counters.lastUptime;
     const { cpuCores, deltas } = timer.run('rates', () => this.counters.step(b));
+    const nowMs = this.now();
+    const scored = await timer.runAsync('score', () => this.score(b, cpuCores, sinceUptime, cycle, nowMs));
 
     const decision = timer.run('profile', () => {
       const activity = new Float64Array(n);
@@ -163,13 +197,15 @@ export class Engine {
         seriesPerRow[i] = pointsForRow(b, i);
       }
       return {
-        ...decide({ count: n, tier, cpuCores, rssBytes: b.rssBytes, activity, seriesPerRow }, this.profile),
+        ...decide(
+          { count: n, tier, cpuCores, rssBytes: b.rssBytes, activity, seriesPerRow, forced: scored.forced },
+          this.profile,
+        ),
         seriesPerRow,
       };
     });
     const groups = timer.run('rollup', () => rollUp(b, decision.keep, tier, cpuCores, deltas, this.rollup));
 
-    const nowMs = this.now();
     const timeNs = nanosFromMs(b.scannedAtMs);
     const built = timer.run('build', () => {
       const resources: ResourceMetrics[] = [];
@@ -177,6 +213,7 @@ export class Engine {
       let baselinePoints = 0;
       let criticalPresent = 0;
       let criticalExported = 0;
+      let anomaliesExported = 0;
       for (let i = 0; i < n; i++) {
         const id = ids[i]!;
         const pts = decision.seriesPerRow[i]!;
@@ -193,16 +230,19 @@ export class Engine {
         if (tier[i] === TIER_CRITICAL) criticalPresent++;
         if (decision.keep[i] !== 1) continue;
         if (tier[i] === TIER_CRITICAL) criticalExported++;
+        const reason = scored.out[i]! & OUT_REASON_MASK;
+        if (reason !== 0) anomaliesExported++;
         resources.push(
           processResource(b, i, id, cpuCores[i]!, timeNs, {
             tier: tier[i]!,
             importance: TIER_IMPORTANCE[tier[i]!]!,
             profile: this.profileName,
+            anomaly: reason !== 0 ? REASONS[reason] : undefined,
           }),
         );
       }
       for (const g of groups) resources.push(rollupResource(g, b.host, this.profileName, this.rollup.startMs, timeNs));
-      return { resources, baselineBytes, baselinePoints, criticalPresent, criticalExported };
+      return { resources, baselineBytes, baselinePoints, criticalPresent, criticalExported, anomaliesExported };
     });
 
     const processReq: ExportMetricsServiceRequest = { resourceMetrics: built.resources };
@@ -215,6 +255,7 @@ export class Engine {
     const intervalSec = this.intervalMs / 1000;
     const price = this.config.cost.price_per_gb;
     const hourly = (bytes: number) => (bytes * (3600 / intervalSec) * price) / 1e9;
+    const coverageAnomaly = scored.present === 0 ? 1 : built.anomaliesExported / scored.present;
     const selfValues: SelfValues = {
       processesSeen: n,
       processesExported: decision.kept,
@@ -229,6 +270,9 @@ export class Engine {
       costHourly: 0,
       reductionRatio: 0,
       coverageCritical: built.criticalPresent === 0 ? 1 : built.criticalExported / built.criticalPresent,
+      coverageAnomaly,
+      anomaliesPromoted: { ...this.promotedTotals },
+      anomaliesActive: scored.present,
       scanSeconds: timer.last('scan') / 1000,
       cycleSeconds: 0,
       scanVanished: this.totals.vanished,
@@ -274,6 +318,8 @@ export class Engine {
         datapoints: built.baselinePoints > 0 ? 1 - exportedPoints / built.baselinePoints : 0,
       },
       coverageCritical: selfValues.coverageCritical,
+      anomalies: { present: scored.present, exported: built.anomaliesExported, promoted: scored.promoted },
+      coverageAnomaly,
       cost: { hourlyUsd: hourly(encoded.length), baselineHourlyUsd: hourly(built.baselineBytes) },
       droppedBy: decision.droppedBy,
       scan: { ...b.counters, ms: timer.last('scan') },
@@ -283,18 +329,73 @@ export class Engine {
     if (report.coverageCritical < 1) {
       this.logger.error({ critical: report.critical }, 'critical coverage below 100%: this is a bug');
     }
+    if (report.coverageAnomaly < 1) {
+      this.logger.error({ anomalies: report.anomalies }, 'anomaly coverage below 100%: this is a bug');
+    }
+    if (this.state && cycle % this.config.scoring.checkpoint_cycles === 0) this.checkpoint();
     return report;
   }
 
-  /** Save state now (also done at shutdown). */
+  /**
+   * Score every row against its own baseline: assign state slots, run the
+   * scorer (inline or on workers), free the slots of processes that exited.
+   * `forced` marks the rows the profile must keep.
+   */
+  private async score(b: ProcessBatch, cpuCores: Float64Array, sinceUptime: number, cycle: number, nowMs: number) {
+    const n = b.count;
+    const slot = this.scores.assign(n, b.pid, b.startTicks, cycle, nowMs);
+    const flags = new Uint8Array(n);
+    if (sinceUptime >= 0) {
+      const tck = b.host.clkTck;
+      for (let i = 0; i < n; i++) if (b.startTicks[i]! / tck >= sinceUptime) flags[i] = ROW_BORN;
+    }
+    const input = { count: n, slot, cpu: cpuCores, rss: b.rssBytes, flags };
+    let out: Uint8Array;
+    try {
+      out = await this.scorer.score(this.scores, input, this.params, cycle, nowMs);
+    } catch (e) {
+      if (this.scorer.workers === 0) throw e;
+      // A broken worker pool must not stop the agent: score inline from now on.
+      this.logger.warn(
+        { err: (e as Error).message, workers: this.scorer.workers },
+        'scoring workers failed: scoring inline',
+      );
+      const broken = this.scorer;
+      this.scorer = new InlineScorer();
+      void broken.close().catch(() => undefined);
+      out = await this.scorer.score(this.scores, input, this.params, cycle, nowMs);
+    }
+    this.scores.sweep(cycle);
+    const forced = new Uint8Array(n);
+    const promoted = { cpu: 0, memory: 0, new: 0 };
+    let present = 0;
+    for (let i = 0; i < n; i++) {
+      const o = out[i]!;
+      const reason = o & OUT_REASON_MASK;
+      if (reason === 0) continue;
+      forced[i] = 1;
+      present++;
+      if ((o & OUT_PROMOTED_NOW) === 0) continue;
+      if (reason === REASON_CPU) promoted.cpu++;
+      else if (reason === REASON_MEMORY) promoted.memory++;
+      else if (reason === REASON_NEW) promoted.new++;
+    }
+    this.promotedTotals.cpu += promoted.cpu;
+    this.promotedTotals.memory += promoted.memory;
+    this.promotedTotals.new += promoted.new;
+    return { out, forced, present, promoted };
+  }
+
+  /** Save state now (also done every scoring.checkpoint_cycles cycles and at shutdown). */
   checkpoint(): void {
-    this.state?.save(this.counters, this.rollup, this.now());
+    this.state?.save(this.counters, this.rollup, this.now(), this.scores);
   }
 
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.started) this.checkpoint();
+    await this.scorer.close(); // upstream first
     await this.sink.shutdown();
   }
 }

@@ -144,6 +144,8 @@ export interface NrdotAttrs {
   tier: number;
   importance: number;
   profile: string;
+  /** why anomaly scoring promoted the process (cpu, memory, new); absent when it did not */
+  anomaly?: string;
 }
 
 export function processResource(
@@ -161,6 +163,7 @@ export function processResource(
       dbl(ResourceAttr.importance, nrdot.importance),
       str(ResourceAttr.profile, nrdot.profile),
     );
+    if (nrdot.anomaly) attributes.push(str(ResourceAttr.anomaly, nrdot.anomaly));
   }
   return {
     resource: { attributes },

@@ -1,19 +1,27 @@
 /**
- * The state store: counter memory and roll-up sums saved under --state-dir so
- * a later run (two `--once` runs, or a restart) continues CPU-rate counters
- * and roll-up series. Written atomically: temp file, fsync, rename, fsync of
- * the directory. A missing file starts fresh; a corrupt or foreign file is
- * reported in one log line, moved aside, and the agent starts fresh.
+ * The state store: counter memory and roll-up sums (`nrdot-state.json`) and
+ * the scoring baselines (`nrdot-score.bin`, binary with a version header and
+ * CRC-32, see src/score/persist.ts) saved under --state-dir so a later run
+ * (two `--once` runs, or a restart) continues CPU-rate counters, roll-up
+ * series and anomaly baselines. Each file is written atomically: temp file,
+ * fsync, rename, fsync of the directory. A missing file starts fresh; a
+ * corrupt, truncated, wrong-version or foreign file is reported in one log
+ * line, moved aside, and that part starts fresh.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log.js';
 import { RollupMemory } from '../profile/rollup.js';
+import { decodeScoreState, encodeScoreState } from '../score/persist.js';
+import { ScoreTable } from '../score/table.js';
 import { TIERS } from '../telemetry/names.js';
 import { makeDirsSync } from '../util/fs.js';
 import { CounterMemory, NCOUNTERS } from './counters.js';
 
 export const STATE_FILE = 'nrdot-state.json';
+export const SCORE_FILE = 'nrdot-score.bin';
+/** A state file that is simply not there (ENOTDIR: the state dir path is a file, already reported by prepare()). */
+const MISSING = new Set(['ENOENT', 'ENOTDIR']);
 const KIND = 'nrdot-state';
 const VERSION = 1;
 
@@ -35,8 +43,43 @@ export interface RestoredState {
   restored: boolean;
 }
 
+export interface RestoredScores {
+  table: ScoreTable;
+  restored: boolean;
+}
+
+/** Write `data` to `file` atomically: temp file, fsync, rename, fsync of the directory. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const dir = path.dirname(file);
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // ignore
+    }
+    throw e;
+  }
+  const dfd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(dfd);
+  } finally {
+    fs.closeSync(dfd);
+  }
+}
+
 export class StateStore {
   readonly file: string;
+  readonly scoreFile: string;
   /** false after a write failed: the agent keeps running without persistence */
   writable = true;
 
@@ -46,6 +89,55 @@ export class StateStore {
     private readonly logger: Logger,
   ) {
     this.file = path.join(dir, STATE_FILE);
+    this.scoreFile = path.join(dir, SCORE_FILE);
+  }
+
+  /** Move an unusable file aside and say so in one line. */
+  private moveAside(file: string, nowMs: number, why: string): void {
+    const aside = `${file}.corrupt-${nowMs}`;
+    try {
+      fs.renameSync(file, aside);
+    } catch {
+      // leave it; the next save overwrites it
+    }
+    this.logger.warn({ file, movedTo: aside, reason: why }, 'state file is unusable: moved aside, starting fresh');
+  }
+
+  /**
+   * The scoring baselines saved by a previous run, or an empty table. Baselines
+   * saved more than `ttlMs` before `nowMs` are stale and dropped.
+   */
+  loadScores(nowMs: number, ttlMs: number): RestoredScores {
+    const fresh = (): RestoredScores => ({ table: new ScoreTable(), restored: false });
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(this.scoreFile);
+    } catch (e) {
+      if (!MISSING.has((e as NodeJS.ErrnoException).code ?? '')) {
+        this.logger.warn({ file: this.scoreFile, err: (e as Error).message }, 'cannot read state file: starting fresh');
+      }
+      return fresh();
+    }
+    const r = decodeScoreState(buf);
+    if (!r.ok) {
+      this.moveAside(this.scoreFile, nowMs, r.reason);
+      return fresh();
+    }
+    if (r.procRoot !== this.procRoot) {
+      this.logger.info(
+        { file: this.scoreFile, was: r.procRoot, now: this.procRoot },
+        'scoring state belongs to another proc root: starting fresh',
+      );
+      return fresh();
+    }
+    if (nowMs - r.savedAtMs > ttlMs) {
+      this.logger.info(
+        { file: this.scoreFile, savedAtMs: r.savedAtMs, ttlMs },
+        'scoring baselines are older than scoring.state_ttl: starting fresh',
+      );
+      return fresh();
+    }
+    return { table: r.table, restored: true };
   }
 
   /** Make sure the directory exists and can be written; on failure, say so once and go on without it. */
@@ -72,22 +164,13 @@ export class StateStore {
     try {
       text = fs.readFileSync(this.file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (!MISSING.has((e as NodeJS.ErrnoException).code ?? '')) {
         this.logger.warn({ file: this.file, err: (e as Error).message }, 'cannot read state file: starting fresh');
       }
       return fresh();
     }
     const problem = (why: string): RestoredState => {
-      const aside = `${this.file}.corrupt-${nowMs}`;
-      try {
-        fs.renameSync(this.file, aside);
-      } catch {
-        // leave it; the next save overwrites it
-      }
-      this.logger.warn(
-        { file: this.file, movedTo: aside, reason: why },
-        'state file is unusable: moved aside, starting fresh',
-      );
+      this.moveAside(this.file, nowMs, why);
       return fresh();
     };
     let data: StateFileV1;
@@ -130,7 +213,8 @@ export class StateStore {
     return { counters, rollup, restored: true };
   }
 
-  save(counters: CounterMemory, rollup: RollupMemory, nowMs: number): boolean {
+  /** Save counters, roll-up sums and (when given) scoring baselines. False when persistence is off. */
+  save(counters: CounterMemory, rollup: RollupMemory, nowMs: number, scores?: ScoreTable): boolean {
     if (!this.writable) return false;
     const processes: number[][] = [];
     for (const [pid, p] of counters.prev) processes.push([pid, p.start, p.uptime, ...p.values]);
@@ -144,22 +228,9 @@ export class StateStore {
       rollup: { startMs: rollup.startMs, cumulative: rollup.cumulative.map((c) => Array.from(c)) },
       processes,
     };
-    const tmp = `${this.file}.tmp-${process.pid}`;
     try {
-      const fd = fs.openSync(tmp, 'w');
-      try {
-        fs.writeSync(fd, JSON.stringify(data));
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, this.file);
-      const dfd = fs.openSync(this.dir, 'r');
-      try {
-        fs.fsyncSync(dfd);
-      } finally {
-        fs.closeSync(dfd);
-      }
+      writeFileAtomic(this.file, JSON.stringify(data));
+      if (scores) writeFileAtomic(this.scoreFile, encodeScoreState(scores, this.procRoot, nowMs));
       return true;
     } catch (e) {
       this.writable = false;
@@ -167,11 +238,6 @@ export class StateStore {
         { stateDir: this.dir, err: (e as Error).message },
         'cannot write state: running without persistence',
       );
-      try {
-        fs.rmSync(tmp, { force: true });
-      } catch {
-        // ignore
-      }
       return false;
     }
   }

@@ -30,6 +30,8 @@ export const ResourceAttr = {
   importance: 'nrdot.importance',
   profile: 'nrdot.profile',
   rollup: 'nrdot.rollup',
+  /** reason a process was promoted by anomaly scoring: cpu, memory or new */
+  anomaly: 'nrdot.anomaly',
 } as const;
 
 /** Name used for roll-up aggregates in `process.executable.name`. */
@@ -47,6 +49,11 @@ export const SelfMetric = {
   costHourly: 'nrdot.cost.hourly',
   reductionRatio: 'nrdot.reduction.ratio',
   coverageCritical: 'nrdot.coverage.critical',
+  coverageAnomaly: 'nrdot.coverage.anomaly',
+  /** cumulative promotions since agent start, attribute `reason` */
+  anomaliesPromoted: 'nrdot.anomalies.promoted',
+  /** processes held as anomalies this cycle */
+  anomaliesActive: 'nrdot.anomalies.active',
   processesSeen: 'nrdot.processes.seen',
   processesExported: 'nrdot.processes.exported',
   processesRolledUp: 'nrdot.processes.rolled_up',

@@ -29,6 +29,12 @@ export interface SelfValues {
   costHourly: number;
   reductionRatio: number;
   coverageCritical: number;
+  /** anomalous processes exported / present */
+  coverageAnomaly: number;
+  /** cumulative promotions since agent start, by reason */
+  anomaliesPromoted: { cpu: number; memory: number; new: number };
+  /** processes held as anomalies this cycle */
+  anomaliesActive: number;
   scanSeconds: number;
   cycleSeconds: number;
   /** cumulative since agent start */
@@ -89,6 +95,13 @@ export function selfResource(
     g(SelfMetric.costHourly, 'USD', v.costHourly),
     g(SelfMetric.reductionRatio, '1', v.reductionRatio),
     g(SelfMetric.coverageCritical, '1', v.coverageCritical),
+    g(SelfMetric.coverageAnomaly, '1', v.coverageAnomaly),
+    g(SelfMetric.anomaliesActive, '{processes}', v.anomaliesActive),
+    c(
+      SelfMetric.anomaliesPromoted,
+      '{promotions}',
+      (['cpu', 'memory', 'new'] as const).map((r) => ({ value: v.anomaliesPromoted[r], attributes: reason(r) })),
+    ),
     g(SelfMetric.scanDuration, 's', v.scanSeconds),
     g(SelfMetric.cycleDuration, 's', v.cycleSeconds),
     c(SelfMetric.scanVanished, '{processes}', [{ value: v.scanVanished }]),

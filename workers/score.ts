@@ -1,0 +1,16 @@
+/**
+ * piscina task: score one encoded shard against the shared state table.
+ * A thin adapter: decoding and scoring live in src/score.
+ */
+import { move } from 'piscina';
+import { decodeBatch } from '../src/score/codec.js';
+import { scoreRows } from '../src/score/score.js';
+import type { ScoreTask } from '../src/score/scorer.js';
+import { viewColumns } from '../src/score/table.js';
+
+export default function scoreShard(task: ScoreTask): Uint8Array {
+  const { input, params, nowMs } = decodeBatch(task.batch);
+  const out = new Uint8Array(input.count);
+  scoreRows(viewColumns(task.table), input, params, nowMs, out);
+  return move(out) as Uint8Array;
+}
