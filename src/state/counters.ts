@@ -106,7 +106,14 @@ export class CounterMemory {
         const startedSinceLast = this.lastUptime >= 0 && start / clkTck >= this.lastUptime;
         if (startedSinceLast) for (let k = 0; k < NCOUNTERS; k++) deltas[base + k] = Math.max(0, cur[k]!);
       }
-      next.set(pid, { start, uptime: uptimeSec, values: Float64Array.from(cur) });
+      if (p && p.start === start) {
+        // reuse the entry: no per-process allocation in steady state
+        p.uptime = uptimeSec;
+        p.values.set(cur);
+        next.set(pid, p);
+      } else {
+        next.set(pid, { start, uptime: uptimeSec, values: Float64Array.from(cur) });
+      }
     }
     this.prev = next;
     this.lastUptime = uptimeSec;
