@@ -6,7 +6,7 @@
  * profile (every tier at full resolution, no caps), i.e. what exporting every
  * process costs the agent. Ratios < 1 mean the profile's cycle is cheaper.
  *
- *   npm run bench:cycle [-- --sizes 1000,10000 --cycles 5]
+ *   npm run bench:cycle [-- --sizes 1000,10000 --cycles 5 --backend ts|native]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { type CycleReport, Engine } from '../src/engine/engine.js';
 import { createSink } from '../src/export/sink.js';
-import { ProcfsReader } from '../src/ingest/procfs/reader.js';
+import { type BackendChoice, openScanner } from '../src/ingest/index.js';
 import { silentLogger } from '../src/log.js';
 import { generateHost } from '../src/synth/index.js';
 import { fastTmpDir } from '../src/util/tmp.js';
@@ -26,6 +26,7 @@ function arg(name: string, fallback: string): string {
 }
 
 const sizes = arg('sizes', '1000,10000').split(',').map(Number);
+const backend = arg('backend', 'ts') as BackendChoice;
 const cycles = Number(arg('cycles', '5'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -33,7 +34,7 @@ async function measure(config: Config, profile: string, root: string) {
   const engine = new Engine({
     config,
     profile,
-    scanner: new ProcfsReader({ procRoot: root }),
+    scanner: openScanner(root, backend).reader,
     sink: createSink(['none'], { logger: silentLogger }),
     intervalMs: 10_000,
     logger: silentLogger,
@@ -64,7 +65,7 @@ async function main() {
   };
   const tmp = fastTmpDir('nrdot-bench-');
   console.log(
-    `# cycle benchmark: node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, median of ${cycles} cycles after a warm-up`,
+    `# cycle benchmark (${backend} scanner): node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, median of ${cycles} cycles after a warm-up`,
   );
   try {
     for (const n of sizes) {
