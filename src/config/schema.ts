@@ -81,6 +81,7 @@ export const configSchema = z.strictObject({
   }),
   scan: z.strictObject({
     proc_root: z.string().min(1),
+    detail: z.enum(['exported', 'all']),
   }),
   state_dir: z.string(),
   scoring: z.strictObject({

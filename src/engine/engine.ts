@@ -9,7 +9,8 @@ import type { Config, ProfileConfig } from '../config/schema.js';
 import { durationMs } from '../config/schema.js';
 import { ErrorCodes, NrdotError } from '../errors.js';
 import { encodeRequest } from '../export/proto.js';
-import type { ProcessBatch } from '../ingest/batch.js';
+import { FLAG_DETAIL, type ProcessBatch } from '../ingest/batch.js';
+import type { ScanOptions } from '../ingest/scanner.js';
 import type { Logger } from '../log.js';
 import { pointsForRow, processResource, rollupResource } from '../metrics/build.js';
 import {
@@ -42,7 +43,7 @@ import { StageTimer } from './stage.js';
 /** What the engine needs from a scanner backend (the native one scans off the event loop). */
 export interface Scanner {
   readonly backend: string;
-  scan(): ProcessBatch | Promise<ProcessBatch>;
+  scan(opts?: ScanOptions): ProcessBatch | Promise<ProcessBatch>;
 }
 
 export interface ExportOutcome {
@@ -108,6 +109,8 @@ export class Engine {
   private readonly intervalMs: number;
   private readonly identities: IdentityTable;
   private counters = new CounterMemory();
+  /** pids exported last cycle: the next scan reads status/io/fd only for them */
+  private detailPids?: Int32Array;
   private scores = new ScoreTable();
   private scorer: Scorer = new InlineScorer();
   private readonly workers: number;
@@ -177,7 +180,10 @@ export class Engine {
     const cycle = ++this.cycleNo;
     const timer = this.timer;
 
-    const b = await timer.runAsync('scan', async () => this.scanner.scan());
+    // Tier-aware reads: after the first cycle only the processes exported
+    // last cycle (and new ones) get status/io/fd read; the rest cost one stat.
+    const scanOpts = this.detailPids ? { detail: this.detailPids } : undefined;
+    const b = await timer.runAsync('scan', async () => this.scanner.scan(scanOpts));
     const n = b.count;
     const ids = timer.run('classify', () => this.identities.update(b));
     const tier = new Uint8Array(n);
@@ -194,7 +200,9 @@ export class Engine {
       const mem = b.host.memTotalBytes > 0 ? b.host.memTotalBytes : 1;
       for (let i = 0; i < n; i++) {
         activity[i] = cpuCores[i]! / b.host.cpuCount + b.rssBytes[i]! / mem;
-        seriesPerRow[i] = pointsForRow(b, i);
+        // what the row costs when exported with every point (a row read
+        // without detail still costs its full set once it is exported)
+        seriesPerRow[i] = Math.max(pointsForRow(b, i), ids[i]!.baselinePoints);
       }
       return {
         ...decide(
@@ -205,6 +213,11 @@ export class Engine {
       };
     });
     const groups = timer.run('rollup', () => rollUp(b, decision.keep, tier, cpuCores, deltas, this.rollup));
+    if (this.config.scan.detail === 'exported') {
+      const kept = new Int32Array(decision.kept);
+      for (let i = 0, k = 0; i < n; i++) if (decision.keep[i] === 1) kept[k++] = b.pid[i]!;
+      this.detailPids = kept;
+    }
 
     const timeNs = nanosFromMs(b.scannedAtMs);
     const built = timer.run('build', () => {
@@ -216,16 +229,19 @@ export class Engine {
       let anomaliesExported = 0;
       for (let i = 0; i < n; i++) {
         const id = ids[i]!;
-        const pts = decision.seriesPerRow[i]!;
-        baselinePoints += pts;
-        if (id.baselinePoints !== pts) {
-          // Measured once per identity: values are fixed-width in protobuf,
-          // so the size only changes when the set of points does.
-          id.baselineBytes = encodeRequest({
-            resourceMetrics: [processResource(b, i, id, cpuCores[i]!, timeNs)],
-          }).length;
-          id.baselinePoints = pts;
+        if ((b.flags[i]! & FLAG_DETAIL) !== 0) {
+          const pts = pointsForRow(b, i);
+          if (id.baselinePoints !== pts) {
+            // Measured once per identity, from a full read: values are
+            // fixed-width in protobuf, so the size only changes when the
+            // set of points does. Rows read stat-only reuse the measure.
+            id.baselineBytes = encodeRequest({
+              resourceMetrics: [processResource(b, i, id, cpuCores[i]!, timeNs)],
+            }).length;
+            id.baselinePoints = pts;
+          }
         }
+        baselinePoints += id.baselinePoints;
         baselineBytes += id.baselineBytes;
         if (tier[i] === TIER_CRITICAL) criticalPresent++;
         if (decision.keep[i] !== 1) continue;
@@ -241,7 +257,10 @@ export class Engine {
           }),
         );
       }
-      for (const g of groups) resources.push(rollupResource(g, b.host, this.profileName, this.rollup.startMs, timeNs));
+      const rollupDetail = this.config.scan.detail === 'all';
+      for (const g of groups) {
+        resources.push(rollupResource(g, b.host, this.profileName, this.rollup.startMs, timeNs, rollupDetail));
+      }
       return { resources, baselineBytes, baselinePoints, criticalPresent, criticalExported, anomaliesExported };
     });
 

@@ -190,6 +190,8 @@ export function rollupResource(
   profile: string,
   startMs: number,
   timeNs: string,
+  /** every member's io, fds and context switches were read (scan.detail: all) */
+  withDetail = true,
 ): ResourceMetrics {
   const start = nanosFromMs(startMs);
   const c = g.cumulative;
@@ -233,5 +235,9 @@ export function rollupResource(
     ]),
     gauge('nrdot.rollup.count', '{processes}', 'Processes in this roll-up.', [dp(undefined, timeNs, g.count)]),
   ];
-  return { resource: { attributes }, scopeMetrics: [{ scope: SCOPE, metrics }] };
+  // Without a full read of every member these sums would be partial; leave
+  // them out rather than send a total that is silently too small.
+  const DETAIL_ONLY: readonly string[] = [ProcessMetric.diskIo, ProcessMetric.openFds, ProcessMetric.contextSwitches];
+  const out = withDetail ? metrics : metrics.filter((m) => !DETAIL_ONLY.includes(m.name));
+  return { resource: { attributes }, scopeMetrics: [{ scope: SCOPE, metrics: out }] };
 }

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Engine } from '../../src/engine/engine.js';
 import { createSink } from '../../src/export/sink.js';
 import { ProcfsReader } from '../../src/ingest/procfs/reader.js';
+import type { ScanOptions } from '../../src/ingest/scanner.js';
 import { silentLogger } from '../../src/log.js';
 import { advanceHost, generateHost, readTruth } from '../../src/synth/index.js';
 import type { SynthTruth } from '../../src/synth/types.js';
@@ -161,5 +162,68 @@ describe('roll-up counters across cycles', () => {
     }
     expect(expected).toBeGreaterThan(0);
     expect(rollCpu(req2) - rollCpu(req1)).toBeCloseTo(expected, 6);
+  });
+});
+
+describe('tier-aware reads (scan.detail)', () => {
+  /** The real TypeScript reader, recording what the engine asks of it. */
+  class RecordingReader extends ProcfsReader {
+    detailAsked: (Int32Array | readonly number[] | undefined)[] = [];
+    override scan(opts?: ScanOptions) {
+      this.detailAsked.push(opts?.detail);
+      return super.scan(opts);
+    }
+  }
+
+  async function twoCycles(detail: 'exported' | 'all', name: string) {
+    const dir = path.join(tmp, `detail-${name}`);
+    await generateHost({ out: dir, processes: 600, seed: 13 });
+    const out = path.join(tmp, `detail-${name}.jsonl`);
+    const cfg = structuredClone(config);
+    cfg.scan.detail = detail;
+    const scanner = new RecordingReader({ procRoot: dir });
+    const engine = new Engine({
+      config: cfg,
+      profile: 'balanced',
+      scanner,
+      sink: createSink([`file:${out}`], { logger: silentLogger }),
+      intervalMs: 10_000,
+      logger: silentLogger,
+    });
+    await engine.start();
+    const r1 = await engine.cycle();
+    await advanceHost({ dir, seconds: 10, churn: 0 });
+    const r2 = await engine.cycle();
+    await engine.shutdown();
+    return { r1, r2, reqs: readRequests(out), asked: scanner.detailAsked };
+  }
+
+  it('exported: steady cycles read detail only for exported processes, and the baseline does not shrink', async () => {
+    const { r1, r2, reqs, asked } = await twoCycles('exported', 'exported');
+    expect(asked[0]).toBeUndefined(); // the first scan reads everything
+    expect(asked[1]?.length).toBe(r1.exported);
+    expect(r2.datapoints.baseline).toBe(r1.datapoints.baseline);
+    expect(r2.bytes.baseline).toBe(r1.bytes.baseline);
+    const [, req2] = reqs;
+    const rollups = req2!.resourceMetrics.filter(isRollup);
+    expect(rollups.length).toBeGreaterThan(0);
+    for (const rm of rollups) {
+      expect(pointValue(rm, ProcessMetric.diskIo, 'direction', 'read')).toBeUndefined();
+      expect(pointValue(rm, ProcessMetric.memoryUsage)).toBeGreaterThan(0);
+    }
+    // processes exported in both cycles keep their full metric set
+    const pids1 = new Set(reqs[0]!.resourceMetrics.filter(isProcess).map((rm) => attr(rm, 'process.pid')));
+    const again = req2!.resourceMetrics.filter(isProcess).filter((rm) => pids1.has(attr(rm, 'process.pid')));
+    expect(again.length).toBeGreaterThan(0);
+    const withIo = again.filter((rm) => pointValue(rm, ProcessMetric.diskIo, 'direction', 'read') !== undefined);
+    expect(withIo.length).toBe(again.length);
+  });
+
+  it('all: roll-ups carry disk I/O as well', async () => {
+    const { reqs, asked } = await twoCycles('all', 'all');
+    expect(asked).toEqual([undefined, undefined]);
+    const rollups = reqs[1]!.resourceMetrics.filter(isRollup);
+    expect(rollups.length).toBeGreaterThan(0);
+    for (const rm of rollups) expect(pointValue(rm, ProcessMetric.diskIo, 'direction', 'read')).toBeDefined();
   });
 });
