@@ -88,7 +88,10 @@ export async function runCommand(o: RunOpts): Promise<void> {
       const started = Date.now();
       const report = await engine.cycle();
       if (!o.quiet) process.stdout.write(`${summaryLine(report)}\n`);
-      logger.debug({ report }, 'cycle');
+      if (logger.isLevelEnabled('debug')) {
+        const stagesMs = Object.fromEntries([...engine.timer.stats].map(([k, v]) => [k, Number(v.lastMs.toFixed(2))]));
+        logger.debug({ report, stagesMs }, 'cycle');
+      }
       if (cycles !== undefined && c + 1 >= cycles) break;
       const wait = Math.max(0, intervalMs - (Date.now() - started));
       await new Promise<void>((resolve) => {
