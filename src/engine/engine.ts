@@ -314,7 +314,9 @@ export class Engine {
     const req: ExportMetricsServiceRequest = { resourceMetrics: [...built.resources, self] };
     // A repeated protobuf field is the concatenation of its elements, so the
     // full request is the process part followed by the self-telemetry part.
-    const encoded = timer.run('encode', () => Buffer.concat([processPb, encodeRequest({ resourceMetrics: [self] })]));
+    const encoded = timer.run('encode_self', () =>
+      Buffer.concat([processPb, encodeRequest({ resourceMetrics: [self] })]),
+    );
     const exports = await timer.runAsync('export', () => this.sink.export(req, encoded));
     for (const e of exports) {
       if (!e.ok) this.totals.exportErrors[e.exporter] = (this.totals.exportErrors[e.exporter] ?? 0) + 1;
