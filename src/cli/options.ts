@@ -33,15 +33,6 @@ export function durationArg(flag: string) {
   };
 }
 
-export function oneOf<T extends string>(flag: string, values: readonly T[]) {
-  return (v: string): T => {
-    if (!(values as readonly string[]).includes(v)) {
-      throw new InvalidArgumentError(`${flag} must be one of ${values.join(', ')}, got '${v}'`);
-    }
-    return v as T;
-  };
-}
-
 export function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
 }

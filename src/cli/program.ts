@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { BACKENDS } from '../ingest/index.js';
 import { configCommand } from './config-cmd.js';
-import { collect, durationArg, nonNegativeInt, oneOf, positiveInt } from './options.js';
+import { collect, durationArg, nonNegativeInt, positiveInt } from './options.js';
 import { runCommand } from './run.js';
 import { scanCommand } from './scan.js';
 import { synthAdvanceCommand, synthCommand } from './synth.js';
@@ -119,6 +119,5 @@ export function buildProgram(): Command {
     .argument('<file>', 'YAML config file')
     .action(configCommand);
 
-  void oneOf;
   return program;
 }

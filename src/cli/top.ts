@@ -18,15 +18,20 @@ interface TopOpts {
 
 export async function topCommand(o: TopOpts): Promise<void> {
   const { config } = loadConfig(o.config);
-  const { reader } = openScanner(o.procRoot, 'ts');
+  const { reader } = openScanner(o.procRoot, 'auto');
   const ids = new IdentityTable(new Classifier(config.classification), config.classification.demote_pool_workers);
   const counters = new CounterMemory();
-  let b = await reader.scan();
-  if (o.delay > 0) {
-    counters.step(b);
-    ids.update(b);
-    await sleep(o.delay);
+  let b: Awaited<ReturnType<typeof reader.scan>>;
+  try {
     b = await reader.scan();
+    if (o.delay > 0) {
+      counters.step(b);
+      ids.update(b);
+      await sleep(o.delay);
+      b = await reader.scan();
+    }
+  } finally {
+    reader.close();
   }
   const { cpuCores } = counters.step(b);
   const entries = ids.update(b);
