@@ -24,6 +24,8 @@ export interface PrevEntry {
   start: number;
   uptime: number;
   values: Float64Array; // NCOUNTERS, -1 = unknown
+  /** step() generation that last saw this identity */
+  seen?: number;
 }
 
 /** Read row i's counters into `out`. */
@@ -56,6 +58,7 @@ export class CounterMemory {
   lastUptime = -1;
   /** boot time the memory belongs to (a different boot invalidates it) */
   bootTimeSec = -1;
+  private gen = 0;
 
   /**
    * Compute rates and deltas for a batch and remember its counters.
@@ -77,7 +80,7 @@ export class CounterMemory {
     this.bootTimeSec = bootTimeSec;
     const cpuCores = new Float64Array(n);
     const deltas = new Float64Array(n * NCOUNTERS);
-    const next = new Map<number, PrevEntry>();
+    const gen = ++this.gen;
     const cur = new Float64Array(NCOUNTERS);
     for (let i = 0; i < n; i++) {
       rowCounters(b, i, cur);
@@ -107,15 +110,16 @@ export class CounterMemory {
         if (startedSinceLast) for (let k = 0; k < NCOUNTERS; k++) deltas[base + k] = Math.max(0, cur[k]!);
       }
       if (p && p.start === start) {
-        // reuse the entry: no per-process allocation in steady state
+        // update in place: no per-process allocation in steady state
         p.uptime = uptimeSec;
         p.values.set(cur);
-        next.set(pid, p);
+        p.seen = gen;
       } else {
-        next.set(pid, { start, uptime: uptimeSec, values: Float64Array.from(cur) });
+        this.prev.set(pid, { start, uptime: uptimeSec, values: Float64Array.from(cur), seen: gen });
       }
     }
-    this.prev = next;
+    // forget processes that are gone (only they are left with an older gen)
+    if (this.prev.size > n) for (const [pid, e] of this.prev) if (e.seen !== gen) this.prev.delete(pid);
     this.lastUptime = uptimeSec;
     return { cpuCores, deltas };
   }
