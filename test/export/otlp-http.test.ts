@@ -155,12 +155,10 @@ describe('OtlpHttpExporter against a real HTTP server', () => {
   it('a server that never answers times out per option, and the exporter recovers', async () => {
     server.respond(() => 'hang');
     const { exporter } = await make(server.origin, { timeoutMs: 300 });
-    const t0 = Date.now();
+    // Without the timeout this export would never settle (the test would hit
+    // vitest's own limit); the error says which path ended it.
     const res = await exporter.export(richRequest());
-    const elapsed = Date.now() - t0;
     expect(res).toMatchObject({ ok: false, retryable: true, error: 'timed out after 300 ms' });
-    expect(elapsed).toBeGreaterThanOrEqual(250);
-    expect(elapsed).toBeLessThan(3000);
 
     server.respond(() => ({ status: 200 }));
     expect((await exporter.export(richRequest())).ok).toBe(true);
