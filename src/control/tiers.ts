@@ -1,0 +1,87 @@
+/**
+ * Memory tiers (pure): how far the agent sheds load as its memory use
+ * approaches `limit_mib`, with hysteresis so a reading that hovers around a
+ * threshold does not flap.
+ */
+
+export const MEMORY_TIERS = [
+  'normal',
+  'drop_noise',
+  'drop_standard',
+  'sample_important',
+  'critical_only',
+  'refuse_input',
+] as const;
+
+export type MemoryTier = (typeof MEMORY_TIERS)[number];
+
+/** Fraction of the limit at which each tier engages, by tier index. */
+export const TIER_THRESHOLDS: readonly number[] = Object.freeze([0, 0.6, 0.7, 0.8, 0.9, 1.0]);
+
+export const MAX_TIER = MEMORY_TIERS.length - 1;
+
+export type ProcessTier = 'critical' | 'important' | 'standard' | 'noise';
+
+export interface TierPolicy {
+  /** process tiers not exported at all; never holds 'critical' */
+  dropTiers: ReadonlySet<ProcessTier>;
+  /** keep probability for important processes */
+  importantKeep: number;
+  /** only critical processes (and anomalies promoted to critical) are exported */
+  criticalOnly: boolean;
+  /** the OTLP receiver refuses input (503 + Retry-After) */
+  refuseInput: boolean;
+}
+
+/** The highest tier whose threshold `usage` reaches (0 for NaN). */
+function engagedTier(usage: number): number {
+  let t = 0;
+  while (t < MAX_TIER && usage >= TIER_THRESHOLDS[t + 1]!) t++;
+  return t;
+}
+
+/**
+ * The tier after a reading of `usage` (a fraction of the limit) in tier
+ * `current`. Up at once to the highest tier whose threshold is reached; down
+ * only once usage falls below the current threshold minus `hysteresis`, and
+ * then to the highest tier that usage still holds with the same hysteresis,
+ * which may be several tiers lower. A NaN reading keeps the tier.
+ */
+export function nextTier(current: number, usage: number, hysteresis: number): number {
+  const cur = Math.min(MAX_TIER, Math.max(0, Math.trunc(current) || 0));
+  if (Number.isNaN(usage)) return cur;
+  const up = engagedTier(usage);
+  if (up > cur) return up;
+  let t = cur;
+  while (t > 0 && usage < TIER_THRESHOLDS[t]! - hysteresis) t--;
+  return t;
+}
+
+function policy(drop: ProcessTier[], importantKeep: number, criticalOnly: boolean, refuseInput: boolean): TierPolicy {
+  return Object.freeze({ dropTiers: new Set(drop), importantKeep, criticalOnly, refuseInput });
+}
+
+const POLICIES: readonly TierPolicy[] = [
+  policy([], 1, false, false),
+  policy(['noise'], 1, false, false),
+  policy(['noise', 'standard'], 1, false, false),
+  policy(['noise', 'standard'], 0.5, false, false),
+  policy(['noise', 'standard', 'important'], 0, true, false),
+  policy(['noise', 'standard', 'important'], 0, true, true),
+];
+
+/**
+ * What tier `tier` sheds: 1 drops noise; 2 also standard; 3 also samples
+ * important processes at 0.5; 4 keeps critical only; 5 also refuses input.
+ * The returned object is shared: do not mutate it.
+ */
+export function policyFor(tier: number): TierPolicy {
+  const p = Number.isInteger(tier) ? POLICIES[tier] : undefined;
+  if (!p) throw new RangeError(`memory tier must be an integer 0..${MAX_TIER}, got ${tier}`);
+  return p;
+}
+
+export function tierName(tier: number): MemoryTier {
+  policyFor(tier);
+  return MEMORY_TIERS[tier]!;
+}

@@ -1,0 +1,211 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { MemoryGovernor, type TierChange } from '../../src/control/index.js';
+
+const MIB = 1024 * 1024;
+const LIMIT_MIB = 200;
+
+function setup(o: { limitMib?: number; hysteresis?: number } = {}) {
+  let rss = 0;
+  let t = 1_000_000;
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(JSON.parse(String(chunk)));
+      cb();
+    },
+  });
+  const changes: TierChange[] = [];
+  const gov = new MemoryGovernor({
+    limitMib: o.limitMib ?? LIMIT_MIB,
+    hysteresis: o.hysteresis,
+    readMemoryBytes: () => rss,
+    now: () => t,
+    logger: pino({ level: 'debug' }, stream),
+    onChange: (e) => changes.push(e),
+  });
+  return {
+    gov,
+    lines,
+    changes,
+    /** set the reading to `fraction` of the limit and check */
+    at(fraction: number): string {
+      rss = Math.round(fraction * LIMIT_MIB * MIB);
+      gov.check();
+      return gov.tierName;
+    },
+    tick(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+describe('MemoryGovernor', () => {
+  it('engages the tiers in order as readings rise 50→65→75→85→95→105%, with one event and log each', () => {
+    const s = setup();
+    expect([0.5, 0.65, 0.75, 0.85, 0.95, 1.05].map((u) => s.at(u))).toEqual([
+      'normal',
+      'drop_noise',
+      'drop_standard',
+      'sample_important',
+      'critical_only',
+      'refuse_input',
+    ]);
+    expect(s.gov.policy).toMatchObject({ criticalOnly: true, refuseInput: true });
+    expect(s.changes.map((c) => c.to)).toEqual([
+      'drop_noise',
+      'drop_standard',
+      'sample_important',
+      'critical_only',
+      'refuse_input',
+    ]);
+    expect(s.changes[0]).toMatchObject({ from: 'normal', to: 'drop_noise', usage: 0.65, rssBytes: 0.65 * 200 * MIB });
+    const logged = s.lines.filter((l) => l.from !== undefined);
+    expect(logged.map((l) => [l.level, l.from, l.to])).toEqual([
+      [40, 'normal', 'drop_noise'],
+      [40, 'drop_noise', 'drop_standard'],
+      [40, 'drop_standard', 'sample_important'],
+      [40, 'sample_important', 'critical_only'],
+      [40, 'critical_only', 'refuse_input'],
+    ]);
+    expect(logged[0]!.usage).toBe(0.65);
+  });
+
+  it('holds the tier at 58% after 61% and drops back at 54%, logging the drop at info once', () => {
+    const s = setup();
+    expect(s.at(0.61)).toBe('drop_noise');
+    expect(s.at(0.58)).toBe('drop_noise');
+    expect(s.at(0.58)).toBe('drop_noise');
+    expect(s.at(0.54)).toBe('normal');
+    expect(s.at(0.54)).toBe('normal');
+    const logged = s.lines.filter((l) => l.from !== undefined).map((l) => [l.level, l.to]);
+    expect(logged).toEqual([
+      [40, 'drop_noise'],
+      [30, 'normal'],
+    ]);
+    expect(s.gov.stats().changes).toBe(2);
+  });
+
+  it('jumps from 50% straight to critical_only at 95%', () => {
+    const s = setup();
+    s.at(0.5);
+    expect(s.at(0.95)).toBe('critical_only');
+    expect(s.changes).toHaveLength(1);
+    expect(s.gov.policy.dropTiers.has('critical')).toBe(false);
+    expect([...s.gov.policy.dropTiers].sort()).toEqual(['important', 'noise', 'standard']);
+  });
+
+  it('reports usage, bytes and time spent in each tier from the injected clock', () => {
+    const s = setup();
+    s.at(0.5);
+    s.tick(3000);
+    s.at(0.75);
+    s.tick(500);
+    s.at(0.5);
+    s.tick(250);
+    const st = s.gov.stats();
+    expect(st).toMatchObject({ tier: 0, tierName: 'normal', usage: 0.5, limitBytes: 200 * MIB, changes: 2 });
+    expect(st.rssBytes).toBe(100 * MIB);
+    expect(st.timeInTierMs).toEqual({
+      normal: 3250,
+      drop_noise: 0,
+      drop_standard: 500,
+      sample_important: 0,
+      critical_only: 0,
+      refuse_input: 0,
+    });
+  });
+
+  it('limitMib 0 disables it: always normal, memory never read', () => {
+    let reads = 0;
+    const gov = new MemoryGovernor({
+      limitMib: 0,
+      readMemoryBytes: () => {
+        reads++;
+        return 1e12;
+      },
+    });
+    gov.start();
+    expect(gov.check()).toBe(0);
+    expect(gov.tierName).toBe('normal');
+    expect(gov.policy.dropTiers.size).toBe(0);
+    expect(reads).toBe(0);
+    gov.shutdown();
+  });
+
+  it('start() checks at once and on its interval; shutdown() stops it and is safe twice', async () => {
+    let rss = 10 * MIB;
+    let reads = 0;
+    const changes: TierChange[] = [];
+    const gov = new MemoryGovernor({
+      limitMib: 100,
+      intervalMs: 5,
+      readMemoryBytes: () => {
+        reads++;
+        return rss;
+      },
+      onChange: (e) => changes.push(e),
+    });
+    gov.start();
+    gov.start();
+    expect(reads).toBe(1);
+    rss = 95 * MIB;
+    await waitFor(() => gov.tierName === 'critical_only');
+    expect(changes).toHaveLength(1);
+    gov.shutdown();
+    gov.shutdown();
+    const before = reads;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reads).toBe(before);
+  });
+
+  it('a failing reader on the timer keeps the tier and logs once until it works again', async () => {
+    let fail = false;
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    });
+    let reads = 0;
+    const gov = new MemoryGovernor({
+      limitMib: 100,
+      intervalMs: 2,
+      logger: pino({ level: 'info' }, stream),
+      readMemoryBytes: () => {
+        reads++;
+        if (fail) throw new Error('EMFILE');
+        return 75 * MIB;
+      },
+    });
+    gov.start();
+    expect(gov.tierName).toBe('drop_standard');
+    fail = true;
+    const from = reads;
+    await waitFor(() => reads >= from + 5);
+    fail = false;
+    await waitFor(() => lines.some((l) => /works again/.test(String(l.msg))));
+    gov.shutdown();
+    expect(gov.tierName).toBe('drop_standard');
+    expect(lines.filter((l) => /reading memory failed/.test(String(l.msg)))).toHaveLength(1);
+  });
+
+  it('validates options with a RangeError naming the option', () => {
+    expect(() => new MemoryGovernor({ limitMib: -1 })).toThrow(/'limitMib'/);
+    expect(() => new MemoryGovernor({ limitMib: Number.NaN })).toThrow(/'limitMib'/);
+    expect(() => new MemoryGovernor({ limitMib: 100, intervalMs: 0 })).toThrow(/'intervalMs'/);
+    expect(() => new MemoryGovernor({ limitMib: 100, hysteresis: -0.1 })).toThrow(/'hysteresis'/);
+    expect(() => new MemoryGovernor({ limitMib: 100, hysteresis: 0.6 })).toThrow(/'hysteresis'/);
+    expect(() => new MemoryGovernor({ limitMib: 100, hysteresis: 0.6 })).toThrow(RangeError);
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
