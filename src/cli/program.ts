@@ -1,9 +1,13 @@
 import { Command, Option } from 'commander';
 import { BACKENDS } from '../ingest/index.js';
+import { DEFAULT_AGENT_URL } from './client.js';
 import { configCommand } from './config-cmd.js';
+import { metricsCommand } from './metrics-cmd.js';
 import { collect, durationArg, nonNegativeInt, positiveInt } from './options.js';
+import { profileGetCommand, profileSetCommand } from './profile-cmd.js';
 import { runCommand } from './run.js';
 import { scanCommand } from './scan.js';
+import { statusCommand } from './status.js';
 import { synthAdvanceCommand, synthCommand } from './synth.js';
 import { topCommand } from './top.js';
 
@@ -118,6 +122,40 @@ export function buildProgram(): Command {
     .description('load FILE merged over the default and check every key and pattern')
     .argument('<file>', 'YAML config file')
     .action(configCommand);
+
+  // ---- talking to a running agent (its control server, `nrdot run --listen`) ----
+  const urlOption = () =>
+    new Option('--url <url>', "the agent's control server (nrdot run --listen)").default(DEFAULT_AGENT_URL);
+
+  program
+    .command('status')
+    .description("the running agent's status: profile, counts, cost, coverage, queue, breaker, memory tier")
+    .addOption(urlOption())
+    .option('--json', 'print the status JSON as the agent sends it')
+    .action(statusCommand);
+
+  program
+    .command('metrics')
+    .description("the running agent's /metrics (Prometheus text format)")
+    .addOption(urlOption())
+    .option('--json', 'the same metrics as JSON, with p50/p90/p99/max for histograms')
+    .action(metricsCommand);
+
+  const profile = program.command('profile').description("read or switch the running agent's cost profile");
+  profile
+    .command('get')
+    .description('print the active profile and the ones available')
+    .addOption(urlOption())
+    .option('--json', 'print {"active","available"}')
+    .action(profileGetCommand);
+  profile
+    .command('set')
+    .description("switch the running agent to profile NAME (needs the agent's token; recorded in its audit log)")
+    .argument('<name>', 'profile name')
+    .addOption(urlOption())
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--token-file <file>', 'file holding the token (mode 600); default: the NRDOT_TOKEN environment variable')
+    .action(profileSetCommand);
 
   return program;
 }

@@ -1,0 +1,22 @@
+/**
+ * What the control server needs from a running agent. The agent (the `run`
+ * command) implements it; the server never reaches into the engine itself.
+ */
+import type { MetricFamily } from './exposition.js';
+
+export type { MetricFamily };
+
+export interface AgentControl {
+  /** JSON for /api/status: profile, tiers, counts, cost, coverage, queue, breaker, memory tier — opaque to the server */
+  status(): unknown;
+  profile(): { active: string; available: string[] };
+  /**
+   * Switch the profile. Throws NrdotError(ErrorCodes.UNKNOWN_PROFILE) for a
+   * name that is not defined.
+   */
+  setProfile(name: string, by: { who: string; reason?: string }): { before: string; after: string };
+  /** true once the first cycle ran and the exporters started */
+  ready(): boolean;
+  /** optional pull mode: per-process metrics of exported processes, as families for the registry format */
+  processFamilies?(): MetricFamily[];
+}
