@@ -1,0 +1,120 @@
+/**
+ * HTTP client for the commands that talk to a running agent (status,
+ * metrics, profile). Turns connection failures and refusals into NrdotErrors
+ * with the exit codes of the CLI: no agent → 1, 401/403 → 2.
+ */
+import { request } from 'undici';
+import { ErrorCodes, NrdotError } from '../errors.js';
+
+export const DEFAULT_AGENT_URL = 'http://127.0.0.1:9464';
+
+export interface AgentReply {
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+export interface AgentRequest {
+  method?: 'GET' | 'PUT';
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
+}
+
+function baseUrl(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new NrdotError(ErrorCodes.USAGE, `--url expects http://HOST:PORT, got '${url}'`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new NrdotError(ErrorCodes.USAGE, `--url expects http://HOST:PORT, got '${url}'`);
+  }
+  return u;
+}
+
+/** The errno of a connection failure, looking through AggregateError and causes. */
+function connectCode(e: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [e];
+  while (queue.length > 0) {
+    const x = queue.shift();
+    if (!x || typeof x !== 'object' || seen.has(x)) continue;
+    seen.add(x);
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    queue.push((x as { cause?: unknown }).cause, ...((x as { errors?: unknown[] }).errors ?? []));
+  }
+  return undefined;
+}
+
+const NOT_ANSWERING = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** One request to the agent at `url` (the control server's origin). */
+export async function agentRequest(url: string, path: string, opts: AgentRequest = {}): Promise<AgentReply> {
+  const base = baseUrl(url);
+  const target = new URL(path, base);
+  const timeout = opts.timeoutMs ?? 10_000;
+  try {
+    const res = await request(target, {
+      method: opts.method ?? 'GET',
+      headers: opts.headers,
+      body: opts.body,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    });
+    const text = await res.body.text();
+    const ct = res.headers['content-type'];
+    return { status: res.statusCode, contentType: (Array.isArray(ct) ? ct[0] : ct) ?? '', text };
+  } catch (e) {
+    const code = connectCode(e);
+    if (code && NOT_ANSWERING.has(code)) {
+      throw new NrdotError(
+        ErrorCodes.RUNTIME,
+        `no nrdot agent answering at ${base.origin} (is \`nrdot run\` running with --listen?) (${code})`,
+        { cause: e },
+      );
+    }
+    throw new NrdotError(ErrorCodes.RUNTIME, `request to the agent at ${target.href} failed: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+/** The server's `{"error": ...}` message, or the start of the body. */
+export function serverMessage(reply: AgentReply): string {
+  try {
+    const o = JSON.parse(reply.text) as { error?: unknown };
+    if (typeof o?.error === 'string') return o.error;
+  } catch {
+    // not JSON
+  }
+  return reply.text.trim().slice(0, 200) || `HTTP ${reply.status}`;
+}
+
+/** Throws for anything but 2xx: 401/403/400 are exit 2, the rest exit 1. */
+export function expectOk(reply: AgentReply, url: string, path: string): AgentReply {
+  if (reply.status >= 200 && reply.status < 300) return reply;
+  const msg = serverMessage(reply);
+  if (reply.status === 401 || reply.status === 403) {
+    throw new NrdotError(ErrorCodes.USAGE, `the agent refused: ${msg} (HTTP ${reply.status})`);
+  }
+  if (reply.status === 400) {
+    const code = /unknown profile/.test(msg) ? ErrorCodes.UNKNOWN_PROFILE : ErrorCodes.USAGE;
+    throw new NrdotError(code, `the agent rejected the request: ${msg}`);
+  }
+  if (reply.status === 404) {
+    throw new NrdotError(ErrorCodes.RUNTIME, `${url} answered 404 for ${path}: is it an nrdot agent?`);
+  }
+  throw new NrdotError(ErrorCodes.RUNTIME, `the agent answered HTTP ${reply.status} for ${path}: ${msg}`);
+}
+
+export async function agentJson<T>(url: string, path: string, opts: AgentRequest = {}): Promise<T> {
+  const reply = expectOk(await agentRequest(url, path, opts), url, path);
+  try {
+    return JSON.parse(reply.text) as T;
+  } catch {
+    throw new NrdotError(ErrorCodes.RUNTIME, `${url}${path} did not answer JSON: is it an nrdot agent?`);
+  }
+}
