@@ -3,6 +3,7 @@
 // buffers; JS values are made only in OnOK(), on the main thread.
 #include <napi.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -85,7 +86,73 @@ class ScannerWrap : public Napi::ObjectWrap<ScannerWrap> {
   }
 
  private:
-  // scan(detail?: Int32Array | null): Promise<RawScan>
+  // bounds?: { maxProcesses, excludeNames, minCpuPercent, minRssBytes, minAgeSec, keep }
+  // (src/ingest/native/addon.d.ts). False (and a JS exception) on bad input.
+  static bool ReadBounds(Napi::Env env, Napi::Value v, ScanBounds* b) {
+    if (v.IsUndefined() || v.IsNull()) return true;
+    if (!v.IsObject()) {
+      Napi::TypeError::New(env, "scan(detail, bounds): bounds must be an object").ThrowAsJavaScriptException();
+      return false;
+    }
+    Napi::Object o = v.As<Napi::Object>();
+    b->active = true;
+    auto num = [&](const char* key, double* dst) {
+      Napi::Value x = o.Get(key);
+      if (x.IsUndefined()) return true;
+      if (!x.IsNumber() || !(x.As<Napi::Number>().DoubleValue() >= 0)) {
+        Napi::TypeError::New(env, std::string("scan(detail, bounds): bounds.") + key + " must be a number >= 0")
+            .ThrowAsJavaScriptException();
+        return false;
+      }
+      *dst = x.As<Napi::Number>().DoubleValue();
+      return true;
+    };
+    double max = 0;
+    if (!num("maxProcesses", &max) || !num("minCpuPercent", &b->min_cpu_percent) ||
+        !num("minRssBytes", &b->min_rss_bytes) || !num("minAgeSec", &b->min_age_sec))
+      return false;
+    b->max_processes = max >= 9.0e15 ? INT64_MAX : static_cast<int64_t>(max);
+    Napi::Value names = o.Get("excludeNames");
+    if (!names.IsUndefined()) {
+      if (!names.IsArray()) {
+        Napi::TypeError::New(env, "scan(detail, bounds): bounds.excludeNames must be an array of strings")
+            .ThrowAsJavaScriptException();
+        return false;
+      }
+      Napi::Array a = names.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); i++) {
+        Napi::Value x = a.Get(i);
+        if (!x.IsString()) {
+          Napi::TypeError::New(env, "scan(detail, bounds): bounds.excludeNames must be an array of strings")
+              .ThrowAsJavaScriptException();
+          return false;
+        }
+        std::string p = x.As<Napi::String>().Utf8Value();
+        // "name" is exact; "prefix*" matches names starting with prefix.
+        if (!p.empty() && p.back() == '*') {
+          p.pop_back();
+          b->exclude_prefix.push_back(std::move(p));
+        } else {
+          b->exclude_exact.push_back(std::move(p));
+        }
+      }
+    }
+    Napi::Value keep = o.Get("keep");
+    if (!keep.IsUndefined() && !keep.IsNull()) {
+      if (!keep.IsTypedArray() || keep.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        Napi::TypeError::New(env, "scan(detail, bounds): bounds.keep must be an Int32Array of pids")
+            .ThrowAsJavaScriptException();
+        return false;
+      }
+      Napi::Int32Array k = keep.As<Napi::Int32Array>();
+      b->keep.assign(k.Data(), k.Data() + k.ElementLength());
+      std::sort(b->keep.begin(), b->keep.end());
+      b->keep.erase(std::unique(b->keep.begin(), b->keep.end()), b->keep.end());
+    }
+    return true;
+  }
+
+  // scan(detail?: Int32Array | null, bounds?: object): Promise<RawScan>
   Napi::Value Scan(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (busy_) {
@@ -107,6 +174,7 @@ class ScannerWrap : public Napi::ObjectWrap<ScannerWrap> {
       Napi::TypeError::New(env, "scan(detail): detail must be an Int32Array of pids").ThrowAsJavaScriptException();
       return env.Undefined();
     }
+    if (info.Length() > 1 && !ReadBounds(env, info[1], &req.bounds)) return env.Undefined();
     busy_ = true;
     close_requested_ = false;
     auto* w = new ScanWorker(env, this, Value(), std::move(req));
@@ -192,6 +260,17 @@ void ScanWorker::OnOK() {
   o.Set("vanished", Napi::Number::New(env, r.vanished));
   o.Set("denied", Napi::Number::New(env, r.denied));
   o.Set("malformed", Napi::Number::New(env, r.malformed));
+  if (r.bounded) {
+    Napi::Object x = Napi::Object::New(env);
+    x.Set("max_processes", Napi::Number::New(env, r.excluded.max_processes));
+    x.Set("name", Napi::Number::New(env, r.excluded.name));
+    x.Set("cpu", Napi::Number::New(env, r.excluded.cpu));
+    x.Set("rss", Napi::Number::New(env, r.excluded.rss));
+    x.Set("age", Napi::Number::New(env, r.excluded.age));
+    o.Set("excluded", x);
+  } else {
+    o.Set("excluded", env.Null());
+  }
   o.Set("hostStat", Latin1(env, r.has_host_stat, r.host_stat));
   o.Set("uptime", Latin1(env, r.has_uptime, r.uptime));
   o.Set("meminfo", Latin1(env, r.has_meminfo, r.meminfo));
@@ -228,7 +307,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFdBudget();
   exports.Set("Scanner", ScannerWrap::Define(env));
   exports.Set("limits", Napi::Function::New<Limits>(env, "limits"));
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

@@ -19,6 +19,12 @@ struct PidEntry {
   bool known = false;   // identity (pid, start) seen by the previous scan
   bool kernel = false;  // PF_KTHREAD at first sight
   bool no_keep = false; // the file cannot be pread (ESPIPE): always reopen
+  // CPU at the last bounded scan that parsed this pid's `stat` (for the
+  // min_cpu_percent bound): identity start, utime+stime seconds, tree uptime.
+  bool has_prev = false;
+  double prev_start = 0;
+  double prev_cpu = 0;
+  double prev_uptime = 0;
 };
 
 class PidTable {

@@ -9,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "fd_budget.h"
@@ -116,6 +118,42 @@ double WallMs() {
   clock_gettime(CLOCK_REALTIME, &ts);
   return std::floor(static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6);
 }
+
+bool IsJsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+// parseUptime() of parse.ts for decimal text: the first field of `uptime`
+// (Number() of the text before the first space, or of the trimmed text when
+// there is none). NaN when it is not a non-negative decimal number; the
+// TypeScript side then refuses the tree anyway.
+double ParseUptime(const std::string& t) {
+  size_t sp = t.find(' ');
+  size_t b = 0, e = (sp != std::string::npos && sp > 0) ? sp : t.size();
+  while (b < e && IsJsSpace(t[b])) b++;
+  while (e > b && IsJsSpace(t[e - 1])) e--;
+  if (b == e) return 0;  // Number('') is 0
+  std::string num(t, b, e - b);
+  size_t i = 0;
+  if (num[i] == '+') i++;
+  size_t int_digits = 0, frac_digits = 0;
+  while (i < num.size() && num[i] >= '0' && num[i] <= '9') i++, int_digits++;
+  if (i < num.size() && num[i] == '.') {
+    i++;
+    while (i < num.size() && num[i] >= '0' && num[i] <= '9') i++, frac_digits++;
+  }
+  if (int_digits + frac_digits == 0) return std::numeric_limits<double>::quiet_NaN();
+  if (i < num.size() && (num[i] == 'e' || num[i] == 'E')) {
+    i++;
+    if (i < num.size() && (num[i] == '+' || num[i] == '-')) i++;
+    size_t exp_digits = 0;
+    while (i < num.size() && num[i] >= '0' && num[i] <= '9') i++, exp_digits++;
+    if (exp_digits == 0) return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (i != num.size()) return std::numeric_limits<double>::quiet_NaN();
+  double v = strtod(num.c_str(), nullptr);
+  return std::isfinite(v) ? v : std::numeric_limits<double>::quiet_NaN();
+}
+
+bool SameBytes(const std::string& a, const char* p, size_t n) { return a.size() == n && memcmp(a.data(), p, n) == 0; }
 
 }  // namespace
 
@@ -382,6 +420,34 @@ Scanner::Read Scanner::CountFds(int rootfd, const char* name, int* keep, int32_t
   }
 }
 
+Scanner::Why Scanner::Excluded(const ScanBounds& b, const StatFields& st, const PidEntry& e, double cpu_sec,
+                               double uptime) const {
+  if (!b.exclude_exact.empty() || !b.exclude_prefix.empty()) {
+    for (const std::string& x : b.exclude_exact)
+      if (SameBytes(x, st.comm, st.comm_len)) return Why::kName;
+    for (const std::string& x : b.exclude_prefix)
+      if (x.size() <= st.comm_len && memcmp(x.data(), st.comm, x.size()) == 0) return Why::kName;
+  }
+  if (b.min_rss_bytes > 0 && st.rss * page_size_ < b.min_rss_bytes) return Why::kRss;
+  if (b.min_age_sec > 0 && uptime - st.starttime / clk_tck_ < b.min_age_sec) return Why::kAge;
+  if (b.min_cpu_percent > 0) {
+    // The engine's rule (src/state/counters.ts): the rate since the previous
+    // observation of this identity, else (first sight, or the tree's clock
+    // did not move) the lifetime average.
+    double cores;
+    double dt = uptime - e.prev_uptime;
+    if (e.has_prev && e.prev_start == st.starttime && dt > 0) {
+      double d = cpu_sec - e.prev_cpu;
+      cores = d > 0 ? d / dt : 0;
+    } else {
+      double age = uptime - st.starttime / clk_tck_;
+      cores = age > 0 ? cpu_sec / age : 0;
+    }
+    if (cores * 100 < b.min_cpu_percent) return Why::kCpu;
+  }
+  return Why::kNone;
+}
+
 void Scanner::Scan(const ScanRequest& req, ScanResult* out) {
   double t0 = MonoNs();
   ScanInner(req, out);
@@ -419,6 +485,24 @@ void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
     }
   }
 
+  // Bounded discovery. max_processes keeps the first N processes in pid
+  // order that pass the other bounds, so pids are scanned in order (procfs
+  // lists them sorted already); listed `keep` pids have their rows reserved.
+  const ScanBounds& bd = req.bounds;
+  out->bounded = bd.active;
+  bool capped = bd.active && bd.max_processes > 0;
+  size_t free_budget = 0;  // rows for pids not in `keep`
+  if (capped) {
+    if (!std::is_sorted(pids.begin(), pids.end())) std::sort(pids.begin(), pids.end());
+    size_t listed_keep = 0;
+    for (int32_t k : bd.keep)
+      if (std::binary_search(pids.begin(), pids.end(), static_cast<int64_t>(k))) listed_keep++;
+    size_t cap = static_cast<size_t>(bd.max_processes);
+    free_budget = cap > listed_keep ? cap - listed_keep : 0;
+  }
+  double uptime = bd.active && out->has_uptime ? ParseUptime(out->uptime) : std::nan("");
+  size_t free_rows = 0;
+
   size_t n = 0;
   std::string cmdline, exe, comm;
   std::vector<char> link(256);
@@ -428,6 +512,16 @@ void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
 
     PidEntry* e = table_.FindOrInsert(pid);
     e->listed = gen_;
+    bool keep = bd.active && !bd.keep.empty() &&
+                pid <= std::numeric_limits<int32_t>::max() &&
+                std::binary_search(bd.keep.begin(), bd.keep.end(), static_cast<int32_t>(pid));
+    if (capped && !keep && free_rows >= free_budget) {
+      // Over the cap: not even `stat` is read; its fds go back to the budget.
+      out->excluded.max_processes++;
+      DropFd(e);
+      DropAux(e);
+      continue;
+    }
     size_t len = 0;
     int serr = ReadStat(rootfd, name, e, &len, out);
     if (serr != 0) {
@@ -445,6 +539,25 @@ void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
     if (!ParseStat(buf_.data(), len, &st)) {
       out->malformed++;
       continue;
+    }
+    if (bd.active) {
+      double cpu_sec = st.utime / clk_tck_ + st.stime / clk_tck_;
+      Why why = keep ? Why::kNone : Excluded(bd, st, *e, cpu_sec, uptime);
+      // Every parsed `stat` of a bounded scan is the base of the next CPU rate.
+      e->has_prev = true;
+      e->prev_start = st.starttime;
+      e->prev_cpu = cpu_sec;
+      e->prev_uptime = uptime;
+      if (why != Why::kNone) {
+        switch (why) {
+          case Why::kName: out->excluded.name++; break;
+          case Why::kRss: out->excluded.rss++; break;
+          case Why::kAge: out->excluded.age++; break;
+          default: out->excluded.cpu++; break;
+        }
+        DropAux(e);  // not a row: its status/io/fd fds go back to the budget
+        continue;
+      }
     }
     bool fresh = !e->known || e->start != st.starttime;
     bool detail = req.detail_all || fresh || e->detail == gen_;
@@ -538,6 +651,7 @@ void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
     out->fds[n] = fds;
     out->flags[n] = flags;
     n++;
+    if (!keep) free_rows++;
   }
   close(rootfd);
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "parse.h"
 #include "pid_table.h"
 
 namespace nrdot {
@@ -18,11 +19,36 @@ constexpr uint8_t kFlagNewIdentity = 1;
 constexpr uint8_t kFlagKernelThread = 2;
 constexpr uint8_t kFlagDetail = 4;
 
+// Bounded discovery (src/ingest/bounds.ts has the same rules for the
+// TypeScript reader). Applied right after `stat` is parsed, before status,
+// io, fd/ or cmdline are read. `keep` pids pass every bound.
+struct ScanBounds {
+  bool active = false;          // false: no bounds, no `excluded` counters
+  int64_t max_processes = 0;    // 0: no cap; else the first N in pid order
+  std::vector<std::string> exclude_exact;   // comm equal to one of these (UTF-8 bytes)
+  std::vector<std::string> exclude_prefix;  // comm starting with one of these
+  double min_cpu_percent = 0;   // of one core, since the previous bounded scan
+  double min_rss_bytes = 0;
+  double min_age_sec = 0;
+  std::vector<int32_t> keep;    // sorted, unique
+};
+
 struct ScanRequest {
   // true: status, io and the fd count for every process. false: only for the
   // pids in `detail_pids` and for identities new in this scan.
   bool detail_all = true;
   std::vector<int32_t> detail_pids;
+  ScanBounds bounds;
+};
+
+// Processes left out by each bound (each counted once, by the first bound
+// that excludes it: max_processes, name, rss, age, cpu).
+struct ExcludedCounts {
+  uint32_t max_processes = 0;
+  uint32_t name = 0;
+  uint32_t cpu = 0;
+  uint32_t rss = 0;
+  uint32_t age = 0;
 };
 
 // One scan's output: every column in one malloc'd slab (handed to JS as an
@@ -63,6 +89,8 @@ struct ScanResult {
   uint32_t vanished = 0;
   uint32_t denied = 0;
   uint32_t malformed = 0;
+  bool bounded = false;  // the request had bounds: `excluded` is meaningful
+  ExcludedCounts excluded;
 
   // Host files, raw (parsed by the shared TypeScript parsers).
   bool has_host_stat = false, has_uptime = false, has_meminfo = false;
@@ -102,6 +130,10 @@ class Scanner {
 
  private:
   enum class Read { kOk, kUnknown, kSkip };
+  enum class Why { kNone, kName, kRss, kAge, kCpu };
+
+  // Which bound (if any) leaves this process out; `uptime` is the tree's clock.
+  Why Excluded(const ScanBounds& b, const StatFields& st, const PidEntry& e, double cpu_sec, double uptime) const;
 
   void ScanInner(const ScanRequest& req, ScanResult* out);
 

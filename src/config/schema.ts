@@ -82,6 +82,29 @@ export const configSchema = z.strictObject({
   scan: z.strictObject({
     proc_root: z.string().min(1),
     detail: z.enum(['exported', 'all']),
+    /** bounded discovery (src/ingest/bounds.ts); 0 / [] = off */
+    max_processes: z.number().int().nonnegative(),
+    /** exact comm names, or a prefix with one trailing `*` */
+    exclude_names: z.array(
+      z.string().superRefine((p, ctx) => {
+        const star = p.indexOf('*');
+        if (p.length === 0) ctx.addIssue({ code: 'custom', message: 'empty pattern' });
+        else if (star >= 0 && star !== p.length - 1)
+          ctx.addIssue({
+            code: 'custom',
+            message: `'${p}': only an exact name or a prefix followed by one trailing '*' (no regex, no other wildcard)`,
+          });
+        else if (p.includes('\uFFFD'))
+          ctx.addIssue({ code: 'custom', message: `'${p}': U+FFFD cannot match raw comm bytes` });
+      }),
+    ),
+    min_cpu_percent: z.number().nonnegative(),
+    min_rss_mib: z.number().nonnegative(),
+    /** a duration; 0 (or 0s) = off */
+    min_age: z.union([
+      z.number().nonnegative(),
+      z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 30s, 500ms or 2m, or 0'),
+    ]),
   }),
   state_dir: z.string(),
   scoring: z.strictObject({

@@ -7,6 +7,8 @@
  * Unknown values (permission denied, file missing) are -1.
  */
 
+import type { ExcludedCounters } from './bounds.js';
+
 export const UNKNOWN = -1;
 
 /** Row flags (bit set in `flags`). */
@@ -39,6 +41,11 @@ export interface ScanCounters {
   denied: number;
   /** rows whose `stat` line could not be parsed */
   malformed: number;
+  /**
+   * Processes left out by each bound of `ScanOptions.bounds`; present only
+   * when the scan was given bounds. Not included in the other counters.
+   */
+  excluded?: ExcludedCounters;
 }
 
 export interface ProcessBatch {

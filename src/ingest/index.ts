@@ -10,6 +10,7 @@ import { NativeScanner } from './native/scanner.js';
 import { ProcfsReader } from './procfs/reader.js';
 import type { ProcessScanner } from './scanner.js';
 
+export type { ExcludedCounters, ScanBounds } from './bounds.js';
 export type { BackendName, ProcessScanner, ScanOptions } from './scanner.js';
 
 export const BACKENDS = ['auto', 'native', 'ts'] as const;

@@ -4,6 +4,7 @@
  * off the event loop.
  */
 import type { ProcessBatch } from './batch.js';
+import type { ScanBounds } from './bounds.js';
 
 export type BackendName = 'native' | 'ts';
 
@@ -13,6 +14,20 @@ export interface ScanOptions {
    * every process. Identities new in this scan are always read in full.
    */
   detail?: Int32Array | readonly number[];
+  /**
+   * Bounded discovery (src/ingest/bounds.ts): processes left out right after
+   * their `stat` is parsed. They are not rows; `counters.excluded` counts
+   * them per bound. Absent: nothing is left out and `counters.excluded` is
+   * absent. Bounded scans also remember each process's CPU time, the base of
+   * the next bounded scan's `minCpuPercent` rate.
+   */
+  bounds?: ScanBounds;
+  /**
+   * Pids that pass every bound (critical and anomalous processes, say):
+   * never excluded by name, CPU, RSS or age, and their rows are reserved
+   * within `maxProcesses`. Only meaningful with `bounds`.
+   */
+  keep?: Int32Array | readonly number[];
 }
 
 export interface ProcessScanner {

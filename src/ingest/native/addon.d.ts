@@ -14,6 +14,18 @@ export interface AddonScannerOptions {
   maxKeptFds?: number;
 }
 
+/** Bounded discovery for one scan (src/ingest/bounds.ts); every field optional, numbers >= 0. */
+export interface AddonScanBounds {
+  maxProcesses?: number;
+  /** exact comm names, or prefixes with one trailing `*` */
+  excludeNames?: readonly string[];
+  minCpuPercent?: number;
+  minRssBytes?: number;
+  minAgeSec?: number;
+  /** pids that pass every bound */
+  keep?: Int32Array;
+}
+
 /** One scan's columns; each typed array has `capacity` (= pids listed) rows, `count` of them filled. */
 export interface RawScan {
   count: number;
@@ -43,6 +55,8 @@ export interface RawScan {
   vanished: number;
   denied: number;
   malformed: number;
+  /** per-bound counts of processes left out; null when the scan had no bounds */
+  excluded: { max_processes: number; name: number; cpu: number; rss: number; age: number } | null;
   /** raw host files (latin1), null when unreadable */
   hostStat: string | null;
   uptime: string | null;
@@ -64,8 +78,11 @@ export interface RawScan {
 }
 
 export interface AddonScanner {
-  /** Scan off the event loop. `detail`: pids that get status/io/fd; absent or null = all. */
-  scan(detail?: Int32Array | null): Promise<RawScan>;
+  /**
+   * Scan off the event loop. `detail`: pids that get status/io/fd; absent or
+   * null = all. `bounds`: processes to leave out (absent or null: none).
+   */
+  scan(detail?: Int32Array | null, bounds?: AddonScanBounds | null): Promise<RawScan>;
   /** Close every kept fd (after the running scan, if any) and forget identities. */
   close(): void;
   /** whether procRoot is a procfs mount (kept fds need no staleness check) */

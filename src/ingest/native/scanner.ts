@@ -5,10 +5,11 @@
  * shared parsers, so both backends agree on host info too.
  */
 import type { ProcessBatch } from '../batch.js';
+import { normalizeBounds } from '../bounds.js';
 import { hostInfoFromTexts, ProcfsReader, readHostname } from '../procfs/reader.js';
 import { sysconf } from '../procfs/sysconf.js';
 import type { ProcessScanner, ScanOptions } from '../scanner.js';
-import type { Addon, AddonScanner, RawScan } from './addon.js';
+import type { Addon, AddonScanBounds, AddonScanner, RawScan } from './addon.js';
 
 export interface NativeScannerOptions {
   procRoot: string;
@@ -50,9 +51,15 @@ export class NativeScanner implements ProcessScanner {
   /** Scans are serialised: a second call waits for the first. */
   scan(opts: ScanOptions = {}): Promise<ProcessBatch> {
     const detail = opts.detail ? Int32Array.from(opts.detail) : null;
+    let bounds: AddonScanBounds | null = null;
+    try {
+      if (opts.bounds) bounds = { ...normalizeBounds(opts.bounds), keep: Int32Array.from(opts.keep ?? []) };
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const next = this.queue.then(
-      () => this.scanOnce(detail),
-      () => this.scanOnce(detail),
+      () => this.scanOnce(detail, bounds),
+      () => this.scanOnce(detail, bounds),
     );
     this.queue = next.catch(() => undefined);
     return next;
@@ -62,8 +69,8 @@ export class NativeScanner implements ProcessScanner {
     this.core.close();
   }
 
-  private async scanOnce(detail: Int32Array | null): Promise<ProcessBatch> {
-    const r = await this.core.scan(detail);
+  private async scanOnce(detail: Int32Array | null, bounds: AddonScanBounds | null): Promise<ProcessBatch> {
+    const r = await this.core.scan(detail, bounds);
     this.hostname ??= readHostname(this.procRoot);
     const host = hostInfoFromTexts(
       this.procRoot,
@@ -109,7 +116,9 @@ export class NativeScanner implements ProcessScanner {
       freshName: r.freshName,
       freshCmdline: r.freshCmdline,
       freshExe: r.freshExe,
-      counters: { vanished: r.vanished, denied: r.denied, malformed: r.malformed },
+      counters: r.excluded
+        ? { vanished: r.vanished, denied: r.denied, malformed: r.malformed, excluded: r.excluded }
+        : { vanished: r.vanished, denied: r.denied, malformed: r.malformed },
     };
   }
 }

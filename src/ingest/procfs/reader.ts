@@ -15,6 +15,14 @@ import {
   type HostInfo,
   type ProcessBatch,
 } from '../batch.js';
+import {
+  type CpuSample,
+  emptyExcluded,
+  excludedBy,
+  NameFilter,
+  type NormalBounds,
+  normalizeBounds,
+} from '../bounds.js';
 import type { ScanOptions } from '../scanner.js';
 import {
   PF_KTHREAD,
@@ -106,11 +114,26 @@ interface KnownIdentity {
   seenGen: number;
 }
 
+/** CPU at the last bounded scan that parsed the pid's `stat`; kept while the pid is listed. */
+interface PrevCpu extends CpuSample {
+  listedGen: number;
+}
+
+/** A bounded scan's state: the rules, the exempt pids and the row budget outside them. */
+interface BoundedScan {
+  bounds: NormalBounds;
+  names: NameFilter;
+  keep: Set<number>;
+  /** rows for pids not in `keep` (Infinity: no cap) */
+  freeBudget: number;
+}
+
 export class ProcfsReader {
   readonly procRoot: string;
   readonly backend = 'ts' as const;
   private readonly buf = Buffer.allocUnsafe(BUF_SIZE);
   private readonly known = new Map<number, KnownIdentity>();
+  private readonly prevCpu = new Map<number, PrevCpu>();
   private gen = 0;
   private hostnameCache: string | undefined;
 
@@ -161,8 +184,20 @@ export class ProcfsReader {
     const freshRows: number[] = [];
     const detailPids = opts.detail ? new Set(opts.detail) : undefined;
     const { clkTck, pageSize } = host;
+    const bd = opts.bounds ? this.startBounded(opts, pids, b) : undefined;
+    const excluded = b.counters.excluded!;
+    let freeRows = 0;
     let n = 0;
     for (const pid of pids) {
+      if (this.prevCpu.size > 0) {
+        const pc = this.prevCpu.get(pid);
+        if (pc) pc.listedGen = gen;
+      }
+      const keep = bd?.keep.has(pid) === true;
+      if (bd && !keep && freeRows >= bd.freeBudget) {
+        excluded.max_processes++; // over the cap: not even `stat` is read
+        continue;
+      }
       const dir = `${this.procRoot}/${pid}`;
       const statText = this.readProcFile(`${dir}/stat`, b, 'utf8');
       if (statText == null) continue; // vanished, or (never seen in practice) denied
@@ -170,6 +205,35 @@ export class ProcfsReader {
       if (!st) {
         b.counters.malformed++;
         continue;
+      }
+      if (bd) {
+        const cpuSec = st.utime / clkTck + st.stime / clkTck;
+        let pc = this.prevCpu.get(pid);
+        const why = keep
+          ? undefined
+          : excludedBy(
+              bd.bounds,
+              bd.names,
+              st.comm,
+              st.rss * pageSize,
+              st.starttime,
+              cpuSec,
+              host.uptimeSec,
+              clkTck,
+              pc,
+            );
+        // Every parsed `stat` of a bounded scan is the base of the next CPU rate.
+        if (!pc) {
+          pc = { start: 0, cpuSec: 0, uptime: 0, listedGen: gen };
+          this.prevCpu.set(pid, pc);
+        }
+        pc.start = st.starttime;
+        pc.cpuSec = cpuSec;
+        pc.uptime = host.uptimeSec;
+        if (why) {
+          excluded[why]++;
+          continue;
+        }
       }
       const prev = this.known.get(pid);
       const fresh = !prev || prev.start !== st.starttime;
@@ -239,13 +303,35 @@ export class ProcfsReader {
       b.fds[n] = fdCount;
       b.flags[n] = flags;
       n++;
+      if (!keep) freeRows++;
     }
-    // Forget identities not seen in this scan.
+    // Forget identities not seen in this scan, and CPU samples of pids no longer listed.
     for (const [pid, k] of this.known) if (k.seenGen !== gen) this.known.delete(pid);
+    for (const [pid, p] of this.prevCpu) if (p.listedGen !== gen) this.prevCpu.delete(pid);
     b.count = n;
     b.freshRows = Int32Array.from(freshRows);
     b.scannedAtMs = Date.now();
     return b;
+  }
+
+  /**
+   * Set up a bounded scan: `counters.excluded`, the exempt pids, and for
+   * `maxProcesses` the pids in numeric order (the native scanner's order)
+   * with the rows of listed `keep` pids reserved.
+   */
+  private startBounded(opts: ScanOptions, pids: number[], b: ProcessBatch): BoundedScan {
+    const bounds = normalizeBounds(opts.bounds!);
+    // Int32 like the addon's `keep`, so both backends exempt the same pids.
+    const keep = new Set<number>(opts.keep ? Int32Array.from(opts.keep) : []);
+    b.counters.excluded = emptyExcluded();
+    let freeBudget = Number.POSITIVE_INFINITY;
+    if (bounds.maxProcesses > 0) {
+      pids.sort((x, y) => x - y);
+      let listedKeep = 0;
+      for (const p of pids) if (keep.has(p)) listedKeep++;
+      freeBudget = Math.max(0, bounds.maxProcesses - listedKeep);
+    }
+    return { bounds, names: new NameFilter(bounds.excludeNames), keep, freeBudget };
   }
 
   /** Nothing to release: the reader keeps no fds between scans. */
