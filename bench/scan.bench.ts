@@ -13,6 +13,11 @@
  * every process (`nrdot scan --full`). Synthetic trees live on tmpfs, where
  * files are replaced by rename, so every reader there (the C loop included)
  * checks a kept fd with fstat(); on procfs nothing needs that check.
+ *
+ * "Bounded discovery" compares full scans with and without a bound that
+ * leaves out half the processes (ScanOptions.bounds): per LISTED process,
+ * so the saving is what an excluded process no longer costs (everything but
+ * its `stat`).
  */
 import { execFileSync, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -20,6 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessBatch } from '../src/ingest/batch.js';
+import type { ScanBounds } from '../src/ingest/bounds.js';
 import { loadAddon } from '../src/ingest/native/loader.js';
 import { NativeScanner } from '../src/ingest/native/scanner.js';
 import { ProcfsReader } from '../src/ingest/procfs/reader.js';
@@ -175,6 +181,60 @@ async function synthetic(bin: string, tmp: string): Promise<void> {
   for (const l of notes) console.log(`- ${l}`);
 }
 
+/** Per-listed-process µs (rows may be fewer than listed when bounds exclude some). */
+function listedSampler(listed: number, scan: () => ProcessBatch | Promise<ProcessBatch>): Sampler {
+  return async (n) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await scan();
+      out.push(((performance.now() - t0) * 1000) / listed);
+    }
+    return out;
+  };
+}
+
+async function bounded(tmp: string): Promise<void> {
+  const n = Math.min(10_000, Math.max(...sizes));
+  const root = path.join(tmp, `bounded-${n}`);
+  await generateHost({ out: root, processes: n, seed: 2 });
+  const probe = new ProcfsReader({ procRoot: root }).scan();
+  const rss = Array.from(probe.rssBytes.subarray(0, probe.count)).sort((a, b) => a - b);
+  const bounds: ScanBounds = { minRssBytes: rss[Math.floor(rss.length / 2)]! };
+  const ts = new ProcfsReader({ procRoot: root });
+  const tsB = new ProcfsReader({ procRoot: root });
+  const nat = native ? new NativeScanner(native, { procRoot: root }) : undefined;
+  const natB = native ? new NativeScanner(native, { procRoot: root }) : undefined;
+  ts.scan();
+  const rows = tsB.scan({ bounds }).count;
+  await nat?.scan();
+  await natB?.scan({ bounds });
+  const samplers: Record<string, Sampler> = {
+    ts: listedSampler(n, () => ts.scan()),
+    tsB: listedSampler(n, () => tsB.scan({ bounds })),
+  };
+  if (nat && natB) {
+    samplers.nat = listedSampler(n, () => nat.scan());
+    samplers.natB = listedSampler(n, () => natB.scan({ bounds }));
+  }
+  try {
+    const m = await measure(samplers);
+    console.log(`\n## Bounded discovery: ${n} processes (tmpfs), full scans, min RSS = the median\n`);
+    console.log('| scan | rows | native µs/listed process | TypeScript µs/listed process |');
+    console.log('|---|---|---|---|');
+    const nv = (v: number | undefined) => (v === undefined ? 'n/a' : us(v));
+    console.log(`| unbounded | ${n} | ${nv(m.nat)} | ${us(m.ts!)} |`);
+    console.log(`| bounded | ${rows} | ${nv(m.natB)} | ${us(m.tsB!)} |`);
+    console.log(
+      `\nbounded / unbounded: native ${m.nat && m.natB ? ratio(m.natB, m.nat) : 'n/a'}, TypeScript ${ratio(m.tsB!, m.ts!)}`,
+    );
+  } finally {
+    nat?.close();
+    natB?.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
 /** Start `count` sleeping processes in one process group; returns a cleanup. */
 async function startSleepers(count: number): Promise<() => void> {
   const child = spawn('bash', ['-c', `for i in $(seq ${count}); do sleep 3600 & done; wait`], {
@@ -320,6 +380,7 @@ async function main() {
   try {
     const bin = compileFloor(tmp);
     await synthetic(bin, tmp);
+    await bounded(tmp);
     await realProc(bin);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
