@@ -14,18 +14,30 @@
  * value is a safe integer). Only the objects that hold a 64-bit field (data
  * points, `intValue` attributes) and their parents are rebuilt; strings,
  * attribute arrays without integers, and scalars are shared with the input.
+ * Hex trace/span ids and base64 `bytesValue`s become bytes.
+ *
+ * Decoding does not go through the generated code: `decodeRequest` is the
+ * single-pass decoder of src/receive/pb-decode.ts, which writes the model
+ * directly (several times faster, and the receiver's hot path).
  */
 
 import { createRequire } from 'node:module';
 import type {
   AnyValue,
+  EntityRef,
+  Exemplar,
+  ExponentialHistogramBuckets,
+  ExponentialHistogramDataPoint,
   ExportMetricsServiceRequest,
+  HistogramDataPoint,
   KeyValue,
   Metric,
   NumberDataPoint,
   ResourceMetrics,
   ScopeMetrics,
+  SummaryDataPoint,
 } from '../metrics/otlp.js';
+import { decodeProtobufRequest } from '../receive/pb-decode.js';
 
 // ---------------------------------------------------------------------------
 // Typed surface of the generated protobufjs module
@@ -55,13 +67,52 @@ interface PbAnyValue {
   bytesValue?: Uint8Array | null;
 }
 
-interface PbNumberDataPoint {
+interface PbExemplar {
+  filteredAttributes?: PbKeyValue[];
+  timeUnixNano?: PbLong;
+  asDouble?: number;
+  asInt?: PbLong;
+  spanId?: Uint8Array;
+  traceId?: Uint8Array;
+}
+
+/** The fields every data point type shares (a NumberDataPoint is exactly this). */
+interface PbPointBase {
   attributes?: PbKeyValue[] | null;
   startTimeUnixNano?: PbLong | null;
   timeUnixNano?: PbLong | null;
   asDouble?: number | null;
   asInt?: PbLong | null;
+  exemplars?: PbExemplar[];
   flags?: number | null;
+}
+type PbNumberDataPoint = PbPointBase;
+
+interface PbHistogramDataPoint extends PbPointBase {
+  count?: PbLong;
+  sum?: number;
+  bucketCounts?: PbLong[];
+  explicitBounds?: number[];
+  min?: number;
+  max?: number;
+}
+
+interface PbExpHistogramDataPoint extends PbPointBase {
+  count?: PbLong;
+  sum?: number;
+  scale?: number;
+  zeroCount?: PbLong;
+  positive?: { offset?: number; bucketCounts?: PbLong[] };
+  negative?: { offset?: number; bucketCounts?: PbLong[] };
+  min?: number;
+  max?: number;
+  zeroThreshold?: number;
+}
+
+interface PbSummaryDataPoint extends PbPointBase {
+  count?: PbLong;
+  sum?: number;
+  quantileValues?: { quantile?: number; value?: number }[];
 }
 
 interface PbMetric {
@@ -74,16 +125,29 @@ interface PbMetric {
     aggregationTemporality?: number | null;
     isMonotonic?: boolean | null;
   } | null;
+  histogram?: { dataPoints?: PbHistogramDataPoint[]; aggregationTemporality?: number };
+  exponentialHistogram?: { dataPoints?: PbExpHistogramDataPoint[]; aggregationTemporality?: number };
+  summary?: { dataPoints?: PbSummaryDataPoint[] };
+  metadata?: PbKeyValue[];
+}
+
+interface PbScope {
+  name?: string | null;
+  version?: string | null;
+  attributes?: PbKeyValue[];
+  droppedAttributesCount?: number;
 }
 
 interface PbScopeMetrics {
-  scope?: { name?: string | null; version?: string | null } | null;
+  scope?: PbScope | null;
   metrics?: PbMetric[] | null;
+  schemaUrl?: string;
 }
 
 interface PbResourceMetrics {
-  resource?: { attributes?: PbKeyValue[] | null } | null;
+  resource?: { attributes?: PbKeyValue[] | null; droppedAttributesCount?: number; entityRefs?: EntityRef[] } | null;
   scopeMetrics?: PbScopeMetrics[] | null;
+  schemaUrl?: string;
 }
 
 interface PbExportMetricsServiceRequest {
@@ -194,19 +258,82 @@ function toDecimal(v: PbLong, signed: boolean): string {
 // ---------------------------------------------------------------------------
 // model -> generated-encoder input
 
+/** AnyValue kinds the generated encoder cannot take as they are. */
+interface ConvertibleValue {
+  intValue?: unknown;
+  arrayValue?: { values?: AnyValue[] };
+  kvlistValue?: { values?: KeyValue[] };
+  bytesValue?: unknown;
+}
+
+function encAnyValue(v: AnyValue, key: string, cache: LongCache): PbAnyValue {
+  const c = v as ConvertibleValue;
+  if (c.intValue !== undefined) return { intValue: toWords(c.intValue, `attribute ${key}`, true, cache) };
+  if (c.arrayValue !== undefined) {
+    return { arrayValue: { values: (c.arrayValue.values ?? []).map((x) => encAnyValue(x, key, cache)) } };
+  }
+  if (c.kvlistValue !== undefined) return { kvlistValue: { values: encAttrs(c.kvlistValue.values ?? [], cache) } };
+  if (c.bytesValue !== undefined) {
+    if (typeof c.bytesValue !== 'string') throw new TypeError(`attribute ${key}: bytesValue must be a base64 string`);
+    return { bytesValue: Buffer.from(c.bytesValue, 'base64') };
+  }
+  return v as PbAnyValue;
+}
+
 function encAttrs(attrs: KeyValue[], cache: LongCache): PbKeyValue[] {
   let out: PbKeyValue[] | undefined;
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i];
-    const value = kv.value as { intValue?: unknown };
-    if (value.intValue === undefined) {
+    const value = kv.value as ConvertibleValue;
+    if (
+      value.intValue === undefined &&
+      value.arrayValue === undefined &&
+      value.kvlistValue === undefined &&
+      value.bytesValue === undefined
+    ) {
       if (out) out.push(kv as PbKeyValue);
       continue;
     }
     if (!out) out = attrs.slice(0, i) as PbKeyValue[];
-    out.push({ key: kv.key, value: { intValue: toWords(value.intValue, `attribute ${kv.key}`, true, cache) } });
+    out.push({ key: kv.key, value: encAnyValue(kv.value, kv.key, cache) });
   }
   return out ?? (attrs as PbKeyValue[]);
+}
+
+const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+
+function hexBytes(v: unknown, field: string): Uint8Array {
+  if (typeof v !== 'string' || !HEX_RE.test(v)) throw new TypeError(`${field}: expected an even-length hex string`);
+  return Buffer.from(v, 'hex');
+}
+
+function encExemplars(list: Exemplar[], metric: string, cache: LongCache): PbExemplar[] {
+  return list.map((x) => {
+    const q: PbExemplar = { timeUnixNano: toWords(x.timeUnixNano, `${metric} exemplar timeUnixNano`, false, cache) };
+    if (x.filteredAttributes !== undefined) q.filteredAttributes = encAttrs(x.filteredAttributes, cache);
+    if (x.asDouble !== undefined) q.asDouble = x.asDouble;
+    if (x.asInt !== undefined) q.asInt = toWords(x.asInt, `${metric} exemplar asInt`, true, cache);
+    if (x.spanId !== undefined) q.spanId = hexBytes(x.spanId, `${metric} exemplar spanId`);
+    if (x.traceId !== undefined) q.traceId = hexBytes(x.traceId, `${metric} exemplar traceId`);
+    return q;
+  });
+}
+
+/** Attributes, timestamps, exemplars and flags: the fields all point types share. */
+function encBase(
+  p: NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint,
+  metric: string,
+  cache: LongCache,
+): PbPointBase {
+  const q: PbPointBase = { timeUnixNano: toWords(p.timeUnixNano, `${metric} timeUnixNano`, false, cache) };
+  if (p.attributes !== undefined) q.attributes = encAttrs(p.attributes, cache);
+  if (p.startTimeUnixNano !== undefined) {
+    q.startTimeUnixNano = toWords(p.startTimeUnixNano, `${metric} startTimeUnixNano`, false, cache);
+  }
+  const x = (p as { exemplars?: Exemplar[] }).exemplars;
+  if (x !== undefined) q.exemplars = encExemplars(x, metric, cache);
+  if (p.flags !== undefined) q.flags = p.flags;
+  return q;
 }
 
 function encPoints(points: NumberDataPoint[], metric: string, cache: LongCache): PbNumberDataPoint[] {
@@ -222,9 +349,61 @@ function encPoints(points: NumberDataPoint[], metric: string, cache: LongCache):
     }
     if (p.asDouble !== undefined) q.asDouble = p.asDouble;
     if (p.asInt !== undefined) q.asInt = toWords(p.asInt, `${metric} asInt`, true, cache);
+    if (p.exemplars !== undefined) q.exemplars = encExemplars(p.exemplars, metric, cache);
+    if (p.flags !== undefined) q.flags = p.flags;
     out[i] = q;
   }
   return out;
+}
+
+const counts = (list: string[], field: string, cache: LongCache): LongWords[] =>
+  list.map((c) => toWords(c, field, false, cache));
+
+function encHistogramPoints(points: HistogramDataPoint[], metric: string, cache: LongCache): PbHistogramDataPoint[] {
+  return points.map((p) => {
+    const q: PbHistogramDataPoint = encBase(p, metric, cache);
+    q.count = toWords(p.count, `${metric} count`, false, cache);
+    if (p.sum !== undefined) q.sum = p.sum;
+    if (p.bucketCounts !== undefined) q.bucketCounts = counts(p.bucketCounts, `${metric} bucketCounts`, cache);
+    if (p.explicitBounds !== undefined) q.explicitBounds = p.explicitBounds;
+    if (p.min !== undefined) q.min = p.min;
+    if (p.max !== undefined) q.max = p.max;
+    return q;
+  });
+}
+
+function encBuckets(b: ExponentialHistogramBuckets, field: string, cache: LongCache) {
+  return { offset: b.offset, bucketCounts: counts(b.bucketCounts ?? [], field, cache) };
+}
+
+function encExpHistogramPoints(
+  points: ExponentialHistogramDataPoint[],
+  metric: string,
+  cache: LongCache,
+): PbExpHistogramDataPoint[] {
+  return points.map((p) => {
+    const q: PbExpHistogramDataPoint = encBase(p, metric, cache);
+    q.count = toWords(p.count, `${metric} count`, false, cache);
+    if (p.sum !== undefined) q.sum = p.sum;
+    q.scale = p.scale;
+    q.zeroCount = toWords(p.zeroCount, `${metric} zeroCount`, false, cache);
+    if (p.positive !== undefined) q.positive = encBuckets(p.positive, `${metric} positive`, cache);
+    if (p.negative !== undefined) q.negative = encBuckets(p.negative, `${metric} negative`, cache);
+    if (p.min !== undefined) q.min = p.min;
+    if (p.max !== undefined) q.max = p.max;
+    if (p.zeroThreshold !== undefined) q.zeroThreshold = p.zeroThreshold;
+    return q;
+  });
+}
+
+function encSummaryPoints(points: SummaryDataPoint[], metric: string, cache: LongCache): PbSummaryDataPoint[] {
+  return points.map((p) => {
+    const q: PbSummaryDataPoint = encBase(p, metric, cache);
+    q.count = toWords(p.count, `${metric} count`, false, cache);
+    q.sum = p.sum;
+    if (p.quantileValues !== undefined) q.quantileValues = p.quantileValues;
+    return q;
+  });
 }
 
 function encMetric(m: Metric, cache: LongCache): PbMetric {
@@ -239,26 +418,48 @@ function encMetric(m: Metric, cache: LongCache): PbMetric {
       isMonotonic: m.sum.isMonotonic,
     };
   }
+  if (m.histogram) {
+    out.histogram = {
+      dataPoints: encHistogramPoints(m.histogram.dataPoints, m.name, cache),
+      aggregationTemporality: m.histogram.aggregationTemporality,
+    };
+  }
+  if (m.exponentialHistogram) {
+    out.exponentialHistogram = {
+      dataPoints: encExpHistogramPoints(m.exponentialHistogram.dataPoints, m.name, cache),
+      aggregationTemporality: m.exponentialHistogram.aggregationTemporality,
+    };
+  }
+  if (m.summary) out.summary = { dataPoints: encSummaryPoints(m.summary.dataPoints, m.name, cache) };
+  if (m.metadata !== undefined) out.metadata = encAttrs(m.metadata, cache);
   return out;
 }
 
 function encScope(sm: ScopeMetrics, cache: LongCache): PbScopeMetrics {
-  const scope: { name: string; version?: string } = { name: sm.scope.name };
-  if (sm.scope.version !== undefined) scope.version = sm.scope.version;
-  return { scope, metrics: sm.metrics.map((m) => encMetric(m, cache)) };
+  const s = sm.scope;
+  const scope: PbScope = { name: s.name };
+  if (s.version !== undefined) scope.version = s.version;
+  if (s.attributes !== undefined) scope.attributes = encAttrs(s.attributes, cache);
+  if (s.droppedAttributesCount !== undefined) scope.droppedAttributesCount = s.droppedAttributesCount;
+  const out: PbScopeMetrics = { scope, metrics: sm.metrics.map((m) => encMetric(m, cache)) };
+  if (sm.schemaUrl !== undefined) out.schemaUrl = sm.schemaUrl;
+  return out;
 }
 
 function encResource(rm: ResourceMetrics, cache: LongCache): PbResourceMetrics {
-  return {
-    resource: { attributes: encAttrs(rm.resource.attributes, cache) },
-    scopeMetrics: rm.scopeMetrics.map((sm) => encScope(sm, cache)),
-  };
+  const r = rm.resource;
+  const resource: NonNullable<PbResourceMetrics['resource']> = { attributes: encAttrs(r.attributes, cache) };
+  if (r.droppedAttributesCount !== undefined) resource.droppedAttributesCount = r.droppedAttributesCount;
+  if (r.entityRefs !== undefined) resource.entityRefs = r.entityRefs;
+  const out: PbResourceMetrics = { resource, scopeMetrics: rm.scopeMetrics.map((sm) => encScope(sm, cache)) };
+  if (rm.schemaUrl !== undefined) out.schemaUrl = rm.schemaUrl;
+  return out;
 }
 
 /**
  * Encode a request to OTLP protobuf bytes. Throws TypeError/RangeError when a
- * 64-bit field is not a decimal integer in range (the message names the metric
- * or attribute).
+ * 64-bit field is not a decimal integer in range, or a trace/span id is not
+ * hex (the message names the metric or attribute).
  */
 export function encodeRequest(req: ExportMetricsServiceRequest): Uint8Array {
   const cache: LongCache = new Map();
@@ -268,78 +469,17 @@ export function encodeRequest(req: ExportMetricsServiceRequest): Uint8Array {
   return pb.ExportMetricsServiceRequest.encode(msg).finish();
 }
 
-// ---------------------------------------------------------------------------
-// generated-decoder output -> model
-
 /**
- * AnyValue kinds our model has no room for (arrayValue, kvlistValue,
- * bytesValue) and attributes without a value are dropped.
- */
-function decAnyValue(v: PbAnyValue): AnyValue | undefined {
-  if (v.stringValue != null) return { stringValue: v.stringValue };
-  if (v.intValue != null) return { intValue: toDecimal(v.intValue, true) };
-  if (v.doubleValue != null) return { doubleValue: v.doubleValue };
-  if (v.boolValue != null) return { boolValue: v.boolValue };
-  return undefined;
-}
-
-function decAttrs(attrs: PbKeyValue[] | null | undefined): KeyValue[] {
-  const out: KeyValue[] = [];
-  if (!attrs) return out;
-  for (const kv of attrs) {
-    const value = kv.value ? decAnyValue(kv.value) : undefined;
-    if (value) out.push({ key: kv.key ?? '', value });
-  }
-  return out;
-}
-
-function decPoints(points: PbNumberDataPoint[] | null | undefined): NumberDataPoint[] {
-  if (!points) return [];
-  return points.map((p) => {
-    const q: NumberDataPoint = { timeUnixNano: p.timeUnixNano != null ? toDecimal(p.timeUnixNano, false) : '0' };
-    if (p.attributes?.length) q.attributes = decAttrs(p.attributes);
-    if (p.startTimeUnixNano != null) q.startTimeUnixNano = toDecimal(p.startTimeUnixNano, false);
-    if (p.asDouble != null) q.asDouble = p.asDouble;
-    if (p.asInt != null) q.asInt = toDecimal(p.asInt, true);
-    return q;
-  });
-}
-
-function decMetric(m: PbMetric): Metric {
-  const out: Metric = { name: m.name ?? '' };
-  if (m.unit != null) out.unit = m.unit;
-  if (m.description != null) out.description = m.description;
-  if (m.gauge) out.gauge = { dataPoints: decPoints(m.gauge.dataPoints) };
-  if (m.sum) {
-    out.sum = {
-      dataPoints: decPoints(m.sum.dataPoints),
-      aggregationTemporality: m.sum.aggregationTemporality ?? 0,
-      isMonotonic: m.sum.isMonotonic ?? false,
-    };
-  }
-  return out;
-}
-
-/**
- * Decode OTLP protobuf bytes to the JSON-mapping model: 64-bit integers as
- * decimal strings, enums as numbers, absent proto3 scalars that the model
- * requires filled with their proto defaults. Data point `attributes` is present
- * only when non-empty. Histogram, exponential histogram and summary data have
- * no place in the model: such a metric keeps its name/unit/description and no
- * data. Throws on malformed input.
+ * Decode OTLP protobuf bytes to the JSON-mapping model in its canonical form
+ * (see src/metrics/otlp.ts): every metric type, exemplars, flags, metadata,
+ * scope attributes, schema URLs and dropped-attribute counts; 64-bit integers
+ * as decimal strings, enums as numbers, trace/span ids as hex, bytes as
+ * base64. Data point `attributes` is present only when non-empty. Throws
+ * OtlpDecodeError (src/receive/wire.ts), whose message names the field path,
+ * on malformed input.
  */
 export function decodeRequest(buf: Uint8Array): ExportMetricsServiceRequest {
-  const msg = pb.ExportMetricsServiceRequest.decode(buf);
-  return {
-    resourceMetrics: (msg.resourceMetrics ?? []).map((rm) => ({
-      resource: { attributes: decAttrs(rm.resource?.attributes) },
-      scopeMetrics: (rm.scopeMetrics ?? []).map((sm) => {
-        const scope: ScopeMetrics['scope'] = { name: sm.scope?.name ?? '' };
-        if (sm.scope?.version != null) scope.version = sm.scope.version;
-        return { scope, metrics: (sm.metrics ?? []).map(decMetric) };
-      }),
-    })),
-  };
+  return decodeProtobufRequest(buf);
 }
 
 // ---------------------------------------------------------------------------

@@ -5,16 +5,50 @@
  * `JSON.stringify` it as is and the protobuf encoder converts it once.
  */
 
+/**
+ * One attribute value (the `value` oneof of common.proto AnyValue). An empty
+ * object is an AnyValue with no value set. `bytesValue` is base64, as in the
+ * proto3 JSON mapping. The non-scalar variants declare `boolValue?: undefined`
+ * so code that narrows the scalar variants with `in` keeps compiling.
+ */
 export type AnyValue =
   | { stringValue: string }
   | { intValue: string }
   | { doubleValue: number }
-  | { boolValue: boolean };
+  | { boolValue: boolean }
+  | { arrayValue: { values: AnyValue[] }; boolValue?: undefined }
+  | { kvlistValue: { values: KeyValue[] }; boolValue?: undefined }
+  | { bytesValue: string; boolValue?: undefined }
+  | { boolValue?: undefined };
 
 export interface KeyValue {
   key: string;
   value: AnyValue;
 }
+
+/**
+ * Canonical form (what the decoders produce, and what round-trips exactly):
+ * 64-bit integers are decimal strings; a field the wire did not carry is
+ * absent, except the ones typed as required below, which get their proto
+ * default ('0', 0, '', false, []); optional repeated fields (data point
+ * `attributes`, `exemplars`, `bucketCounts`, `explicitBounds`,
+ * `quantileValues`, `metadata`, scope `attributes`, `entityRefs`, ...) are
+ * absent rather than empty. Trace and span ids are lowercase hex.
+ */
+export interface Exemplar {
+  filteredAttributes?: KeyValue[];
+  timeUnixNano: string;
+  asDouble?: number;
+  /** decimal string */
+  asInt?: string;
+  /** hex, 16 characters */
+  spanId?: string;
+  /** hex, 32 characters */
+  traceId?: string;
+}
+
+/** DataPointFlags: the point has no recorded value. */
+export const FLAG_NO_RECORDED_VALUE = 1;
 
 export interface NumberDataPoint {
   attributes?: KeyValue[];
@@ -24,27 +58,113 @@ export interface NumberDataPoint {
   asDouble?: number;
   /** decimal string */
   asInt?: string;
+  exemplars?: Exemplar[];
+  flags?: number;
+}
+
+export interface HistogramDataPoint {
+  attributes?: KeyValue[];
+  startTimeUnixNano?: string;
+  timeUnixNano: string;
+  /** decimal string */
+  count: string;
+  sum?: number;
+  /** decimal strings, one more than explicitBounds */
+  bucketCounts?: string[];
+  explicitBounds?: number[];
+  exemplars?: Exemplar[];
+  flags?: number;
+  min?: number;
+  max?: number;
+}
+
+export interface ExponentialHistogramBuckets {
+  offset: number;
+  /** decimal strings */
+  bucketCounts: string[];
+}
+
+export interface ExponentialHistogramDataPoint {
+  attributes?: KeyValue[];
+  startTimeUnixNano?: string;
+  timeUnixNano: string;
+  count: string;
+  sum?: number;
+  scale: number;
+  zeroCount: string;
+  positive?: ExponentialHistogramBuckets;
+  negative?: ExponentialHistogramBuckets;
+  flags?: number;
+  exemplars?: Exemplar[];
+  min?: number;
+  max?: number;
+  zeroThreshold?: number;
+}
+
+export interface ValueAtQuantile {
+  quantile: number;
+  value: number;
+}
+
+export interface SummaryDataPoint {
+  attributes?: KeyValue[];
+  startTimeUnixNano?: string;
+  timeUnixNano: string;
+  count: string;
+  sum: number;
+  quantileValues?: ValueAtQuantile[];
+  flags?: number;
 }
 
 /** AggregationTemporality enum of metrics.proto */
+export const TEMPORALITY_UNSPECIFIED = 0;
+export const TEMPORALITY_DELTA = 1;
 export const TEMPORALITY_CUMULATIVE = 2;
 
+/** A metric carries one of gauge, sum, histogram, exponentialHistogram, summary (or none). */
 export interface Metric {
   name: string;
   unit?: string;
   description?: string;
   gauge?: { dataPoints: NumberDataPoint[] };
   sum?: { dataPoints: NumberDataPoint[]; aggregationTemporality: number; isMonotonic: boolean };
+  histogram?: { dataPoints: HistogramDataPoint[]; aggregationTemporality: number };
+  exponentialHistogram?: { dataPoints: ExponentialHistogramDataPoint[]; aggregationTemporality: number };
+  summary?: { dataPoints: SummaryDataPoint[] };
+  metadata?: KeyValue[];
+}
+
+export interface InstrumentationScope {
+  name: string;
+  version?: string;
+  attributes?: KeyValue[];
+  droppedAttributesCount?: number;
 }
 
 export interface ScopeMetrics {
-  scope: { name: string; version?: string };
+  scope: InstrumentationScope;
   metrics: Metric[];
+  schemaUrl?: string;
+}
+
+/** common.proto EntityRef (development in OTLP; kept so it round-trips) */
+export interface EntityRef {
+  schemaUrl?: string;
+  type?: string;
+  idKeys?: string[];
+  descriptionKeys?: string[];
+}
+
+export interface Resource {
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+  entityRefs?: EntityRef[];
 }
 
 export interface ResourceMetrics {
-  resource: { attributes: KeyValue[] };
+  resource: Resource;
   scopeMetrics: ScopeMetrics[];
+  schemaUrl?: string;
 }
 
 export interface ExportMetricsServiceRequest {
@@ -69,11 +189,21 @@ export function nanosFromMs(ms: number): string {
   return (BigInt(whole) * 1_000_000n + BigInt(frac)).toString();
 }
 
-/** Count data points in a request. */
+/** Data points of one metric, whatever its type. */
+export function metricPoints(m: Metric): number {
+  return (
+    (m.gauge?.dataPoints.length ?? 0) +
+    (m.sum?.dataPoints.length ?? 0) +
+    (m.histogram?.dataPoints.length ?? 0) +
+    (m.exponentialHistogram?.dataPoints.length ?? 0) +
+    (m.summary?.dataPoints.length ?? 0)
+  );
+}
+
+/** Count data points in a request (every metric type). */
 export function countDataPoints(req: ExportMetricsServiceRequest): number {
   let n = 0;
   for (const rm of req.resourceMetrics)
-    for (const sm of rm.scopeMetrics)
-      for (const m of sm.metrics) n += (m.gauge?.dataPoints.length ?? 0) + (m.sum?.dataPoints.length ?? 0);
+    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) n += metricPoints(m);
   return n;
 }
