@@ -227,7 +227,7 @@ export class QueueCore implements ExportQueue {
         const { records, bytes, queuedBytes } = evictRecords(L, seg, reason);
         freed += measure === 'queued' ? queuedBytes : seg.size;
         this.drops.drop(reason, records, bytes);
-        noteEvicted(evicted, victim, records, bytes);
+        if (records > 0) noteEvicted(evicted, victim, records, bytes);
         this.log.debug({ lane: victim, firstSeq: seg.firstSeq, records, bytes, reason }, 'evicted a queue segment');
         await this.detach(L, seg, false);
       }

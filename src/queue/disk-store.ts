@@ -30,6 +30,17 @@ export interface DiskStoreOptions {
   logger: Logger;
 }
 
+/** Bytes read at once when draining (the window holds following records too). */
+export const READ_AHEAD = 1 << 20;
+
+interface ReadWindow {
+  seg: Segment;
+  /** file offset of buf[0] */
+  start: number;
+  len: number;
+  buf: Buffer;
+}
+
 /** Write every byte of `buffers` at `position`, looping over short writes. */
 async function writeAll(io: QueueIo, fd: number, buffers: Uint8Array[], position: number): Promise<void> {
   let bufs = buffers;
@@ -62,6 +73,7 @@ export class DiskStore implements SegmentStore {
   private readonly writeFds = new Map<Segment, number>();
   /** one cached read handle per lane, for sealed segments */
   private readonly readFds = new Map<Lane, { seg: Segment; fd: number }>();
+  private readonly ahead = new Map<Lane, ReadWindow>();
   private readonly dirty = new Set<Segment>();
   private readonly dirtyDirs = new Set<string>();
 
@@ -161,25 +173,47 @@ export class DiskStore implements SegmentStore {
     return fd;
   }
 
+  /**
+   * The payload of record `i`, CRC-checked. Reads go through a per-lane
+   * read-ahead window (up to READ_AHEAD bytes of following records in one
+   * read), so draining small records costs one thread-pool round trip per
+   * window, not per record. The payload is copied out of the window.
+   */
   async read(seg: Segment, i: number): Promise<Uint8Array> {
-    const fd = await this.readFd(seg);
-    const len = seg.lens[i]!;
     const off = seg.offsets[i]!;
-    const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + len);
-    let got = 0;
-    while (got < buf.length) {
-      const n = await this.io.read(fd, buf, got, buf.length - got, off + got);
-      if (n === 0) break;
-      got += n;
+    const len = seg.lens[i]!;
+    const n = FRAME_HEADER_BYTES + len;
+    let w = this.ahead.get(seg.lane);
+    if (!w || w.seg !== seg || off < w.start || off + n > w.start + w.len) {
+      w = await this.fill(seg, off, n);
     }
+    const frame = w.buf.subarray(off - w.start, off - w.start + n);
     const seq = seg.firstSeq + i;
-    if (got < buf.length) throw new CorruptRecordError(`record ${seq} in ${this.file(seg)} is cut short`);
-    const h = decodeFrameHeader(buf);
-    const payload = buf.subarray(FRAME_HEADER_BYTES);
-    if (h.seq !== seq || h.len !== len || frameCrc(buf, payload) !== h.crc) {
+    if (frame.length < n) throw new CorruptRecordError(`record ${seq} in ${this.file(seg)} is cut short`);
+    const h = decodeFrameHeader(frame);
+    const payload = frame.subarray(FRAME_HEADER_BYTES);
+    if (h.seq !== seq || h.len !== len || frameCrc(frame, payload) !== h.crc) {
       throw new CorruptRecordError(`record ${seq} in ${this.file(seg)} fails its CRC check`);
     }
-    return payload;
+    return Uint8Array.prototype.slice.call(payload);
+  }
+
+  /** Read from `off` at least `n` bytes and at most READ_AHEAD (never past the indexed records). */
+  private async fill(seg: Segment, off: number, n: number): Promise<ReadWindow> {
+    const fd = await this.readFd(seg);
+    const want = Math.max(n, Math.min(READ_AHEAD, seg.size - off));
+    const old = this.ahead.get(seg.lane);
+    this.ahead.delete(seg.lane);
+    const buf = old && old.buf.length >= want && old.buf.length <= 2 * READ_AHEAD ? old.buf : Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const r = await this.io.read(fd, buf, got, want - got, off + got);
+      if (r === 0) break;
+      got += r;
+    }
+    const w = { seg, start: off, len: got, buf };
+    this.ahead.set(seg.lane, w);
+    return w;
   }
 
   forget(): void {}
@@ -200,6 +234,7 @@ export class DiskStore implements SegmentStore {
     this.writeFds.delete(seg);
     this.dirty.delete(seg);
     if (fd !== undefined) await this.io.close(fd).catch(() => undefined);
+    if (this.ahead.get(seg.lane)?.seg === seg) this.ahead.delete(seg.lane);
     const cached = this.readFds.get(seg.lane);
     if (cached?.seg === seg) {
       this.readFds.delete(seg.lane);
@@ -247,5 +282,6 @@ export class DiskStore implements SegmentStore {
     for (const { fd } of this.readFds.values()) await this.io.close(fd).catch(() => undefined);
     this.writeFds.clear();
     this.readFds.clear();
+    this.ahead.clear();
   }
 }

@@ -203,6 +203,7 @@ export async function recoverLane(io: QueueIo, dir: string, lane: Lane, log: Log
     .sort((a, b) => a.seq - b.seq);
   const segments: Segment[] = [];
   const corrupt = { records: 0, bytes: 0 };
+  let reserved = 0;
   for (const { name, seq } of names) {
     const file = path.join(dir, name);
     const prev = segments[segments.length - 1];
@@ -214,6 +215,7 @@ export async function recoverLane(io: QueueIo, dir: string, lane: Lane, log: Log
           : await scanSegment(io, file, lane, seq, position, log);
     } catch (e) {
       log.error({ file, err: String(e) }, 'queue segment unreadable; skipped (left on disk)');
+      reserved = Math.max(reserved, seq + 1); // never create a segment under its name
       continue;
     }
     if (r.kind === 'torn-create') {
@@ -230,6 +232,6 @@ export async function recoverLane(io: QueueIo, dir: string, lane: Lane, log: Log
     }
   }
   const last = segments[segments.length - 1];
-  const nextSeq = Math.max(position, last ? last.nextSeq : 0);
+  const nextSeq = Math.max(position, reserved, last ? last.nextSeq : 0);
   return { segments, nextSeq, position, corrupt };
 }

@@ -28,7 +28,11 @@ export interface QueuedRecord {
 export interface AppendOutcome {
   accepted: boolean;
   reason?: QueueDropReason;
-  /** non-critical records evicted to make room */
+  /**
+   * non-critical records evicted to make room (one entry per lane that lost
+   * records; in-flight records of an evicted segment count as dropped only if
+   * they are released rather than acked)
+   */
   evicted: { lane: Lane; records: number; bytes: number }[];
 }
 

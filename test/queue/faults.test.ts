@@ -3,9 +3,11 @@
  * refuses the record (counted), rolls the partial write back, evicts
  * non-critical data to make room, and the queue keeps working afterwards.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiskQueue, type ExportQueue, nodeIo, type QueueIo } from '../../src/queue/index.js';
-import { diskTmpDir, drain, payload, rmrf } from './helpers.js';
+import { diskTmpDir, drain, payload, rmrf, segFiles } from './helpers.js';
 
 const FRAME = 24;
 const HEADER = 24;
@@ -50,12 +52,12 @@ async function setup(fsyncIntervalMs = 0) {
     await q2.start();
     return q2;
   };
-  return { q, fault, reopen };
+  return { q, fault, reopen, dir };
 }
 
 describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncIntervalMs) => {
   it('ENOSPC with only critical data queued: refused as disk_full, rolled back, and accepted again once space returns', async () => {
-    const { q, fault, reopen } = await setup(fsyncIntervalMs);
+    const { q, fault, reopen, dir } = await setup(fsyncIntervalMs);
     await q.append('critical', payload('c0', 100));
     fault.failures = 1;
     expect(await q.append('critical', payload('c1', 100))).toEqual({
@@ -64,6 +66,9 @@ describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncI
       evicted: [],
     });
     expect(fault.calls).toBe(1); // nothing it may evict, so no retry
+    // the half-written frame is gone from the file: one header and one frame remain
+    const [seg] = segFiles(dir, 'critical');
+    expect(fs.statSync(path.join(dir, 'critical', seg!)).size).toBe(HEADER + 100 + FRAME);
     expect(q.stats()).toMatchObject({ refused: 1, records: 1 });
     expect(q.stats().dropped.disk_full).toEqual({ records: 1, bytes: 100 + FRAME });
     // space is back
