@@ -19,7 +19,7 @@ export function pct(x: number, digits = 1): string {
 
 /** The one-line summary printed for every cycle. */
 export function summaryLine(r: CycleReport): string {
-  const errors = r.exports.filter((e) => !e.ok).length;
+  const errors = r.exportErrors;
   return (
     `cycle ${r.cycle} [${r.profile}] processes ${r.processes}, exported ${r.exported}, rolled up ${r.rolledUp}` +
     ` | points ${r.datapoints.exported}/${r.datapoints.baseline}` +
@@ -28,6 +28,8 @@ export function summaryLine(r: CycleReport): string {
     ` | critical ${r.critical.exported}/${r.critical.present} (${pct(r.coverageCritical, 0)})` +
     ` | ${r.cycleMs.toFixed(0)} ms` +
     (errors > 0 ? ` | export errors ${errors}` : '') +
-    (r.anomalies.present > 0 ? ` | anomalies ${r.anomalies.present}` : '')
+    (r.anomalies.present > 0 ? ` | anomalies ${r.anomalies.present}` : '') +
+    (r.queued.records > 0 ? ` | queued ${r.queued.records} (${bytes(r.queued.bytes)})` : '') +
+    (r.memory.tier > 0 ? ` | memory ${r.memory.tierName} (${pct(r.memory.usage, 0)})` : '')
   );
 }

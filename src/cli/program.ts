@@ -49,6 +49,14 @@ export function buildProgram(): Command {
       'keep counters and anomaly baselines between runs here (two --once runs continue CPU rates and baselines)',
     )
     .option(
+      '--queue-dir <dir>',
+      'persistent export queue for OTLP endpoints: what was accepted survives restarts and kill -9 (default: config queue.dir; none = in memory)',
+    )
+    .option(
+      '--listen <host:port>',
+      'control server for /metrics, /health and /api (default: config server.listen, 127.0.0.1:9464); off disables, port 0 picks a free port',
+    )
+    .option(
       '--workers <n>',
       'anomaly-scoring worker threads, 0 = inline (default: config scoring.workers)',
       nonNegativeInt('--workers'),

@@ -1,11 +1,9 @@
 import * as path from 'node:path';
-import { expandEnv, loadConfig, unknownProfile } from '../config/load.js';
+import { Agent } from '../agent/agent.js';
+import { loadConfig, unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
-import { Engine } from '../engine/engine.js';
-import { createSink } from '../export/sink.js';
-import { type BackendChoice, openScanner } from '../ingest/index.js';
+import type { BackendChoice } from '../ingest/index.js';
 import { createLogger } from '../log.js';
-import { StateStore } from '../state/store.js';
 import { summaryLine } from './format.js';
 
 interface RunOpts {
@@ -17,6 +15,8 @@ interface RunOpts {
   interval?: number;
   export?: string[];
   stateDir?: string;
+  queueDir?: string;
+  listen?: string;
   workers?: number;
   backend: BackendChoice;
   logLevel?: string;
@@ -29,29 +29,19 @@ export async function runCommand(o: RunOpts): Promise<void> {
   const profile = o.profile ?? config.profile;
   if (!config.profiles[profile]) throw unknownProfile(profile, config);
   const procRoot = path.resolve(o.procRoot ?? config.scan.proc_root);
-  const { reader, note } = openScanner(procRoot, o.backend);
   const intervalMs = o.interval ?? durationMs(config.interval);
   const specs = o.export && o.export.length > 0 ? o.export : config.export;
-  const headers = Object.fromEntries(
-    Object.entries(config.export_options.otlp.headers).map(([k, v]) => [k, expandEnv(v)]),
-  );
-  const sink = createSink(specs, {
-    logger,
-    headers,
-    timeoutMs: durationMs(config.export_options.otlp.timeout),
-    fileMaxBytes: config.export_options.file.max_bytes,
-    fileMaxFiles: config.export_options.file.max_files,
-  });
-  const stateDir = o.stateDir ?? (config.state_dir || undefined);
-  const state = stateDir ? new StateStore(path.resolve(stateDir), procRoot, logger) : undefined;
-  const engine = new Engine({
+  const agent = new Agent({
     config,
     profile,
-    scanner: reader,
-    sink,
-    intervalMs,
     logger,
-    state,
+    procRoot,
+    backend: o.backend,
+    intervalMs,
+    exportSpecs: specs,
+    stateDir: o.stateDir,
+    queueDir: o.queueDir,
+    listen: o.listen,
     workers: o.workers,
   });
   const cycles = o.once ? 1 : o.cycles;
@@ -64,12 +54,13 @@ export async function runCommand(o: RunOpts): Promise<void> {
       export: specs,
       intervalMs,
       cycles: cycles ?? 'forever',
-      stateDir,
+      stateDir: o.stateDir ?? (config.state_dir || undefined),
+      queueDir: agent.queueDir || '(memory)',
       workers: o.workers ?? config.scoring.workers,
+      memoryLimitMib: config.memory.limit_mib,
     },
-    note,
+    agent.scannerNote,
   );
-  await engine.start();
 
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -84,12 +75,15 @@ export async function runCommand(o: RunOpts): Promise<void> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   try {
+    await agent.start();
     for (let c = 0; !stopping && (cycles === undefined || c < cycles); c++) {
       const started = Date.now();
-      const report = await engine.cycle();
+      const report = await agent.cycle();
       if (!o.quiet) process.stdout.write(`${summaryLine(report)}\n`);
       if (logger.isLevelEnabled('debug')) {
-        const stagesMs = Object.fromEntries([...engine.timer.stats].map(([k, v]) => [k, Number(v.lastMs.toFixed(2))]));
+        const stagesMs = Object.fromEntries(
+          [...agent.engine.timer.stats].map(([k, v]) => [k, Number(v.lastMs.toFixed(2))]),
+        );
         logger.debug({ report, stagesMs }, 'cycle');
       }
       if (cycles !== undefined && c + 1 >= cycles) break;
@@ -106,7 +100,6 @@ export async function runCommand(o: RunOpts): Promise<void> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    await engine.shutdown();
-    reader.close();
+    await agent.shutdown();
   }
 }

@@ -23,6 +23,18 @@ export function durationMs(v: string | number): number {
   return unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
 }
 
+/** A duration, or 0 (e.g. `fsync_interval: 0` = on every write). */
+export const durationOrZero = z.union([z.literal(0), z.literal('0'), duration]);
+
+export function durationOrZeroMs(v: string | number): number {
+  return v === 0 || v === '0' ? 0 : durationMs(v);
+}
+
+/** `host:port`, `[v6]:port` or `off`. */
+export const listenAddress = z
+  .string()
+  .regex(/^(off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5})$/, 'expected host:port (e.g. 127.0.0.1:9464) or off');
+
 const patterns = z.array(z.string().min(1, 'empty pattern'));
 
 const tierRules = z.strictObject({
@@ -62,6 +74,17 @@ const profile = z.strictObject({
     noise: z.number().int().nonnegative(),
   }),
   max_series: z.number().int().positive(),
+  /**
+   * The sampled path: processes of these tiers that the profile rolls up are
+   * sampled (a stable hash of the identity) toward `budget_points` data
+   * points per cycle; each sampled resource carries `nrdot.sample.rate`.
+   */
+  sampling: z
+    .strictObject({
+      tiers: z.array(tier),
+      budget_points: z.number().int().nonnegative(),
+    })
+    .optional(),
   anomaly: anomaly,
 });
 
@@ -77,7 +100,74 @@ export const configSchema = z.strictObject({
     otlp: z.strictObject({
       timeout: duration,
       headers: z.record(z.string(), z.string()),
+      /** uncompressed protobuf bytes per request (New Relic accepts 1 MB) */
+      max_request_bytes: z.number().int().min(4096),
+      /** concurrent requests per endpoint while draining the queue */
+      connections: z.number().int().min(1).max(16),
+      retry: z.strictObject({
+        initial_interval: duration,
+        max_interval: duration,
+        max_attempts: z.number().int().min(1),
+        max_elapsed: duration,
+      }),
+      breaker: z.strictObject({
+        failure_threshold: z.number().int().min(1),
+        open_time: duration,
+        max_open_time: duration,
+      }),
+      /** at shutdown, keep sending what is queued for at most this long */
+      shutdown_drain: durationOrZero,
     }),
+  }),
+  /** The export queue in front of every OTLP endpoint. */
+  queue: z.strictObject({
+    /** "" = in memory (what is queued at exit is lost); a directory = persistent segments */
+    dir: z.string(),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1 << 20),
+    segment_bytes: z
+      .number()
+      .int()
+      .min(64 << 10),
+    fsync_interval: durationOrZero,
+  }),
+  paths: z.strictObject({
+    critical: z.strictObject({
+      /** smaller requests for critical data: quicker to send and to retry */
+      max_request_bytes: z.number().int().min(4096),
+    }),
+    standard: z.strictObject({
+      /** an idle process whose values did not change is sent every N cycles (1 = every cycle) */
+      heartbeat_cycles: z.number().int().min(1),
+    }),
+  }),
+  memory: z.strictObject({
+    /** the agent's memory limit; 0 disables the governor */
+    limit_mib: z.number().nonnegative(),
+    check_interval: duration,
+    /** a tier is left only when usage falls this fraction of the limit below its threshold */
+    hysteresis: z.number().min(0).max(0.5),
+  }),
+  server: z.strictObject({
+    /** /metrics, /health, /api/*; "off" disables, port 0 picks a free port */
+    listen: listenAddress,
+    /** file holding the bearer token for PUT /api/profile (mode 600) */
+    token_file: z.string(),
+    /** environment variable holding the token when token_file is "" */
+    token_env: z.string(),
+    /** JSON-lines audit log of profile changes; "" = none */
+    audit_log: z.string(),
+    /** also serve per-process metrics of exported processes on /metrics (pull mode) */
+    process_metrics: z.boolean(),
+  }),
+  receiver: z.strictObject({
+    /** OTLP/HTTP receiver; "off" disables */
+    listen: listenAddress,
+    max_body_bytes: z.number().int().min(1024),
+    /** piscina threads for decoding large bodies; 0 = inline */
+    decode_workers: z.number().int().min(0).max(16),
   }),
   scan: z.strictObject({
     proc_root: z.string().min(1),

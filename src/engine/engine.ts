@@ -9,6 +9,7 @@ import type { Config, ProfileConfig } from '../config/schema.js';
 import { durationMs } from '../config/schema.js';
 import { ErrorCodes, NrdotError } from '../errors.js';
 import { encodeRequest } from '../export/proto.js';
+import type { ExportHealth } from '../export/queued.js';
 import { FLAG_DETAIL, type ProcessBatch } from '../ingest/batch.js';
 import type { ScanOptions } from '../ingest/scanner.js';
 import type { Logger } from '../log.js';
@@ -19,6 +20,9 @@ import {
   nanosFromMs,
   type ResourceMetrics,
 } from '../metrics/otlp.js';
+import type { Lane, LaneBatch } from '../paths/lanes.js';
+import { applyMemoryCut, heartbeatDue, type MemoryCut, sampleRolledUp } from '../paths/route.js';
+import { splitByLane } from '../paths/split.js';
 import { decide } from '../profile/policy.js';
 import { RollupMemory, rollUp } from '../profile/rollup.js';
 import { type ScoreParams, scoreParams } from '../score/params.js';
@@ -35,7 +39,7 @@ import { createScorer, InlineScorer, type Scorer } from '../score/scorer.js';
 import { ScoreTable } from '../score/table.js';
 import { CounterMemory } from '../state/counters.js';
 import type { StateStore } from '../state/store.js';
-import { TIER_CRITICAL } from '../telemetry/names.js';
+import { TIER_CRITICAL, TIERS } from '../telemetry/names.js';
 import { type SelfValues, selfResource } from '../telemetry/self.js';
 import { IdentityTable } from './identities.js';
 import { StageTimer } from './stage.js';
@@ -56,8 +60,25 @@ export interface ExportOutcome {
 /** What the engine needs from the export stage (a fan-out over exporters). */
 export interface ExportSink {
   start(): Promise<void>;
-  export(req: ExportMetricsServiceRequest, encoded: Uint8Array): Promise<ExportOutcome[]>;
+  /** `batches` gives the same data split by lane and request size, for queued exporters */
+  export(
+    req: ExportMetricsServiceRequest,
+    encoded: Uint8Array,
+    batches?: () => readonly LaneBatch[],
+  ): Promise<ExportOutcome[]>;
+  /** queue and breaker figures of queued exporters */
+  health?(): ExportHealth[];
+  /** failed deliveries per exporter since start */
+  errorCounts?(): Record<string, number>;
   shutdown(): Promise<void>;
+}
+
+/** What the engine reads from the memory governor each cycle. */
+export interface MemoryView {
+  readonly tier: number;
+  readonly tierName: string;
+  readonly usage: number;
+  readonly policy: MemoryCut;
 }
 
 export interface CycleReport {
@@ -78,7 +99,22 @@ export interface CycleReport {
   /** anomalous processes exported / present (1 when none) */
   coverageAnomaly: number;
   cost: { hourlyUsd: number; baselineHourlyUsd: number };
-  droppedBy: { threshold: number; topN: number; maxSeries: number };
+  droppedBy: { threshold: number; topN: number; maxSeries: number; memory: number };
+  /** data points and requests per path this cycle */
+  paths: {
+    critical: { points: number; requests: number };
+    standard: { points: number; requests: number };
+    sampled: { points: number; requests: number };
+    /** idle standard processes not re-sent this cycle (heartbeat) */
+    heartbeatSkipped: number;
+    /** sampled-path rate (power of two), 0 when nothing was sampled */
+    sampleRate: number;
+  };
+  memory: { tier: number; tierName: string; usage: number };
+  /** failed deliveries since the previous cycle's report (queued exporters fail while draining) */
+  exportErrors: number;
+  /** waiting in the export queues (all OTLP endpoints), before this cycle's data */
+  queued: { records: number; bytes: number };
   scan: { vanished: number; denied: number; malformed: number; ms: number };
   cycleMs: number;
   exports: ExportOutcome[];
@@ -95,6 +131,8 @@ export interface EngineOptions {
   now?: () => number;
   /** scoring worker threads (0 = inline); default: config scoring.workers */
   workers?: number;
+  /** the memory governor; absent = no memory limit */
+  memory?: MemoryView;
 }
 
 export class Engine {
@@ -123,6 +161,11 @@ export class Engine {
   private started = false;
   private stopped = false;
   private totals = { vanished: 0, denied: 0, exportErrors: {} as Record<string, number> };
+  private readonly memory?: MemoryView;
+  private pendingProfile?: string;
+  private lastReportValue?: CycleReport;
+  private lastSelf?: SelfValues;
+  private errorsReported = 0;
 
   constructor(o: EngineOptions) {
     this.config = o.config;
@@ -149,10 +192,53 @@ export class Engine {
     );
     this.agentStartMs = this.now();
     this.rollup = new RollupMemory(this.agentStartMs);
+    this.memory = o.memory;
   }
 
   get activeProfile(): string {
-    return this.profileName;
+    return this.pendingProfile ?? this.profileName;
+  }
+
+  /** Profiles this engine can switch to. */
+  get profiles(): string[] {
+    return Object.keys(this.config.profiles);
+  }
+
+  /** The last cycle's self-telemetry values (for /metrics). */
+  get lastSelfValues(): SelfValues | undefined {
+    return this.lastSelf;
+  }
+
+  /** The last cycle's report (undefined before the first cycle). */
+  get lastReport(): CycleReport | undefined {
+    return this.lastReportValue;
+  }
+
+  /**
+   * Switch the cost profile from the next cycle on (the cycle running now
+   * finishes with the old one). Throws NrdotError(UNKNOWN_PROFILE).
+   */
+  setProfile(name: string): { before: string; after: string } {
+    if (!this.config.profiles[name]) {
+      throw new NrdotError(
+        ErrorCodes.UNKNOWN_PROFILE,
+        `unknown profile '${name}' (known: ${Object.keys(this.config.profiles).join(', ')})`,
+      );
+    }
+    const before = this.activeProfile;
+    this.pendingProfile = name === this.profileName ? undefined : name;
+    return { before, after: name };
+  }
+
+  private applyPendingProfile(): void {
+    const name = this.pendingProfile;
+    if (name === undefined) return;
+    this.pendingProfile = undefined;
+    const p = this.config.profiles[name]!;
+    this.logger.info({ from: this.profileName, to: name }, 'profile switched');
+    this.profileName = name;
+    this.profile = p;
+    this.params = scoreParams(p.anomaly);
   }
 
   async start(): Promise<void> {
@@ -177,6 +263,7 @@ export class Engine {
     if (!this.started) throw new Error('engine not started');
     if (this.stopped) throw new Error('engine shut down');
     const t0 = performance.now();
+    this.applyPendingProfile();
     const cycle = ++this.cycleNo;
     const timer = this.timer;
 
@@ -212,16 +299,35 @@ export class Engine {
         seriesPerRow,
       };
     });
+    const memory = this.memory;
+    const memoryCut = memory ? applyMemoryCut(b, decision.keep, tier, scored.forced, memory.policy) : 0;
+    decision.kept -= memoryCut;
+    const sampling = this.profile.sampling;
+    // under memory pressure the sampled path (extra data) is off
+    const sample =
+      sampling && sampling.budget_points > 0 && (memory === undefined || memory.tier === 0)
+        ? sampleRolledUp(
+            b,
+            decision.keep,
+            tier,
+            decision.seriesPerRow,
+            new Set(sampling.tiers.map((t) => TIERS.indexOf(t))),
+            sampling.budget_points,
+          )
+        : undefined;
     const groups = timer.run('rollup', () => rollUp(b, decision.keep, tier, cpuCores, deltas, this.rollup));
     if (this.config.scan.detail === 'exported') {
-      const kept = new Int32Array(decision.kept);
-      for (let i = 0, k = 0; i < n; i++) if (decision.keep[i] === 1) kept[k++] = b.pid[i]!;
-      this.detailPids = kept;
+      const kept: number[] = [];
+      for (let i = 0; i < n; i++) if (decision.keep[i] === 1 || sample?.sampled[i] === 1) kept.push(b.pid[i]!);
+      this.detailPids = Int32Array.from(kept);
     }
 
     const timeNs = nanosFromMs(b.scannedAtMs);
     const built = timer.run('build', () => {
       const resources: ResourceMetrics[] = [];
+      const lanes: Lane[] = [];
+      let heartbeatSkipped = 0;
+      const heartbeat = this.config.paths.standard.heartbeat_cycles;
       let baselineBytes = 0;
       let baselinePoints = 0;
       let criticalPresent = 0;
@@ -244,28 +350,59 @@ export class Engine {
         baselinePoints += id.baselinePoints;
         baselineBytes += id.baselineBytes;
         if (tier[i] === TIER_CRITICAL) criticalPresent++;
-        if (decision.keep[i] !== 1) continue;
-        if (tier[i] === TIER_CRITICAL) criticalExported++;
+        const sampled = sample?.sampled[i] === 1;
+        if (decision.keep[i] !== 1 && !sampled) continue;
         const reason = scored.out[i]! & OUT_REASON_MASK;
-        if (reason !== 0) anomaliesExported++;
+        let lane: Lane;
+        if (sampled) {
+          lane = 'sampled';
+        } else if (tier[i] === TIER_CRITICAL || reason !== 0) {
+          lane = 'critical';
+          if (tier[i] === TIER_CRITICAL) criticalExported++;
+          if (reason !== 0) anomaliesExported++;
+        } else {
+          lane = 'standard';
+          if (!heartbeatDue(id, b, i, cycle, heartbeat)) {
+            heartbeatSkipped++;
+            continue;
+          }
+        }
+        lanes.push(lane);
         resources.push(
           processResource(b, i, id, cpuCores[i]!, timeNs, {
             tier: tier[i]!,
             importance: TIER_IMPORTANCE[tier[i]!]!,
             profile: this.profileName,
             anomaly: reason !== 0 ? REASONS[reason] : undefined,
+            sampleRate: sampled ? sample!.rate : undefined,
           }),
         );
       }
       const rollupDetail = this.config.scan.detail === 'all';
       for (const g of groups) {
         resources.push(rollupResource(g, b.host, this.profileName, this.rollup.startMs, timeNs, rollupDetail));
+        lanes.push('standard');
       }
-      return { resources, baselineBytes, baselinePoints, criticalPresent, criticalExported, anomaliesExported };
+      return {
+        resources,
+        lanes,
+        heartbeatSkipped,
+        baselineBytes,
+        baselinePoints,
+        criticalPresent,
+        criticalExported,
+        anomaliesExported,
+      };
     });
 
     const processReq: ExportMetricsServiceRequest = { resourceMetrics: built.resources };
-    const processPoints = countDataPoints(processReq);
+    const pointsOf = built.resources.map((r) => countDataPoints({ resourceMetrics: [r] }));
+    let processPoints = 0;
+    const pathPoints = { critical: 0, standard: 0, sampled: 0 };
+    for (const [k, p] of pointsOf.entries()) {
+      processPoints += p;
+      pathPoints[built.lanes[k]!] += p;
+    }
     const processPb = timer.run('encode', () => encodeRequest(processReq));
     const processBytes = processPb.length;
 
@@ -274,6 +411,7 @@ export class Engine {
     const intervalSec = this.intervalMs / 1000;
     const price = this.config.cost.price_per_gb;
     const hourly = (bytes: number) => (bytes * (3600 / intervalSec) * price) / 1e9;
+    const health = this.sink.health?.() ?? [];
     const coverageAnomaly = scored.present === 0 ? 1 : built.anomaliesExported / scored.present;
     const selfValues: SelfValues = {
       processesSeen: n,
@@ -297,6 +435,20 @@ export class Engine {
       scanVanished: this.totals.vanished,
       scanDenied: this.totals.denied,
       exportErrors: { ...this.totals.exportErrors },
+      droppedMemory: memoryCut,
+      memoryTier: memory?.tier ?? 0,
+      memoryUsage: memory?.usage ?? 0,
+      pathPoints,
+      samplingRate: sample?.rate ?? 0,
+      exporters: health.map((h) => ({
+        exporter: h.exporter,
+        queueRecords: h.queue.records,
+        queueBytes: h.queue.bytes,
+        queueOldestAgeSec: h.queue.oldestAgeMs / 1000,
+        breaker: h.breaker,
+        retries: h.retries,
+        dropped: h.dropped,
+      })),
     };
     // Measure the self-telemetry's size with placeholder values (all doubles,
     // fixed width), then fill in totals that include it.
@@ -310,6 +462,7 @@ export class Engine {
     selfValues.costHourly = hourly(exportedBytes);
     selfValues.reductionRatio = built.baselineBytes > 0 ? 1 - exportedBytes / built.baselineBytes : 0;
     selfValues.cycleSeconds = (performance.now() - t0) / 1000;
+    pathPoints.critical += selfPoints;
     const self = selfResource(selfValues, b.host.hostname, this.profileName, this.agentStartMs, nowMs);
     const req: ExportMetricsServiceRequest = { resourceMetrics: [...built.resources, self] };
     // A repeated protobuf field is the concatenation of its elements, so the
@@ -317,11 +470,39 @@ export class Engine {
     const encoded = timer.run('encode_self', () =>
       Buffer.concat([processPb, encodeRequest({ resourceMetrics: [self] })]),
     );
-    const exports = await timer.runAsync('export', () => this.sink.export(req, encoded));
+    const limits = this.config.paths.critical.max_request_bytes;
+    const maxRequest = this.config.export_options.otlp.max_request_bytes;
+    let split: LaneBatch[] | undefined;
+    const batches = () => {
+      if (!split) {
+        const r = splitByLane(
+          { protobuf: encoded, lanes: [...built.lanes, 'critical'], points: [...pointsOf, selfPoints] },
+          (lane) => (lane === 'critical' ? Math.min(limits, maxRequest) : maxRequest),
+        );
+        if (r.oversize > 0) {
+          this.logger.warn(
+            { resources: r.oversize, maxRequestBytes: maxRequest },
+            'a single resource is larger than the request size limit: sent alone',
+          );
+        }
+        split = r.batches;
+      }
+      return split;
+    };
+    const exports = await timer.runAsync('export', () => this.sink.export(req, encoded, batches));
     for (const e of exports) {
       if (!e.ok) this.totals.exportErrors[e.exporter] = (this.totals.exportErrors[e.exporter] ?? 0) + 1;
       else this.totals.exportErrors[e.exporter] ??= 0;
     }
+    if (this.sink.errorCounts) {
+      for (const [k, v] of Object.entries(this.sink.errorCounts())) this.totals.exportErrors[k] = v;
+    }
+    let errorsNow = 0;
+    for (const v of Object.values(this.totals.exportErrors)) errorsNow += v;
+    const exportErrors = errorsNow - this.errorsReported;
+    this.errorsReported = errorsNow;
+    const requests = { critical: 0, standard: 0, sampled: 0 };
+    for (const bt of split ?? []) requests[bt.lane]++;
 
     const report: CycleReport = {
       cycle,
@@ -342,7 +523,20 @@ export class Engine {
       anomalies: { present: scored.present, exported: built.anomaliesExported, promoted: scored.promoted },
       coverageAnomaly,
       cost: { hourlyUsd: hourly(encoded.length), baselineHourlyUsd: hourly(built.baselineBytes) },
-      droppedBy: decision.droppedBy,
+      droppedBy: { ...decision.droppedBy, memory: memoryCut },
+      paths: {
+        critical: { points: pathPoints.critical, requests: requests.critical },
+        standard: { points: pathPoints.standard, requests: requests.standard },
+        sampled: { points: pathPoints.sampled, requests: requests.sampled },
+        heartbeatSkipped: built.heartbeatSkipped,
+        sampleRate: sample?.rate ?? 0,
+      },
+      exportErrors,
+      queued: {
+        records: health.reduce((a, h) => a + h.queue.records, 0),
+        bytes: health.reduce((a, h) => a + h.queue.bytes, 0),
+      },
+      memory: { tier: memory?.tier ?? 0, tierName: memory?.tierName ?? 'normal', usage: memory?.usage ?? 0 },
       scan: { ...b.counters, ms: timer.last('scan') },
       cycleMs: performance.now() - t0,
       exports,
@@ -354,6 +548,8 @@ export class Engine {
       this.logger.error({ anomalies: report.anomalies }, 'anomaly coverage below 100%: this is a bug');
     }
     if (this.state && cycle % this.config.scoring.checkpoint_cycles === 0) this.checkpoint();
+    this.lastReportValue = report;
+    this.lastSelf = selfValues;
     return report;
   }
 

@@ -7,9 +7,10 @@ import type { Classifier } from '../classify/classifier.js';
 import { FLAG_KERNEL_THREAD, type ProcessBatch } from '../ingest/batch.js';
 import { ownerName } from '../ingest/procfs/users.js';
 import type { IdentityInfo } from '../metrics/build.js';
+import { type HeartbeatState, newHeartbeatState } from '../paths/route.js';
 import { TIER_NOISE } from '../telemetry/names.js';
 
-export interface IdentityEntry extends IdentityInfo {
+export interface IdentityEntry extends IdentityInfo, HeartbeatState {
   start: number;
   protected: boolean;
   /** encoded bytes of this process's baseline resource, and its point count when measured */
@@ -59,6 +60,7 @@ export class IdentityTable {
           baselineBytes: 0,
           baselinePoints: 0,
           seenScan: scan,
+          ...newHeartbeatState(),
         };
         this.byPid.set(pid, e);
         toClassify.push(i);

@@ -8,8 +8,20 @@
  */
 
 import { type Logger, silentLogger } from '../log.js';
-import type { ExportMetricsServiceRequest } from '../metrics/otlp.js';
+import { countDataPoints, type ExportMetricsServiceRequest } from '../metrics/otlp.js';
+import type { LaneBatch } from '../paths/lanes.js';
 import { describeError, EncodedRequest, type Exporter, type ExportResult } from './exporter.js';
+import type { ExportHealth } from './queued.js';
+
+/** An exporter that takes the request split into per-lane batches (the queued OTLP exporter). */
+interface BatchExporter extends Exporter {
+  exportBatches(batches: readonly LaneBatch[]): Promise<ExportResult>;
+  health(): ExportHealth;
+}
+
+function takesBatches(e: Exporter): e is BatchExporter {
+  return typeof (e as Partial<BatchExporter>).exportBatches === 'function';
+}
 
 /** One exporter's result of one export, labelled with the exporter's name. */
 export type ExportOutcome = ExportResult & { exporter: string };
@@ -53,17 +65,37 @@ export class Fanout {
    * Send `req` to every exporter, in parallel; one outcome per exporter in
    * construction order. `encoded` is either the protobuf bytes of `req`
    * (as the engine already computes them) or shared EncodedRequest.
-   * Rejects only when called after shutdown().
+   * Rejects only when called after shutdown(). `batches` gives the same data
+   * split by lane and size; exporters that queue per lane (OTLP) get those,
+   * the others (file, stdout) get the whole request.
    */
-  async export(req: ExportMetricsServiceRequest, encoded?: Uint8Array | EncodedRequest): Promise<ExportOutcome[]> {
+  async export(
+    req: ExportMetricsServiceRequest,
+    encoded?: Uint8Array | EncodedRequest,
+    batches?: () => readonly LaneBatch[],
+  ): Promise<ExportOutcome[]> {
     if (this.stopping) throw new Error('fan-out: export() called after shutdown()');
     const enc =
       encoded instanceof EncodedRequest && encoded.request === req
         ? encoded
         : new EncodedRequest(req, encoded instanceof Uint8Array ? encoded : undefined);
+    let split: readonly LaneBatch[] | undefined;
     const results = await Promise.all(
       this.exporters.map(async (e): Promise<ExportResult> => {
         try {
+          if (takesBatches(e)) {
+            split ??= batches
+              ? batches()
+              : [
+                  {
+                    lane: 'standard',
+                    protobuf: enc.protobuf(),
+                    points: countDataPoints(req),
+                    resources: req.resourceMetrics.length,
+                  },
+                ];
+            return await e.exportBatches(split);
+          }
           return await e.export(req, enc);
         } catch (err) {
           const error = describeError(err);
@@ -92,10 +124,17 @@ export class Fanout {
     return this.stats.map((s) => ({ ...s }));
   }
 
+  /** Queue, breaker and delivery figures of every queued exporter. */
+  health(): ExportHealth[] {
+    return this.exporters.filter(takesBatches).map((e) => e.health());
+  }
+
   /** Failed deliveries per exporter name since construction (feeds `nrdot.export.errors`). */
   errorCounts(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const s of this.stats) out[s.exporter] = (out[s.exporter] ?? 0) + s.errors;
+    // a queued exporter's export() only queues; its failures happen when sending
+    for (const h of this.health()) out[h.exporter] = (out[h.exporter] ?? 0) + h.failures;
     return out;
   }
 

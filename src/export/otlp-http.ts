@@ -223,9 +223,7 @@ export class OtlpHttpExporter implements Exporter {
 
   async export(req: ExportMetricsServiceRequest, encoded?: EncodedRequest): Promise<OtlpExportResult> {
     this.lifecycle.assertExportable();
-    const pool = this.pool!;
     const enc = encodingsFor(req, encoded);
-
     let raw: Uint8Array;
     let body: Uint8Array;
     try {
@@ -234,13 +232,25 @@ export class OtlpHttpExporter implements Exporter {
     } catch (e) {
       return this.failed({ ok: false, bytes: 0, uncompressedBytes: 0, error: `encoding failed: ${describeError(e)}` });
     }
+    return this.sendBody(body, raw.length);
+  }
 
+  /**
+   * POST an already gzip-compressed protobuf body (what the export queue
+   * holds). `uncompressedBytes` is only reported back. `signal` aborts the
+   * request (counted as a retryable failure).
+   */
+  async sendBody(body: Uint8Array, uncompressedBytes: number, signal?: AbortSignal): Promise<OtlpExportResult> {
+    this.lifecycle.assertExportable();
+    const pool = this.pool!;
     const ac = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       ac.abort();
     }, this.timeoutMs);
+    const onAbort = () => ac.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     let status: number | undefined;
     try {
       const res = await pool.request({
@@ -260,7 +270,7 @@ export class OtlpHttpExporter implements Exporter {
         const result: OtlpExportResult = {
           ok: false,
           bytes: body.length,
-          uncompressedBytes: raw.length,
+          uncompressedBytes,
           status,
           error: `HTTP ${status}${snippet(payload, contentType)}`,
           retryable: RETRYABLE_STATUS.has(status),
@@ -269,7 +279,7 @@ export class OtlpHttpExporter implements Exporter {
         return this.failed(result);
       }
 
-      const result: OtlpExportResult = { ok: true, bytes: body.length, uncompressedBytes: raw.length, status };
+      const result: OtlpExportResult = { ok: true, bytes: body.length, uncompressedBytes, status };
       try {
         const ps = await parsePartialSuccess(payload, contentType, headerString(res.headers['content-encoding']));
         if (ps.rejected > 0 || ps.message) {
@@ -287,11 +297,15 @@ export class OtlpHttpExporter implements Exporter {
       this.succeeded();
       return result;
     } catch (e) {
-      const error = timedOut ? `timed out after ${this.timeoutMs} ms` : describeError(e);
+      const error = timedOut
+        ? `timed out after ${this.timeoutMs} ms`
+        : signal?.aborted
+          ? 'aborted (shutting down)'
+          : describeError(e);
       const result: OtlpExportResult = {
         ok: false,
         bytes: status === undefined ? 0 : body.length,
-        uncompressedBytes: raw.length,
+        uncompressedBytes,
         error,
         retryable: true,
       };
@@ -299,12 +313,17 @@ export class OtlpHttpExporter implements Exporter {
       return this.failed(result);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
   private failed(result: OtlpExportResult): OtlpExportResult {
     this.consecutiveFailures++;
-    this.logger.warn(
+    // During an outage every retry fails: log the 1st, 2nd, 4th, 8th ...
+    // failure in a row at warn, the rest at debug.
+    const n = this.consecutiveFailures;
+    const level = (n & (n - 1)) === 0 ? 'warn' : 'debug';
+    this.logger[level](
       {
         exporter: this.name,
         endpoint: this.label,

@@ -10,15 +10,18 @@
  * The kind is matched case-insensitively; surrounding whitespace is ignored.
  */
 
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, NrdotError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { createDiskQueue, createMemoryQueue } from '../queue/index.js';
 import type { Exporter } from './exporter.js';
 import { FileExporter } from './file.js';
 import { NoneExporter } from './none.js';
-import { OtlpHttpExporter, resolveOtlpEndpoint } from './otlp-http.js';
+import { endpointLabel, OtlpHttpExporter, resolveOtlpEndpoint } from './otlp-http.js';
+import { type QueuedExporterOptions, QueuedOtlpExporter } from './queued.js';
 import { StdoutExporter } from './stdout.js';
 
 export type ExportSpec =
@@ -108,6 +111,28 @@ export interface CreateExporterOptions {
   timeoutMs?: number;
   /** stream for the stdout exporter, default process.stdout */
   stdout?: Writable;
+  /**
+   * Put OTLP exporters behind the export queue, breaker and retry. `dir`
+   * "" keeps the queue in memory; otherwise each endpoint gets its own
+   * subdirectory of `dir`. Absent: plain OtlpHttpExporter (tests, tools).
+   */
+  reliable?: {
+    queue: { dir: string; maxBytes: number; segmentBytes: number; fsyncIntervalMs: number };
+    connections?: number;
+    retry?: QueuedExporterOptions['retry'];
+    breaker?: QueuedExporterOptions['breaker'];
+    shutdownDrainMs?: number;
+  };
+}
+
+/** The queue directory of one endpoint: readable, and unique per endpoint URL (query included). */
+export function queueDirFor(base: string, url: URL): string {
+  const label = endpointLabel(url)
+    .replace(/^https?:\/\//, '')
+    .replace(/[^A-Za-z0-9.-]+/g, '_')
+    .slice(0, 80);
+  const hash = createHash('sha256').update(url.href).digest('hex').slice(0, 8);
+  return join(base, `${label}-${hash}`);
 }
 
 /** Build the exporter for a spec (string or parsed). Not started. */
@@ -122,8 +147,35 @@ export function createExporter(spec: string | ExportSpec, options: CreateExporte
         maxBytes: options.fileMaxBytes,
         maxFiles: options.fileMaxFiles,
       });
-    case 'otlp':
-      return new OtlpHttpExporter({ url: parsed.url, logger, headers: options.headers, timeoutMs: options.timeoutMs });
+    case 'otlp': {
+      const target = new OtlpHttpExporter({
+        url: parsed.url,
+        logger,
+        headers: options.headers,
+        timeoutMs: options.timeoutMs,
+        connections: options.reliable?.connections,
+      });
+      const r = options.reliable;
+      if (!r) return target;
+      const qo = {
+        maxBytes: r.queue.maxBytes,
+        segmentBytes: r.queue.segmentBytes,
+        fsyncIntervalMs: r.queue.fsyncIntervalMs,
+        logger,
+      };
+      const queue = r.queue.dir
+        ? createDiskQueue(queueDirFor(r.queue.dir, target.endpoint), qo)
+        : createMemoryQueue(qo);
+      return new QueuedOtlpExporter({
+        target,
+        queue,
+        logger,
+        connections: r.connections,
+        retry: r.retry,
+        breaker: r.breaker,
+        shutdownDrainMs: r.shutdownDrainMs,
+      });
+    }
     case 'stdout':
       return new StdoutExporter({ stream: options.stdout, logger });
     case 'none':

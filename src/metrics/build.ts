@@ -146,6 +146,8 @@ export interface NrdotAttrs {
   profile: string;
   /** why anomaly scoring promoted the process (cpu, memory, new); absent when it did not */
   anomaly?: string;
+  /** sampled path: the probability this process was sampled with (a backend scales by 1/rate) */
+  sampleRate?: number;
 }
 
 export function processResource(
@@ -164,6 +166,7 @@ export function processResource(
       str(ResourceAttr.profile, nrdot.profile),
     );
     if (nrdot.anomaly) attributes.push(str(ResourceAttr.anomaly, nrdot.anomaly));
+    if (nrdot.sampleRate !== undefined) attributes.push(dbl(ResourceAttr.sampleRate, nrdot.sampleRate));
   }
   return {
     resource: { attributes },

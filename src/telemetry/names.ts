@@ -32,6 +32,12 @@ export const ResourceAttr = {
   rollup: 'nrdot.rollup',
   /** reason a process was promoted by anomaly scoring: cpu, memory or new */
   anomaly: 'nrdot.anomaly',
+  /**
+   * Sampled path: the probability the process was sampled with. Sampled
+   * processes are also inside `_other_`, so host totals stay exact; scale a
+   * sampled series by 1/rate to estimate the rolled-up population.
+   */
+  sampleRate: 'nrdot.sample.rate',
 } as const;
 
 /** Name used for roll-up aggregates in `process.executable.name`. */
@@ -64,6 +70,24 @@ export const SelfMetric = {
   exportErrors: 'nrdot.export.errors',
   profileActive: 'nrdot.profile.active',
   rollupCount: 'nrdot.rollup.count',
+  /** records and bytes waiting in the export queue, attribute `exporter` */
+  queueSize: 'nrdot.queue.size',
+  queueBytes: 'nrdot.queue.bytes',
+  /** age of the oldest queued record */
+  queueOldestAge: 'nrdot.queue.oldest_age',
+  /** 0 closed, 1 half-open, 2 open; attribute `exporter` */
+  breakerState: 'nrdot.breaker.state',
+  /** cumulative retries, attribute `exporter` */
+  exportRetries: 'nrdot.export.retries',
+  /** cumulative data points lost after the profile decision, attributes `exporter`, `reason` */
+  exportDropped: 'nrdot.export.dropped',
+  /** memory governor tier 0-5 (normal .. refuse_input) */
+  memoryTier: 'nrdot.memory.tier',
+  memoryUsage: 'nrdot.memory.usage',
+  /** per-path data points sent this cycle, attribute `path` */
+  pathDatapoints: 'nrdot.path.datapoints',
+  /** sampled path rate this cycle */
+  samplingRate: 'nrdot.sampling.rate',
 } as const;
 
 export const TIERS = ['critical', 'important', 'standard', 'noise'] as const;

@@ -41,7 +41,29 @@ export interface SelfValues {
   scanVanished: number;
   scanDenied: number;
   exportErrors: Record<string, number>;
+  /** processes the memory governor rolled up this cycle */
+  droppedMemory: number;
+  memoryTier: number;
+  /** the agent's memory as a fraction of memory.limit_mib (0 when no limit) */
+  memoryUsage: number;
+  /** data points per path this cycle */
+  pathPoints: { critical: number; standard: number; sampled: number };
+  samplingRate: number;
+  /** one entry per queued (OTLP) exporter; the same exporters every cycle */
+  exporters: {
+    exporter: string;
+    queueRecords: number;
+    queueBytes: number;
+    queueOldestAgeSec: number;
+    breaker: number;
+    retries: number;
+    /** cumulative data points lost, by reason */
+    dropped: Record<string, number>;
+  }[];
 }
+
+/** Reasons reported for `nrdot.export.dropped` (always all of them, so the size is fixed). */
+export const EXPORT_DROP_REASONS = ['rejected', 'partial', 'cap', 'disk_full', 'io_error', 'corrupt'] as const;
 
 export function selfResource(
   v: SelfValues,
@@ -86,6 +108,7 @@ export function selfResource(
           { attributes: reason('threshold'), timeUnixNano: t, asDouble: v.droppedThreshold },
           { attributes: reason('top_n'), timeUnixNano: t, asDouble: v.droppedTopN },
           { attributes: reason('max_series'), timeUnixNano: t, asDouble: v.droppedMaxSeries },
+          { attributes: reason('memory'), timeUnixNano: t, asDouble: v.droppedMemory },
         ],
       },
     },
@@ -112,7 +135,55 @@ export function selfResource(
       Object.entries(v.exportErrors).map(([exporter, value]) => ({ value, attributes: [str('exporter', exporter)] })),
     ),
     g(SelfMetric.profileActive, '1', 1, [str('profile', profile)]),
+    g(SelfMetric.memoryTier, '1', v.memoryTier),
+    g(SelfMetric.memoryUsage, '1', v.memoryUsage),
+    g(SelfMetric.samplingRate, '1', v.samplingRate),
+    {
+      name: SelfMetric.pathDatapoints,
+      unit: '{datapoints}',
+      gauge: {
+        dataPoints: (['critical', 'standard', 'sampled'] as const).map((p) => ({
+          attributes: [str('path', p)],
+          timeUnixNano: t,
+          asDouble: v.pathPoints[p],
+        })),
+      },
+    },
   ];
+  if (v.exporters.length > 0) {
+    const per = (name: string, unit: string, pick: (e: SelfValues['exporters'][number]) => number): Metric => ({
+      name,
+      unit,
+      gauge: {
+        dataPoints: v.exporters.map((e) => ({
+          attributes: [str('exporter', e.exporter)],
+          timeUnixNano: t,
+          asDouble: pick(e),
+        })),
+      },
+    });
+    metrics.push(
+      per(SelfMetric.queueSize, '{records}', (e) => e.queueRecords),
+      per(SelfMetric.queueBytes, 'By', (e) => e.queueBytes),
+      per(SelfMetric.queueOldestAge, 's', (e) => e.queueOldestAgeSec),
+      per(SelfMetric.breakerState, '1', (e) => e.breaker),
+      c(
+        SelfMetric.exportRetries,
+        '{retries}',
+        v.exporters.map((e) => ({ value: e.retries, attributes: [str('exporter', e.exporter)] })),
+      ),
+      c(
+        SelfMetric.exportDropped,
+        '{datapoints}',
+        v.exporters.flatMap((e) =>
+          EXPORT_DROP_REASONS.map((r) => ({
+            value: e.dropped[r] ?? 0,
+            attributes: [str('exporter', e.exporter), str('reason', r)],
+          })),
+        ),
+      ),
+    );
+  }
   return {
     resource: {
       attributes: [

@@ -30,12 +30,18 @@ describe('otlp export end to end', () => {
     try {
       const r = await nrdot(['run', '--once', '--proc-root', host, '--export', `otlp:${server.origin}`]);
       expect(r.code, r.stderr).toBe(0);
-      expect(server.requests).toHaveLength(1);
-      const got = server.requests[0]!;
-      expect(got.url).toBe('/v1/metrics');
-      expect(got.headers['content-type']).toBe('application/x-protobuf');
-      expect(got.headers['content-encoding']).toBe('gzip');
-      const req = decodeRequest(gunzipSync(got.body));
+      // one request per path (critical, standard, sampled), each under the size limit
+      expect(server.requests.length).toBeGreaterThanOrEqual(2);
+      for (const got of server.requests) {
+        expect(got.url).toBe('/v1/metrics');
+        expect(got.headers['content-type']).toBe('application/x-protobuf');
+        expect(got.headers['content-encoding']).toBe('gzip');
+        expect(gunzipSync(got.body).length).toBeLessThanOrEqual(1_000_000);
+      }
+      const parts = server.requests.map((got) => decodeRequest(gunzipSync(got.body)));
+      // critical data goes first: the first request holds the self-telemetry
+      expect(parts[0]!.resourceMetrics.some(isSelf)).toBe(true);
+      const req = { resourceMetrics: parts.flatMap((p) => p.resourceMetrics) };
       const procs = req.resourceMetrics.filter(isProcess);
       expect(procs.length).toBeGreaterThan(0);
       for (const rm of procs) {

@@ -17,7 +17,7 @@ import { advanceHost, generateHost, readTruth } from '../../src/synth/index.js';
 import type { SynthTruth } from '../../src/synth/types.js';
 import { ProcessMetric, TIERS } from '../../src/telemetry/names.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
-import { attr, isProcess, isRollup, isSelf, pointValue, readRequests } from '../helpers/otlp-file.js';
+import { attr, isProcess, isRollup, isSampled, isSelf, pointValue, readRequests } from '../helpers/otlp-file.js';
 
 const tmp = fastTmpDir('nrdot-profiles-');
 const host = path.join(tmp, 'host');
@@ -70,7 +70,9 @@ describe.each(['conservative', 'balanced', 'aggressive', 'emergency'])(
       expect(r!.datapoints.baseline).toBeGreaterThan(r!.datapoints.exported);
 
       const [req] = readRequests(out);
-      const processes = req!.resourceMetrics.filter(isProcess);
+      // sampled processes are extras on top of the roll-up (which still counts them)
+      const processes = req!.resourceMetrics.filter((rm) => isProcess(rm) && !isSampled(rm));
+      const sampled = req!.resourceMetrics.filter(isSampled);
       const exportedPids = new Set(processes.map((rm) => attr(rm, 'process.pid') as number));
       expect(exportedPids.size).toBe(r!.exported);
 
@@ -80,6 +82,27 @@ describe.each(['conservative', 'balanced', 'aggressive', 'emergency'])(
       for (const p of critical) expect(exportedPids.has(p.pid), `critical ${p.comm} (${p.pid}) exported`).toBe(true);
       expect(r!.coverageCritical).toBe(1);
       expect(r!.critical.exported).toBe(critical.length);
+
+      // the sampled path: only in profiles with sampling, only rolled-up processes of the sampled tiers
+      const sampling = config.profiles[profile]!.sampling;
+      if (!sampling) expect(sampled).toHaveLength(0);
+      else expect(sampled.length).toBeGreaterThan(0);
+      expect(r!.paths.sampled.points).toBe(
+        sampled.reduce(
+          (s, rm) =>
+            s +
+            rm.scopeMetrics.flatMap((m) => m.metrics).reduce((a, m) => a + (m.sum ?? m.gauge)!.dataPoints.length, 0),
+          0,
+        ),
+      );
+      for (const rm of sampled) {
+        expect(exportedPids.has(attr(rm, 'process.pid') as number)).toBe(false);
+        expect(sampling!.tiers).toContain(attr(rm, 'nrdot.tier'));
+        const rate = attr(rm, 'nrdot.sample.rate') as number;
+        expect(rate).toBe(r!.paths.sampleRate);
+        expect(Math.log2(1 / rate) % 1).toBe(0);
+      }
+      if (sampling) expect(r!.paths.sampled.points).toBeLessThanOrEqual(sampling.budget_points);
 
       // roll-up gauges equal the sums over the dropped processes, per tier
       const rollups = req!.resourceMetrics.filter(isRollup);
@@ -132,8 +155,12 @@ describe('roll-up counters across cycles', () => {
     await generateHost({ out: dir, processes: 800, seed: 11 });
     const out = path.join(tmp, 'cum.jsonl');
     const before = new Map<number, { start: number; cpu: number }>();
+    // every kept process in every cycle's output (no heartbeat skipping), so
+    // "not in the output" means "rolled up"
+    const cfg = structuredClone(config);
+    cfg.paths.standard.heartbeat_cycles = 1;
     const engine = new Engine({
-      config,
+      config: cfg,
       profile: 'aggressive',
       scanner: new ProcfsReader({ procRoot: dir }),
       sink: createSink([`file:${out}`], { logger: silentLogger }),
@@ -201,7 +228,9 @@ describe('tier-aware reads (scan.detail)', () => {
   it('exported: steady cycles read detail only for exported processes, and the baseline does not shrink', async () => {
     const { r1, r2, reqs, asked } = await twoCycles('exported', 'exported');
     expect(asked[0]).toBeUndefined(); // the first scan reads everything
-    expect(asked[1]?.length).toBe(r1.exported);
+    // exported and sampled processes are read in full next cycle
+    const sampled1 = reqs[0]!.resourceMetrics.filter(isSampled).length;
+    expect(asked[1]?.length).toBe(r1.exported + sampled1);
     expect(r2.datapoints.baseline).toBe(r1.datapoints.baseline);
     expect(r2.bytes.baseline).toBe(r1.bytes.baseline);
     const [, req2] = reqs;

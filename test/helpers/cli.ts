@@ -11,11 +11,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the built CLI (npm test builds it first) as a user would. */
+/**
+ * Run the built CLI (npm test builds it first) as a user would. `run`
+ * without `--listen` gets `--listen 127.0.0.1:0`, so parallel tests never
+ * fight over the default port 9464 (and every run still serves /metrics).
+ */
 export function nrdot(
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<CliResult> {
+  if (args[0] === 'run' && !args.includes('--listen') && !args.includes('--help')) {
+    args = [...args, '--listen', '127.0.0.1:0'];
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? REPO,

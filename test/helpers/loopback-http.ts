@@ -34,7 +34,11 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-export async function startLoopbackServer(responder: Responder = () => ({ status: 200 })): Promise<LoopbackServer> {
+/** `port` 0 picks a free one; a fixed port lets a test restart "the same" backend. */
+export async function startLoopbackServer(
+  responder: Responder = () => ({ status: 200 }),
+  port = 0,
+): Promise<LoopbackServer> {
   let current = responder;
   const requests: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -62,11 +66,11 @@ export async function startLoopbackServer(responder: Responder = () => ({ status
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
+    origin: `http://127.0.0.1:${bound}`,
+    port: bound,
     requests,
     respond(fn) {
       current = fn;

@@ -46,3 +46,5 @@ export function pointValue(
 export const isRollup = (rm: ResourceMetrics) => attr(rm, 'nrdot.rollup') === true;
 export const isSelf = (rm: ResourceMetrics) => attr(rm, 'service.name') === 'nrdot';
 export const isProcess = (rm: ResourceMetrics) => attr(rm, 'process.pid') !== undefined;
+/** A process exported on the sampled path (it is also inside its tier's `_other_` roll-up). */
+export const isSampled = (rm: ResourceMetrics) => attr(rm, 'nrdot.sample.rate') !== undefined;

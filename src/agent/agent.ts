@@ -1,0 +1,244 @@
+/**
+ * The agent: everything `nrdot run` starts, composed in one place.
+ *
+ *   scanner ─► engine (classify, score, profile, paths) ─► sink (file | stdout | queue → breaker → retry → OTLP)
+ *   memory governor ─► engine (tier cuts) · control server (/metrics, /health, /api)
+ *
+ * Start order is downstream first (exporters, then the engine, then the
+ * server that reports on them); shutdown is upstream first (stop cycling,
+ * flush the engine and exporters), and the control server goes last so
+ * /health answers until the end. `shutdown()` is safe to call twice.
+ */
+
+import * as path from 'node:path';
+import { expandEnv } from '../config/load.js';
+import { type Config, durationMs, durationOrZeroMs } from '../config/schema.js';
+import { MemoryGovernor, readRssBytes } from '../control/index.js';
+import { type CycleReport, Engine, type MemoryView } from '../engine/engine.js';
+import type { Fanout } from '../export/fanout.js';
+import { createSink } from '../export/sink.js';
+import type { BackendChoice } from '../ingest/index.js';
+import { openScanner } from '../ingest/index.js';
+import type { ProcessScanner } from '../ingest/scanner.js';
+import type { Logger } from '../log.js';
+import { type ControlServer, startControlServer } from '../server/http.js';
+import { Registry } from '../server/registry.js';
+import { SelfMetrics } from '../server/self-metrics.js';
+import { loadToken } from '../server/token.js';
+import type { AgentControl } from '../server/types.js';
+import { StateStore } from '../state/store.js';
+
+export interface AgentOptions {
+  config: Config;
+  profile: string;
+  logger: Logger;
+  procRoot: string;
+  backend: BackendChoice;
+  intervalMs: number;
+  exportSpecs: string[];
+  stateDir?: string;
+  /** "" or undefined = config queue.dir */
+  queueDir?: string;
+  /** "off" disables; undefined = config server.listen */
+  listen?: string;
+  workers?: number;
+  /** memory reader for the governor (tests); default /proc/self/statm */
+  readMemoryBytes?: () => number;
+}
+
+export class Agent implements AgentControl {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly engine: Engine;
+  readonly sink: Fanout;
+  readonly scanner: ProcessScanner;
+  readonly scannerNote: string;
+  readonly governor: MemoryGovernor;
+  readonly registry = new Registry();
+  private readonly selfMetrics: SelfMetrics;
+  private server?: ControlServer;
+  private readonly listen: string;
+  private startedAt = 0;
+  private cycles = 0;
+  private stopping?: Promise<void>;
+  readonly queueDir: string;
+
+  constructor(private readonly o: AgentOptions) {
+    const { config, logger } = o;
+    this.config = config;
+    this.logger = logger;
+    const { reader, note } = openScanner(o.procRoot, o.backend);
+    this.scanner = reader;
+    this.scannerNote = note;
+    const otlp = config.export_options.otlp;
+    const headers = Object.fromEntries(Object.entries(otlp.headers).map(([k, v]) => [k, expandEnv(v)]));
+    this.queueDir = o.queueDir ?? config.queue.dir;
+    this.sink = createSink(o.exportSpecs, {
+      logger,
+      headers,
+      timeoutMs: durationMs(otlp.timeout),
+      fileMaxBytes: config.export_options.file.max_bytes,
+      fileMaxFiles: config.export_options.file.max_files,
+      reliable: {
+        queue: {
+          dir: this.queueDir ? path.resolve(this.queueDir) : '',
+          maxBytes: config.queue.max_bytes,
+          segmentBytes: config.queue.segment_bytes,
+          fsyncIntervalMs: durationOrZeroMs(config.queue.fsync_interval),
+        },
+        connections: otlp.connections,
+        retry: {
+          initialMs: durationMs(otlp.retry.initial_interval),
+          maxMs: durationMs(otlp.retry.max_interval),
+          maxAttempts: otlp.retry.max_attempts,
+          maxElapsedMs: durationMs(otlp.retry.max_elapsed),
+        },
+        breaker: {
+          failureThreshold: otlp.breaker.failure_threshold,
+          openMs: durationMs(otlp.breaker.open_time),
+          maxOpenMs: durationMs(otlp.breaker.max_open_time),
+        },
+        shutdownDrainMs: durationOrZeroMs(otlp.shutdown_drain),
+      },
+    });
+    this.governor = new MemoryGovernor({
+      limitMib: config.memory.limit_mib,
+      readMemoryBytes: o.readMemoryBytes ?? readRssBytes,
+      intervalMs: durationMs(config.memory.check_interval),
+      hysteresis: config.memory.hysteresis,
+      logger,
+    });
+    const gov = this.governor;
+    const memory: MemoryView = {
+      get tier() {
+        return gov.tier;
+      },
+      get tierName() {
+        return gov.tierName;
+      },
+      get usage() {
+        return gov.usage;
+      },
+      get policy() {
+        return gov.policy;
+      },
+    };
+    const stateDir = o.stateDir ?? (config.state_dir || undefined);
+    const state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;
+    this.engine = new Engine({
+      config,
+      profile: o.profile,
+      scanner: reader,
+      sink: this.sink,
+      intervalMs: o.intervalMs,
+      logger,
+      state,
+      workers: o.workers,
+      memory: config.memory.limit_mib > 0 ? memory : undefined,
+    });
+    this.selfMetrics = new SelfMetrics(this.registry);
+    this.listen = o.listen ?? config.server.listen;
+  }
+
+  /** The control server's URL, once started (undefined with --listen off). */
+  get url(): string | undefined {
+    return this.server?.url;
+  }
+
+  async start(): Promise<void> {
+    this.startedAt = Date.now();
+    this.governor.start();
+    this.governor.check();
+    await this.engine.start(); // exporters first, inside
+    if (this.listen !== 'off') {
+      const s = this.config.server;
+      const token = loadToken({ file: s.token_file || undefined, env: s.token_env || undefined });
+      this.server = await startControlServer({
+        listen: this.listen,
+        control: this,
+        registry: this.registry,
+        token,
+        auditLog: s.audit_log ? path.resolve(s.audit_log) : undefined,
+        logger: this.logger,
+      });
+      this.logger.info(
+        { url: this.server.url, profileChanges: token ? 'enabled (bearer token)' : 'disabled (no token)' },
+        'control server listening',
+      );
+    }
+  }
+
+  async cycle(): Promise<CycleReport> {
+    const report = await this.engine.cycle();
+    this.cycles++;
+    const v = this.engine.lastSelfValues;
+    if (v) this.selfMetrics.update(v, report.profile);
+    return report;
+  }
+
+  // ---- AgentControl -------------------------------------------------------
+
+  ready(): boolean {
+    return this.cycles > 0 && !this.stopping;
+  }
+
+  profile(): { active: string; available: string[] } {
+    return { active: this.engine.activeProfile, available: this.engine.profiles };
+  }
+
+  setProfile(name: string, by: { who: string; reason?: string }): { before: string; after: string } {
+    const r = this.engine.setProfile(name);
+    this.logger.info(
+      { ...r, who: by.who, reason: by.reason },
+      'profile change requested (applies from the next cycle)',
+    );
+    return r;
+  }
+
+  status(): unknown {
+    const r = this.engine.lastReport;
+    return {
+      version: '0.1.0',
+      uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
+      backend: this.scanner.backend,
+      profile: this.profile(),
+      cycles: this.cycles,
+      lastCycle: r
+        ? {
+            cycle: r.cycle,
+            processes: r.processes,
+            exported: r.exported,
+            rolledUp: r.rolledUp,
+            critical: r.critical,
+            anomalies: r.anomalies,
+            datapoints: r.datapoints,
+            bytes: r.bytes,
+            reduction: r.reduction,
+            coverage: { critical: r.coverageCritical, anomaly: r.coverageAnomaly },
+            cost: r.cost,
+            droppedBy: r.droppedBy,
+            paths: r.paths,
+            cycleMs: Math.round(r.cycleMs * 10) / 10,
+          }
+        : null,
+      memory: this.governor.stats(),
+      exporters: this.sink.exporterStats(),
+      queues: this.sink.health(),
+    };
+  }
+
+  // ---- shutdown -----------------------------------------------------------
+
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      try {
+        await this.engine.shutdown();
+      } finally {
+        this.governor.shutdown();
+        this.scanner.close();
+        await this.server?.close();
+      }
+    })();
+    return this.stopping;
+  }
+}
