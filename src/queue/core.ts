@@ -141,7 +141,7 @@ export class QueueCore implements ExportQueue {
   }
 
   private async appendNow(lane: Lane, payload: Uint8Array): Promise<AppendOutcome> {
-    if (this.closed) throw new NrdotError(ErrorCodes.RUNTIME, 'export queue is shut down');
+    // an append queued before shutdown() still runs: the store closes after it
     const fb = frameBytes(payload.length);
     const evicted: Evicted = [];
     if (payload.length > MAX_PAYLOAD_BYTES || fb > this.maxBytes) return this.refuse(lane, 'cap', fb, evicted);

@@ -189,6 +189,14 @@ describe.each(kinds)('%s queue', (kind, make) => {
     expect(await q.take()).toBeUndefined();
   });
 
+  it('appends already queued when shutdown() is called are written, not lost', async () => {
+    const q = await queue();
+    const pending = [q.append('critical', payload('a')), q.append('critical', payload('b'))];
+    const stopped = q.shutdown();
+    expect((await Promise.all(pending)).map((o) => o.accepted)).toEqual([true, true]);
+    await stopped;
+  });
+
   it('must be started before use; start is idempotent', async () => {
     const q = make({ maxBytes: 1 << 20 });
     open.push(q);

@@ -137,3 +137,64 @@ describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncI
     expect(await drain(q2)).toEqual(['c1']);
   });
 });
+
+/** Real I/O that records which paths were fsynced (files by fd, directories by path). */
+function countingIo(): { io: QueueIo; synced: string[] } {
+  const synced: string[] = [];
+  const names = new Map<number, string>();
+  const io: QueueIo = {
+    ...nodeIo,
+    open: async (p, flags) => {
+      const fd = await nodeIo.open(p, flags);
+      names.set(fd, p);
+      return fd;
+    },
+    fsync: async (fd) => {
+      synced.push(names.get(fd) ?? `fd ${fd}`);
+      return nodeIo.fsync(fd);
+    },
+    syncDir: async (dir) => {
+      synced.push(`${dir}/`);
+      return nodeIo.syncDir(dir);
+    },
+  };
+  return { io, synced };
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('fsync policy', () => {
+  it('fsyncIntervalMs 0: each append is fsynced before it resolves; a new segment also fsyncs the lane directory', async () => {
+    const dir = diskTmpDir();
+    dirs.push(dir);
+    const { io, synced } = countingIo();
+    const q = createDiskQueue(dir, { maxBytes: 1 << 20, fsyncIntervalMs: 0, io });
+    open.push(q);
+    await q.start();
+    synced.length = 0;
+    await q.append('standard', payload('a'));
+    const seg = path.join(dir, 'standard', '0000000000000000.seg');
+    expect(synced).toEqual([seg, `${path.join(dir, 'standard')}/`, seg]);
+    await q.append('standard', payload('b'));
+    expect(synced.slice(3)).toEqual([seg]);
+  });
+
+  it('fsyncIntervalMs > 0: appends resolve without an fsync; a timer fsyncs dirty segments and directories', async () => {
+    const dir = diskTmpDir();
+    dirs.push(dir);
+    const { io, synced } = countingIo();
+    const q = createDiskQueue(dir, { maxBytes: 1 << 20, fsyncIntervalMs: 20, io });
+    open.push(q);
+    await q.start();
+    await until(() => synced.length > 0, 'the lane directories to be fsynced'); // created at start
+    synced.length = 0;
+    await q.append('critical', payload('a'));
+    expect(synced).toEqual([]);
+    const seg = path.join(dir, 'critical', '0000000000000000.seg');
+    await until(() => synced.includes(seg), 'the periodic fsync');
+    expect(synced).toContain(`${path.join(dir, 'critical')}/`);
+  });
+});

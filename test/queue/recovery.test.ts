@@ -95,6 +95,19 @@ describe('disk queue restart', () => {
     expect(q2.stats().dropped.corrupt.records).toBe(0);
   });
 
+  it('acks are saved in the position file soon after they happen, without a shutdown', async () => {
+    const dir = tmp();
+    const q = await openQueue(dir);
+    await fill(q, 'critical', 'c', 5);
+    for (let i = 0; i < 3; i++) await q.ack((await q.take())!);
+    const pos = path.join(dir, 'critical', 'pos.json');
+    for (let i = 0; i < 500 && !fs.existsSync(pos); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(JSON.parse(fs.readFileSync(pos, 'utf8')).next).toBe(3);
+    // a crash now delivers only what was not acked
+    const q2 = await openQueue(dir);
+    expect(await drain(q2)).toEqual(['c3', 'c4']);
+  });
+
   it('sequence numbers keep growing after every record was acked and its segment deleted', async () => {
     const dir = tmp();
     const q = await openQueue(dir);
