@@ -1,6 +1,6 @@
 /** Parsers for option values; each error names the flag. */
 import { InvalidArgumentError } from 'commander';
-import { durationMs } from '../config/schema.js';
+import { durationMs } from '../config/duration.js';
 
 export function positiveInt(flag: string) {
   return (v: string): number => {

@@ -1,15 +1,20 @@
 import { Command, Option } from 'commander';
 import { BACKENDS } from '../ingest/index.js';
 import { DEFAULT_AGENT_URL } from './client.js';
-import { configCommand } from './config-cmd.js';
-import { metricsCommand } from './metrics-cmd.js';
 import { collect, durationArg, nonNegativeInt, positiveInt } from './options.js';
-import { profileGetCommand, profileSetCommand } from './profile-cmd.js';
-import { runCommand } from './run.js';
-import { scanCommand } from './scan.js';
-import { statusCommand } from './status.js';
-import { synthAdvanceCommand, synthCommand } from './synth.js';
-import { topCommand } from './top.js';
+
+/**
+ * A command's module is loaded only when that command runs: start-up stays
+ * quick, and `nrdot scan` works under a tiny fd limit (ulimit -n 40) because
+ * it does not open the agent's whole module graph first.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: commander passes each action its own argument list
+function lazy(load: () => Promise<(...args: any[]) => unknown>) {
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  return async (...args: any[]): Promise<void> => {
+    await (await load())(...args);
+  };
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -64,7 +69,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <backend>', 'scanner backend').choices(BACKENDS).default('auto'))
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr as JSON)').choices(LOG_LEVELS))
     .option('--quiet', 'no per-cycle summary line on stdout')
-    .action(runCommand);
+    .action(lazy(async () => (await import('./run.js')).runCommand));
 
   program
     .command('scan')
@@ -82,7 +87,7 @@ export function buildProgram(): Command {
       'read status, io and the fd count of every process on every scan (default: stat only after the first)',
     )
     .option('--json', 'print one JSON object per scan: {"backend","processes","durationMs","usPerProcess"}')
-    .action(scanCommand);
+    .action(lazy(async () => (await import('./scan.js')).scanCommand));
 
   program
     .command('top')
@@ -98,7 +103,7 @@ export function buildProgram(): Command {
       1000,
     )
     .option('--json', 'print JSON rows')
-    .action(topCommand);
+    .action(lazy(async () => (await import('./top.js')).topCommand));
 
   const synth = program
     .command('synth')
@@ -107,7 +112,7 @@ export function buildProgram(): Command {
     .option('--processes <n>', 'number of processes', positiveInt('--processes'))
     .option('--seed <s>', 'random seed (same seed, same host)', nonNegativeInt('--seed'), 1)
     .option('--cpus <n>', 'CPU count of the synthetic host', positiveInt('--cpus'))
-    .action(synthCommand);
+    .action(lazy(async () => (await import('./synth.js')).synthCommand));
   synth
     .command('advance')
     .description(
@@ -122,14 +127,14 @@ export function buildProgram(): Command {
       0,
     )
     .option('--json', 'print what changed as JSON')
-    .action(synthAdvanceCommand);
+    .action(lazy(async () => (await import('./synth.js')).synthAdvanceCommand));
 
   const config = program.command('config').description('config files');
   config
     .command('validate')
     .description('load FILE merged over the default and check every key and pattern')
     .argument('<file>', 'YAML config file')
-    .action(configCommand);
+    .action(lazy(async () => (await import('./config-cmd.js')).configCommand));
 
   // ---- talking to a running agent (its control server, `nrdot run --listen`) ----
   const urlOption = () =>
@@ -140,14 +145,14 @@ export function buildProgram(): Command {
     .description("the running agent's status: profile, counts, cost, coverage, queue, breaker, memory tier")
     .addOption(urlOption())
     .option('--json', 'print the status JSON as the agent sends it')
-    .action(statusCommand);
+    .action(lazy(async () => (await import('./status.js')).statusCommand));
 
   program
     .command('metrics')
     .description("the running agent's /metrics (Prometheus text format)")
     .addOption(urlOption())
     .option('--json', 'the same metrics as JSON, with p50/p90/p99/max for histograms')
-    .action(metricsCommand);
+    .action(lazy(async () => (await import('./metrics-cmd.js')).metricsCommand));
 
   const profile = program.command('profile').description("read or switch the running agent's cost profile");
   profile
@@ -155,7 +160,7 @@ export function buildProgram(): Command {
     .description('print the active profile and the ones available')
     .addOption(urlOption())
     .option('--json', 'print {"active","available"}')
-    .action(profileGetCommand);
+    .action(lazy(async () => (await import('./profile-cmd.js')).profileGetCommand));
   profile
     .command('set')
     .description("switch the running agent to profile NAME (needs the agent's token; recorded in its audit log)")
@@ -163,7 +168,7 @@ export function buildProgram(): Command {
     .addOption(urlOption())
     .option('--reason <text>', 'why, for the audit log')
     .option('--token-file <file>', 'file holding the token (mode 600); default: the NRDOT_TOKEN environment variable')
-    .action(profileSetCommand);
+    .action(lazy(async () => (await import('./profile-cmd.js')).profileSetCommand));
 
   return program;
 }

@@ -14,14 +14,9 @@ export const duration = z.union([
   z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 10s, 500ms or 2m'),
 ]);
 
-export function durationMs(v: string | number): number {
-  if (typeof v === 'number') return v * 1000;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
-  if (!m) throw new Error(`bad duration ${v}`);
-  const n = Number(m[1]);
-  const unit = m[2];
-  return unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
-}
+import { durationMs } from './duration.js';
+
+export { durationMs };
 
 /** A duration, or 0 (e.g. `fsync_interval: 0` = on every write). */
 export const durationOrZero = z.union([z.literal(0), z.literal('0'), duration]);
