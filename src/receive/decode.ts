@@ -1,0 +1,137 @@
+/**
+ * Body → request: decompression with a hard output limit, then the protobuf
+ * or JSON decoder. The same function runs inline (with zlib on libuv's thread
+ * pool) and on piscina workers (workers/decode.ts); `BodyDecoder` picks one
+ * per body by size.
+ */
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import { Piscina } from 'piscina';
+import { countDataPoints, type ExportMetricsServiceRequest } from '../metrics/otlp.js';
+import { decodeJsonRequest } from './json-decode.js';
+import { decodeProtobufRequest } from './pb-decode.js';
+import { OtlpDecodeError } from './wire.js';
+
+export type BodyEncoding = 'protobuf' | 'json';
+
+export type DecodeOutcome =
+  | { ok: true; request: ExportMetricsServiceRequest; points: number; decodedBytes: number }
+  | { ok: false; status: 400 | 413; message: string };
+
+/** What a decode worker receives (workers/decode.ts). */
+export interface DecodeTask {
+  body: Uint8Array;
+  encoding: BodyEncoding;
+  gzip: boolean;
+  maxBytes: number;
+}
+
+const gunzipAsync = promisify(zlib.gunzip) as (buf: Uint8Array, opts: zlib.ZlibOptions) => Promise<Buffer>;
+
+function tooLarge(limit: number): DecodeOutcome {
+  return { ok: false, status: 413, message: `decompressed body exceeds the ${limit}-byte limit` };
+}
+
+function gzipFailure(e: unknown, limit: number): DecodeOutcome {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) return tooLarge(limit);
+  return { ok: false, status: 400, message: `gzip body cannot be decompressed: ${err?.message ?? String(e)}` };
+}
+
+/** Decode already-decompressed bytes. Never throws. */
+export function decodeBytes(bytes: Uint8Array, encoding: BodyEncoding): DecodeOutcome {
+  try {
+    const request =
+      encoding === 'protobuf'
+        ? decodeProtobufRequest(bytes)
+        : decodeJsonRequest(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    return { ok: true, request, points: countDataPoints(request), decodedBytes: bytes.length };
+  } catch (e) {
+    const what = encoding === 'protobuf' ? 'protobuf' : 'JSON';
+    const message = e instanceof OtlpDecodeError ? e.message : String((e as Error)?.message ?? e);
+    return { ok: false, status: 400, message: `malformed ${what} ExportMetricsServiceRequest: ${message}` };
+  }
+}
+
+/** Synchronous decompress + decode (what a worker runs). Never throws. */
+export function decodeTaskSync(task: DecodeTask): DecodeOutcome {
+  let bytes = task.body;
+  if (task.gzip) {
+    try {
+      bytes = zlib.gunzipSync(task.body, { maxOutputLength: task.maxBytes });
+    } catch (e) {
+      return gzipFailure(e, task.maxBytes);
+    }
+  }
+  return decodeBytes(bytes, task.encoding);
+}
+
+/** Inline decode; decompression runs on the zlib thread pool. Never throws. */
+export async function decodeTaskInline(task: DecodeTask): Promise<DecodeOutcome> {
+  let bytes = task.body;
+  if (task.gzip) {
+    try {
+      bytes = await gunzipAsync(task.body, { maxOutputLength: task.maxBytes });
+    } catch (e) {
+      return gzipFailure(e, task.maxBytes);
+    }
+  }
+  return decodeBytes(bytes, task.encoding);
+}
+
+/** dist/workers/decode.js, from dist/src/receive/ or (under vitest) from src/receive/. */
+export function decodeWorkerFile(): string {
+  const candidates = ['../../workers/decode.js', '../../dist/workers/decode.js'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  );
+  const found = candidates.find((f) => fs.existsSync(f));
+  if (!found)
+    throw new Error(`decode worker module not found (looked for ${candidates.join(', ')}); run npm run build`);
+  return found;
+}
+
+export interface BodyDecoderOptions {
+  /** 0 = every body inline */
+  workers: number;
+  /** bodies (as received) larger than this go to a worker */
+  thresholdBytes: number;
+  /** worker module (default: decodeWorkerFile()) */
+  workerFile?: string;
+}
+
+export class BodyDecoder {
+  private readonly pool: Piscina<DecodeTask, DecodeOutcome> | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: BodyDecoderOptions) {
+    if (opts.workers > 0) {
+      this.pool = new Piscina({
+        filename: opts.workerFile ?? decodeWorkerFile(),
+        minThreads: opts.workers,
+        maxThreads: opts.workers,
+        idleTimeout: 60_000,
+        name: 'default',
+      });
+    }
+  }
+
+  /** Whether a body of this size decodes on a worker. */
+  usesWorker(bodyBytes: number): boolean {
+    return this.pool !== undefined && bodyBytes > this.opts.thresholdBytes;
+  }
+
+  async decode(task: DecodeTask): Promise<DecodeOutcome> {
+    if (!this.pool || !this.usesWorker(task.body.length)) return decodeTaskInline(task);
+    const b = task.body;
+    const own = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
+    return this.pool.run(task, own ? { transferList: [b.buffer as ArrayBuffer] } : undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool?.destroy();
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * piscina task: decompress and decode one OTLP request body.
+ * A thin adapter: the work lives in src/receive/decode.ts.
+ */
+import { type DecodeOutcome, type DecodeTask, decodeTaskSync } from '../src/receive/decode.js';
+
+export default function decodeBody(task: DecodeTask): DecodeOutcome {
+  return decodeTaskSync(task);
+}
