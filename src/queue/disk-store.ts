@@ -155,7 +155,7 @@ export class DiskStore implements SegmentStore {
         );
         seg.sealed = true;
         this.writeFds.delete(seg);
-        this.dirty.delete(seg);
+        if (this.dirty.delete(seg)) await this.io.fsync(fd).catch(() => undefined); // the good records before it
         await this.io.close(fd).catch(() => undefined);
       }
       throw e;
