@@ -170,5 +170,27 @@ export function buildProgram(): Command {
     .option('--token-file <file>', 'file holding the token (mode 600); default: the NRDOT_TOKEN environment variable')
     .action(lazy(async () => (await import('./profile-cmd.js')).profileSetCommand));
 
+  program
+    .command('loadgen')
+    .description(
+      'post hostmetrics-shaped OTLP requests for one synthetic host at a fixed rate (to load an nrdot receiver or any OTLP endpoint)',
+    )
+    .requiredOption('--target <url>', 'OTLP/HTTP metrics URL, e.g. http://127.0.0.1:4318/v1/metrics')
+    .option('--rate <n>', 'requests per second (fractions allowed)', '1')
+    .option('--processes <k>', 'processes per request (15 data points each)', positiveInt('--processes'), 1000)
+    .option(
+      '--duration <s>',
+      'how long to run, seconds or a duration like 2m',
+      (v: string) => durationArg('--duration')(v) / 1000,
+      10,
+    )
+    .addOption(new Option('--encoding <encoding>', 'body encoding').choices(['protobuf', 'json']).default('protobuf'))
+    .option('--gzip', 'gzip the bodies (level 1)')
+    .option('--concurrency <c>', 'connections and most requests in flight', positiveInt('--concurrency'), 4)
+    .option('--host-name <name>', 'host.name of the synthetic host', 'loadgen-host')
+    .option('--seed <s>', 'seed of the synthetic processes', nonNegativeInt('--seed'), 1)
+    .option('--json', 'print only the summary, as one JSON object')
+    .action(lazy(async () => (await import('./loadgen.js')).loadgenCommand));
+
   return program;
 }

@@ -90,12 +90,80 @@ function makeProcess(rng: Rng, i: number, nowMs: number, earlier: readonly Synth
   };
 }
 
-const sumOf = (name: string, unit: string, monotonic: boolean, dataPoints: NumberDataPoint[]): Metric => ({
-  name,
-  unit,
-  description: '',
-  sum: { dataPoints, aggregationTemporality: TEMPORALITY_CUMULATIVE, isMonotonic: monotonic },
-});
+/** One data point of the layout: its attribute (if any) and whether it is an integer. */
+export interface PointSpec {
+  attr?: readonly [string, string];
+  int: boolean;
+}
+
+export interface MetricSpec {
+  name: string;
+  unit: string;
+  /** gauge, or a cumulative sum (monotonic or not) */
+  kind: 'gauge' | 'sum' | 'monotonic';
+  points: readonly PointSpec[];
+}
+
+/** The metric set of every process, in order; `values()` fills the points in the same order. */
+export const LAYOUT: readonly MetricSpec[] = [
+  {
+    name: ProcessMetric.cpuTime,
+    unit: 's',
+    kind: 'monotonic',
+    points: [
+      { attr: ['state', 'user'], int: false },
+      { attr: ['state', 'system'], int: false },
+      { attr: ['state', 'wait'], int: false },
+    ],
+  },
+  { name: ProcessMetric.memoryUsage, unit: 'By', kind: 'sum', points: [{ int: true }] },
+  { name: ProcessMetric.memoryVirtual, unit: 'By', kind: 'sum', points: [{ int: true }] },
+  {
+    name: ProcessMetric.diskIo,
+    unit: 'By',
+    kind: 'monotonic',
+    points: [
+      { attr: ['direction', 'read'], int: true },
+      { attr: ['direction', 'write'], int: true },
+    ],
+  },
+  {
+    name: ProcessMetric.pagingFaults,
+    unit: '{faults}',
+    kind: 'monotonic',
+    points: [
+      { attr: ['type', 'major'], int: true },
+      { attr: ['type', 'minor'], int: true },
+    ],
+  },
+  {
+    name: ProcessMetric.contextSwitches,
+    unit: '{count}',
+    kind: 'monotonic',
+    points: [
+      { attr: ['type', 'voluntary'], int: true },
+      { attr: ['type', 'involuntary'], int: true },
+    ],
+  },
+  { name: ProcessMetric.threads, unit: '{threads}', kind: 'sum', points: [{ int: true }] },
+  { name: ProcessMetric.openFds, unit: '{count}', kind: 'sum', points: [{ int: true }] },
+  { name: 'process.signals_pending', unit: '{signals}', kind: 'sum', points: [{ int: true }] },
+  { name: ProcessMetric.uptime, unit: 's', kind: 'gauge', points: [{ int: false }] },
+];
+
+/** The resource attributes of a process, in the scraper's names. */
+export function processAttributes(p: SyntheticProcess, hostName: string): KeyValue[] {
+  return [
+    int(ResourceAttr.pid, p.pid),
+    int(ResourceAttr.parentPid, p.ppid),
+    str(ResourceAttr.executableName, p.name),
+    str(ResourceAttr.executablePath, p.exe),
+    str('process.command', p.exe),
+    str(ResourceAttr.commandLine, p.cmdline),
+    str(ResourceAttr.owner, p.owner),
+    str(ResourceAttr.hostName, hostName),
+  ];
+}
 
 export class HostmetricsSource {
   readonly hostName: string;
@@ -116,68 +184,63 @@ export class HostmetricsSource {
     return this.processes.length * POINTS_PER_PROCESS;
   }
 
+  /**
+   * The point values of process `i` at `nowMs`, in LAYOUT order, into
+   * `out[0..POINTS_PER_PROCESS)`; integer points are already whole numbers.
+   */
+  values(i: number, nowMs: number, out: Float64Array): void {
+    const p = this.processes[i]!;
+    const age = Math.max(0, (nowMs - p.startEpochMs) / 1000);
+    const wobble = 1 + 0.05 * Math.sin(nowMs / 10_000 + i);
+    out[0] = p.cpuRate[0] * age;
+    out[1] = p.cpuRate[1] * age;
+    out[2] = p.cpuRate[2] * age;
+    out[3] = Math.floor(p.rssBytes * wobble);
+    out[4] = p.vsizeBytes;
+    out[5] = Math.floor(p.ioRate[0] * age);
+    out[6] = Math.floor(p.ioRate[1] * age);
+    out[7] = Math.floor(p.faultRate[0] * age);
+    out[8] = Math.floor(p.faultRate[1] * age);
+    out[9] = Math.floor(p.ctxRate[0] * age);
+    out[10] = Math.floor(p.ctxRate[1] * age);
+    out[11] = p.threads;
+    out[12] = p.fds;
+    out[13] = 0;
+    out[14] = age;
+  }
+
   /** The request a collector would send at `nowMs`. */
   request(nowMs: number): ExportMetricsServiceRequest {
     const time = nanosFromMs(nowMs);
+    const v = new Float64Array(POINTS_PER_PROCESS);
+    const attrs = LAYOUT.map((m) => m.points.map((pt) => (pt.attr ? [str(pt.attr[0], pt.attr[1])] : undefined)));
     const resourceMetrics: ResourceMetrics[] = new Array(this.processes.length);
     for (let i = 0; i < this.processes.length; i++) {
-      resourceMetrics[i] = this.resource(i, nowMs, time);
+      this.values(i, nowMs, v);
+      const start = this.starts[i]!;
+      let k = 0;
+      const metrics: Metric[] = LAYOUT.map((spec, mi) => {
+        const dataPoints: NumberDataPoint[] = spec.points.map((pt, pi) => {
+          const q: NumberDataPoint = { startTimeUnixNano: start, timeUnixNano: time };
+          const a = attrs[mi]![pi];
+          if (a) q.attributes = a;
+          if (pt.int) q.asInt = String(v[k++]);
+          else q.asDouble = v[k++]!;
+          return q;
+        });
+        if (spec.kind === 'gauge') return { name: spec.name, unit: spec.unit, description: '', gauge: { dataPoints } };
+        const sum = {
+          dataPoints,
+          aggregationTemporality: TEMPORALITY_CUMULATIVE,
+          isMonotonic: spec.kind === 'monotonic',
+        };
+        return { name: spec.name, unit: spec.unit, description: '', sum };
+      });
+      resourceMetrics[i] = {
+        resource: { attributes: processAttributes(this.processes[i]!, this.hostName) },
+        scopeMetrics: [{ scope: { name: PROCESS_SCRAPER_SCOPE, version: PROCESS_SCRAPER_VERSION }, metrics }],
+      };
     }
     return { resourceMetrics };
-  }
-
-  private resource(i: number, nowMs: number, time: string): ResourceMetrics {
-    const p = this.processes[i]!;
-    const start = this.starts[i]!;
-    const age = Math.max(0, (nowMs - p.startEpochMs) / 1000);
-    const d = (v: number, attributes?: KeyValue[]): NumberDataPoint =>
-      attributes
-        ? { attributes, startTimeUnixNano: start, timeUnixNano: time, asDouble: v }
-        : { startTimeUnixNano: start, timeUnixNano: time, asDouble: v };
-    const n = (v: number, attributes?: KeyValue[]): NumberDataPoint =>
-      attributes
-        ? { attributes, startTimeUnixNano: start, timeUnixNano: time, asInt: String(Math.floor(v)) }
-        : { startTimeUnixNano: start, timeUnixNano: time, asInt: String(Math.floor(v)) };
-    const wobble = 1 + 0.05 * Math.sin(nowMs / 10_000 + i);
-    const metrics: Metric[] = [
-      sumOf(ProcessMetric.cpuTime, 's', true, [
-        d(p.cpuRate[0] * age, [str('state', 'user')]),
-        d(p.cpuRate[1] * age, [str('state', 'system')]),
-        d(p.cpuRate[2] * age, [str('state', 'wait')]),
-      ]),
-      sumOf(ProcessMetric.memoryUsage, 'By', false, [n(p.rssBytes * wobble)]),
-      sumOf(ProcessMetric.memoryVirtual, 'By', false, [n(p.vsizeBytes)]),
-      sumOf(ProcessMetric.diskIo, 'By', true, [
-        n(p.ioRate[0] * age, [str('direction', 'read')]),
-        n(p.ioRate[1] * age, [str('direction', 'write')]),
-      ]),
-      sumOf(ProcessMetric.pagingFaults, '{faults}', true, [
-        n(p.faultRate[0] * age, [str('type', 'major')]),
-        n(p.faultRate[1] * age, [str('type', 'minor')]),
-      ]),
-      sumOf(ProcessMetric.contextSwitches, '{count}', true, [
-        n(p.ctxRate[0] * age, [str('type', 'voluntary')]),
-        n(p.ctxRate[1] * age, [str('type', 'involuntary')]),
-      ]),
-      sumOf(ProcessMetric.threads, '{threads}', false, [n(p.threads)]),
-      sumOf(ProcessMetric.openFds, '{count}', false, [n(p.fds)]),
-      sumOf('process.signals_pending', '{signals}', false, [n(0)]),
-      { name: ProcessMetric.uptime, unit: 's', description: '', gauge: { dataPoints: [d(age)] } },
-    ];
-    return {
-      resource: {
-        attributes: [
-          int(ResourceAttr.pid, p.pid),
-          int(ResourceAttr.parentPid, p.ppid),
-          str(ResourceAttr.executableName, p.name),
-          str(ResourceAttr.executablePath, p.exe),
-          str('process.command', p.exe),
-          str(ResourceAttr.commandLine, p.cmdline),
-          str(ResourceAttr.owner, p.owner),
-          str(ResourceAttr.hostName, this.hostName),
-        ],
-      },
-      scopeMetrics: [{ scope: { name: PROCESS_SCRAPER_SCOPE, version: PROCESS_SCRAPER_VERSION }, metrics }],
-    };
   }
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRequest, encodeRequest } from '../../src/export/proto.js';
 import { countDataPoints, type ExportMetricsServiceRequest, type Metric } from '../../src/metrics/otlp.js';
 import { HostmetricsSource } from '../../src/receive/hostmetrics.js';
+import { HostmetricsEncoder } from '../../src/receive/hostmetrics-pb.js';
 import { decodeJsonRequest } from '../../src/receive/json-decode.js';
 import { OtlpDecodeError } from '../../src/receive/wire.js';
 import { fullRequest, officialView, START, T } from './fixtures.js';
@@ -253,5 +254,15 @@ describe('decodeJsonRequest', () => {
     expect(() => decodeJsonRequest('{"resourceMetrics":[1]}')).toThrow('resourceMetrics[0]: expected an object, got 1');
     expect(() => decodeJsonRequest('{"resourceMetrics":[')).toThrow(/^invalid JSON/);
     expect(() => decodeJsonRequest('[]')).toThrow('expected an object, got an array');
+  });
+});
+
+describe('HostmetricsEncoder', () => {
+  it('patches a template into bytes that decode to exactly source.request(now)', () => {
+    const src = new HostmetricsSource({ processes: 40, seed: 5, nowMs: 1_732_300_000_000 });
+    const enc = new HostmetricsEncoder(src);
+    for (const t of [1_732_300_000_000, 1_732_300_010_000, 1_732_300_017_123]) {
+      expect(decodeRequest(enc.encode(t))).toStrictEqual(src.request(t));
+    }
   });
 });
