@@ -21,12 +21,16 @@ import type { BackendChoice } from '../ingest/index.js';
 import { openScanner } from '../ingest/index.js';
 import type { ProcessScanner } from '../ingest/scanner.js';
 import type { Logger } from '../log.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../receive/index.js';
+import type { MetricFamily } from '../server/exposition.js';
 import { type ControlServer, startControlServer } from '../server/http.js';
 import { Registry } from '../server/registry.js';
 import { SelfMetrics } from '../server/self-metrics.js';
 import { loadToken } from '../server/token.js';
 import type { AgentControl } from '../server/types.js';
 import { StateStore } from '../state/store.js';
+import { SelfMetric } from '../telemetry/names.js';
+import { ReceivedDataProcessor } from './receiving.js';
 
 export interface AgentOptions {
   config: Config;
@@ -44,7 +48,19 @@ export interface AgentOptions {
   workers?: number;
   /** memory reader for the governor (tests); default /proc/self/statm */
   readMemoryBytes?: () => number;
+  /** OTLP/HTTP receiver address; "off" disables; undefined = config receiver.listen */
+  otlpListen?: string;
+  /** do not scan /proc: a pure OTLP processor behind a Collector */
+  noScan?: boolean;
 }
+
+/** Stands in for the scanner with --no-scan. */
+const NO_SCANNER: ProcessScanner = {
+  backend: 'ts',
+  procRoot: '',
+  scan: () => Promise.reject(new Error('scanning is off (--no-scan)')),
+  close: () => {},
+};
 
 export class Agent implements AgentControl {
   readonly config: Config;
@@ -57,17 +73,25 @@ export class Agent implements AgentControl {
   readonly registry = new Registry();
   private readonly selfMetrics: SelfMetrics;
   private server?: ControlServer;
+  private receiver?: OtlpReceiver;
+  private received?: ReceivedDataProcessor;
+  private readonly otlpListen: string;
+  readonly scanning: boolean;
   private readonly listen: string;
   private startedAt = 0;
   private cycles = 0;
   private stopping?: Promise<void>;
   readonly queueDir: string;
+  private readonly engineMemory: MemoryView;
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
     this.config = config;
     this.logger = logger;
-    const { reader, note } = openScanner(o.procRoot, o.backend);
+    this.scanning = !o.noScan;
+    const { reader, note } = this.scanning
+      ? openScanner(o.procRoot, o.backend)
+      : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };
     this.scanner = reader;
     this.scannerNote = note;
     const otlp = config.export_options.otlp;
@@ -123,6 +147,7 @@ export class Agent implements AgentControl {
         return gov.policy;
       },
     };
+    this.engineMemory = memory;
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
     const state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;
     this.engine = new Engine({
@@ -138,6 +163,12 @@ export class Agent implements AgentControl {
     });
     this.selfMetrics = new SelfMetrics(this.registry);
     this.listen = o.listen ?? config.server.listen;
+    this.otlpListen = o.otlpListen ?? config.receiver.listen;
+  }
+
+  /** The OTLP receiver's URL, once started (undefined when it is off). */
+  get receiverUrl(): string | undefined {
+    return this.receiver?.url;
   }
 
   /** The control server's URL, once started (undefined with --listen off). */
@@ -150,6 +181,27 @@ export class Agent implements AgentControl {
     this.governor.start();
     this.governor.check();
     await this.engine.start(); // exporters first, inside
+    if (this.otlpListen !== 'off') {
+      const gov = this.governor;
+      const memory = this.config.memory.limit_mib > 0 ? this.engineMemory : undefined;
+      this.received = new ReceivedDataProcessor({
+        config: this.config,
+        profile: () => this.engine.activeProfile,
+        sink: this.sink,
+        logger: this.logger,
+        intervalMs: this.o.intervalMs,
+        memory,
+        refuse: () => gov.policy.refuseInput,
+      });
+      this.receiver = await startOtlpReceiver({
+        listen: this.otlpListen,
+        sink: this.received,
+        maxBodyBytes: this.config.receiver.max_body_bytes,
+        decodeWorkers: this.config.receiver.decode_workers,
+        logger: this.logger,
+      });
+      this.registry.collect(() => this.receiverFamilies());
+    }
     if (this.listen !== 'off') {
       const s = this.config.server;
       const token = loadToken({ file: s.token_file || undefined, env: s.token_env || undefined });
@@ -179,7 +231,40 @@ export class Agent implements AgentControl {
   // ---- AgentControl -------------------------------------------------------
 
   ready(): boolean {
-    return this.cycles > 0 && !this.stopping;
+    if (this.stopping) return false;
+    return this.scanning ? this.cycles > 0 : this.receiver !== undefined;
+  }
+
+  private receiverFamilies(): MetricFamily[] {
+    const r = this.receiver?.stats();
+    const p = this.received?.stats();
+    if (!r || !p) return [];
+    return [
+      {
+        name: SelfMetric.datapointsReceived,
+        help: 'Data points received over OTLP/HTTP.',
+        type: 'counter',
+        samples: [{ value: r.dataPoints }],
+      },
+      {
+        name: 'nrdot.receiver.requests',
+        help: 'OTLP/HTTP requests answered, by HTTP status.',
+        type: 'counter',
+        samples: Object.entries(r.requests).map(([status, value]) => ({ labels: { status }, value })),
+      },
+      {
+        name: 'nrdot.receiver.hosts',
+        help: 'Hosts whose process data arrives over OTLP.',
+        type: 'gauge',
+        samples: [{ value: p.hosts }],
+      },
+      {
+        name: 'nrdot.receiver.passthrough.datapoints',
+        help: 'Received data points passed through unchanged (not process data).',
+        type: 'counter',
+        samples: [{ value: p.passthroughPoints }],
+      },
+    ];
   }
 
   profile(): { active: string; available: string[] } {
@@ -222,6 +307,7 @@ export class Agent implements AgentControl {
           }
         : null,
       memory: this.governor.stats(),
+      receiver: this.receiver ? { url: this.receiver.url, ...this.receiver.stats(), ...this.received?.stats() } : null,
       exporters: this.sink.exporterStats(),
       queues: this.sink.health(),
     };
@@ -232,6 +318,9 @@ export class Agent implements AgentControl {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       try {
+        // upstream first: stop taking input, finish what was accepted
+        await this.receiver?.close();
+        await this.received?.close();
         await this.engine.shutdown();
       } finally {
         this.governor.shutdown();

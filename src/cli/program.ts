@@ -62,6 +62,11 @@ export function buildProgram(): Command {
       'control server for /metrics, /health and /api (default: config server.listen, 127.0.0.1:9464); off disables, port 0 picks a free port',
     )
     .option(
+      '--otlp-listen [host:port]',
+      'accept OTLP/HTTP metrics (e.g. from a Collector) at http://HOST:PORT/v1/metrics; without a value 127.0.0.1:4318 (default: config receiver.listen, off)',
+    )
+    .option('--no-scan', 'do not scan /proc: only optimize and forward what the OTLP receiver gets')
+    .option(
       '--workers <n>',
       'anomaly-scoring worker threads, 0 = inline (default: config scoring.workers)',
       nonNegativeInt('--workers'),

@@ -17,6 +17,9 @@ interface RunOpts {
   stateDir?: string;
   queueDir?: string;
   listen?: string;
+  otlpListen?: string | boolean;
+  /** commander's --no-scan sets this to false */
+  scan?: boolean;
   workers?: number;
   backend: BackendChoice;
   logLevel?: string;
@@ -42,6 +45,8 @@ export async function runCommand(o: RunOpts): Promise<void> {
     stateDir: o.stateDir,
     queueDir: o.queueDir,
     listen: o.listen,
+    otlpListen: o.otlpListen === true ? '127.0.0.1:4318' : o.otlpListen || undefined,
+    noScan: o.scan === false,
     workers: o.workers,
   });
   const cycles = o.once ? 1 : o.cycles;
@@ -76,7 +81,17 @@ export async function runCommand(o: RunOpts): Promise<void> {
   process.on('SIGTERM', onTerm);
   try {
     await agent.start();
-    for (let c = 0; !stopping && (cycles === undefined || c < cycles); c++) {
+    if (!agent.scanning) {
+      if (!agent.receiverUrl) {
+        logger.warn('--no-scan without an OTLP receiver (--otlp-listen): nothing to do but serve /metrics');
+      }
+      // a pure OTLP processor: work happens per received request until a signal
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (stopping) resolve();
+      });
+    }
+    for (let c = 0; agent.scanning && !stopping && (cycles === undefined || c < cycles); c++) {
       const started = Date.now();
       const report = await agent.cycle();
       if (!o.quiet) process.stdout.write(`${summaryLine(report)}\n`);

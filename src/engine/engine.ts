@@ -11,6 +11,8 @@ import { ErrorCodes, NrdotError } from '../errors.js';
 import { encodeRequest } from '../export/proto.js';
 import type { ExportHealth } from '../export/queued.js';
 import { FLAG_DETAIL, type ProcessBatch } from '../ingest/batch.js';
+import type { ScanBounds } from '../ingest/bounds.js';
+import { boundsFromConfig } from '../ingest/bounds-config.js';
 import type { ScanOptions } from '../ingest/scanner.js';
 import type { Logger } from '../log.js';
 import { pointsForRow, processResource, rollupResource } from '../metrics/build.js';
@@ -40,7 +42,7 @@ import { ScoreTable } from '../score/table.js';
 import { CounterMemory } from '../state/counters.js';
 import type { StateStore } from '../state/store.js';
 import { TIER_CRITICAL, TIERS } from '../telemetry/names.js';
-import { type SelfValues, selfResource } from '../telemetry/self.js';
+import { EXCLUDE_REASONS, type SelfValues, selfResource } from '../telemetry/self.js';
 import { IdentityTable } from './identities.js';
 import { StageTimer } from './stage.js';
 
@@ -133,6 +135,8 @@ export interface EngineOptions {
   workers?: number;
   /** the memory governor; absent = no memory limit */
   memory?: MemoryView;
+  /** add nrdot's own telemetry to each cycle's export (default true; off for received data) */
+  selfTelemetry?: boolean;
 }
 
 export class Engine {
@@ -165,7 +169,20 @@ export class Engine {
   private pendingProfile?: string;
   private lastReportValue?: CycleReport;
   private lastSelf?: SelfValues;
+  private readonly selfTelemetry: boolean;
+  /** bounded discovery (config scan:), undefined when every bound is off */
+  private readonly bounds?: ScanBounds;
+  /** critical and anomalous pids of the last cycle: never excluded by the bounds */
+  private keepPids?: Int32Array;
+  private readonly excludedTotals: Record<(typeof EXCLUDE_REASONS)[number], number> = {
+    max_processes: 0,
+    name: 0,
+    cpu: 0,
+    rss: 0,
+    age: 0,
+  };
   private errorsReported = 0;
+  private exportedPidsValue?: Set<number>;
 
   constructor(o: EngineOptions) {
     this.config = o.config;
@@ -193,6 +210,15 @@ export class Engine {
     this.agentStartMs = this.now();
     this.rollup = new RollupMemory(this.agentStartMs);
     this.memory = o.memory;
+    this.selfTelemetry = o.selfTelemetry ?? true;
+    const sc = o.config.scan;
+    const bounded =
+      sc.max_processes > 0 ||
+      sc.exclude_names.length > 0 ||
+      sc.min_cpu_percent > 0 ||
+      sc.min_rss_mib > 0 ||
+      durationMs(sc.min_age) > 0;
+    this.bounds = bounded ? boundsFromConfig(sc) : undefined;
   }
 
   get activeProfile(): string {
@@ -207,6 +233,11 @@ export class Engine {
   /** The last cycle's self-telemetry values (for /metrics). */
   get lastSelfValues(): SelfValues | undefined {
     return this.lastSelf;
+  }
+
+  /** Pids exported at full resolution or sampled by the last cycle on pushed data. */
+  get lastExportedPids(): ReadonlySet<number> | undefined {
+    return this.exportedPidsValue;
   }
 
   /** The last cycle's report (undefined before the first cycle). */
@@ -258,8 +289,11 @@ export class Engine {
     this.started = true;
   }
 
-  /** Run one full cycle and export its data. */
-  async cycle(): Promise<CycleReport> {
+  /**
+   * Run one full cycle and export its data. `pushed`: process data that
+   * arrived from elsewhere (the OTLP receiver) instead of a scan.
+   */
+  async cycle(pushed?: ProcessBatch): Promise<CycleReport> {
     if (!this.started) throw new Error('engine not started');
     if (this.stopped) throw new Error('engine shut down');
     const t0 = performance.now();
@@ -269,8 +303,15 @@ export class Engine {
 
     // Tier-aware reads: after the first cycle only the processes exported
     // last cycle (and new ones) get status/io/fd read; the rest cost one stat.
-    const scanOpts = this.detailPids ? { detail: this.detailPids } : undefined;
-    const b = await timer.runAsync('scan', async () => this.scanner.scan(scanOpts));
+    const scanOpts: ScanOptions = {};
+    if (this.detailPids) scanOpts.detail = this.detailPids;
+    if (this.bounds) {
+      scanOpts.bounds = this.bounds;
+      if (this.keepPids) scanOpts.keep = this.keepPids;
+    }
+    const b = pushed ?? (await timer.runAsync('scan', async () => this.scanner.scan(scanOpts)));
+    const ex = b.counters.excluded;
+    if (ex) for (const r of EXCLUDE_REASONS) this.excludedTotals[r] += ex[r];
     const n = b.count;
     const ids = timer.run('classify', () => this.identities.update(b));
     const tier = new Uint8Array(n);
@@ -316,6 +357,11 @@ export class Engine {
           )
         : undefined;
     const groups = timer.run('rollup', () => rollUp(b, decision.keep, tier, cpuCores, deltas, this.rollup));
+    if (this.bounds) {
+      const keepPids: number[] = [];
+      for (let i = 0; i < n; i++) if (tier[i] === TIER_CRITICAL || scored.forced[i] === 1) keepPids.push(b.pid[i]!);
+      this.keepPids = Int32Array.from(keepPids);
+    }
     if (this.config.scan.detail === 'exported') {
       const kept: number[] = [];
       for (let i = 0; i < n; i++) if (decision.keep[i] === 1 || sample?.sampled[i] === 1) kept.push(b.pid[i]!);
@@ -326,6 +372,8 @@ export class Engine {
     const built = timer.run('build', () => {
       const resources: ResourceMetrics[] = [];
       const lanes: Lane[] = [];
+      const exportedPids = pushed ? new Set<number>() : undefined;
+      this.exportedPidsValue = exportedPids;
       let heartbeatSkipped = 0;
       const heartbeat = this.config.paths.standard.heartbeat_cycles;
       let baselineBytes = 0;
@@ -368,6 +416,7 @@ export class Engine {
           }
         }
         lanes.push(lane);
+        exportedPids?.add(b.pid[i]!);
         resources.push(
           processResource(b, i, id, cpuCores[i]!, timeNs, {
             tier: tier[i]!,
@@ -440,6 +489,7 @@ export class Engine {
       memoryUsage: memory?.usage ?? 0,
       pathPoints,
       samplingRate: sample?.rate ?? 0,
+      scanExcluded: { ...this.excludedTotals },
       exporters: health.map((h) => ({
         exporter: h.exporter,
         queueRecords: h.queue.records,
@@ -464,19 +514,24 @@ export class Engine {
     selfValues.cycleSeconds = (performance.now() - t0) / 1000;
     pathPoints.critical += selfPoints;
     const self = selfResource(selfValues, b.host.hostname, this.profileName, this.agentStartMs, nowMs);
-    const req: ExportMetricsServiceRequest = { resourceMetrics: [...built.resources, self] };
+    const withSelf = this.selfTelemetry;
+    const req: ExportMetricsServiceRequest = {
+      resourceMetrics: withSelf ? [...built.resources, self] : built.resources,
+    };
     // A repeated protobuf field is the concatenation of its elements, so the
     // full request is the process part followed by the self-telemetry part.
-    const encoded = timer.run('encode_self', () =>
-      Buffer.concat([processPb, encodeRequest({ resourceMetrics: [self] })]),
-    );
+    const encoded = withSelf
+      ? timer.run('encode_self', () => Buffer.concat([processPb, encodeRequest({ resourceMetrics: [self] })]))
+      : processPb;
     const limits = this.config.paths.critical.max_request_bytes;
     const maxRequest = this.config.export_options.otlp.max_request_bytes;
     let split: LaneBatch[] | undefined;
     const batches = () => {
       if (!split) {
         const r = splitByLane(
-          { protobuf: encoded, lanes: [...built.lanes, 'critical'], points: [...pointsOf, selfPoints] },
+          withSelf
+            ? { protobuf: encoded, lanes: [...built.lanes, 'critical'], points: [...pointsOf, selfPoints] }
+            : { protobuf: encoded, lanes: built.lanes, points: pointsOf },
           (lane) => (lane === 'critical' ? Math.min(limits, maxRequest) : maxRequest),
         );
         if (r.oversize > 0) {

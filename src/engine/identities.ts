@@ -54,7 +54,7 @@ export class IdentityTable {
           name: k !== undefined ? b.freshName[k]! : (e?.name ?? ''),
           exe: k !== undefined ? b.freshExe[k]! : '',
           cmdline: k !== undefined ? b.freshCmdline[k]! : '',
-          owner: ownerName(b.uid[i]!),
+          owner: (k !== undefined ? b.freshOwner?.[k] : undefined) || ownerName(b.uid[i]!),
           tier: 0,
           protected: false,
           baselineBytes: 0,

@@ -88,6 +88,8 @@ export interface ProcessBatch {
   freshCmdline: string[];
   /** executable path from the `exe` link, '' when unreadable */
   freshExe: string[];
+  /** owner name of each fresh row, when the source names it (received OTLP); otherwise from `uid` */
+  freshOwner?: string[];
   counters: ScanCounters;
 }
 

@@ -67,6 +67,8 @@ export const SelfMetric = {
   cycleDuration: 'nrdot.cycle.duration',
   scanVanished: 'nrdot.scan.vanished',
   scanDenied: 'nrdot.scan.denied',
+  /** cumulative processes left out by bounded discovery, attribute `reason` */
+  scanExcluded: 'nrdot.scan.excluded',
   exportErrors: 'nrdot.export.errors',
   profileActive: 'nrdot.profile.active',
   rollupCount: 'nrdot.rollup.count',

@@ -49,6 +49,8 @@ export interface SelfValues {
   /** data points per path this cycle */
   pathPoints: { critical: number; standard: number; sampled: number };
   samplingRate: number;
+  /** cumulative processes left out by bounded discovery (config scan:), by reason */
+  scanExcluded: Record<(typeof EXCLUDE_REASONS)[number], number>;
   /** one entry per queued (OTLP) exporter; the same exporters every cycle */
   exporters: {
     exporter: string;
@@ -61,6 +63,9 @@ export interface SelfValues {
     dropped: Record<string, number>;
   }[];
 }
+
+/** Reasons reported for `nrdot.scan.excluded` (always all of them). */
+export const EXCLUDE_REASONS = ['max_processes', 'name', 'cpu', 'rss', 'age'] as const;
 
 /** Reasons reported for `nrdot.export.dropped` (always all of them, so the size is fixed). */
 export const EXPORT_DROP_REASONS = ['rejected', 'partial', 'cap', 'disk_full', 'io_error', 'corrupt'] as const;
@@ -129,6 +134,11 @@ export function selfResource(
     g(SelfMetric.cycleDuration, 's', v.cycleSeconds),
     c(SelfMetric.scanVanished, '{processes}', [{ value: v.scanVanished }]),
     c(SelfMetric.scanDenied, '{files}', [{ value: v.scanDenied }]),
+    c(
+      SelfMetric.scanExcluded,
+      '{processes}',
+      EXCLUDE_REASONS.map((r) => ({ value: v.scanExcluded[r], attributes: reason(r) })),
+    ),
     c(
       SelfMetric.exportErrors,
       '{errors}',

@@ -1,0 +1,254 @@
+/**
+ * nrdot behind a Collector: what the OTLP receiver accepts goes through here.
+ *
+ * Each request is split (src/receive/mapping.ts): process resources in the
+ * hostmetrics scraper's shape are grouped by `host.name`, and each host gets
+ * its own engine, with its own identities, counters, baselines and roll-ups,
+ * so classification, scoring, the profile and the paths apply to them exactly
+ * as to scanned processes. Everything else (other resources, other metrics,
+ * odd types) passes through to the exporters unchanged, on the standard path.
+ *
+ * Requests for one host are processed one after another (an engine is not
+ * re-entrant); hosts not heard from for `hostTtlMs` are forgotten.
+ */
+
+import type { Config } from '../config/schema.js';
+import { Engine, type ExportSink, type MemoryView } from '../engine/engine.js';
+import { encodeRequest } from '../export/proto.js';
+import type { ProcessBatch } from '../ingest/batch.js';
+import type { Logger } from '../log.js';
+import {
+  countDataPoints,
+  type ExportMetricsServiceRequest,
+  type Metric,
+  type ResourceMetrics,
+} from '../metrics/otlp.js';
+import { splitByLane } from '../paths/split.js';
+import { groupByHost, isProcessResource, type ReceiverSink, splitRequest, toProcessBatch } from '../receive/index.js';
+import { ResourceAttr } from '../telemetry/names.js';
+
+interface HostEngine {
+  engine: Engine;
+  /** identities (pid:start) already seen, so only new ones carry strings */
+  known: Set<string>;
+  /** the tail of this host's work queue */
+  tail: Promise<unknown>;
+  lastMs: number;
+}
+
+export interface ReceivedStats {
+  hosts: number;
+  requests: number;
+  processResources: number;
+  passthroughResources: number;
+  passthroughPoints: number;
+  /** resources of unmodelled per-process metrics left out with their rolled-up process */
+  extrasDropped: number;
+  refused: number;
+}
+
+function attrValue(rm: ResourceMetrics, key: string) {
+  return rm.resource.attributes.find((a) => a.key === key)?.value as
+    | { stringValue?: string; intValue?: string | number; doubleValue?: number }
+    | undefined;
+}
+
+function hostOf(rm: ResourceMetrics): string {
+  return attrValue(rm, ResourceAttr.hostName)?.stringValue ?? '';
+}
+
+function pidOf(rm: ResourceMetrics): number {
+  const v = attrValue(rm, ResourceAttr.pid);
+  return Number(v?.intValue ?? v?.doubleValue ?? v?.stringValue ?? Number.NaN);
+}
+
+/** A per-process number metric (`process.*`, gauge or sum) that nrdot does not model. */
+function isPerProcessNumber(m: Metric): boolean {
+  return m.name.startsWith('process.') && (m.gauge !== undefined || m.sum !== undefined);
+}
+
+export interface ReceivingOptions {
+  config: Config;
+  profile: () => string;
+  sink: ExportSink;
+  logger: Logger;
+  intervalMs: number;
+  memory?: MemoryView;
+  /** refusal from the memory governor (tier refuse_input) */
+  refuse: () => boolean;
+  /** forget a host not heard from this long (default 1 h) */
+  hostTtlMs?: number;
+  now?: () => number;
+}
+
+/** Keep only the fresh rows of identities this host has not sent before. */
+function onlyNewIdentities(b: ProcessBatch & { freshOwner?: string[] }, known: Set<string>): void {
+  const rows: number[] = [];
+  const name: string[] = [];
+  const cmd: string[] = [];
+  const exe: string[] = [];
+  const owner: string[] = [];
+  const seen = new Set<string>();
+  for (let k = 0; k < b.freshRows.length; k++) {
+    const i = b.freshRows[k]!;
+    const id = `${b.pid[i]}:${b.startTicks[i]}`;
+    seen.add(id);
+    if (known.has(id)) {
+      b.flags[i]! &= ~1; // FLAG_NEW_IDENTITY
+      continue;
+    }
+    rows.push(i);
+    name.push(b.freshName[k]!);
+    cmd.push(b.freshCmdline[k]!);
+    exe.push(b.freshExe[k]!);
+    owner.push(b.freshOwner?.[k] ?? '');
+  }
+  // identities that stopped reporting are gone
+  known.clear();
+  for (const id of seen) known.add(id);
+  b.freshRows = Int32Array.from(rows);
+  b.freshName = name;
+  b.freshCmdline = cmd;
+  b.freshExe = exe;
+  b.freshOwner = owner;
+}
+
+export class ReceivedDataProcessor implements ReceiverSink {
+  private readonly hosts = new Map<string, HostEngine>();
+  private readonly o: ReceivingOptions;
+  private readonly now: () => number;
+  private readonly hostTtlMs: number;
+  private closed = false;
+  readonly counts: Omit<ReceivedStats, 'hosts'> = {
+    requests: 0,
+    processResources: 0,
+    passthroughResources: 0,
+    passthroughPoints: 0,
+    extrasDropped: 0,
+    refused: 0,
+  };
+
+  constructor(o: ReceivingOptions) {
+    this.o = o;
+    this.now = o.now ?? Date.now;
+    this.hostTtlMs = o.hostTtlMs ?? 3_600_000;
+  }
+
+  admit(): { ok: true } | { ok: false; retryAfterSec: number; reason: string } {
+    if (this.closed) return { ok: false, retryAfterSec: 5, reason: 'shutting down' };
+    if (this.o.refuse()) {
+      this.counts.refused++;
+      return { ok: false, retryAfterSec: 5, reason: 'memory limit: input refused until memory use falls' };
+    }
+    return { ok: true };
+  }
+
+  async accept(req: ExportMetricsServiceRequest): Promise<{ rejectedDataPoints?: number; errorMessage?: string }> {
+    this.counts.requests++;
+    const { processes, passthrough } = splitRequest(req);
+    // Per-process metrics nrdot does not model (process.signals_pending,
+    // process.disk.operations, ...) ride with their process: exported when
+    // the process is, left out when it is rolled up. Everything else passes.
+    const extras = new Map<string, ResourceMetrics[]>();
+    const other: ResourceMetrics[] = [];
+    for (const rm of passthrough.resourceMetrics) {
+      if (isProcessResource(rm) && rm.scopeMetrics.every((sm) => sm.metrics.every(isPerProcessNumber))) {
+        const host = hostOf(rm);
+        let l = extras.get(host);
+        if (!l) extras.set(host, (l = []));
+        l.push(rm);
+      } else {
+        other.push(rm);
+      }
+    }
+    const work: Promise<unknown>[] = [];
+    if (other.length > 0) work.push(this.forward({ resourceMetrics: other }));
+    const receivedAt = this.now();
+    for (const [host, resources] of groupByHost(processes)) {
+      this.counts.processResources += resources.length;
+      work.push(this.runHost(host, resources, receivedAt, extras.get(host) ?? []));
+      extras.delete(host);
+    }
+    // extras of a process whose main metrics did not come: nothing decides for them
+    for (const rest of extras.values()) work.push(this.forward({ resourceMetrics: rest }));
+    await Promise.all(work);
+    this.sweep(receivedAt);
+    return {};
+  }
+
+  /** Non-process data: exported as it came, split under the request size limit. */
+  private async forward(req: ExportMetricsServiceRequest): Promise<void> {
+    const pb = encodeRequest(req);
+    const points = req.resourceMetrics.map((r) => countDataPoints({ resourceMetrics: [r] }));
+    this.counts.passthroughResources += req.resourceMetrics.length;
+    for (const p of points) this.counts.passthroughPoints += p;
+    const limit = this.o.config.export_options.otlp.max_request_bytes;
+    await this.o.sink.export(
+      req,
+      pb,
+      () => splitByLane({ protobuf: pb, lanes: points.map(() => 'standard' as const), points }, () => limit).batches,
+    );
+  }
+
+  private runHost(host: string, resources: ResourceMetrics[], atMs: number, extras: ResourceMetrics[]) {
+    let h = this.hosts.get(host);
+    if (!h) {
+      const shared = this.o.sink;
+      const engine = new Engine({
+        config: this.o.config,
+        profile: this.o.profile(),
+        scanner: { backend: 'otlp', scan: () => Promise.reject(new Error('received data is pushed')) },
+        // the exporters are shared and owned by the agent
+        sink: { start: async () => {}, shutdown: async () => {}, export: (r, e, b) => shared.export(r, e, b) },
+        intervalMs: this.o.intervalMs,
+        logger: this.o.logger.child({ host }),
+        memory: this.o.memory,
+        selfTelemetry: false,
+      });
+      h = { engine, known: new Set(), tail: engine.start(), lastMs: atMs };
+      this.hosts.set(host, h);
+      this.o.logger.info({ host }, 'receiving process data for a new host');
+    }
+    const he = h;
+    he.lastMs = atMs;
+    const run = async () => {
+      const profile = this.o.profile();
+      if (he.engine.activeProfile !== profile) he.engine.setProfile(profile);
+      const b = toProcessBatch(resources, host, atMs);
+      onlyNewIdentities(b, he.known);
+      // the data's own time stamp (the collection time), not the receive time
+      if (b.host.uptimeSec > 0) b.scannedAtMs = Math.round(b.host.uptimeSec * 1000);
+      await he.engine.cycle(b);
+      if (extras.length > 0) {
+        const kept = he.engine.lastExportedPids;
+        const send = extras.filter((rm) => kept?.has(pidOf(rm)) === true);
+        this.counts.extrasDropped += extras.length - send.length;
+        if (send.length > 0) await this.forward({ resourceMetrics: send });
+      }
+    };
+    const next = he.tail.then(run, run);
+    he.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private sweep(nowMs: number): void {
+    for (const [host, h] of this.hosts) {
+      if (nowMs - h.lastMs > this.hostTtlMs) {
+        this.hosts.delete(host);
+        void h.tail.then(() => h.engine.shutdown()).catch(() => undefined);
+        this.o.logger.info({ host }, 'forgot a host that stopped sending process data');
+      }
+    }
+  }
+
+  stats(): ReceivedStats {
+    return { hosts: this.hosts.size, ...this.counts };
+  }
+
+  /** Finish the work in hand; later requests are refused with 503. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.hosts.values()].map((h) => h.tail));
+    await Promise.allSettled([...this.hosts.values()].map((h) => h.engine.shutdown()));
+  }
+}

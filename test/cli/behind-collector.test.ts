@@ -1,0 +1,168 @@
+/**
+ * nrdot behind a Collector, end to end through the built CLI: `run
+ * --no-scan --otlp-listen` receives hostmetrics-shaped process data (as a
+ * Collector's otlphttp exporter would send it) and the OpenTelemetry JS SDK's
+ * own metrics (counter, gauge, histogram, exponential histogram). The process
+ * data comes out optimized (critical processes kept, the rest rolled up with
+ * exact totals); everything else comes out unchanged.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { request } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Classifier } from '../../src/classify/classifier.js';
+import { loadConfig } from '../../src/config/load.js';
+import { encodeRequest } from '../../src/export/proto.js';
+import type { ExportMetricsServiceRequest, ResourceMetrics } from '../../src/metrics/otlp.js';
+import { HostmetricsSource } from '../../src/receive/hostmetrics.js';
+import { ProcessMetric } from '../../src/telemetry/names.js';
+import { fastTmpDir } from '../../src/util/tmp.js';
+import { CLI } from '../helpers/cli.js';
+import { attr, isRollup, pointValue, readRequests } from '../helpers/otlp-file.js';
+import { collectSdkMetrics, HISTOGRAM_VALUES } from '../receive/sdk.js';
+
+const tmp = fastTmpDir('nrdot-collector-');
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Everything the child wrote to stderr so far, and a wait for a line in it. */
+function stderrOf(child: ChildProcess) {
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString();
+  });
+  return async (re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const m = re.exec(buf);
+      if (m) return m;
+      if (Date.now() > until) throw new Error(`no line matching ${re} in: ${buf}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+}
+
+async function post(url: string, req: ExportMetricsServiceRequest) {
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
+    body: gzipSync(encodeRequest(req)),
+  });
+  await res.body.arrayBuffer();
+  return res.statusCode;
+}
+
+describe('run --no-scan --otlp-listen (behind a collector)', () => {
+  it('optimizes received process data and passes other metrics through untouched', async () => {
+    const out = path.join(tmp, 'out.jsonl');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '--no-scan',
+        '--profile',
+        'aggressive',
+        '--otlp-listen',
+        '127.0.0.1:0',
+        '--listen',
+        '127.0.0.1:0',
+        '--export',
+        `file:${out}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const waitFor = stderrOf(child);
+    const source = new HostmetricsSource({ processes: 600, hostName: 'db-host-7', seed: 4, nowMs: 1_790_000_000_000 });
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    try {
+      const [, receiverUrl] = (await waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+\/v1\/metrics)"/))!;
+      const [, controlUrl] = (await waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)","profileChanges"/))!;
+
+      // two collection rounds of a 600-process host, 10 s apart
+      for (const t of [1_790_000_000_000, 1_790_000_010_000]) {
+        expect(await post(receiverUrl!, source.request(t))).toBe(200);
+      }
+      // the SDK's own OTLP exporter, as a real client
+      const sdk = new OTLPMetricExporter({ url: receiverUrl });
+      const sdkData = await collectSdkMetrics();
+      const result = await new Promise<{ code: number; error?: Error }>((resolve) => sdk.export(sdkData, resolve));
+      expect(result.code, String(result.error)).toBe(0);
+      await sdk.shutdown();
+
+      const metrics = await (await request(`${controlUrl}/metrics`)).body.text();
+      expect(metrics).toMatch(/nrdot_datapoints_received_total \d+/);
+      expect(metrics).toMatch(/nrdot_receiver_hosts 1/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+
+    const reqs = readRequests(out);
+    const all = reqs.flatMap((r) => r.resourceMetrics);
+    const round = (rm: ResourceMetrics) =>
+      rm.scopeMetrics[0]!.metrics[0]!.gauge?.dataPoints[0]?.timeUnixNano ??
+      rm.scopeMetrics[0]!.metrics[0]!.sum!.dataPoints[0]!.timeUnixNano;
+    const processes = all.filter(
+      (rm) => attr(rm, 'process.pid') !== undefined && attr(rm, 'nrdot.tier') !== undefined && !isRollup(rm),
+    );
+    // metrics nrdot does not model (process.signals_pending) ride with their process
+    const extras = all.filter((rm) => attr(rm, 'process.pid') !== undefined && attr(rm, 'nrdot.tier') === undefined);
+    const keyOf = (rm: ResourceMetrics) => `${attr(rm, 'process.pid')}@${round(rm)}`;
+    expect(extras.map(keyOf).sort()).toEqual(processes.map(keyOf).sort());
+    for (const rm of extras)
+      expect(rm.scopeMetrics[0]!.metrics.map((m) => m.name)).toEqual(['process.signals_pending']);
+    const rollups = all.filter(isRollup);
+    const sdkRes = all.filter((rm) => attr(rm, 'service.name') === 'sdk-test');
+
+    // optimized: far fewer process series than received, the rest rolled up
+    expect(processes.length).toBeGreaterThan(0);
+    expect(processes.length).toBeLessThan(2 * 600);
+    // aggressive keeps no noise process unless anomaly scoring promoted it
+    const noise = processes.filter((rm) => attr(rm, 'nrdot.tier') === 'noise');
+    for (const rm of noise) expect(attr(rm, 'nrdot.anomaly'), JSON.stringify(rm.resource.attributes)).toBeDefined();
+    expect(rollups.length).toBeGreaterThan(0);
+    for (const rm of [...processes, ...rollups]) expect(attr(rm, 'host.name')).toBe('db-host-7');
+
+    // every critical process of the host is exported in both rounds
+    const { config } = loadConfig();
+    const classifier = new Classifier(config.classification);
+    const critical = source.processes.filter((p) => {
+      const c = classifier.classify(p.name, p.exe, p.cmdline, false);
+      const parent = source.processes.find((q) => q.pid === p.ppid);
+      const demoted = !c.protected && c.tier < 3 && parent !== undefined && parent.name === p.name;
+      return (demoted ? c.tier + 1 : c.tier) === 0;
+    });
+    expect(critical.length).toBeGreaterThan(0);
+    for (const p of critical) {
+      expect(processes.filter((rm) => attr(rm, 'process.pid') === p.pid).length, `${p.name} ${p.pid}`).toBe(2);
+    }
+
+    // host totals stay exact: kept + rolled-up memory = what the collector sent, per round
+    const sent = source.request(1_790_000_010_000).resourceMetrics;
+    const sentRss = sent.reduce((s, rm) => s + pointValue(rm, ProcessMetric.memoryUsage)!, 0);
+    const t2 = round(processes.find((rm) => round(rm)!.startsWith('17900000100'))!);
+    const lastKept = processes.filter((rm) => round(rm) === t2 && attr(rm, 'nrdot.sample.rate') === undefined);
+    const lastRoll = rollups.filter((rm) => round(rm) === t2);
+    const gotRss =
+      lastKept.reduce((s, rm) => s + pointValue(rm, ProcessMetric.memoryUsage)!, 0) +
+      lastRoll.reduce((s, rm) => s + pointValue(rm, ProcessMetric.memoryUsage)!, 0);
+    expect(gotRss).toBe(sentRss);
+
+    // the SDK's metrics passed through unchanged
+    const sdkMetrics = sdkRes.flatMap((rm) => rm.scopeMetrics.flatMap((s) => s.metrics));
+    const names = sdkMetrics.map((m) => m.name).sort();
+    expect(names).toEqual(['sdk.counter', 'sdk.exp', 'sdk.gauge', 'sdk.histogram']);
+    const hist = sdkMetrics.find((m) => m.name === 'sdk.histogram') as unknown as {
+      histogram: { dataPoints: { count: string; sum: number; bucketCounts: string[] }[] };
+    };
+    expect(Number(hist.histogram.dataPoints[0]!.count)).toBe(HISTOGRAM_VALUES.length);
+    expect(hist.histogram.dataPoints[0]!.sum).toBe(HISTOGRAM_VALUES.reduce((a, b) => a + b, 0));
+    const exp = sdkMetrics.find((m) => m.name === 'sdk.exp') as unknown as {
+      exponentialHistogram: { dataPoints: { count: string }[] };
+    };
+    expect(Number(exp.exponentialHistogram.dataPoints[0]!.count)).toBe(3);
+  }, 60_000);
+});
