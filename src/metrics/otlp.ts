@@ -33,7 +33,9 @@ export interface KeyValue {
  * default ('0', 0, '', false, []); optional repeated fields (data point
  * `attributes`, `exemplars`, `bucketCounts`, `explicitBounds`,
  * `quantileValues`, `metadata`, scope `attributes`, `entityRefs`, ...) are
- * absent rather than empty. Trace and span ids are lowercase hex.
+ * absent rather than empty. Trace and span ids are lowercase hex. The
+ * protobuf decoder shares identical data point attribute lists (and their
+ * KeyValues) between points, frozen: copy one before changing it.
  */
 export interface Exemplar {
   filteredAttributes?: KeyValue[];

@@ -116,6 +116,71 @@ function pushAttr(list: KeyValue[] | undefined, r: Reader, end: number, field: s
   return out;
 }
 
+/**
+ * Data point attributes repeat across points (`state=user`, `direction=read`),
+ * so a short scalar KeyValue is decoded once and shared, frozen, by every
+ * point whose attribute bytes are identical; a point with just that attribute
+ * shares a frozen one-element list too. Bounded like the string table.
+ */
+interface SharedKv {
+  bytes: Uint8Array;
+  kv: KeyValue;
+  one: KeyValue[];
+}
+const SHARED_KV_MAX_BYTES = 64;
+const SHARED_KV_MAX_ENTRIES = 4096;
+let sharedKvs = new Map<number, SharedKv>();
+
+function sharedKv(r: Reader, p: number, e: number): SharedKv {
+  const b = r.buf;
+  const n = e - p;
+  let h = n;
+  for (let i = p; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  const hit = sharedKvs.get(h);
+  if (hit !== undefined && hit.bytes.length === n) {
+    const hb = hit.bytes;
+    let i = 0;
+    while (i < n && hb[i] === b[p + i]) i++;
+    if (i === n) {
+      r.pos = e;
+      return hit;
+    }
+  }
+  const kv = decKeyValue(r, e);
+  const v = kv.value as { arrayValue?: unknown; kvlistValue?: unknown };
+  const entry: SharedKv = { bytes: b.slice(p, e), kv, one: [kv] };
+  if (v.arrayValue === undefined && v.kvlistValue === undefined) {
+    Object.freeze(kv.value);
+    Object.freeze(kv);
+    Object.freeze(entry.one);
+    if (sharedKvs.size >= SHARED_KV_MAX_ENTRIES) sharedKvs = new Map();
+    sharedKvs.set(h, entry);
+  }
+  return entry;
+}
+
+/** One `attributes` entry of a data point (see SharedKv). */
+function pointAttr(list: KeyValue[] | undefined, r: Reader, end: number): KeyValue[] {
+  try {
+    const e = r.sub(end);
+    const p = r.pos;
+    if (e - p > SHARED_KV_MAX_BYTES) {
+      const kv = decKeyValue(r, e);
+      if (!list) return [kv];
+      if (Object.isFrozen(list)) return [...list, kv];
+      list.push(kv);
+      return list;
+    }
+    const entry = sharedKv(r, p, e);
+    if (!list) return entry.one;
+    if (Object.isFrozen(list)) return [...list, entry.kv];
+    list.push(entry.kv);
+    return list;
+  } catch (e) {
+    throw within(e, `attributes[${list?.length ?? 0}]`);
+  }
+}
+
 function decExemplar(r: Reader, end: number): Exemplar {
   let filteredAttributes: KeyValue[] | undefined;
   let time = '0';
@@ -184,7 +249,7 @@ function decNumberPoint(r: Reader, end: number): NumberDataPoint {
     const tag = r.uint32();
     switch (tag) {
       case 0x3a:
-        attributes = pushAttr(attributes, r, end, 'attributes');
+        attributes = pointAttr(attributes, r, end);
         break;
       case 0x11:
         start = r.startNanos();
@@ -258,7 +323,7 @@ function decHistogramPoint(r: Reader, end: number): HistogramDataPoint {
     const tag = r.uint32();
     switch (tag) {
       case 0x4a:
-        attributes = pushAttr(attributes, r, end, 'attributes');
+        attributes = pointAttr(attributes, r, end);
         break;
       case 0x11:
         start = r.startNanos();
@@ -351,7 +416,7 @@ function decExpHistogramPoint(r: Reader, end: number): ExponentialHistogramDataP
     const tag = r.uint32();
     switch (tag) {
       case 0x0a:
-        attributes = pushAttr(attributes, r, end, 'attributes');
+        attributes = pointAttr(attributes, r, end);
         break;
       case 0x11:
         start = r.startNanos();
@@ -444,7 +509,7 @@ function decSummaryPoint(r: Reader, end: number): SummaryDataPoint {
     const tag = r.uint32();
     switch (tag) {
       case 0x3a:
-        attributes = pushAttr(attributes, r, end, 'attributes');
+        attributes = pointAttr(attributes, r, end);
         break;
       case 0x11:
         start = r.startNanos();
