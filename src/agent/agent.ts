@@ -30,6 +30,7 @@ import { loadToken } from '../server/token.js';
 import type { AgentControl } from '../server/types.js';
 import { StateStore } from '../state/store.js';
 import { SelfMetric } from '../telemetry/names.js';
+import { processFamilies } from './pull.js';
 import { ReceivedDataProcessor } from './receiving.js';
 
 export interface AgentOptions {
@@ -160,7 +161,9 @@ export class Agent implements AgentControl {
       state,
       workers: o.workers,
       memory: config.memory.limit_mib > 0 ? memory : undefined,
+      keepLastRequest: config.server.process_metrics,
     });
+    if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.engine.lastRequest);
     this.selfMetrics = new SelfMetrics(this.registry);
     this.listen = o.listen ?? config.server.listen;
     this.otlpListen = o.otlpListen ?? config.receiver.listen;
@@ -229,6 +232,9 @@ export class Agent implements AgentControl {
   }
 
   // ---- AgentControl -------------------------------------------------------
+
+  /** pull mode: per-process families for /metrics (set when server.process_metrics is on) */
+  processFamilies?: () => MetricFamily[];
 
   ready(): boolean {
     if (this.stopping) return false;

@@ -137,6 +137,8 @@ export interface EngineOptions {
   memory?: MemoryView;
   /** add nrdot's own telemetry to each cycle's export (default true; off for received data) */
   selfTelemetry?: boolean;
+  /** keep the last exported request (for pull mode on /metrics) */
+  keepLastRequest?: boolean;
 }
 
 export class Engine {
@@ -183,6 +185,8 @@ export class Engine {
   };
   private errorsReported = 0;
   private exportedPidsValue?: Set<number>;
+  private readonly keepLastRequest: boolean;
+  private lastRequestValue?: ExportMetricsServiceRequest;
 
   constructor(o: EngineOptions) {
     this.config = o.config;
@@ -211,6 +215,7 @@ export class Engine {
     this.rollup = new RollupMemory(this.agentStartMs);
     this.memory = o.memory;
     this.selfTelemetry = o.selfTelemetry ?? true;
+    this.keepLastRequest = o.keepLastRequest ?? false;
     const sc = o.config.scan;
     const bounded =
       sc.max_processes > 0 ||
@@ -238,6 +243,11 @@ export class Engine {
   /** Pids exported at full resolution or sampled by the last cycle on pushed data. */
   get lastExportedPids(): ReadonlySet<number> | undefined {
     return this.exportedPidsValue;
+  }
+
+  /** The last cycle's exported request, when `keepLastRequest` is on. */
+  get lastRequest(): ExportMetricsServiceRequest | undefined {
+    return this.lastRequestValue;
   }
 
   /** The last cycle's report (undefined before the first cycle). */
@@ -604,6 +614,7 @@ export class Engine {
     }
     if (this.state && cycle % this.config.scoring.checkpoint_cycles === 0) this.checkpoint();
     this.lastReportValue = report;
+    if (this.keepLastRequest) this.lastRequestValue = req;
     this.lastSelf = selfValues;
     return report;
   }
