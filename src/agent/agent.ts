@@ -165,6 +165,13 @@ export class Agent implements AgentControl {
     });
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.engine.lastRequest);
     this.selfMetrics = new SelfMetrics(this.registry);
+    // queues drain and memory moves between cycles (and there are no cycles with --no-scan)
+    this.registry.onScrape(() =>
+      this.selfMetrics.live(
+        this.sink.health(),
+        config.memory.limit_mib > 0 ? { tier: this.governor.tier, usage: this.governor.usage } : undefined,
+      ),
+    );
     this.listen = o.listen ?? config.server.listen;
     this.otlpListen = o.otlpListen ?? config.receiver.listen;
   }
@@ -182,7 +189,12 @@ export class Agent implements AgentControl {
   async start(): Promise<void> {
     this.startedAt = Date.now();
     this.governor.start();
-    this.governor.check();
+    try {
+      this.governor.check();
+    } catch (e) {
+      // the timer keeps trying (and logs); a memory reading must not stop the agent
+      this.logger.warn({ err: (e as Error).message }, 'could not read memory use');
+    }
     await this.engine.start(); // exporters first, inside
     if (this.otlpListen !== 'off') {
       const gov = this.governor;

@@ -335,7 +335,13 @@ export class Engine {
     const decision = timer.run('profile', () => {
       const activity = new Float64Array(n);
       const seriesPerRow = new Uint8Array(n);
-      const mem = b.host.memTotalBytes > 0 ? b.host.memTotalBytes : 1;
+      // received data has no MemTotal: rank memory against the batch's total instead
+      let mem = b.host.memTotalBytes;
+      if (!(mem > 0)) {
+        mem = 0;
+        for (let i = 0; i < n; i++) if (b.rssBytes[i]! > 0) mem += b.rssBytes[i]!;
+        if (!(mem > 0)) mem = 1;
+      }
       for (let i = 0; i < n; i++) {
         activity[i] = cpuCores[i]! / b.host.cpuCount + b.rssBytes[i]! / mem;
         // what the row costs when exported with every point (a row read
@@ -437,7 +443,8 @@ export class Engine {
           }),
         );
       }
-      const rollupDetail = this.config.scan.detail === 'all';
+      // received rows carry every metric; scanned ones only with scan.detail all
+      const rollupDetail = this.config.scan.detail === 'all' || pushed !== undefined;
       for (const g of groups) {
         resources.push(rollupResource(g, b.host, this.profileName, this.rollup.startMs, timeNs, rollupDetail));
         lanes.push('standard');
@@ -515,14 +522,14 @@ export class Engine {
     const selfProbe = selfResource(selfValues, b.host.hostname, this.profileName, this.agentStartMs, nowMs);
     const selfBytes = encodeRequest({ resourceMetrics: [selfProbe] }).length;
     const selfPoints = countDataPoints({ resourceMetrics: [selfProbe] });
-    const exportedBytes = processBytes + selfBytes;
-    const exportedPoints = processPoints + selfPoints;
+    const exportedBytes = processBytes + (this.selfTelemetry ? selfBytes : 0);
+    const exportedPoints = processPoints + (this.selfTelemetry ? selfPoints : 0);
     selfValues.datapointsExported = exportedPoints;
     selfValues.costBytes = exportedBytes;
     selfValues.costHourly = hourly(exportedBytes);
     selfValues.reductionRatio = built.baselineBytes > 0 ? 1 - exportedBytes / built.baselineBytes : 0;
     selfValues.cycleSeconds = (performance.now() - t0) / 1000;
-    pathPoints.critical += selfPoints;
+    if (this.selfTelemetry) pathPoints.critical += selfPoints;
     const self = selfResource(selfValues, b.host.hostname, this.profileName, this.agentStartMs, nowMs);
     const withSelf = this.selfTelemetry;
     const req: ExportMetricsServiceRequest = {

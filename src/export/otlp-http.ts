@@ -37,7 +37,18 @@ export const OTLP_METRICS_PATH = 'v1/metrics';
 const MAX_RESPONSE_BYTES = 1 << 20;
 /** How much of an error response body goes into the result/log. */
 const MAX_ERROR_SNIPPET = 300;
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/**
+ * Answers worth sending the same data again for: the OTLP specification's
+ * 429, 502, 503 and 504, and also other 5xx (a backend failing on its side
+ * must not make nrdot drop what it accepted) and 3xx (undici does not follow
+ * redirects; the data waits while the URL is fixed). 501 and 505 say the
+ * request can never succeed. Other 4xx are the request's fault: not retried.
+ */
+function retryableStatus(status: number): boolean {
+  if (status === 429) return true;
+  if (status >= 300 && status < 400) return true;
+  return status >= 500 && status !== 501 && status !== 505;
+}
 /** Headers nrdot sets itself; user values for them are ignored. */
 const RESERVED_HEADERS = new Set([
   'content-type',
@@ -273,7 +284,7 @@ export class OtlpHttpExporter implements Exporter {
           uncompressedBytes,
           status,
           error: `HTTP ${status}${snippet(payload, contentType)}`,
-          retryable: RETRYABLE_STATUS.has(status),
+          retryable: retryableStatus(status),
         };
         if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
         return this.failed(result);

@@ -5,7 +5,9 @@
  */
 import type { Logger } from '../log.js';
 
-export type Lane = 'critical' | 'standard' | 'sampled';
+import type { Lane } from '../paths/lanes.js';
+
+export type { Lane };
 
 /** Drain order: every critical record before any standard one, before any sampled one. */
 export const LANES: readonly Lane[] = Object.freeze(['critical', 'standard', 'sampled'] as const);

@@ -262,6 +262,7 @@ export type Collector = () => MetricFamily[];
 export class Registry {
   private readonly metrics = new Map<string, Metric>();
   private readonly collectors = new Set<Collector>();
+  private readonly refreshers = new Set<() => void>();
 
   /** Same name and type again returns the metric already registered. */
   counter(name: string, help: string, opts: MetricOptions = {}): Counter {
@@ -284,6 +285,14 @@ export class Registry {
     };
   }
 
+  /** Run `fn` at every scrape before anything is read (to refresh live values); returns a remover. */
+  onScrape(fn: () => void): () => void {
+    this.refreshers.add(fn);
+    return () => {
+      this.refreshers.delete(fn);
+    };
+  }
+
   private register(name: string, type: MetricType, make: () => Metric): Metric {
     const existing = this.metrics.get(name);
     if (existing) {
@@ -301,6 +310,7 @@ export class Registry {
 
   /** Every family: registered metrics in registration order, then each collector's. */
   families(): MetricFamily[] {
+    for (const r of this.refreshers) r();
     const out: MetricFamily[] = [...this.metrics.values()].map((m) => m.family());
     for (const c of this.collectors) out.push(...c());
     return out;

@@ -6,7 +6,7 @@
  * over the agent's life.
  */
 import { SelfMetric } from '../telemetry/names.js';
-import { EXPORT_DROP_REASONS, type SelfValues } from '../telemetry/self.js';
+import { EXCLUDE_REASONS, EXPORT_DROP_REASONS, type SelfValues } from '../telemetry/self.js';
 import type { Counter, Gauge, Histogram, Registry } from './registry.js';
 
 type ScalarKey = {
@@ -41,6 +41,7 @@ export class SelfMetrics {
   private readonly promoted: Counter;
   private readonly vanished: Counter;
   private readonly denied: Counter;
+  private readonly excluded: Counter;
   private readonly exportErrors: Counter;
   private readonly queueSize: Gauge;
   private readonly queueBytes: Gauge;
@@ -67,6 +68,7 @@ export class SelfMetrics {
     this.promoted = counter(SelfMetric.anomaliesPromoted, 'Anomaly promotions since the agent started.', ['reason']);
     this.vanished = counter(SelfMetric.scanVanished, 'Processes that vanished while being read.');
     this.denied = counter(SelfMetric.scanDenied, 'Process files the agent was not allowed to read.');
+    this.excluded = counter(SelfMetric.scanExcluded, 'Processes left out by bounded discovery (scan:), by reason.');
     this.exportErrors = counter(SelfMetric.exportErrors, 'Failed exports since the agent started.', ['exporter']);
     const ex = ['exporter'];
     this.queueSize = labelled(SelfMetric.queueSize, 'Records waiting in the export queue.', ex);
@@ -82,6 +84,37 @@ export class SelfMetrics {
     this.cycleDuration = registry.histogram(SelfMetric.cycleDuration, 'Time of one full cycle.', { unit: 's' });
   }
 
+  /**
+   * Live figures that change between cycles (queues drain, breakers move,
+   * memory changes): called at every scrape.
+   */
+  live(
+    exporters: readonly {
+      exporter: string;
+      queue: { records: number; bytes: number; oldestAgeMs: number };
+      breaker: number;
+      retries: number;
+      dropped: Record<string, number>;
+    }[],
+    memory: { tier: number; usage: number } | undefined,
+  ): void {
+    for (const e of exporters) {
+      const l = { exporter: e.exporter };
+      this.queueSize.set(e.queue.records, l);
+      this.queueBytes.set(e.queue.bytes, l);
+      this.queueOldestAge.set(e.queue.oldestAgeMs / 1000, l);
+      this.breaker.set(e.breaker, l);
+      this.retries.setTotal(e.retries, l);
+      for (const r of EXPORT_DROP_REASONS) this.exportDropped.setTotal(e.dropped[r] ?? 0, { ...l, reason: r });
+    }
+    if (memory) {
+      for (const [key, gauge] of this.gauges) {
+        if (key === 'memoryTier') gauge.set(memory.tier);
+        else if (key === 'memoryUsage') gauge.set(memory.usage);
+      }
+    }
+  }
+
   /** Call once per cycle with that cycle's values and the profile it ran. */
   update(v: SelfValues, profile: string): void {
     for (const [key, gauge] of this.gauges) gauge.set(v[key]);
@@ -95,6 +128,7 @@ export class SelfMetrics {
     for (const r of ['cpu', 'memory', 'new'] as const) this.promoted.setTotal(v.anomaliesPromoted[r], { reason: r });
     this.vanished.setTotal(v.scanVanished);
     this.denied.setTotal(v.scanDenied);
+    for (const r of EXCLUDE_REASONS) this.excluded.setTotal(v.scanExcluded[r], { reason: r });
     for (const [exporter, n] of Object.entries(v.exportErrors)) this.exportErrors.setTotal(n, { exporter });
     for (const e of v.exporters) {
       const l = { exporter: e.exporter };

@@ -133,7 +133,8 @@ describe('OtlpHttpExporter against a real HTTP server', () => {
 
     server.respond(() => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: 'boom\nstack' }));
     const b = await exporter.export(richRequest());
-    expect(b).toMatchObject({ ok: false, status: 500, retryable: false, error: 'HTTP 500: boom stack' });
+    // a backend failing on its side: worth retrying (the data is kept)
+    expect(b).toMatchObject({ ok: false, status: 500, retryable: true, error: 'HTTP 500: boom stack' });
 
     const log = lines.join('');
     expect(log).toContain('OTLP export failed');

@@ -23,6 +23,7 @@ export function selfValues(over: Partial<SelfValues> = {}): SelfValues {
     cycleSeconds: 0.0456,
     scanVanished: 5,
     scanDenied: 12,
+    scanExcluded: { max_processes: 0, name: 3, cpu: 0, rss: 5, age: 0 },
     exportErrors: { 'otlp:http://collector:4318': 2 },
     droppedMemory: 0,
     memoryTier: 0,

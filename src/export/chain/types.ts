@@ -4,10 +4,11 @@
  * the request on the way down and the result on the way back up.
  */
 
+import type { Lane } from '../../paths/lanes.js';
 import type { ExportResult } from '../exporter.js';
 
 /** Which export path a request belongs to; critical drains first. */
-export type Lane = 'critical' | 'standard' | 'sampled';
+export type { Lane };
 
 export interface SendRequest {
   /** the bytes on the wire (OTLP: gzipped protobuf) */
