@@ -5,12 +5,17 @@
  * 1. critical (and forced, e.g. anomalies) rows are always kept;
  * 2. a row is a candidate when its tier is in `full_resolution_tiers` or it
  *    passes a threshold (CPU % of one core, or RSS);
- * 3. candidates are capped per tier by `top_n`, most active first;
+ * 3. candidates are capped per tier by `top_n`, most active first (equal
+ *    activity: the lower row first; NaN activity ranks last), with a bounded
+ *    heap per tier (`topNByTier`): O(count + candidates log top_n), no sort
+ *    of the whole tier;
  * 4. the survivors fill the `max_series` budget in tier order (important,
  *    standard, noise), most active first; critical rows count against the
- *    budget but are never removed by it.
+ *    budget but are never removed by it. The survivors come out of step 3
+ *    already in that order, so nothing is sorted here.
  */
 import type { ProfileConfig } from '../config/schema.js';
+import { topNByTier } from '../engine/topn.js';
 import { TIER_CRITICAL, TIER_IMPORTANT, TIER_NOISE, TIER_STANDARD, TIERS } from '../telemetry/names.js';
 
 export interface PolicyInput {
@@ -47,7 +52,9 @@ export function decide(input: PolicyInput, profile: ProfileConfig): PolicyDecisi
   const cpuMin =
     profile.thresholds.cpu_percent === null ? Number.POSITIVE_INFINITY : profile.thresholds.cpu_percent / 100;
   const rssMin = profile.thresholds.rss_mib === null ? Number.POSITIVE_INFINITY : profile.thresholds.rss_mib * MIB;
-  const candidates: number[][] = [[], [], [], []];
+  // the tier of each candidate row; 0 (critical, never a candidate) for the others
+  const candTier = new Uint8Array(count);
+  const candidates = new Int32Array(TIERS.length);
   let series = 0;
   let kept = 0;
   const droppedBy = { threshold: 0, topN: 0, maxSeries: 0 };
@@ -59,24 +66,19 @@ export function decide(input: PolicyInput, profile: ProfileConfig): PolicyDecisi
       kept++;
       series += seriesPerRow[i]!;
     } else if (full[t] === 1 || cpuCores[i]! >= cpuMin || rssBytes[i]! >= rssMin) {
-      candidates[t]!.push(i);
+      candTier[i] = t;
+      candidates[t]!++;
     } else {
       droppedBy.threshold++;
     }
   }
 
-  const topN = [Number.POSITIVE_INFINITY, profile.top_n.important, profile.top_n.standard, profile.top_n.noise];
-  const byActivity = (a: number, b: number) => activity[b]! - activity[a]! || a - b;
+  const topN = [0, profile.top_n.important, profile.top_n.standard, profile.top_n.noise];
   for (const t of [TIER_IMPORTANT, TIER_STANDARD, TIER_NOISE]) {
-    const list = candidates[t]!;
-    const cap = topN[t]!;
-    if (list.length === 0) continue;
-    list.sort(byActivity);
-    if (list.length > cap) {
-      droppedBy.topN += list.length - cap;
-      list.length = cap;
-    }
-    for (const i of list) {
+    const list = topCandidates(activity, candTier, t, candidates[t]!, topN[t]!);
+    droppedBy.topN += candidates[t]! - list.length;
+    for (let j = 0; j < list.length; j++) {
+      const i = list[j]!;
       const cost = seriesPerRow[i]!;
       if (series + cost > profile.max_series) {
         droppedBy.maxSeries++;
@@ -88,4 +90,27 @@ export function decide(input: PolicyInput, profile: ProfileConfig): PolicyDecisi
     }
   }
   return { keep, kept, keptSeries: series, droppedBy };
+}
+
+/**
+ * The `cap` most active of the `n` candidate rows of tier `t`, best first
+ * (activity descending, the lower row first on ties). The candidates are
+ * gathered in row order, so topNByTier's tie-break on position is the
+ * tie-break on row. The gather reads rows up to the tier's last candidate,
+ * the heap holds `cap` entries: O(count + n log cap), and only the kept rows
+ * are sorted.
+ */
+function topCandidates(activity: Float64Array, candTier: Uint8Array, t: number, n: number, cap: number): Int32Array {
+  if (n === 0 || cap <= 0) return new Int32Array(0);
+  const rows = new Int32Array(n);
+  const values = new Float64Array(n);
+  for (let i = 0, j = 0; j < n; i++) {
+    if (candTier[i] === t) {
+      rows[j] = i;
+      values[j++] = activity[i]!;
+    }
+  }
+  const best = topNByTier(values, new Uint8Array(n), n, cap, 1)[0]!;
+  for (let j = 0; j < best.length; j++) best[j] = rows[best[j]!]!;
+  return best;
 }
