@@ -9,11 +9,12 @@
  * alone (gunzip + decodeRequest on the same bytes, in a loop, one thread), in
  * points/s; the ratio column is receiver ÷ decode-alone.
  *
- *   npm run bench:receiver [-- --seconds 10 --sizes 100,1000,5000 --connections 2 --semi-space 64]
+ *   npm run bench:receiver [-- --seconds 10 --sizes 100,1000,5000 --connections 2 --workers 1,2 --semi-space 64]
  *
- * In the worker modes every body goes to the workers (threshold 0). `--semi-space MB`
- * (0 = off) adds an inline run with --max-semi-space-size (V8's young
- * generation; the decoder allocates many short-lived objects).
+ * In the worker modes every body goes to the workers (threshold 0). Each
+ * `--semi-space MB` (comma-separated, 0 = none) adds an inline run with
+ * --max-semi-space-size (V8's young generation; the decoder allocates many
+ * short-lived objects).
  */
 import { fork } from 'node:child_process';
 import * as os from 'node:os';
@@ -39,6 +40,8 @@ interface ServeMsg {
   url?: string;
   stats?: ReceiverStats;
   points?: number;
+  /** peak resident set of the receiver process, bytes */
+  maxRss?: number;
 }
 
 async function serve(workers: number): Promise<void> {
@@ -58,7 +61,9 @@ async function serve(workers: number): Promise<void> {
   });
   process.send?.({ url: rx.url } satisfies ServeMsg);
   process.on('message', async (m: string) => {
-    if (m === 'stats') process.send?.({ stats: rx.stats(), points } satisfies ServeMsg);
+    if (m === 'stats') {
+      process.send?.({ stats: rx.stats(), points, maxRss: process.resourceUsage().maxRSS * 1024 } satisfies ServeMsg);
+    }
     if (m === 'stop') {
       await rx.close();
       process.exit(0);
@@ -82,6 +87,7 @@ interface Result {
   p99Ms: number;
   errors: number;
   serverDecodeP99Ms: number;
+  maxRssMiB: number;
 }
 
 async function startChild(mode: Mode) {
@@ -174,20 +180,22 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '10'));
   const sizes = arg('sizes', '100,1000,5000').split(',').map(Number);
   const connections = Number(arg('connections', '2'));
-  const semi = Number(arg('semi-space', '64'));
-  const modes: Mode[] = [
-    { label: 'inline', workers: 0, execArgv: [] },
-    { label: '1 worker', workers: 1, execArgv: [] },
-    { label: '2 workers', workers: 2, execArgv: [] },
-  ];
-  if (semi > 0)
-    modes.push({ label: `inline, semi-space ${semi}MB`, workers: 0, execArgv: [`--max-semi-space-size=${semi}`] });
+  const semis = arg('semi-space', '64').split(',').map(Number);
+  const workerModes = arg('workers', '1,2')
+    .split(',')
+    .map(Number)
+    .filter((w) => w > 0);
+  const modes: Mode[] = [{ label: 'inline', workers: 0, execArgv: [] }];
+  for (const w of workerModes) modes.push({ label: `${w} worker${w > 1 ? 's' : ''}`, workers: w, execArgv: [] });
+  for (const mb of semis.filter((m) => m > 0)) {
+    modes.push({ label: `inline, semi-space ${mb}MB`, workers: 0, execArgv: [`--max-semi-space-size=${mb}`] });
+  }
 
   console.log(
     `receiver bench: ${os.cpus().length} CPUs, node ${process.version}, ${seconds}s per run, ${connections} connections, gzip'd protobuf, 15 points/process`,
   );
   console.log(
-    'processes | body (gzip / raw) | decode alone pts/s | mode | receiver pts/s | req/s | p50 ms | p99 ms | server decode p99 ms | ratio',
+    'processes | body (gzip / raw) | decode alone pts/s | mode | receiver pts/s | req/s | p50 ms | p99 ms | server decode p99 ms | server max RSS MiB | ratio',
   );
   for (const n of sizes) {
     const src = new HostmetricsSource({ processes: n, seed: 1 });
@@ -198,9 +206,13 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       const child = await startChild(mode);
       const r = await drive(child.url, body, points, seconds, connections);
-      const s = (await child.ask()).stats!;
+      const answer = await child.ask();
       await child.stop();
-      const res: Result = { ...r, serverDecodeP99Ms: s.decode.p99Us / 1000 };
+      const res: Result = {
+        ...r,
+        serverDecodeP99Ms: answer.stats!.decode.p99Us / 1000,
+        maxRssMiB: (answer.maxRss ?? 0) / 1024 / 1024,
+      };
       console.log(
         [
           n,
@@ -212,6 +224,7 @@ async function main(): Promise<void> {
           res.p50Ms.toFixed(1),
           res.p99Ms.toFixed(1),
           res.serverDecodeP99Ms.toFixed(1),
+          res.maxRssMiB.toFixed(0),
           (res.pointsPerSec / alone).toFixed(2),
         ].join(' | ') + (res.errors ? ` (${res.errors} errors)` : ''),
       );
