@@ -133,21 +133,8 @@ export class Agent implements AgentControl {
       hysteresis: config.memory.hysteresis,
       logger,
     });
-    const gov = this.governor;
-    const memory: MemoryView = {
-      get tier() {
-        return gov.tier;
-      },
-      get tierName() {
-        return gov.tierName;
-      },
-      get usage() {
-        return gov.usage;
-      },
-      get policy() {
-        return gov.policy;
-      },
-    };
+    // the governor's getters are the engine's view of it
+    const memory: MemoryView = this.governor;
     this.engineMemory = memory;
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
     const state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;

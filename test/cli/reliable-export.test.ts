@@ -68,6 +68,36 @@ function missing(accepted: ExportMetricsServiceRequest[], got: ExportMetricsServ
   return accepted.flatMap((q) => q.resourceMetrics.map(key)).filter((k) => !have.has(k));
 }
 
+/**
+ * Restart the agent for one cycle on `queueDir` against a healthy backend on
+ * `port` (the same endpoint, so the same queue subdirectory) and return what
+ * the backend got, with the agent's stderr.
+ */
+async function restartAndCollect(
+  queueDir: string,
+  port: number,
+): Promise<{ got: ExportMetricsServiceRequest[]; stderr: string }> {
+  const healthy = await startLoopbackServer(undefined, port);
+  try {
+    const r = await nrdot([
+      'run',
+      '--config',
+      config,
+      '--proc-root',
+      host,
+      '--once',
+      '--export',
+      `otlp:${healthy.origin}`,
+      '--queue-dir',
+      queueDir,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    return { got: received(healthy.requests, () => true), stderr: r.stderr };
+  } finally {
+    await healthy.close();
+  }
+}
+
 describe('reliable export', () => {
   it('a backend that answers 503 for a while, then 200: every data point arrives', async () => {
     let failures = 0;
@@ -205,27 +235,9 @@ describe('reliable export', () => {
     expect(accepted.length).toBe(cyclesDone);
 
     // phase 2: the backend (same address) is healthy; the restarted agent sends the backlog first
-    const healthy = await startLoopbackServer(undefined, hanging.port);
-    try {
-      const r = await nrdot([
-        'run',
-        '--config',
-        config,
-        '--proc-root',
-        host,
-        '--once',
-        '--export',
-        `otlp:${healthy.origin}`,
-        '--queue-dir',
-        queueDir,
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain('export queue holds data from before');
-      const got = received(healthy.requests, () => true);
-      expect(missing(accepted, got)).toEqual([]);
-    } finally {
-      await healthy.close();
-    }
+    const { got, stderr } = await restartAndCollect(queueDir, hanging.port);
+    expect(stderr).toContain('export queue holds data from before');
+    expect(missing(accepted, got)).toEqual([]);
   }, 90_000);
 });
 
@@ -281,25 +293,10 @@ describe('reliable export on a full disk', () => {
           (rm) => attr(rm, 'nrdot.tier') === 'critical' || attr(rm, 'service.name') === 'nrdot',
         ),
       }));
-      const healthy = await startLoopbackServer(undefined, server.port);
       try {
-        const r = await nrdot([
-          'run',
-          '--config',
-          config,
-          '--proc-root',
-          host,
-          '--once',
-          '--export',
-          `otlp:${healthy.origin}`,
-          '--queue-dir',
-          mnt,
-        ]);
-        expect(r.code, r.stderr).toBe(0);
-        const got = received(healthy.requests, () => true);
+        const { got } = await restartAndCollect(mnt, server.port);
         expect(missing(critical, got)).toEqual([]);
       } finally {
-        await healthy.close();
         if (mounted) execFileSync('umount', [mnt]);
       }
     },

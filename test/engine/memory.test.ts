@@ -36,20 +36,7 @@ describe('memory tiers in the engine', () => {
       readMemoryBytes: () => reading * limitMib * 1024 * 1024,
       hysteresis: 0.05,
     });
-    const view: MemoryView = {
-      get tier() {
-        return gov.tier;
-      },
-      get tierName() {
-        return gov.tierName;
-      },
-      get usage() {
-        return gov.usage;
-      },
-      get policy() {
-        return gov.policy;
-      },
-    };
+    const view: MemoryView = gov;
     const out = path.join(tmp, 'tiers.jsonl');
     const engine = new Engine({
       config: cfg,
