@@ -1,7 +1,9 @@
 /** The OTLP/HTTP receiver and the pieces around it. */
 export type { BodyEncoding } from './decode.js';
 export { HostmetricsSource, POINTS_PER_PROCESS, PROCESS_SCRAPER_SCOPE } from './hostmetrics.js';
+export { HostmetricsEncoder } from './hostmetrics-pb.js';
 export { decodeJsonObject, decodeJsonRequest } from './json-decode.js';
+export { type LoadOptions, type LoadReport, type LoadSummary, runLoad } from './load.js';
 export {
   groupByHost,
   isProcessMetric,

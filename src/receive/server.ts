@@ -242,6 +242,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
     const out = await decoder.decode({ body, encoding, gzip: ce === 'gzip', maxBytes: limit });
     if (!out.ok) {
       stats.decodeFailed(onWorker);
+      log.debug({ status: out.status, reason: out.message, bytes: body.length }, 'otlp receiver: refused a body');
       const code = out.status === 413 ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.INVALID_ARGUMENT;
       return fail(res, out.status, code, out.message, encoding, out.status === 413 ? { Connection: 'close' } : {});
     }
