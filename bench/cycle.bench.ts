@@ -6,6 +6,15 @@
  * profile (every tier at full resolution, no caps), i.e. what exporting every
  * process costs the agent. Ratios < 1 mean the profile's cycle is cheaper.
  *
+ * The tree does not change between cycles, so standard-lane rows whose
+ * values did not change are sent only on heartbeat cycles
+ * (`paths.standard.heartbeat_cycles`): "exported points" is the steady state
+ * of an idle host, whatever the profile keeps.
+ *
+ * Each pipeline also gets its stage breakdown (median ms per stage over the
+ * same cycles, from the engine's StageTimer) and the bench process's RSS
+ * after its cycles (every engine before it has been shut down, not collected).
+ *
  *   npm run bench:cycle [-- --sizes 1000,10000 --cycles 5 --backend ts|native]
  */
 import * as fs from 'node:fs';
@@ -29,6 +38,8 @@ const sizes = arg('sizes', '1000,10000').split(',').map(Number);
 const backend = arg('backend', 'ts') as BackendChoice;
 const cycles = Number(arg('cycles', '5'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const STAGES = ['scan', 'classify', 'rates', 'score', 'profile', 'rollup', 'build', 'encode'] as const;
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 async function measure(config: Config, profile: string, root: string) {
   const engine = new Engine({
@@ -43,14 +54,18 @@ async function measure(config: Config, profile: string, root: string) {
   await engine.cycle(); // warm-up: first scan reads every cmdline and sizes every identity
   const ms: number[] = [];
   const scan: number[] = [];
+  const stages = new Map<string, number[]>(STAGES.map((s) => [s, []]));
   let last: CycleReport | undefined;
   for (let c = 0; c < cycles; c++) {
     last = await engine.cycle();
     ms.push(last.cycleMs);
     scan.push(last.scan.ms);
+    for (const s of STAGES) stages.get(s)!.push(engine.timer.last(s));
   }
+  const rss = process.memoryUsage().rss;
   await engine.shutdown();
-  return { cycleMs: median(ms), scanMs: median(scan), report: last! };
+  const stageMs = STAGES.map((s) => median(stages.get(s)!));
+  return { cycleMs: median(ms), scanMs: median(scan), stageMs, rss, report: last! };
 }
 
 async function main() {
@@ -82,9 +97,20 @@ async function main() {
         console.log(
           `| ${name} | ${r.cycleMs.toFixed(1)} | ${r.scanMs.toFixed(1)} | ${((r.cycleMs * 1000) / n).toFixed(1)} | ${(r.cycleMs / base.cycleMs).toFixed(2)} | ${r.report.datapoints.exported} | ${(r.report.reduction.bytes * 100).toFixed(1)}% |`,
         );
-      row('baseline: every process exported', base);
-      for (const p of ['conservative', 'balanced', 'aggressive', 'emergency']) row(p, await measure(config, p, root));
-      console.log(`RSS after ${n}: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+      const all: [string, Awaited<ReturnType<typeof measure>>][] = [['baseline: every process exported', base]];
+      row(all[0]![0], base);
+      for (const p of ['conservative', 'balanced', 'aggressive', 'emergency']) {
+        const r = await measure(config, p, root);
+        all.push([p, r]);
+        row(p, r);
+      }
+      console.log(`\nStage medians (ms) at ${n} processes, and the bench's RSS after each pipeline:\n`);
+      console.log(`| pipeline | ${STAGES.join(' | ')} | RSS MiB |`);
+      console.log(`|---|${STAGES.map(() => '---|').join('')}---|`);
+      for (const [name, r] of all) {
+        console.log(`| ${name} | ${r.stageMs.map((v) => v.toFixed(1)).join(' | ')} | ${mib(r.rss)} |`);
+      }
+      console.log(`RSS after ${n}: ${mib(process.memoryUsage().rss)} MiB`);
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
