@@ -231,8 +231,9 @@ describe('other commands', () => {
     expect(rows.every((x) => ['critical', 'important', 'standard', 'noise'].includes(x.tier))).toBe(true);
   });
 
-  it('config validate accepts every shipped example', async () => {
+  it('config validate accepts every shipped nrdot example (the Collector one is a Collector config)', async () => {
     for (const f of fs.readdirSync(path.join(__dirname, '../../configs/examples'))) {
+      if (f.startsWith('otelcol-')) continue;
       const r = await nrdot(['config', 'validate', path.join('configs/examples', f)]);
       expect(r.code, `${f}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain('valid');
