@@ -154,9 +154,9 @@ export class ReceivedDataProcessor implements ReceiverSink {
     for (const rm of passthrough.resourceMetrics) {
       if (isProcessResource(rm) && rm.scopeMetrics.every((sm) => sm.metrics.every(isPerProcessNumber))) {
         const host = hostOf(rm);
-        let l = extras.get(host);
-        if (!l) extras.set(host, (l = []));
-        l.push(rm);
+        const l = extras.get(host);
+        if (l) l.push(rm);
+        else extras.set(host, [rm]);
       } else {
         other.push(rm);
       }
