@@ -103,12 +103,25 @@ export interface HeartbeatState {
   hbCycle: number;
   hbCpu: number;
   hbRss: number;
+  /** read + write bytes: both only grow, so the sum changes when either does */
   hbIo: number;
-  hbMisc: number;
+  /** minor + major faults, voluntary + involuntary switches (monotonic, as above) */
+  hbCounts: number;
+  /** gauges compared one by one */
+  hbThreads: number;
+  hbFds: number;
 }
 
 export function newHeartbeatState(): HeartbeatState {
-  return { hbCycle: 0, hbCpu: Number.NaN, hbRss: Number.NaN, hbIo: Number.NaN, hbMisc: Number.NaN };
+  return {
+    hbCycle: 0,
+    hbCpu: Number.NaN,
+    hbRss: Number.NaN,
+    hbIo: Number.NaN,
+    hbCounts: Number.NaN,
+    hbThreads: Number.NaN,
+    hbFds: Number.NaN,
+  };
 }
 
 /**
@@ -122,18 +135,24 @@ export function heartbeatDue(s: HeartbeatState, b: ProcessBatch, i: number, cycl
   const rss = b.rssBytes[i]!;
   const detail = (b.flags[i]! & FLAG_DETAIL) !== 0;
   // rows read stat-only carry no io/fd/ctx values: compare what was read
-  const io = detail ? b.readBytes[i]! + b.writeBytes[i]! * 3 : s.hbIo;
-  const misc =
-    (detail ? b.fds[i]! * 7 + b.volCtx[i]! * 13 + b.involCtx[i]! * 17 : 0) +
-    b.threads[i]! * 3 +
-    b.minFaults[i]! * 5 +
-    b.majFaults[i]! * 11;
-  const unchanged = cpu === s.hbCpu && rss === s.hbRss && io === s.hbIo && misc === s.hbMisc;
+  const io = detail ? b.readBytes[i]! + b.writeBytes[i]! : s.hbIo;
+  const fds = detail ? b.fds[i]! : s.hbFds;
+  const counts = b.minFaults[i]! + b.majFaults[i]! + (detail ? b.volCtx[i]! + b.involCtx[i]! : 0);
+  const threads = b.threads[i]!;
+  const unchanged =
+    cpu === s.hbCpu &&
+    rss === s.hbRss &&
+    io === s.hbIo &&
+    counts === s.hbCounts &&
+    threads === s.hbThreads &&
+    fds === s.hbFds;
   if (every > 1 && unchanged && s.hbCycle > 0 && cycle - s.hbCycle < every) return false;
   s.hbCycle = cycle;
   s.hbCpu = cpu;
   s.hbRss = rss;
   s.hbIo = io;
-  s.hbMisc = misc;
+  s.hbCounts = counts;
+  s.hbThreads = threads;
+  s.hbFds = fds;
   return true;
 }

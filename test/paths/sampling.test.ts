@@ -145,7 +145,14 @@ describe('heartbeatDue', () => {
     b.utimeSec[0] = 0.01;
     expect(heartbeatDue(s, b, 0, 15, 6)).toBe(true);
     expect(heartbeatDue(s, b, 0, 16, 6)).toBe(false);
+    // a gauge going down while a counter goes up is a change too
+    b.threads[0] = 5;
+    expect(heartbeatDue(s, b, 0, 17, 6)).toBe(true);
+    b.threads[0] = 4;
+    b.minFaults[0] = 3;
+    expect(heartbeatDue(s, b, 0, 18, 6)).toBe(true);
+    expect(heartbeatDue(s, b, 0, 19, 6)).toBe(false);
     // heartbeat_cycles 1 = every cycle
-    expect(heartbeatDue(s, b, 0, 17, 1)).toBe(true);
+    expect(heartbeatDue(s, b, 0, 20, 1)).toBe(true);
   });
 });
