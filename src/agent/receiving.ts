@@ -23,6 +23,7 @@ import {
   type Metric,
   type ResourceMetrics,
 } from '../metrics/otlp.js';
+import type { Lane } from '../paths/lanes.js';
 import { splitByLane } from '../paths/split.js';
 import { groupByHost, isProcessResource, type ReceiverSink, splitRequest, toProcessBatch } from '../receive/index.js';
 import { ResourceAttr } from '../telemetry/names.js';
@@ -177,16 +178,21 @@ export class ReceivedDataProcessor implements ReceiverSink {
   }
 
   /** Non-process data: exported as it came, split under the request size limit. */
-  private async forward(req: ExportMetricsServiceRequest): Promise<void> {
+  /** `lanes`: the path of each resource (default: all standard). */
+  private async forward(req: ExportMetricsServiceRequest, lanes?: Lane[]): Promise<void> {
     const pb = encodeRequest(req);
     const points = req.resourceMetrics.map((r) => countDataPoints({ resourceMetrics: [r] }));
     this.counts.passthroughResources += req.resourceMetrics.length;
     for (const p of points) this.counts.passthroughPoints += p;
     const limit = this.o.config.export_options.otlp.max_request_bytes;
+    const criticalLimit = this.o.config.paths.critical.max_request_bytes;
     await this.o.sink.export(
       req,
       pb,
-      () => splitByLane({ protobuf: pb, lanes: points.map(() => 'standard' as const), points }, () => limit).batches,
+      () =>
+        splitByLane({ protobuf: pb, lanes: lanes ?? points.map(() => 'standard' as const), points }, (lane) =>
+          lane === 'critical' ? Math.min(criticalLimit, limit) : limit,
+        ).batches,
     );
   }
 
@@ -223,7 +229,13 @@ export class ReceivedDataProcessor implements ReceiverSink {
         const kept = he.engine.lastExportedPids;
         const send = extras.filter((rm) => kept?.has(pidOf(rm)) === true);
         this.counts.extrasDropped += extras.length - send.length;
-        if (send.length > 0) await this.forward({ resourceMetrics: send });
+        // on the path of their process: a critical process's extras go first too
+        if (send.length > 0) {
+          await this.forward(
+            { resourceMetrics: send },
+            send.map((rm) => kept?.get(pidOf(rm)) ?? 'standard'),
+          );
+        }
       }
     };
     const next = he.tail.then(run, run);

@@ -91,7 +91,7 @@ export class Engine {
     age: 0,
   };
   private errorsReported = 0;
-  private exportedPidsValue?: Set<number>;
+  private exportedPidsValue?: Map<number, Lane>;
   private readonly keepLastRequest: boolean;
   private lastRequestValue?: ExportMetricsServiceRequest;
 
@@ -148,7 +148,7 @@ export class Engine {
   }
 
   /** Pids exported at full resolution or sampled by the last cycle on pushed data. */
-  get lastExportedPids(): ReadonlySet<number> | undefined {
+  get lastExportedPids(): ReadonlyMap<number, Lane> | undefined {
     return this.exportedPidsValue;
   }
 
@@ -295,7 +295,7 @@ export class Engine {
     const built = timer.run('build', () => {
       const resources: ResourceMetrics[] = [];
       const lanes: Lane[] = [];
-      const exportedPids = pushed ? new Set<number>() : undefined;
+      const exportedPids = pushed ? new Map<number, Lane>() : undefined;
       this.exportedPidsValue = exportedPids;
       let heartbeatSkipped = 0;
       const heartbeat = this.config.paths.standard.heartbeat_cycles;
@@ -339,7 +339,7 @@ export class Engine {
           }
         }
         lanes.push(lane);
-        exportedPids?.add(b.pid[i]!);
+        exportedPids?.set(b.pid[i]!, lane);
         resources.push(
           processResource(b, i, id, cpuCores[i]!, timeNs, {
             tier: tier[i]!,
