@@ -264,7 +264,10 @@ export class Engine {
       };
     });
     const memory = this.memory;
-    const memoryCut = memory ? applyMemoryCut(b, decision.keep, tier, scored.forced, memory.policy) : 0;
+    const cut = memory
+      ? applyMemoryCut(b, decision.keep, tier, scored.forced, memory.policy, decision.seriesPerRow)
+      : { rows: 0, points: 0 };
+    const memoryCut = cut.rows;
     decision.kept -= memoryCut;
     const sampling = this.profile.sampling;
     // under memory pressure the sampled path (extra data) is off
@@ -392,9 +395,10 @@ export class Engine {
       processesRolledUp: n - decision.kept,
       datapointsExported: 0,
       datapointsBaseline: built.baselinePoints,
-      droppedThreshold: decision.droppedBy.threshold,
-      droppedTopN: decision.droppedBy.topN,
-      droppedMaxSeries: decision.droppedBy.maxSeries,
+      // data points, as the metric's name says (the report counts processes)
+      droppedThreshold: decision.droppedPoints.threshold,
+      droppedTopN: decision.droppedPoints.topN,
+      droppedMaxSeries: decision.droppedPoints.maxSeries,
       costBytes: 0,
       costBaselineBytes: built.baselineBytes,
       costHourly: 0,
@@ -408,7 +412,7 @@ export class Engine {
       scanVanished: this.totals.vanished,
       scanDenied: this.totals.denied,
       exportErrors: { ...this.totals.exportErrors },
-      droppedMemory: memoryCut,
+      droppedMemory: cut.points,
       memoryTier: memory?.tier ?? 0,
       memoryUsage: memory?.usage ?? 0,
       pathPoints,

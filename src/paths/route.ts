@@ -20,7 +20,7 @@ export interface MemoryCut {
 
 /**
  * Roll up what the memory governor says to drop. Critical rows and forced
- * rows (anomalies) are never touched. Mutates `keep`; returns the rows cut.
+ * rows (anomalies) are never touched. Mutates `keep`; returns the rows cut and their data points.
  */
 export function applyMemoryCut(
   b: Pick<ProcessBatch, 'count' | 'pid' | 'startTicks'>,
@@ -28,11 +28,14 @@ export function applyMemoryCut(
   tier: Uint8Array,
   forced: Uint8Array | undefined,
   cut: MemoryCut,
-): number {
-  if (!cut.criticalOnly && cut.dropTiers.size === 0 && cut.importantKeep >= 1) return 0;
+  /** series per row: when given, `points` sums the cut rows' series */
+  seriesPerRow?: Uint8Array,
+): { rows: number; points: number } {
+  if (!cut.criticalOnly && cut.dropTiers.size === 0 && cut.importantKeep >= 1) return { rows: 0, points: 0 };
   const drop = new Uint8Array(TIERS.length);
   for (const [t, name] of TIERS.entries()) if (cut.dropTiers.has(name) && t !== TIER_CRITICAL) drop[t] = 1;
   let n = 0;
+  let points = 0;
   for (let i = 0; i < b.count; i++) {
     if (keep[i] !== 1) continue;
     const t = tier[i]!;
@@ -44,9 +47,10 @@ export function applyMemoryCut(
     ) {
       keep[i] = 0;
       n++;
+      points += seriesPerRow?.[i] ?? 0;
     }
   }
-  return n;
+  return { rows: n, points };
 }
 
 export interface SampleResult {

@@ -40,6 +40,8 @@ export interface PolicyDecision {
   keptSeries: number;
   /** rows dropped by each rule, for the logs and self-telemetry */
   droppedBy: { threshold: number; topN: number; maxSeries: number };
+  /** data points (series) of the rows each rule dropped */
+  droppedPoints: { threshold: number; topN: number; maxSeries: number };
 }
 
 const MIB = 1024 * 1024;
@@ -58,6 +60,8 @@ export function decide(input: PolicyInput, profile: ProfileConfig): PolicyDecisi
   let series = 0;
   let kept = 0;
   const droppedBy = { threshold: 0, topN: 0, maxSeries: 0 };
+  const droppedPoints = { threshold: 0, topN: 0, maxSeries: 0 };
+  const candidateSeries = new Float64Array(TIERS.length);
 
   for (let i = 0; i < count; i++) {
     const t = tier[i]!;
@@ -68,8 +72,10 @@ export function decide(input: PolicyInput, profile: ProfileConfig): PolicyDecisi
     } else if (full[t] === 1 || cpuCores[i]! >= cpuMin || rssBytes[i]! >= rssMin) {
       candTier[i] = t;
       candidates[t]!++;
+      candidateSeries[t]! += seriesPerRow[i]!;
     } else {
       droppedBy.threshold++;
+      droppedPoints.threshold += seriesPerRow[i]!;
     }
   }
 
@@ -77,19 +83,23 @@ export function decide(input: PolicyInput, profile: ProfileConfig): PolicyDecisi
   for (const t of [TIER_IMPORTANT, TIER_STANDARD, TIER_NOISE]) {
     const list = topCandidates(activity, candTier, t, candidates[t]!, topN[t]!);
     droppedBy.topN += candidates[t]! - list.length;
+    let listSeries = 0;
     for (let j = 0; j < list.length; j++) {
       const i = list[j]!;
       const cost = seriesPerRow[i]!;
+      listSeries += cost;
       if (series + cost > profile.max_series) {
         droppedBy.maxSeries++;
+        droppedPoints.maxSeries += cost;
         continue;
       }
       keep[i] = 1;
       kept++;
       series += cost;
     }
+    droppedPoints.topN += candidateSeries[t]! - listSeries;
   }
-  return { keep, kept, keptSeries: series, droppedBy };
+  return { keep, kept, keptSeries: series, droppedBy, droppedPoints };
 }
 
 /**

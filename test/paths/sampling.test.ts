@@ -88,16 +88,21 @@ describe('applyMemoryCut', () => {
 
   it('never cuts critical or forced rows, at any policy', () => {
     const keep = new Uint8Array(n).fill(1);
-    const cut = applyMemoryCut(b, keep, tier, forced, {
-      dropTiers: new Set(['critical', 'important', 'standard', 'noise']),
-      importantKeep: 0,
-      criticalOnly: true,
-    });
+    const series = new Uint8Array(n).fill(15);
+    const cut = applyMemoryCut(
+      b,
+      keep,
+      tier,
+      forced,
+      { dropTiers: new Set(['critical', 'important', 'standard', 'noise']), importantKeep: 0, criticalOnly: true },
+      series,
+    );
     for (let i = 0; i < n; i++) {
       if (tier[i] === 0 || forced[i] === 1) expect(keep[i]).toBe(1);
       else expect(keep[i]).toBe(0);
     }
-    expect(cut).toBe([...keep].filter((k) => k === 0).length);
+    expect(cut.rows).toBe([...keep].filter((k) => k === 0).length);
+    expect(cut.points).toBe(cut.rows * 15);
   });
 
   it('drops the named tiers and samples important at the keep rate', () => {
@@ -122,9 +127,9 @@ describe('applyMemoryCut', () => {
 
   it('does nothing at the normal tier', () => {
     const keep = new Uint8Array(n).fill(1);
-    expect(applyMemoryCut(b, keep, tier, forced, { dropTiers: new Set(), importantKeep: 1, criticalOnly: false })).toBe(
-      0,
-    );
+    expect(
+      applyMemoryCut(b, keep, tier, forced, { dropTiers: new Set(), importantKeep: 1, criticalOnly: false }),
+    ).toEqual({ rows: 0, points: 0 });
     expect(keep.every((k) => k === 1)).toBe(true);
   });
 });

@@ -206,8 +206,10 @@ describe('decide() parity with the full-sort implementation', () => {
         !Buffer.from(got.keep).equals(Buffer.from(want.keep))
       ) {
         // the full comparison, with the seed to reproduce it
-        expect({ seed, ...got }).toEqual({ seed, ...want });
+        const { droppedPoints: _, ...rest } = got;
+        expect({ seed, ...rest }).toEqual({ seed, ...want });
       }
+      expectDroppedPoints(input, got);
       if (want.droppedBy.threshold > 0) seen.threshold++;
       if (want.droppedBy.topN > 0) seen.topN++;
       if (want.droppedBy.maxSeries > 0) seen.maxSeries++;
@@ -227,7 +229,9 @@ describe('decide() parity with the full-sort implementation', () => {
       const { input } = makeCase(seed, 50_000);
       for (const name of profileNames) {
         const profile = config.profiles[name]!;
-        expect({ seed, name, ...decide(input, profile) }).toEqual({
+        const { droppedPoints: _, ...rest } = decide(input, profile);
+        expectDroppedPoints(input, decide(input, profile));
+        expect({ seed, name, ...rest }).toEqual({
           seed,
           name,
           ...decideReference(input, profile),
@@ -236,6 +240,13 @@ describe('decide() parity with the full-sort implementation', () => {
     }
   });
 });
+
+/** The data points dropped by the three rules add up to the series of every row not kept. */
+function expectDroppedPoints(input: PolicyInput, d: ReturnType<typeof decide>): void {
+  let dropped = 0;
+  for (let i = 0; i < input.count; i++) if (d.keep[i] !== 1) dropped += input.seriesPerRow[i]!;
+  expect(d.droppedPoints.threshold + d.droppedPoints.topN + d.droppedPoints.maxSeries).toBe(dropped);
+}
 
 describe('decide() ranking', () => {
   const flat = (activity: number[], tier = TIER_STANDARD) => {
