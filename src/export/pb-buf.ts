@@ -198,9 +198,18 @@ export function string(tag: number, s: string): void {
   ensure(n * 3 + 6);
   const b = buf;
   b[pos++] = tag;
+  const pfx = varintSize(n);
+  if (n >= 40) {
+    // Buffer's encoder, as protobufjs uses for these; ASCII when bytes == units
+    const len = b.write(s, pos + pfx);
+    const need = varintSize(len);
+    if (need !== pfx) b.copyWithin(pos + need, pos + pfx, pos + pfx + len);
+    varint(len);
+    pos += len;
+    return;
+  }
   // optimistic: ASCII, so the length is s.length
-  const start = pos + varintSize(n);
-  let p = start;
+  let p = pos + pfx;
   let i = 0;
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
@@ -212,10 +221,34 @@ export function string(tag: number, s: string): void {
     pos = p;
     return;
   }
-  const len = utf8Length(s, i);
-  varint(len);
-  if (n < 40) pos = utf8WriteLikeProtobufjs(s, pos);
-  else pos += b.write(s, pos, len, 'utf8');
+  varint(utf8Length(s, i));
+  pos = utf8WriteLikeProtobufjs(s, pos);
+}
+
+/** Encoded (length prefix + UTF-8) strings that repeat across a request: names, units, keys, ... */
+const encoded = new Map<string, Uint8Array>();
+const CACHE_ENTRIES = 4096;
+const CACHE_UNITS = 200;
+
+/** `string`, through a cache of encoded bytes: for fields whose values repeat. */
+export function stringCached(tag: number, s: string): void {
+  const e = encoded.get(s);
+  if (e === undefined) {
+    const at = pos + 1;
+    string(tag, s);
+    if (s.length <= CACHE_UNITS) {
+      if (encoded.size >= CACHE_ENTRIES) encoded.clear();
+      encoded.set(s, Uint8Array.prototype.slice.call(buf, at, pos));
+    }
+    return;
+  }
+  const n = e.length;
+  ensure(n + 1);
+  const b = buf;
+  let p = pos;
+  b[p++] = tag;
+  for (let i = 0; i < n; i++) b[p++] = e[i]!;
+  pos = p;
 }
 
 // ---------------------------------------------------------------------------

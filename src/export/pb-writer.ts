@@ -86,6 +86,13 @@ function str(tag: number, v: unknown): void {
   w.string(tag, v);
 }
 
+/** A string field whose values repeat (names, units, keys, short values): through the encoded-bytes cache. */
+function strRepeated(tag: number, v: unknown): void {
+  if (v == null) return;
+  if (typeof v !== 'string') unsupported();
+  w.stringCached(tag, v);
+}
+
 function uint32(tag: number, v: unknown): void {
   if (v == null) return;
   if (typeof v !== 'number' || !(v >= 0 && v <= 0xffffffff) || v % 1 !== 0) unsupported();
@@ -129,7 +136,7 @@ function anyValue(v: unknown): void {
     w.varint64(w.lo, w.hi);
   } else {
     if (a.arrayValue !== undefined || a.kvlistValue !== undefined || a.bytesValue !== undefined) unsupported();
-    str(0x0a, a.stringValue);
+    strRepeated(0x0a, a.stringValue);
     bool(0x10, a.boolValue);
     dbl(0x21, a.doubleValue);
   }
@@ -142,7 +149,7 @@ function attributes(tag: number, list: unknown, site: Site): void {
     const kv = list[i];
     if (typeof kv !== 'object' || kv === null) unsupported();
     const at = w.open(tag, site);
-    str(0x0a, (kv as Rec).key);
+    strRepeated(0x0a, (kv as Rec).key);
     anyValue((kv as Rec).value);
     w.close(at, site);
   }
@@ -219,9 +226,9 @@ function metric(x: unknown): void {
   if (m.histogram || m.exponentialHistogram || m.summary) unsupported();
   emptyOrAbsent(m.metadata);
   const at = w.open(0x12, Site.Metric);
-  str(0x0a, m.name);
-  str(0x12, m.description);
-  str(0x1a, m.unit);
+  strRepeated(0x0a, m.name);
+  strRepeated(0x12, m.description);
+  strRepeated(0x1a, m.unit);
   if (m.gauge) {
     const g = w.open(0x2a, Site.Data);
     points((m.gauge as Rec).dataPoints);
