@@ -19,6 +19,7 @@
 
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { ErrorCodes, NrdotError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { ExportMetricsServiceRequest } from '../metrics/otlp.js';
 import { countDataPoints } from '../metrics/otlp.js';
@@ -58,6 +59,8 @@ export interface QueuedExporterOptions {
   breaker?: { failureThreshold: number; openMs: number; maxOpenMs: number };
   /** at shutdown, keep sending for at most this long (default 10 s; 0 = not at all) */
   shutdownDrainMs?: number;
+  /** the queue's directory, for error messages ('' or absent: in memory) */
+  queueDir?: string;
 }
 
 /** What the engine's self-telemetry and /api/status show per queued exporter. */
@@ -98,6 +101,7 @@ export class QueuedOtlpExporter implements Exporter {
   private readonly clock: Clock;
   private readonly connections: number;
   private readonly shutdownDrainMs: number;
+  private readonly queueDir: string;
   readonly breaker: CircuitBreaker;
   private readonly send: Send;
   private readonly lifecycle: Lifecycle;
@@ -118,6 +122,7 @@ export class QueuedOtlpExporter implements Exporter {
     this.clock = o.clock ?? realClock;
     this.connections = o.connections ?? 2;
     this.shutdownDrainMs = o.shutdownDrainMs ?? 10_000;
+    this.queueDir = o.queueDir ?? '';
     this.lifecycle = new Lifecycle(this.name);
     this.breaker = new CircuitBreaker({
       name: this.name,
@@ -172,7 +177,14 @@ export class QueuedOtlpExporter implements Exporter {
   async start(): Promise<void> {
     this.lifecycle.assertStartable();
     if (this.lifecycle.started) return;
-    await this.queue.start();
+    try {
+      await this.queue.start();
+    } catch (e) {
+      throw new NrdotError(
+        ErrorCodes.OUTPUT_UNWRITABLE,
+        `export queue ${this.queueDir ? `directory ${this.queueDir}` : '(memory)'} for ${this.name} cannot be used: ${describeError(e)} (check --queue-dir / queue.dir)`,
+      );
+    }
     await this.target.start();
     this.lifecycle.markStarted();
     const st = this.queue.stats();

@@ -163,9 +163,8 @@ export function createExporter(spec: string | ExportSpec, options: CreateExporte
         fsyncIntervalMs: r.queue.fsyncIntervalMs,
         logger,
       };
-      const queue = r.queue.dir
-        ? createDiskQueue(queueDirFor(r.queue.dir, target.endpoint), qo)
-        : createMemoryQueue(qo);
+      const dir = r.queue.dir ? queueDirFor(r.queue.dir, target.endpoint) : '';
+      const queue = dir ? createDiskQueue(dir, qo) : createMemoryQueue(qo);
       return new QueuedOtlpExporter({
         target,
         queue,
@@ -174,6 +173,7 @@ export function createExporter(spec: string | ExportSpec, options: CreateExporte
         retry: r.retry,
         breaker: r.breaker,
         shutdownDrainMs: r.shutdownDrainMs,
+        queueDir: dir,
       });
     }
     case 'stdout':

@@ -154,6 +154,17 @@ describe('bad input exits 2 with a message naming the culprit', () => {
     ['bad --cycles', ['run', '--cycles', 'many'], /--cycles expects a positive whole number/],
     ['bad --backend', ['scan', '--backend', 'fast'], /fast/],
     ['unknown command', ['launch'], /unknown command 'launch'/],
+    ['bad --listen', ['run', '--once', '--listen', 'nonsense'], /--listen expects HOST:PORT.*'nonsense'/],
+    [
+      'bad --otlp-listen port',
+      ['run', '--once', '--otlp-listen', '127.0.0.1:99999'],
+      /--otlp-listen expects HOST:PORT/,
+    ],
+    [
+      'unusable --queue-dir',
+      ['run', '--once', '--export', 'otlp:http://127.0.0.1:9', '--queue-dir', '/proc/1/no-such-dir'],
+      /export queue directory \/proc\/1\/no-such-dir\/.* cannot be used: .*--queue-dir/,
+    ],
   ])('%s', async (_, args, message) => {
     const r = await nrdot(args as string[]);
     expect(r.code).toBe(2);
