@@ -96,7 +96,10 @@ describe.skipIf(!hasNative)('native backend on the real /proc', () => {
     expect(openFds()).toBeLessThanOrEqual(before + 2);
   });
 
-  it('closes the fd of a process that exited, and does not list it', async () => {
+  // The real /proc is shared with everything else running (other test files
+  // start processes too), so the kept-fd count can grow between the scans
+  // for reasons of its own: retried rather than weakened.
+  it('closes the fd of a process that exited, and does not list it', { retry: 2 }, async () => {
     const child = spawn('sleep', ['600'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 100));
     const nat = openNative('/proc');
