@@ -24,7 +24,7 @@ import type { Logger } from '../log.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../receive/index.js';
 import type { MetricFamily } from '../server/exposition.js';
 import { type ControlServer, startControlServer } from '../server/http.js';
-import { listenError, parseListen } from '../server/listen.js';
+import { parseListen } from '../server/listen.js';
 import { Registry } from '../server/registry.js';
 import { SelfMetrics } from '../server/self-metrics.js';
 import { loadToken } from '../server/token.js';
@@ -199,15 +199,12 @@ export class Agent implements AgentControl {
         memory,
         refuse: () => gov.policy.refuseInput,
       });
-      const addr = parseListen(this.otlpListen, '--otlp-listen')!;
       this.receiver = await startOtlpReceiver({
         listen: this.otlpListen,
         sink: this.received,
         maxBodyBytes: this.config.receiver.max_body_bytes,
         decodeWorkers: this.config.receiver.decode_workers,
         logger: this.logger,
-      }).catch((e: unknown) => {
-        throw listenError(e, addr);
       });
       this.registry.collect(() => this.receiverFamilies());
     }

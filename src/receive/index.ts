@@ -19,7 +19,6 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_WORKER_THRESHOLD_BYTES,
   type OtlpReceiver,
-  parseListen,
   type ReceiverOptions,
   type ReceiverSink,
   type ReceiverStats,

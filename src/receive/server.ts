@@ -23,6 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { type Logger, silentLogger } from '../log.js';
 import type { ExportMetricsServiceRequest } from '../metrics/otlp.js';
+import { formatHostPort, listenError, parseListen } from '../server/listen.js';
 import { BodyDecoder, type BodyEncoding } from './decode.js';
 import { CONTENT_TYPE, encodeStatus, encodingOf, mediaType, RpcCode, successBody } from './respond.js';
 import { LogLimiter, type ReceiverStats, StatsRecorder } from './stats.js';
@@ -72,14 +73,6 @@ export const DEFAULT_WORKER_THRESHOLD_BYTES = 256 * 1024;
 /** bodies announced larger than this are not drained after an early answer: the connection closes */
 const DRAIN_LIMIT = 64 * 1024;
 
-/** 'host:port' / '[::1]:port' → parts. Throws naming the value. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen.trim());
-  const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw new Error(`listen address '${listen}' is not host:port (port 0-65535)`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
-}
-
 type Body = Buffer | 'too-large' | 'aborted';
 
 function readBody(req: IncomingMessage, limit: number, announced: number | undefined): Promise<Body> {
@@ -117,7 +110,9 @@ function readBody(req: IncomingMessage, limit: number, announced: number | undef
 }
 
 export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpReceiver> {
-  const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
+  const listen = parseListen(opts.listen ?? DEFAULT_LISTEN, '--otlp-listen');
+  if (!listen) throw new Error("startOtlpReceiver: listen is 'off'; do not start the receiver");
+  const { host, port } = listen;
   const path = opts.path ?? '/v1/metrics';
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.logger ?? silentLogger;
@@ -283,15 +278,15 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (e: unknown) => reject(listenError(e, listen, '--otlp-listen'));
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });
   const addr = server.address() as AddressInfo;
-  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${shownHost}:${addr.port}${path}`;
+  const url = `http://${formatHostPort(addr.address, addr.port)}${path}`;
   log.info({ url, decodeWorkers: opts.decodeWorkers ?? 0, maxBodyBytes: limit }, 'otlp receiver listening');
 
   let closing: Promise<void> | undefined;

@@ -39,14 +39,13 @@ export function formatHostPort(host: string, port: number): string {
 }
 
 /** A listen failure as an error that names the address and what to do. */
-export function listenError(e: unknown, addr: ListenAddress): NrdotError {
+export function listenError(e: unknown, addr: ListenAddress, flag = '--listen'): NrdotError {
   const where = formatHostPort(addr.host, addr.port);
   const code = errnoOf(e);
   let why: string;
   switch (code) {
     case 'EADDRINUSE':
-      why =
-        'the address is already in use (another nrdot agent?); pick another with --listen HOST:PORT, or --listen off';
+      why = `the address is already in use (another nrdot agent?); pick another with ${flag} HOST:PORT, or ${flag} off`;
       break;
     case 'EACCES':
       why = 'permission denied (ports below 1024 need privileges)';

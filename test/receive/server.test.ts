@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeRequest } from '../../src/export/proto.js';
 import { countDataPoints, type Metric } from '../../src/metrics/otlp.js';
 import { HostmetricsSource } from '../../src/receive/hostmetrics.js';
-import { type OtlpReceiver, parseListen, startOtlpReceiver } from '../../src/receive/server.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../../src/receive/server.js';
 import { fullRequest } from './fixtures.js';
 import { partialSuccess, post, RecordingSink, rawExchange, statusMessage } from './helpers.js';
 import { collectSdkMetrics, EXP_VALUES, HISTOGRAM_VALUES } from './sdk.js';
@@ -269,12 +269,17 @@ describe('OTLP receiver decode workers', () => {
   });
 });
 
-describe('parseListen', () => {
-  it('parses host:port and [v6]:port and names a bad value', () => {
-    expect(parseListen('127.0.0.1:4318')).toEqual({ host: '127.0.0.1', port: 4318 });
-    expect(parseListen('[::1]:0')).toEqual({ host: '::1', port: 0 });
-    expect(parseListen(':9000')).toEqual({ host: '127.0.0.1', port: 9000 });
-    expect(() => parseListen('localhost')).toThrow(/'localhost' is not host:port/);
-    expect(() => parseListen('h:70000')).toThrow(/not host:port/);
+describe('listen address', () => {
+  it('a bad address names --otlp-listen; a taken port says so', async () => {
+    await expect(startOtlpReceiver({ listen: 'h:70000', sink })).rejects.toThrow(/--otlp-listen expects HOST:PORT/);
+    const r = await startOtlpReceiver({ listen: '127.0.0.1:0', sink });
+    try {
+      const port = new URL(r.url).port;
+      await expect(startOtlpReceiver({ listen: `127.0.0.1:${port}`, sink })).rejects.toThrow(
+        /cannot listen on 127\.0\.0\.1:\d+: the address is already in use.*--otlp-listen/,
+      );
+    } finally {
+      await r.close();
+    }
   });
 });
