@@ -84,7 +84,6 @@ export class Agent implements AgentControl {
   private cycles = 0;
   private stopping?: Promise<void>;
   readonly queueDir: string;
-  private readonly engineMemory: MemoryView;
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
@@ -134,9 +133,6 @@ export class Agent implements AgentControl {
       hysteresis: config.memory.hysteresis,
       logger,
     });
-    // the governor's getters are the engine's view of it
-    const memory: MemoryView = this.governor;
-    this.engineMemory = memory;
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
     const state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;
     this.engine = new Engine({
@@ -148,7 +144,8 @@ export class Agent implements AgentControl {
       logger,
       state,
       workers: o.workers,
-      memory: config.memory.limit_mib > 0 ? memory : undefined,
+      // the governor's getters are the engine's view of it
+      memory: this.memoryView,
       keepLastRequest: config.server.process_metrics,
     });
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.engine.lastRequest);
@@ -172,6 +169,11 @@ export class Agent implements AgentControl {
     return this.receiver?.url;
   }
 
+  /** The governor as the engines see it; undefined when there is no memory limit. */
+  private get memoryView(): MemoryView | undefined {
+    return this.config.memory.limit_mib > 0 ? this.governor : undefined;
+  }
+
   /** The control server's URL, once started (undefined with --listen off). */
   get url(): string | undefined {
     return this.server?.url;
@@ -189,7 +191,7 @@ export class Agent implements AgentControl {
     await this.engine.start(); // exporters first, inside
     if (this.otlpListen !== 'off') {
       const gov = this.governor;
-      const memory = this.config.memory.limit_mib > 0 ? this.engineMemory : undefined;
+      const memory = this.memoryView;
       this.received = new ReceivedDataProcessor({
         config: this.config,
         profile: () => this.engine.activeProfile,

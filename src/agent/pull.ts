@@ -8,24 +8,17 @@
  * attributes (`state`, `direction`, `type`). Monotonic sums are counters;
  * everything else is a gauge.
  */
-import type { ExportMetricsServiceRequest, KeyValue, ResourceMetrics } from '../metrics/otlp.js';
+import { attrText, type ExportMetricsServiceRequest, type ResourceMetrics } from '../metrics/otlp.js';
 import type { MetricFamily, ScalarFamily } from '../server/exposition.js';
 import { ResourceAttr } from '../telemetry/names.js';
-
-function attrString(attrs: readonly KeyValue[] | undefined, key: string): string | undefined {
-  const v = attrs?.find((a) => a.key === key)?.value as Record<string, unknown> | undefined;
-  if (!v) return undefined;
-  const x = v.stringValue ?? v.intValue ?? v.doubleValue ?? v.boolValue;
-  return x === undefined ? undefined : String(x);
-}
 
 function isExportedProcess(rm: ResourceMetrics): boolean {
   const a = rm.resource.attributes;
   return (
-    attrString(a, ResourceAttr.pid) !== undefined &&
-    attrString(a, ResourceAttr.tier) !== undefined &&
-    attrString(a, ResourceAttr.rollup) === undefined &&
-    attrString(a, ResourceAttr.sampleRate) === undefined
+    attrText(a, ResourceAttr.pid) !== undefined &&
+    attrText(a, ResourceAttr.tier) !== undefined &&
+    attrText(a, ResourceAttr.rollup) === undefined &&
+    attrText(a, ResourceAttr.sampleRate) === undefined
   );
 }
 
@@ -36,9 +29,9 @@ export function processFamilies(req: ExportMetricsServiceRequest | undefined): M
     if (!isExportedProcess(rm)) continue;
     const a = rm.resource.attributes;
     const base: Record<string, string> = {
-      pid: attrString(a, ResourceAttr.pid)!,
-      name: attrString(a, ResourceAttr.executableName) ?? '',
-      tier: attrString(a, ResourceAttr.tier)!,
+      pid: attrText(a, ResourceAttr.pid)!,
+      name: attrText(a, ResourceAttr.executableName) ?? '',
+      tier: attrText(a, ResourceAttr.tier)!,
     };
     for (const sm of rm.scopeMetrics) {
       for (const m of sm.metrics) {
@@ -53,7 +46,7 @@ export function processFamilies(req: ExportMetricsServiceRequest | undefined): M
         }
         for (const p of points) {
           const labels: Record<string, string> = { ...base };
-          for (const kv of p.attributes ?? []) labels[kv.key] = attrString([kv], kv.key) ?? '';
+          for (const kv of p.attributes ?? []) labels[kv.key] = attrText([kv], kv.key) ?? '';
           f.samples.push({ labels, value: p.asDouble ?? Number(p.asInt) });
         }
       }

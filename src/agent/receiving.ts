@@ -18,6 +18,8 @@ import { encodeRequest } from '../export/proto.js';
 import type { ProcessBatch } from '../ingest/batch.js';
 import type { Logger } from '../log.js';
 import {
+  attrNumber,
+  attrString,
   countDataPoints,
   type ExportMetricsServiceRequest,
   type Metric,
@@ -48,19 +50,12 @@ export interface ReceivedStats {
   refused: number;
 }
 
-function attrValue(rm: ResourceMetrics, key: string) {
-  return rm.resource.attributes.find((a) => a.key === key)?.value as
-    | { stringValue?: string; intValue?: string | number; doubleValue?: number }
-    | undefined;
-}
-
 function hostOf(rm: ResourceMetrics): string {
-  return attrValue(rm, ResourceAttr.hostName)?.stringValue ?? '';
+  return attrString(rm.resource.attributes, ResourceAttr.hostName) ?? '';
 }
 
 function pidOf(rm: ResourceMetrics): number {
-  const v = attrValue(rm, ResourceAttr.pid);
-  return Number(v?.intValue ?? v?.doubleValue ?? v?.stringValue ?? Number.NaN);
+  return attrNumber(rm.resource.attributes, ResourceAttr.pid) ?? Number.NaN;
 }
 
 /** A per-process number metric (`process.*`, gauge or sum) that nrdot does not model. */

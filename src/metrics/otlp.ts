@@ -173,6 +173,35 @@ export interface ExportMetricsServiceRequest {
   resourceMetrics: ResourceMetrics[];
 }
 
+/** The value of attribute `key`, or undefined. */
+export function attrValue(attrs: readonly KeyValue[] | undefined, key: string): AnyValue | undefined {
+  if (!attrs) return undefined;
+  for (let i = 0; i < attrs.length; i++) if (attrs[i]!.key === key) return attrs[i]!.value;
+  return undefined;
+}
+
+/** A string attribute's value (undefined when absent or not a string). */
+export function attrString(attrs: readonly KeyValue[] | undefined, key: string): string | undefined {
+  return (attrValue(attrs, key) as { stringValue?: string } | undefined)?.stringValue;
+}
+
+/** An int, double or numeric string attribute as a finite number. */
+export function attrNumber(attrs: readonly KeyValue[] | undefined, key: string): number | undefined {
+  const v = attrValue(attrs, key) as
+    | { intValue?: string | number; doubleValue?: number; stringValue?: string }
+    | undefined;
+  if (!v) return undefined;
+  const n = v.intValue !== undefined ? Number(v.intValue) : (v.doubleValue ?? Number(v.stringValue ?? Number.NaN));
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Any scalar attribute (string, int, double, bool) as text. */
+export function attrText(attrs: readonly KeyValue[] | undefined, key: string): string | undefined {
+  const v = attrValue(attrs, key) as Record<string, unknown> | undefined;
+  const x = v?.stringValue ?? v?.intValue ?? v?.doubleValue ?? v?.boolValue;
+  return x === undefined ? undefined : String(x);
+}
+
 export const str = (key: string, v: string): KeyValue => ({ key, value: { stringValue: v } });
 export const int = (key: string, v: number): KeyValue => ({ key, value: { intValue: String(Math.trunc(v)) } });
 export const dbl = (key: string, v: number): KeyValue => ({ key, value: { doubleValue: v } });

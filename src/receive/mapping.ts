@@ -28,14 +28,17 @@ import {
   type ProcessBatch,
   UNKNOWN,
 } from '../ingest/batch.js';
-import type {
-  AnyValue,
-  ExportMetricsServiceRequest,
-  KeyValue,
-  Metric,
-  NumberDataPoint,
-  ResourceMetrics,
-  ScopeMetrics,
+import {
+  type AnyValue,
+  attrNumber,
+  attrString,
+  attrValue,
+  type ExportMetricsServiceRequest,
+  type KeyValue,
+  type Metric,
+  type NumberDataPoint,
+  type ResourceMetrics,
+  type ScopeMetrics,
 } from '../metrics/otlp.js';
 import { ProcessMetric, ResourceAttr } from '../telemetry/names.js';
 
@@ -55,28 +58,9 @@ export interface SplitRequest {
   passthrough: ExportMetricsServiceRequest;
 }
 
-function attr(attrs: KeyValue[] | undefined, key: string): AnyValue | undefined {
-  if (!attrs) return undefined;
-  for (let i = 0; i < attrs.length; i++) if (attrs[i]!.key === key) return attrs[i]!.value;
-  return undefined;
-}
-
-function attrString(attrs: KeyValue[] | undefined, key: string): string | undefined {
-  const v = attr(attrs, key) as { stringValue?: string } | undefined;
-  return v?.stringValue;
-}
-
-/** An int, double or numeric string attribute as a number. */
-function attrNumber(attrs: KeyValue[] | undefined, key: string): number | undefined {
-  const v = attr(attrs, key) as { intValue?: string; doubleValue?: number; stringValue?: string } | undefined;
-  if (!v) return undefined;
-  const n = v.intValue !== undefined ? Number(v.intValue) : (v.doubleValue ?? Number(v.stringValue ?? Number.NaN));
-  return Number.isFinite(n) ? n : undefined;
-}
-
 /** Whether a resource is a process resource (the scraper's shape: it carries `process.pid`). */
 export function isProcessResource(rm: ResourceMetrics): boolean {
-  return attr(rm.resource.attributes, ResourceAttr.pid) !== undefined;
+  return attrValue(rm.resource.attributes, ResourceAttr.pid) !== undefined;
 }
 
 /** A metric the process batch models: a known process metric name with number data. */
@@ -250,7 +234,7 @@ function commandLine(attrs: KeyValue[]): string {
   const line = attrString(attrs, ResourceAttr.commandLine);
   if (line !== undefined) return line;
   const cmd = attrString(attrs, 'process.command') ?? '';
-  const args = attr(attrs, 'process.command_args') as { arrayValue?: { values: AnyValue[] } } | undefined;
+  const args = attrValue(attrs, 'process.command_args') as { arrayValue?: { values: AnyValue[] } } | undefined;
   if (!args?.arrayValue) return cmd;
   const parts = args.arrayValue.values.map((v) => (v as { stringValue?: string }).stringValue ?? '');
   // the scraper's command_args starts with the command itself
