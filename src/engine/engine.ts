@@ -239,9 +239,12 @@ export class Engine {
     const nowMs = this.now();
     const scored = await timer.runAsync('score', () => this.score(b, cpuCores, sinceUptime, cycle, nowMs));
 
+    // points each row has as read this cycle (computed once, used by the profile and the build)
+    let rowPoints = new Uint8Array(0);
     const decision = timer.run('profile', () => {
       const activity = new Float64Array(n);
       const seriesPerRow = new Uint8Array(n);
+      rowPoints = new Uint8Array(n);
       // received data has no MemTotal: rank memory against the batch's total instead
       let mem = b.host.memTotalBytes;
       if (!(mem > 0)) {
@@ -253,7 +256,8 @@ export class Engine {
         activity[i] = cpuCores[i]! / b.host.cpuCount + b.rssBytes[i]! / mem;
         // what the row costs when exported with every point (a row read
         // without detail still costs its full set once it is exported)
-        seriesPerRow[i] = Math.max(pointsForRow(b, i), ids[i]!.baselinePoints);
+        rowPoints[i] = pointsForRow(b, i);
+        seriesPerRow[i] = Math.max(rowPoints[i]!, ids[i]!.baselinePoints);
       }
       return {
         ...decide(
@@ -310,7 +314,7 @@ export class Engine {
       for (let i = 0; i < n; i++) {
         const id = ids[i]!;
         if ((b.flags[i]! & FLAG_DETAIL) !== 0) {
-          const pts = pointsForRow(b, i);
+          const pts = rowPoints[i]!;
           if (id.baselinePoints !== pts) {
             // Measured once per identity, from a full read: values are
             // fixed-width in protobuf, so the size only changes when the
