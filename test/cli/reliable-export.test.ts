@@ -49,6 +49,9 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** `run` on the test host with the quick-retry config; the rest of the arguments follow. */
+const agent = (cfg = config) => ['run', '--config', cfg, '--proc-root', host];
+
 /** A resource's identity within one cycle: pid (or roll-up / self) and its time stamp. */
 function key(rm: ResourceMetrics): string {
   const pid = attr(rm, 'process.pid');
@@ -79,18 +82,7 @@ async function restartAndCollect(
 ): Promise<{ got: ExportMetricsServiceRequest[]; stderr: string }> {
   const healthy = await startLoopbackServer(undefined, port);
   try {
-    const r = await nrdot([
-      'run',
-      '--config',
-      config,
-      '--proc-root',
-      host,
-      '--once',
-      '--export',
-      `otlp:${healthy.origin}`,
-      '--queue-dir',
-      queueDir,
-    ]);
+    const r = await nrdot([...agent(), '--once', '--export', `otlp:${healthy.origin}`, '--queue-dir', queueDir]);
     expect(r.code, r.stderr).toBe(0);
     return { got: received(healthy.requests, () => true), stderr: r.stderr };
   } finally {
@@ -113,11 +105,7 @@ describe('reliable export', () => {
     const file = path.join(tmp, 'a.jsonl');
     try {
       const r = await nrdot([
-        'run',
-        '--config',
-        config,
-        '--proc-root',
-        host,
+        ...agent(),
         '--cycles',
         '4',
         '--interval',
@@ -162,16 +150,7 @@ describe('reliable export', () => {
       fs.readFileSync(config, 'utf8').replace('    timeout: 2s\n', '    timeout: 2s\n    connections: 1\n'),
     );
     try {
-      const r = await nrdot([
-        'run',
-        '--config',
-        oneConnection,
-        '--proc-root',
-        host,
-        '--once',
-        '--export',
-        `otlp:${server.origin}`,
-      ]);
+      const r = await nrdot([...agent(oneConnection), '--once', '--export', `otlp:${server.origin}`]);
       expect(r.code, r.stderr).toBe(0);
       expect(at.length).toBeGreaterThanOrEqual(2);
       for (const t of at.slice(1)) expect(t - throttledAt).toBeGreaterThanOrEqual(1999);
@@ -194,11 +173,7 @@ describe('reliable export', () => {
         process.execPath,
         [
           CLI,
-          'run',
-          '--config',
-          config,
-          '--proc-root',
-          host,
+          ...agent(),
           '--interval',
           '200ms',
           '--listen',
@@ -266,11 +241,7 @@ describe('reliable export on a full disk', () => {
       const file = path.join(tmp, 'full.jsonl');
       try {
         const r = await nrdot([
-          'run',
-          '--config',
-          config,
-          '--proc-root',
-          host,
+          ...agent(),
           '--profile',
           'conservative',
           '--cycles',
