@@ -28,7 +28,8 @@ export function durationOrZeroMs(v: string | number): number {
 /** `host:port`, `[v6]:port` or `off`. */
 export const listenAddress = z
   .string()
-  .regex(/^(off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5})$/, 'expected host:port (e.g. 127.0.0.1:9464) or off');
+  .regex(/^(off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5})$/, 'expected host:port (e.g. 127.0.0.1:9464) or off')
+  .refine((v) => v === 'off' || Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'the port must be 0-65535');
 
 const patterns = z.array(z.string().min(1, 'empty pattern'));
 

@@ -179,6 +179,14 @@ describe('bad input exits 2 with a message naming the culprit', () => {
     expect(r.stderr).toMatch(/malformed YAML/);
   });
 
+  it('a bad listen address in the config names the key', async () => {
+    const f = cfg('listen.yaml', 'receiver:\n  listen: 127.0.0.1:99999\n');
+    const r = await nrdot(['config', 'validate', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('receiver.listen');
+    expect(r.stderr).toMatch(/0-65535/);
+  });
+
   it('an unknown config key is named', async () => {
     const f = cfg('unknown.yaml', 'scan:\n  proc_rot: /proc\n');
     const r = await nrdot(['config', 'validate', f]);
