@@ -22,11 +22,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { type CycleReport, Engine } from '../src/engine/engine.js';
-import { createSink } from '../src/export/sink.js';
-import { type BackendChoice, openScanner } from '../src/ingest/index.js';
-import { silentLogger } from '../src/log.js';
-import { generateHost } from '../src/synth/index.js';
+import { silentLogger } from '../src/core/log.js';
+import { createSink } from '../src/exporters/sink.js';
+import { generateHost } from '../src/harness/synth/index.js';
+import { type CycleReport, Engine } from '../src/pipeline/engine.js';
+import { type BackendChoice, openScanner } from '../src/sources/index.js';
 import { fastTmpDir } from '../src/util/tmp.js';
 
 function arg(name: string, fallback: string): string {

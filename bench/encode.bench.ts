@@ -1,9 +1,9 @@
 /**
  * OTLP protobuf encoding of engine-shaped requests: the hand-written writer
- * (src/export/pb-writer.ts) against the generic protobufjs path
+ * (src/otlp/encode/pb-writer.ts) against the generic protobufjs path
  * (`encodeRequestGeneric`), the baseline, measured in the same run.
  *
- * Requests are what the engine builds (src/metrics/build.ts processResource:
+ * Requests are what the engine builds (src/stages/build/build.ts processResource:
  * one resource per process, its resource attributes and ~14 gauge/sum
  * points), with 1k/10k/50k points in one request ("whole"), and the same
  * resources encoded one request each ("per process", as the engine's first
@@ -13,11 +13,11 @@
  *   (the script runs node with --expose-gc: a collection before each measured block)
  */
 
-import { tryEncodeRequestFast } from '../src/export/pb-writer.js';
-import { encodeRequestGeneric } from '../src/export/proto.js';
-import { allocBatch, type ProcessBatch } from '../src/ingest/batch.js';
-import { type IdentityInfo, pointsForRow, processResource } from '../src/metrics/build.js';
-import { countDataPoints, type ExportMetricsServiceRequest, nanosFromMs } from '../src/metrics/otlp.js';
+import { tryEncodeRequestFast } from '../src/otlp/encode/pb-writer.js';
+import { countDataPoints, type ExportMetricsServiceRequest, nanosFromMs } from '../src/otlp/model.js';
+import { encodeRequestGeneric } from '../src/otlp/proto.js';
+import { allocBatch, type ProcessBatch } from '../src/sources/batch.js';
+import { type IdentityInfo, pointsForRow, processResource } from '../src/stages/build/build.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -26,9 +26,9 @@ import { gunzipSync } from 'node:zlib';
 import { Agent } from '../src/agent/agent.js';
 import { loadConfig } from '../src/config/load.js';
 import { readRssBytes } from '../src/control/index.js';
-import { silentLogger } from '../src/log.js';
-import { resourceBounds } from '../src/paths/split.js';
-import { generateHost } from '../src/synth/index.js';
+import { silentLogger } from '../src/core/log.js';
+import { generateHost } from '../src/harness/synth/index.js';
+import { resourceBounds } from '../src/otlp/split.js';
 import { fastTmpDir } from '../src/util/tmp.js';
 
 function arg(name: string, fallback: string): string {

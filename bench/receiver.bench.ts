@@ -22,11 +22,11 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
-import { decodeRequest } from '../src/export/proto.js';
-import { countDataPoints } from '../src/metrics/otlp.js';
-import { HostmetricsSource } from '../src/receive/hostmetrics.js';
-import { HostmetricsEncoder } from '../src/receive/hostmetrics-pb.js';
-import { type ReceiverStats, startOtlpReceiver } from '../src/receive/server.js';
+import { HostmetricsSource } from '../src/harness/hostmetrics.js';
+import { HostmetricsEncoder } from '../src/harness/hostmetrics-pb.js';
+import { countDataPoints } from '../src/otlp/model.js';
+import { decodeRequest } from '../src/otlp/proto.js';
+import { type ReceiverStats, startOtlpReceiver } from '../src/sources/receiver/server.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

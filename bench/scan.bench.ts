@@ -24,12 +24,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProcessBatch } from '../src/ingest/batch.js';
-import type { ScanBounds } from '../src/ingest/bounds.js';
-import { loadAddon } from '../src/ingest/native/loader.js';
-import { NativeScanner } from '../src/ingest/native/scanner.js';
-import { ProcfsReader } from '../src/ingest/procfs/reader.js';
-import { generateHost } from '../src/synth/index.js';
+import { generateHost } from '../src/harness/synth/index.js';
+import type { ProcessBatch } from '../src/sources/batch.js';
+import type { ScanBounds } from '../src/sources/bounds.js';
+import { loadAddon } from '../src/sources/native/loader.js';
+import { NativeScanner } from '../src/sources/native/scanner.js';
+import { ProcfsReader } from '../src/sources/procfs/reader.js';
 import { fastTmpDir } from '../src/util/tmp.js';
 
 function arg(name: string, fallback: string): string {

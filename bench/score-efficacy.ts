@@ -15,11 +15,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { Engine, type ExportSink } from '../src/engine/engine.js';
-import { ProcfsReader } from '../src/ingest/procfs/reader.js';
-import { silentLogger } from '../src/log.js';
-import type { ExportMetricsServiceRequest } from '../src/metrics/otlp.js';
-import { advanceHost, generateHost } from '../src/synth/index.js';
+import { silentLogger } from '../src/core/log.js';
+import { advanceHost, generateHost } from '../src/harness/synth/index.js';
+import type { ExportMetricsServiceRequest } from '../src/otlp/model.js';
+import { Engine, type ExportSink } from '../src/pipeline/engine.js';
+import { ProcfsReader } from '../src/sources/procfs/reader.js';
 import { ResourceAttr } from '../src/telemetry/names.js';
 import { fastTmpDir } from '../src/util/tmp.js';
 

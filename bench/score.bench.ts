@@ -8,11 +8,11 @@
  */
 import * as os from 'node:os';
 import { loadConfig } from '../src/config/load.js';
-import { encodeBatch } from '../src/score/codec.js';
-import { scoreParams } from '../src/score/params.js';
-import { ROW_BORN, type ScoreInput } from '../src/score/score.js';
-import { InlineScorer, PoolScorer, type Scorer } from '../src/score/scorer.js';
-import { ScoreTable } from '../src/score/table.js';
+import { encodeBatch } from '../src/stages/score/codec.js';
+import { scoreParams } from '../src/stages/score/params.js';
+import { ROW_BORN, type ScoreInput } from '../src/stages/score/score.js';
+import { InlineScorer, PoolScorer, type Scorer } from '../src/stages/score/scorer.js';
+import { ScoreTable } from '../src/stages/score/table.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

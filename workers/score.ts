@@ -3,10 +3,10 @@
  * A thin adapter: decoding and scoring live in src/score.
  */
 import { move } from 'piscina';
-import { decodeBatch } from '../src/score/codec.js';
-import { scoreRows } from '../src/score/score.js';
-import type { ScoreTask } from '../src/score/scorer.js';
-import { viewColumns } from '../src/score/table.js';
+import { decodeBatch } from '../src/stages/score/codec.js';
+import { scoreRows } from '../src/stages/score/score.js';
+import type { ScoreTask } from '../src/stages/score/scorer.js';
+import { viewColumns } from '../src/stages/score/table.js';
 
 export default function scoreShard(task: ScoreTask): Uint8Array {
   const { input, params, nowMs } = decodeBatch(task.batch);

@@ -8,7 +8,7 @@
  * attributes (`state`, `direction`, `type`). Monotonic sums are counters;
  * everything else is a gauge.
  */
-import { attrText, type ExportMetricsServiceRequest, type ResourceMetrics } from '../metrics/otlp.js';
+import { attrText, type ExportMetricsServiceRequest, type ResourceMetrics } from '../otlp/model.js';
 import type { MetricFamily, ScalarFamily } from '../server/exposition.js';
 import { ResourceAttr } from '../telemetry/names.js';
 

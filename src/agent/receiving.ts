@@ -1,7 +1,7 @@
 /**
  * nrdot behind a Collector: what the OTLP receiver accepts goes through here.
  *
- * Each request is split (src/receive/mapping.ts): process resources in the
+ * Each request is split (src/sources/receiver/mapping.ts): process resources in the
  * hostmetrics scraper's shape are grouped by `host.name`, and each host gets
  * its own engine, with its own identities, counters, baselines and roll-ups,
  * so classification, scoring, the profile and the paths apply to them exactly
@@ -13,10 +13,8 @@
  */
 
 import type { Config } from '../config/schema.js';
-import { Engine, type ExportSink, type MemoryView } from '../engine/engine.js';
-import { encodeRequest } from '../export/proto.js';
-import type { ProcessBatch } from '../ingest/batch.js';
-import type { Logger } from '../log.js';
+import type { Lane } from '../core/lanes.js';
+import type { Logger } from '../core/log.js';
 import {
   attrNumber,
   attrString,
@@ -24,10 +22,18 @@ import {
   type ExportMetricsServiceRequest,
   type Metric,
   type ResourceMetrics,
-} from '../metrics/otlp.js';
-import type { Lane } from '../paths/lanes.js';
-import { splitByLane } from '../paths/split.js';
-import { groupByHost, isProcessResource, type ReceiverSink, splitRequest, toProcessBatch } from '../receive/index.js';
+} from '../otlp/model.js';
+import { encodeRequest } from '../otlp/proto.js';
+import { splitByLane } from '../otlp/split.js';
+import { Engine, type ExportSink, type MemoryView } from '../pipeline/engine.js';
+import type { ProcessBatch } from '../sources/batch.js';
+import {
+  groupByHost,
+  isProcessResource,
+  type ReceiverSink,
+  splitRequest,
+  toProcessBatch,
+} from '../sources/receiver/index.js';
 import { ResourceAttr } from '../telemetry/names.js';
 
 interface HostEngine {

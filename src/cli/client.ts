@@ -4,7 +4,7 @@
  * with the exit codes of the CLI: no agent → 1, 401/403 → 2.
  */
 import { request } from 'undici';
-import { ErrorCodes, NrdotError } from '../errors.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
 
 export const DEFAULT_AGENT_URL = 'http://127.0.0.1:9464';
 

@@ -1,5 +1,5 @@
 /** Human formatting for the CLI (only the CLI prints for humans). */
-import type { CycleReport } from '../engine/engine.js';
+import type { CycleReport } from '../pipeline/engine.js';
 
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;

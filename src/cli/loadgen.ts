@@ -2,8 +2,8 @@
  * nrdot loadgen: post hostmetrics-shaped OTLP requests for one synthetic host
  * at a fixed rate, print a progress line per second and a summary.
  */
-import { ErrorCodes, NrdotError } from '../errors.js';
-import { type LoadReport, type LoadSummary, runLoad } from '../receive/load.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { type LoadReport, type LoadSummary, runLoad } from '../harness/load.js';
 
 interface LoadgenOpts {
   target: string;

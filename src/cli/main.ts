@@ -4,7 +4,7 @@
  * or bad config (the message names the flag, file and key).
  */
 import { CommanderError } from 'commander';
-import { EXIT_RUNTIME, EXIT_USAGE, NrdotError } from '../errors.js';
+import { EXIT_RUNTIME, EXIT_USAGE, NrdotError } from '../core/errors.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 /** `nrdot profile get|set`: read or switch the running agent's cost profile. */
 import * as os from 'node:os';
-import { NrdotError } from '../errors.js';
+import { NrdotError } from '../core/errors.js';
 import { DEFAULT_TOKEN_ENV, loadToken } from '../server/token.js';
 import { agentJson } from './client.js';
 

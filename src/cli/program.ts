@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { BACKENDS } from '../ingest/index.js';
+import { BACKENDS } from '../sources/index.js';
 import { DEFAULT_AGENT_URL } from './client.js';
 import { collect, durationArg, nonNegativeInt, positiveInt } from './options.js';
 

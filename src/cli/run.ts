@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { loadConfig, unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
-import type { BackendChoice } from '../ingest/index.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../core/log.js';
+import type { BackendChoice } from '../sources/index.js';
 import { summaryLine } from './format.js';
 
 interface RunOpts {

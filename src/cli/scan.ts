@@ -1,4 +1,4 @@
-import { type BackendChoice, openScanner } from '../ingest/index.js';
+import { type BackendChoice, openScanner } from '../sources/index.js';
 
 interface ScanOpts {
   procRoot: string;

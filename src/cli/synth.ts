@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { ErrorCodes, NrdotError } from '../errors.js';
-import { advanceHost, generateHost } from '../synth/index.js';
-import { progressReporter } from '../synth/progress.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { advanceHost, generateHost } from '../harness/synth/index.js';
+import { progressReporter } from '../harness/synth/progress.js';
 
 interface SynthOpts {
   out?: string;

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Classifier } from '../classify/classifier.js';
 import { loadConfig } from '../config/load.js';
-import { IdentityTable } from '../engine/identities.js';
-import { openScanner } from '../ingest/index.js';
-import { CounterMemory } from '../state/counters.js';
+import { IdentityTable } from '../core/identity.js';
+import { openScanner } from '../sources/index.js';
+import { Classifier } from '../stages/classify/classifier.js';
+import { CounterMemory } from '../stages/rates/counters.js';
 import { TIERS } from '../telemetry/names.js';
 import { bytes } from './format.js';
 

@@ -5,21 +5,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import RE2 from 're2';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { ErrorCodes, NrdotError } from '../errors.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { packageRoot } from '../util/package.js';
 import { type Config, configSchema } from './schema.js';
 
 /** configs/ of the installed package (works from src/ under vitest and from dist/src/). */
 export function configsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'configs', 'default.yaml');
-    if (fs.existsSync(candidate)) return path.dirname(candidate);
-    dir = path.dirname(dir);
-  }
+  const dir = path.join(packageRoot(), 'configs');
+  if (fs.existsSync(path.join(dir, DEFAULT_CONFIG_FILE))) return dir;
   throw new NrdotError(
     ErrorCodes.CONFIG_READ,
     'cannot find the embedded configs/default.yaml next to the nrdot package',

@@ -168,7 +168,7 @@ export const configSchema = z.strictObject({
   scan: z.strictObject({
     proc_root: z.string().min(1),
     detail: z.enum(['exported', 'all']),
-    /** bounded discovery (src/ingest/bounds.ts); 0 / [] = off */
+    /** bounded discovery (src/sources/bounds.ts); 0 / [] = off */
     max_processes: z.number().int().nonnegative(),
     /** exact comm names, or a prefix with one trailing `*` */
     exclude_names: z.array(

@@ -5,7 +5,7 @@
  * `onChange`.
  */
 
-import { type Logger, silentLogger } from '../log.js';
+import { type Logger, silentLogger } from '../core/log.js';
 import { MEMORY_TIERS, type MemoryTier, nextTier, policyFor, type TierPolicy } from './tiers.js';
 
 const MIB = 1024 * 1024;

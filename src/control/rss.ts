@@ -7,7 +7,7 @@
  */
 
 import { closeSync, openSync, readSync } from 'node:fs';
-import { sysconf } from '../ingest/procfs/sysconf.js';
+import { sysconf } from '../sources/procfs/sysconf.js';
 
 /** undefined: not opened yet; -1: statm is unusable here, use the fallback */
 let fd: number | undefined;

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 export type AuditOutcome =
   | 'ok'

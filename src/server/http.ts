@@ -14,7 +14,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { type Logger, silentLogger } from '../log.js';
+import { type Logger, silentLogger } from '../core/log.js';
 import { AuditLog } from './audit.js';
 import { formatHostPort, isLoopback, type ListenAddress, listenError, parseListen } from './listen.js';
 import { putProfile } from './profile-api.js';

@@ -1,5 +1,5 @@
 /** `--listen HOST:PORT` values and what the operating system says about them. */
-import { ErrorCodes, errnoOf, NrdotError } from '../errors.js';
+import { ErrorCodes, errnoOf, NrdotError } from '../core/errors.js';
 
 export interface ListenAddress {
   host: string;

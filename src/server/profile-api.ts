@@ -3,8 +3,8 @@
  * Every attempt, granted or refused, goes to the audit log and the log.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCodes, NrdotError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js';
 import { BodyTooLarge, readBody, sendError, sendJson } from './respond.js';
 import { tokenMatches } from './token.js';

@@ -5,7 +5,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
-import { ErrorCodes, errnoOf, NrdotError } from '../errors.js';
+import { ErrorCodes, errnoOf, NrdotError } from '../core/errors.js';
 
 export const DEFAULT_TOKEN_ENV = 'NRDOT_TOKEN';
 

@@ -1,7 +1,7 @@
 /**
  * The state store: counter memory and roll-up sums (`nrdot-state.json`) and
  * the scoring baselines (`nrdot-score.bin`, binary with a version header and
- * CRC-32, see src/score/persist.ts) saved under --state-dir so a later run
+ * CRC-32, see src/stages/score/persist.ts) saved under --state-dir so a later run
  * (two `--once` runs, or a restart) continues CPU-rate counters, roll-up
  * series and anomaly baselines. Each file is written atomically: temp file,
  * fsync, rename, fsync of the directory. A missing file starts fresh; a
@@ -10,13 +10,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from '../log.js';
-import { RollupMemory } from '../profile/rollup.js';
-import { decodeScoreState, encodeScoreState } from '../score/persist.js';
-import { ScoreTable } from '../score/table.js';
+import type { Logger } from '../core/log.js';
+import { RollupMemory } from '../stages/group/rollup.js';
+import { CounterMemory, NCOUNTERS } from '../stages/rates/counters.js';
+import { decodeScoreState, encodeScoreState } from '../stages/score/persist.js';
+import { ScoreTable } from '../stages/score/table.js';
 import { TIERS } from '../telemetry/names.js';
 import { makeDirsSync } from '../util/fs.js';
-import { CounterMemory, NCOUNTERS } from './counters.js';
 
 export const STATE_FILE = 'nrdot-state.json';
 export const SCORE_FILE = 'nrdot-score.bin';

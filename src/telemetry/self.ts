@@ -4,7 +4,7 @@
  * engine can measure the size first and then report a cost that includes the
  * self-telemetry itself.
  */
-import { SCOPE } from '../metrics/build.js';
+
 import {
   type KeyValue,
   type Metric,
@@ -12,7 +12,8 @@ import {
   type ResourceMetrics,
   str,
   TEMPORALITY_CUMULATIVE,
-} from '../metrics/otlp.js';
+} from '../otlp/model.js';
+import { SCOPE } from '../stages/build/build.js';
 import { ResourceAttr, SelfMetric } from './names.js';
 
 export interface SelfValues {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { errnoOf } from '../errors.js';
+import { errnoOf } from '../core/errors.js';
 
 /**
  * `mkdir -p` that always terminates. Node's own `mkdir(dir, { recursive: true })`

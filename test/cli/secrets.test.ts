@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateHost } from '../../src/synth/index.js';
+import { generateHost } from '../../src/harness/synth/index.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { nrdot } from '../helpers/cli.js';
 import { startLoopbackServer } from '../helpers/loopback-http.js';

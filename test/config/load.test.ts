@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configsDir, loadConfig, mergeConfig } from '../../src/config/load.js';
-import { NrdotError } from '../../src/errors.js';
+import { NrdotError } from '../../src/core/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nrdot-config-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

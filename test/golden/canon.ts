@@ -6,7 +6,7 @@
  * contract). Two runs that export the same data give the same lines.
  */
 import { createHash } from 'node:crypto';
-import type { AnyValue, ExportMetricsServiceRequest, KeyValue, Metric } from '../../src/metrics/otlp.js';
+import type { AnyValue, ExportMetricsServiceRequest, KeyValue, Metric } from '../../src/otlp/model.js';
 
 function val(v: AnyValue): string {
   return JSON.stringify(v);

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { ExportMetricsServiceRequest, KeyValue, Metric, ResourceMetrics } from '../../src/metrics/otlp.js';
+import type { ExportMetricsServiceRequest, KeyValue, Metric, ResourceMetrics } from '../../src/otlp/model.js';
 
 export function readRequests(file: string): ExportMetricsServiceRequest[] {
   return fs

@@ -4,8 +4,8 @@
  */
 import * as fs from 'node:fs';
 import { expect } from 'vitest';
-import { FLAG_KERNEL_THREAD, type ProcessBatch } from '../../src/ingest/batch.js';
-import type { ProcessTruth, SynthTruth } from '../../src/synth/index.js';
+import type { ProcessTruth, SynthTruth } from '../../src/harness/synth/index.js';
+import { FLAG_KERNEL_THREAD, type ProcessBatch } from '../../src/sources/batch.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 
 /** A fresh scratch directory (tmpfs when available); remove it with `rmTmp`. */

@@ -1,5 +1,5 @@
 /** A stand-in for the agent behind the control server: a profile, a status and a readiness flag. */
-import { ErrorCodes, NrdotError } from '../../src/errors.js';
+import { ErrorCodes, NrdotError } from '../../src/core/errors.js';
 import type { AgentControl, MetricFamily } from '../../src/server/types.js';
 
 export class FakeAgent implements AgentControl {

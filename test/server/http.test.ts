@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NrdotError } from '../../src/errors.js';
+import { NrdotError } from '../../src/core/errors.js';
 import { type ControlServer, startControlServer } from '../../src/server/http.js';
 import { Registry } from '../../src/server/registry.js';
 import { fastTmpDir } from '../../src/util/tmp.js';

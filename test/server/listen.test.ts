@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NrdotError } from '../../src/errors.js';
+import { NrdotError } from '../../src/core/errors.js';
 import { isLoopback, parseListen } from '../../src/server/listen.js';
 
 describe('parseListen', () => {

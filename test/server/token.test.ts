@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NrdotError } from '../../src/errors.js';
+import { NrdotError } from '../../src/core/errors.js';
 import { loadToken, tokenMatches } from '../../src/server/token.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 

@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RollupMemory } from '../../src/profile/rollup.js';
-import { crc32, decodeScoreState, encodeScoreState } from '../../src/score/persist.js';
-import { ScoreTable } from '../../src/score/table.js';
-import { CounterMemory } from '../../src/state/counters.js';
+import { RollupMemory } from '../../src/stages/group/rollup.js';
+import { CounterMemory } from '../../src/stages/rates/counters.js';
+import { crc32, decodeScoreState, encodeScoreState } from '../../src/stages/score/persist.js';
+import { ScoreTable } from '../../src/stages/score/table.js';
 import { SCORE_FILE, StateStore } from '../../src/state/store.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 

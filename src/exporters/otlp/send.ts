@@ -1,0 +1,374 @@
+/**
+ * OTLP/HTTP exporter: protobuf body, gzip-compressed, POSTed with undici over
+ * a keep-alive connection pool.
+ *
+ * Endpoint rule: a URL whose path is empty or ends in `/` is a base endpoint
+ * and gets `v1/metrics` appended (`http://host:4318` -> `http://host:4318/v1/metrics`,
+ * `https://host/otlp/` -> `https://host/otlp/v1/metrics`); any other path,
+ * e.g. `/v1/metrics` or `/custom/ingest`, is the full metrics endpoint and is
+ * used as is. The query string is kept.
+ *
+ * Failures (unreachable endpoint, timeout, non-2xx) never throw: they are
+ * logged without header values and returned as `{ ok: false }` with a
+ * `retryable` hint for a later queue/retry stage.
+ */
+
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { Pool } from 'undici';
+import { ErrorCodes, NrdotError } from '../../core/errors.js';
+import { type Logger, silentLogger } from '../../core/log.js';
+import type { ExportMetricsServiceRequest } from '../../otlp/model.js';
+import { decodeResponse } from '../../otlp/proto.js';
+import {
+  describeError,
+  type EncodedRequest,
+  type Exporter,
+  type ExportResult,
+  encodingsFor,
+  Lifecycle,
+} from '../exporter.js';
+
+const gunzipAsync = promisify(gunzip);
+
+export const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
+export const OTLP_METRICS_PATH = 'v1/metrics';
+/** Response bodies beyond this are not read (a partial-success answer is tiny). */
+const MAX_RESPONSE_BYTES = 1 << 20;
+/** How much of an error response body goes into the result/log. */
+const MAX_ERROR_SNIPPET = 300;
+/**
+ * Answers worth sending the same data again for: the OTLP specification's
+ * 429, 502, 503 and 504, and also other 5xx (a backend failing on its side
+ * must not make nrdot drop what it accepted) and 3xx (undici does not follow
+ * redirects; the data waits while the URL is fixed). 501 and 505 say the
+ * request can never succeed. Other 4xx are the request's fault: not retried.
+ */
+function retryableStatus(status: number): boolean {
+  if (status === 429) return true;
+  if (status >= 300 && status < 400) return true;
+  return status >= 500 && status !== 501 && status !== 505;
+}
+/** Headers nrdot sets itself; user values for them are ignored. */
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-encoding',
+  'content-length',
+  'transfer-encoding',
+  'host',
+  'connection',
+]);
+const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE_BAD_RE = /[\r\n\0]/;
+
+export interface OtlpHttpExporterOptions {
+  /** http(s) URL; resolved with `resolveOtlpEndpoint` */
+  url: string;
+  logger?: Logger;
+  /** extra request headers, e.g. `{ 'api-key': '...' }`; values are never logged */
+  headers?: Readonly<Record<string, string>>;
+  /** whole-request timeout (connect, send, response), default 10 s */
+  timeoutMs?: number;
+  /** max sockets to the endpoint, default 2 */
+  connections?: number;
+  /** idle keep-alive time of a socket, default 30 s */
+  keepAliveMs?: number;
+}
+
+export type OtlpExportResult = ExportResult & { uncompressedBytes: number };
+
+/**
+ * Apply the endpoint rule above to a URL string. Throws TypeError when it is
+ * not an http(s) URL; credentials in the URL are refused (use headers).
+ */
+export function resolveOtlpEndpoint(url: string): URL {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new TypeError(`scheme ${u.protocol.replace(/:$/, '')} is not supported (use http:// or https://)`);
+  }
+  if (u.username || u.password) {
+    throw new TypeError('credentials in the URL are not supported; send them as headers (e.g. api-key)');
+  }
+  u.hash = '';
+  if (u.pathname === '' || u.pathname.endsWith('/')) u.pathname = `${u.pathname}${OTLP_METRICS_PATH}`;
+  return u;
+}
+
+/** The endpoint as it may appear in logs: origin and path, no query (it may carry a key). */
+export function endpointLabel(u: URL): string {
+  return `${u.origin}${u.pathname}`;
+}
+
+/**
+ * Validate user headers and lower-case their names. Throws
+ * NrdotError(BAD_EXPORT_SPEC) naming the header (never its value).
+ */
+export function normalizeHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME_RE.test(name)) {
+      throw new NrdotError(ErrorCodes.BAD_EXPORT_SPEC, `OTLP header name "${name}" is not a valid HTTP header name`);
+    }
+    if (typeof value !== 'string' || HEADER_VALUE_BAD_RE.test(value)) {
+      throw new NrdotError(
+        ErrorCodes.BAD_EXPORT_SPEC,
+        `OTLP header "${name}" must have a string value without CR, LF or NUL characters`,
+      );
+    }
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+function parseRetryAfter(v: string | string[] | undefined): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (!s) return undefined;
+  if (/^\d+$/.test(s.trim())) return Number(s.trim()) * 1000;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
+}
+
+function headerString(v: string | string[] | undefined): string {
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > MAX_RESPONSE_BYTES) {
+      body.destroy();
+      break;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Partial success out of a 2xx body (protobuf or, from some receivers, JSON). */
+async function parsePartialSuccess(
+  raw: Buffer,
+  contentType: string,
+  contentEncoding: string,
+): Promise<{ rejected: number; message: string }> {
+  let body = raw;
+  if (body.length === 0) return { rejected: 0, message: '' };
+  if (/\bgzip\b/i.test(contentEncoding)) body = await gunzipAsync(body);
+  let rejected: string | number | undefined;
+  let message: string | undefined;
+  if (/json/i.test(contentType)) {
+    const parsed = JSON.parse(body.toString('utf8')) as {
+      partialSuccess?: { rejectedDataPoints?: string | number; errorMessage?: string };
+    };
+    rejected = parsed?.partialSuccess?.rejectedDataPoints;
+    message = parsed?.partialSuccess?.errorMessage;
+  } else {
+    const ps = decodeResponse(body).partialSuccess;
+    rejected = ps?.rejectedDataPoints;
+    message = ps?.errorMessage;
+  }
+  const n = Number(rejected ?? 0);
+  return { rejected: Number.isFinite(n) ? n : 0, message: message ?? '' };
+}
+
+function snippet(raw: Buffer, contentType: string): string {
+  if (raw.length === 0) return '';
+  if (!/^(text\/|application\/(json|problem\+json|xml))/i.test(contentType)) return ` (${raw.length} byte body)`;
+  const text = raw.toString('utf8').replace(/\s+/g, ' ').trim();
+  return text ? `: ${text.length > MAX_ERROR_SNIPPET ? `${text.slice(0, MAX_ERROR_SNIPPET)}…` : text}` : '';
+}
+
+export class OtlpHttpExporter implements Exporter {
+  readonly name: string;
+  readonly endpoint: URL;
+  private readonly label: string;
+  private readonly logger: Logger;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly connections: number;
+  private readonly keepAliveMs: number;
+  private readonly lifecycle: Lifecycle;
+  private pool?: Pool;
+  private consecutiveFailures = 0;
+
+  constructor(options: OtlpHttpExporterOptions) {
+    this.endpoint = resolveOtlpEndpoint(options.url);
+    this.label = endpointLabel(this.endpoint);
+    this.name = `otlp:${this.label}`;
+    this.logger = options.logger ?? silentLogger;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_OTLP_TIMEOUT_MS;
+    if (!(this.timeoutMs > 0)) throw new RangeError(`OTLP timeout must be positive, got ${options.timeoutMs}`);
+    this.connections = options.connections ?? 2;
+    this.keepAliveMs = options.keepAliveMs ?? 30_000;
+    this.lifecycle = new Lifecycle(this.name);
+
+    const user = normalizeHeaders(options.headers);
+    const ignored = Object.keys(user).filter((h) => RESERVED_HEADERS.has(h));
+    if (ignored.length > 0) {
+      this.logger.warn(
+        { exporter: this.name, ignoredHeaders: ignored },
+        'OTLP headers set by nrdot itself are ignored',
+      );
+    }
+    for (const h of ignored) delete user[h];
+    this.headers = {
+      'user-agent': 'nrdot',
+      ...user,
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'gzip',
+    };
+  }
+
+  async start(): Promise<void> {
+    this.lifecycle.assertStartable();
+    if (this.pool) return;
+    this.pool = new Pool(this.endpoint.origin, {
+      connections: this.connections,
+      keepAliveTimeout: this.keepAliveMs,
+      connect: { timeout: this.timeoutMs },
+    });
+    this.lifecycle.markStarted();
+  }
+
+  async export(req: ExportMetricsServiceRequest, encoded?: EncodedRequest): Promise<OtlpExportResult> {
+    this.lifecycle.assertExportable();
+    const enc = encodingsFor(req, encoded);
+    let raw: Uint8Array;
+    let body: Uint8Array;
+    try {
+      raw = enc.protobuf();
+      body = await enc.gzippedProtobuf();
+    } catch (e) {
+      return this.failed({ ok: false, bytes: 0, uncompressedBytes: 0, error: `encoding failed: ${describeError(e)}` });
+    }
+    return this.sendBody(body, raw.length);
+  }
+
+  /**
+   * POST an already gzip-compressed protobuf body (what the export queue
+   * holds). `uncompressedBytes` is only reported back. `signal` aborts the
+   * request (counted as a retryable failure).
+   */
+  async sendBody(body: Uint8Array, uncompressedBytes: number, signal?: AbortSignal): Promise<OtlpExportResult> {
+    this.lifecycle.assertExportable();
+    const pool = this.pool!;
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, this.timeoutMs);
+    const onAbort = () => ac.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let status: number | undefined;
+    try {
+      const res = await pool.request({
+        path: `${this.endpoint.pathname}${this.endpoint.search}`,
+        method: 'POST',
+        headers: this.headers,
+        body,
+        signal: ac.signal,
+      });
+      status = res.statusCode;
+      const payload = await readCapped(res.body);
+      clearTimeout(timer);
+      const contentType = headerString(res.headers['content-type']);
+
+      if (status < 200 || status > 299) {
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        const result: OtlpExportResult = {
+          ok: false,
+          bytes: body.length,
+          uncompressedBytes,
+          status,
+          error: `HTTP ${status}${snippet(payload, contentType)}`,
+          retryable: retryableStatus(status),
+        };
+        if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+        return this.failed(result);
+      }
+
+      const result: OtlpExportResult = { ok: true, bytes: body.length, uncompressedBytes, status };
+      try {
+        const ps = await parsePartialSuccess(payload, contentType, headerString(res.headers['content-encoding']));
+        if (ps.rejected > 0 || ps.message) {
+          result.rejectedDataPoints = ps.rejected;
+          result.partialSuccessMessage = ps.message;
+          this.logger.warn(
+            { exporter: this.name, status, rejectedDataPoints: ps.rejected, message: ps.message.slice(0, 500) },
+            'OTLP receiver reported a partial success',
+          );
+        }
+      } catch (e) {
+        // the request was accepted; an unreadable answer does not change that
+        this.logger.debug({ exporter: this.name, status, err: describeError(e) }, 'unparsable OTLP response body');
+      }
+      this.succeeded();
+      return result;
+    } catch (e) {
+      const error = timedOut
+        ? `timed out after ${this.timeoutMs} ms`
+        : signal?.aborted
+          ? 'aborted (shutting down)'
+          : describeError(e);
+      const result: OtlpExportResult = {
+        ok: false,
+        bytes: status === undefined ? 0 : body.length,
+        uncompressedBytes,
+        error,
+        retryable: true,
+      };
+      if (status !== undefined) result.status = status;
+      return this.failed(result);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private failed(result: OtlpExportResult): OtlpExportResult {
+    this.consecutiveFailures++;
+    // During an outage every retry fails: log the 1st, 2nd, 4th, 8th ...
+    // failure in a row at warn, the rest at debug.
+    const n = this.consecutiveFailures;
+    const level = (n & (n - 1)) === 0 ? 'warn' : 'debug';
+    this.logger[level](
+      {
+        exporter: this.name,
+        endpoint: this.label,
+        status: result.status,
+        error: result.error,
+        retryable: result.retryable,
+        consecutiveFailures: this.consecutiveFailures,
+      },
+      'OTLP export failed',
+    );
+    return result;
+  }
+
+  private succeeded(): void {
+    if (this.consecutiveFailures > 0) {
+      this.logger.info(
+        { exporter: this.name, failuresBefore: this.consecutiveFailures },
+        'OTLP export succeeded again',
+      );
+    }
+    this.consecutiveFailures = 0;
+  }
+
+  shutdown(): Promise<void> {
+    return this.lifecycle.shutdown(async () => {
+      const pool = this.pool;
+      if (!pool) return;
+      try {
+        // waits for in-flight requests, each bounded by the timeout
+        await pool.close();
+      } catch (e) {
+        this.logger.debug({ exporter: this.name, err: describeError(e) }, 'closing the OTLP connection pool failed');
+        await pool.destroy().catch(() => {});
+      }
+    });
+  }
+}

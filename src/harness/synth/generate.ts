@@ -1,0 +1,53 @@
+/**
+ * generateHost: write a complete synthetic procfs tree.
+ */
+import { ErrorCodes, NrdotError } from '../../core/errors.js';
+import { sysconf } from '../../sources/procfs/sysconf.js';
+import { formatCtx } from './format.js';
+import { defaultCpus, hostFiles, makeHost } from './host.js';
+import { buildPopulation } from './population.js';
+import { mixSeed, Rng } from './prng.js';
+import { truthOf, writeState } from './state.js';
+import { prepareOut, writeHostFiles, writeProcDir } from './tree.js';
+import type { GenerateOptions, SynthState, SynthTruth } from './types.js';
+
+/** Processes written between progress reports / event-loop yields. */
+export const CHUNK = 500;
+
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function generateHost(opts: GenerateOptions): Promise<SynthTruth> {
+  const n = opts.processes;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new NrdotError(ErrorCodes.SYNTH, `synth: processes must be a positive integer, got ${n}`);
+  }
+  const seed = (opts.seed ?? 1) >>> 0;
+  const cpus = opts.cpus ?? defaultCpus(n);
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096) {
+    throw new NrdotError(ErrorCodes.SYNTH, `synth: cpus must be an integer in 1..4096, got ${cpus}`);
+  }
+  const { clkTck, pageSize } = sysconf();
+  const rng = new Rng(mixSeed(seed, 0));
+  // Uptime between ~2 and ~40 days, in hundredths like the kernel prints it.
+  const uptime = Math.round(rng.range(2 * 86400, 40 * 86400) * 100) / 100;
+  const { procs, nextPid } = buildPopulation(rng, n, cpus, uptime, clkTck, pageSize);
+  const host = makeHost(rng, seed, cpus, uptime, procs, clkTck, pageSize);
+  host.forks = nextPid - 1 + rng.int(0, 50);
+  const st: SynthState = { format: 'nrdot-synth', version: 1, seed, clkTck, pageSize, step: 0, nextPid, host, procs };
+
+  prepareOut(opts.out);
+  const fc = formatCtx(cpus, pageSize, host.memTotalBytes);
+  const total = procs.length;
+  opts.onProgress?.(0, total);
+  for (let i = 0; i < total; i++) {
+    writeProcDir(opts.out, procs[i], fc);
+    if ((i + 1) % CHUNK === 0 && i + 1 < total) {
+      opts.onProgress?.(i + 1, total);
+      await yieldToLoop();
+    }
+  }
+  writeHostFiles(opts.out, hostFiles(st), false);
+  writeState(opts.out, st);
+  opts.onProgress?.(total, total);
+  return truthOf(st);
+}

@@ -1,0 +1,108 @@
+/**
+ * The engine's contracts: what it needs from a scanner, the export stage and
+ * the memory governor, what it is given, and what each cycle reports.
+ */
+import type { Config } from '../config/schema.js';
+import type { LaneBatch } from '../core/lanes.js';
+import type { Logger } from '../core/log.js';
+import type { ExportHealth } from '../exporters/otlp/queued.js';
+import type { ExportMetricsServiceRequest } from '../otlp/model.js';
+import type { ProcessBatch } from '../sources/batch.js';
+import type { ScanOptions } from '../sources/scanner.js';
+import type { MemoryCut } from '../stages/route/route.js';
+import type { StateStore } from '../state/store.js';
+
+/** What the engine needs from a scanner backend (the native one scans off the event loop). */
+export interface Scanner {
+  readonly backend: string;
+  scan(opts?: ScanOptions): ProcessBatch | Promise<ProcessBatch>;
+}
+
+export interface ExportOutcome {
+  exporter: string;
+  ok: boolean;
+  bytes: number;
+  error?: string;
+}
+
+/** What the engine needs from the export stage (a fan-out over exporters). */
+export interface ExportSink {
+  start(): Promise<void>;
+  /** `batches` gives the same data split by lane and request size, for queued exporters */
+  export(
+    req: ExportMetricsServiceRequest,
+    encoded: Uint8Array,
+    batches?: () => readonly LaneBatch[],
+  ): Promise<ExportOutcome[]>;
+  /** queue and breaker figures of queued exporters */
+  health?(): ExportHealth[];
+  /** failed deliveries per exporter since start */
+  errorCounts?(): Record<string, number>;
+  shutdown(): Promise<void>;
+}
+
+/** What the engine reads from the memory governor each cycle. */
+export interface MemoryView {
+  readonly tier: number;
+  readonly tierName: string;
+  readonly usage: number;
+  readonly policy: MemoryCut;
+}
+
+export interface CycleReport {
+  cycle: number;
+  profile: string;
+  backend: string;
+  processes: number;
+  exported: number;
+  rolledUp: number;
+  rollupGroups: number;
+  critical: { present: number; exported: number };
+  datapoints: { exported: number; processes: number; baseline: number };
+  bytes: { exported: number; baseline: number };
+  reduction: { bytes: number; datapoints: number };
+  coverageCritical: number;
+  /** processes promoted by anomaly scoring (held this cycle), and new promotions by reason */
+  anomalies: { present: number; exported: number; promoted: { cpu: number; memory: number; new: number } };
+  /** anomalous processes exported / present (1 when none) */
+  coverageAnomaly: number;
+  cost: { hourlyUsd: number; baselineHourlyUsd: number };
+  droppedBy: { threshold: number; topN: number; maxSeries: number; memory: number };
+  /** data points and requests per path this cycle */
+  paths: {
+    critical: { points: number; requests: number };
+    standard: { points: number; requests: number };
+    sampled: { points: number; requests: number };
+    /** idle standard processes not re-sent this cycle (heartbeat) */
+    heartbeatSkipped: number;
+    /** sampled-path rate (power of two), 0 when nothing was sampled */
+    sampleRate: number;
+  };
+  memory: { tier: number; tierName: string; usage: number };
+  /** failed deliveries since the previous cycle's report (queued exporters fail while draining) */
+  exportErrors: number;
+  /** waiting in the export queues (all OTLP endpoints), before this cycle's data */
+  queued: { records: number; bytes: number };
+  scan: { vanished: number; denied: number; malformed: number; ms: number };
+  cycleMs: number;
+  exports: ExportOutcome[];
+}
+
+export interface EngineOptions {
+  config: Config;
+  profile: string;
+  scanner: Scanner;
+  sink: ExportSink;
+  intervalMs: number;
+  logger: Logger;
+  state?: StateStore;
+  now?: () => number;
+  /** scoring worker threads (0 = inline); default: config scoring.workers */
+  workers?: number;
+  /** the memory governor; absent = no memory limit */
+  memory?: MemoryView;
+  /** add nrdot's own telemetry to each cycle's export (default true; off for received data) */
+  selfTelemetry?: boolean;
+  /** keep the last exported request (for pull mode on /metrics) */
+  keepLastRequest?: boolean;
+}

@@ -1,0 +1,106 @@
+/**
+ * Types of the native addon `build/Release/nrdot_native.node`, written by
+ * hand from native/addon.cc. Bump `abiVersion` in both when the shape changes.
+ */
+
+export interface AddonScannerOptions {
+  /** the tree to read (absolute path) */
+  procRoot: string;
+  /** clock ticks per second, to turn `stat` times into seconds */
+  clkTck: number;
+  /** bytes per page, to turn `stat` rss into bytes */
+  pageSize: number;
+  /** cap on this scanner's kept `stat` fds (default: the process-wide budget) */
+  maxKeptFds?: number;
+}
+
+/** Bounded discovery for one scan (src/sources/bounds.ts); every field optional, numbers >= 0. */
+export interface AddonScanBounds {
+  maxProcesses?: number;
+  /** exact comm names, or prefixes with one trailing `*` */
+  excludeNames?: readonly string[];
+  minCpuPercent?: number;
+  minRssBytes?: number;
+  minAgeSec?: number;
+  /** pids that pass every bound */
+  keep?: Int32Array;
+}
+
+/** One scan's columns; each typed array has `capacity` (= pids listed) rows, `count` of them filled. */
+export interface RawScan {
+  count: number;
+  startTicks: Float64Array;
+  utimeSec: Float64Array;
+  stimeSec: Float64Array;
+  iowaitSec: Float64Array;
+  rssBytes: Float64Array;
+  vsizeBytes: Float64Array;
+  readBytes: Float64Array;
+  writeBytes: Float64Array;
+  minFaults: Float64Array;
+  majFaults: Float64Array;
+  volCtx: Float64Array;
+  involCtx: Float64Array;
+  pid: Int32Array;
+  ppid: Int32Array;
+  threads: Int32Array;
+  fds: Int32Array;
+  uid: Int32Array;
+  state: Uint8Array;
+  flags: Uint8Array;
+  freshRows: Int32Array;
+  freshName: string[];
+  freshCmdline: string[];
+  freshExe: string[];
+  vanished: number;
+  denied: number;
+  malformed: number;
+  /** per-bound counts of processes left out; null when the scan had no bounds */
+  excluded: { max_processes: number; name: number; cpu: number; rss: number; age: number } | null;
+  /** raw host files (latin1), null when unreadable */
+  hostStat: string | null;
+  uptime: string | null;
+  meminfo: string | null;
+  /** errno name when the root could not be listed (e.g. 'ENOENT'), else null */
+  listError: string | null;
+  listErrorMessage: string | null;
+  scannedAtMs: number;
+  /** diagnostics: this scanner's kept fds after the scan */
+  keptFds: number;
+  /** `stat` files opened by path in this scan */
+  opened: number;
+  /** kept fds dropped and reopened (ESRCH, ESPIPE, a replaced file) */
+  reopened: number;
+  /** rows whose status, io and fd count were read */
+  detailRows: number;
+  /** nanoseconds spent reading and parsing on the pool thread */
+  scanNs: number;
+}
+
+export interface AddonScanner {
+  /**
+   * Scan off the event loop. `detail`: pids that get status/io/fd; absent or
+   * null = all. `bounds`: processes to leave out (absent or null: none).
+   */
+  scan(detail?: Int32Array | null, bounds?: AddonScanBounds | null): Promise<RawScan>;
+  /** Close every kept fd (after the running scan, if any) and forget identities. */
+  close(): void;
+  /** whether procRoot is a procfs mount (kept fds need no staleness check) */
+  readonly isProcfs: boolean;
+  readonly keptFds: number;
+}
+
+export interface FdLimits {
+  soft: number;
+  hard: number;
+  /** kept fds allowed process-wide: hard limit minus a reserve, capped */
+  budget: number;
+  /** kept fds now, all scanners */
+  kept: number;
+}
+
+export interface Addon {
+  Scanner: new (opts: AddonScannerOptions) => AddonScanner;
+  limits(): FdLimits;
+  abiVersion: number;
+}

@@ -1,0 +1,309 @@
+/**
+ * From received OTLP to nrdot's process model (pure functions).
+ *
+ * - `splitRequest` separates the process data a Collector's hostmetrics
+ *   `process` scraper sends (resources carrying `process.pid`; gauge/sum
+ *   metrics named like the scraper's, see ProcessMetric) from everything
+ *   else, which passes through unchanged: other resources, other metrics of a
+ *   process resource (`process.signals_pending`, a histogram, ...) and
+ *   process metrics of an unexpected type.
+ * - `groupByHost` groups process resources by `host.name`.
+ * - `toProcessBatch` turns one host's process resources into a ProcessBatch.
+ *
+ * The batch's host clock: the receiver has no boot time or ticks, so
+ * `host.bootTimeSec = 0`, `host.clkTck = 100`, `startTicks = process start in
+ * epoch seconds × 100` (so `startEpochSec()` is the process start) and
+ * `host.uptimeSec` is the latest point time in epoch seconds (the receive
+ * time when no point has one), so ages and CPU rates come out right.
+ * `host.cpuCount` is taken from a `host.cpu.count` (or
+ * `system.cpu.logical.count` / `host.cpu.logical_count`) resource attribute
+ * when one is present, else 1: the scraper does not send it, and CPU
+ * utilization is then a fraction of one core.
+ */
+
+import {
+  type AnyValue,
+  attrNumber,
+  attrString,
+  attrValue,
+  type ExportMetricsServiceRequest,
+  type KeyValue,
+  type Metric,
+  type NumberDataPoint,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from '../../otlp/model.js';
+import { ProcessMetric, ResourceAttr } from '../../telemetry/names.js';
+import { allocBatch, FLAG_DETAIL, FLAG_NEW_IDENTITY, type HostInfo, type ProcessBatch, UNKNOWN } from '../batch.js';
+
+const PROCESS_METRICS: ReadonlySet<string> = new Set(Object.values(ProcessMetric));
+const CPU_COUNT_ATTRS = ['host.cpu.count', 'system.cpu.logical.count', 'host.cpu.logical_count'];
+
+/** A ProcessBatch built from received data, with the owner names the scraper sent. */
+export interface ReceivedBatch extends ProcessBatch {
+  /** `process.owner` of each fresh row ('' when absent); `uid` is set only when the owner is numeric */
+  freshOwner: string[];
+}
+
+export interface SplitRequest {
+  /** process resources holding only the process metrics nrdot models */
+  processes: ResourceMetrics[];
+  /** everything else, in the request's order */
+  passthrough: ExportMetricsServiceRequest;
+}
+
+/** Whether a resource is a process resource (the scraper's shape: it carries `process.pid`). */
+export function isProcessResource(rm: ResourceMetrics): boolean {
+  return attrValue(rm.resource.attributes, ResourceAttr.pid) !== undefined;
+}
+
+/** A metric the process batch models: a known process metric name with number data. */
+export function isProcessMetric(m: Metric): boolean {
+  return PROCESS_METRICS.has(m.name) && (m.gauge !== undefined || m.sum !== undefined);
+}
+
+export function splitRequest(req: ExportMetricsServiceRequest): SplitRequest {
+  const processes: ResourceMetrics[] = [];
+  const passthrough: ResourceMetrics[] = [];
+  for (const rm of req.resourceMetrics) {
+    if (!isProcessResource(rm)) {
+      passthrough.push(rm);
+      continue;
+    }
+    let mixed = false;
+    let any = false;
+    for (const sm of rm.scopeMetrics) {
+      for (const m of sm.metrics) {
+        if (isProcessMetric(m)) any = true;
+        else mixed = true;
+      }
+    }
+    if (!any) passthrough.push(rm);
+    else if (!mixed) processes.push(rm);
+    else {
+      const mine: ScopeMetrics[] = [];
+      const rest: ScopeMetrics[] = [];
+      for (const sm of rm.scopeMetrics) {
+        const a = sm.metrics.filter(isProcessMetric);
+        const b = sm.metrics.filter((m) => !isProcessMetric(m));
+        if (a.length) mine.push({ ...sm, metrics: a });
+        if (b.length) rest.push({ ...sm, metrics: b });
+      }
+      processes.push({ ...rm, scopeMetrics: mine });
+      passthrough.push({ ...rm, scopeMetrics: rest });
+    }
+  }
+  return { processes, passthrough: { resourceMetrics: passthrough } };
+}
+
+/** Process resources by `host.name` ('' when absent), in arrival order. */
+export function groupByHost(resources: ResourceMetrics[]): Map<string, ResourceMetrics[]> {
+  const out = new Map<string, ResourceMetrics[]>();
+  for (const rm of resources) {
+    const host = attrString(rm.resource.attributes, ResourceAttr.hostName) ?? '';
+    const list = out.get(host);
+    if (list) list.push(rm);
+    else out.set(host, [rm]);
+  }
+  return out;
+}
+
+/** Nanoseconds since the epoch (decimal string) to seconds. */
+export function nanosToSec(ns: string): number {
+  if (ns.length <= 9) return Number(ns) / 1e9;
+  return Number(ns.slice(0, -9)) + Number(ns.slice(-9)) / 1e9;
+}
+
+const value = (p: NumberDataPoint): number => (p.asDouble !== undefined ? p.asDouble : Number(p.asInt ?? Number.NaN));
+
+function pointAttr(p: NumberDataPoint, key: string): string | undefined {
+  return attrString(p.attributes, key);
+}
+
+/** The values one resource carries, UNKNOWN where it carries none. */
+interface Row {
+  utime: number;
+  stime: number;
+  iowait: number;
+  rss: number;
+  vsize: number;
+  read: number;
+  write: number;
+  threads: number;
+  fds: number;
+  minFaults: number;
+  majFaults: number;
+  vol: number;
+  invol: number;
+  startNs: string | undefined;
+  latestSec: number;
+}
+
+function readRow(rm: ResourceMetrics): Row {
+  const r: Row = {
+    utime: UNKNOWN,
+    stime: UNKNOWN,
+    iowait: UNKNOWN,
+    rss: UNKNOWN,
+    vsize: UNKNOWN,
+    read: UNKNOWN,
+    write: UNKNOWN,
+    threads: UNKNOWN,
+    fds: UNKNOWN,
+    minFaults: UNKNOWN,
+    majFaults: UNKNOWN,
+    vol: UNKNOWN,
+    invol: UNKNOWN,
+    startNs: undefined,
+    latestSec: 0,
+  };
+  let latestNs = '';
+  for (const sm of rm.scopeMetrics) {
+    for (const m of sm.metrics) {
+      const points = m.sum?.dataPoints ?? m.gauge?.dataPoints;
+      if (!points || !PROCESS_METRICS.has(m.name)) continue;
+      for (const p of points) {
+        const v = value(p);
+        if (Number.isNaN(v)) continue;
+        if (
+          p.timeUnixNano.length > latestNs.length ||
+          (p.timeUnixNano.length === latestNs.length && p.timeUnixNano > latestNs)
+        ) {
+          latestNs = p.timeUnixNano;
+        }
+        if (
+          m.sum &&
+          p.startTimeUnixNano !== undefined &&
+          (r.startNs === undefined || m.name === ProcessMetric.cpuTime)
+        ) {
+          r.startNs = p.startTimeUnixNano;
+        }
+        switch (m.name) {
+          case ProcessMetric.cpuTime: {
+            const s = pointAttr(p, 'state');
+            if (s === 'user') r.utime = v;
+            else if (s === 'system') r.stime = v;
+            else if (s === 'wait') r.iowait = v;
+            break;
+          }
+          case ProcessMetric.memoryUsage:
+            r.rss = v;
+            break;
+          case ProcessMetric.memoryVirtual:
+            r.vsize = v;
+            break;
+          case ProcessMetric.diskIo: {
+            const d = pointAttr(p, 'direction');
+            if (d === 'read') r.read = v;
+            else if (d === 'write') r.write = v;
+            break;
+          }
+          case ProcessMetric.threads:
+            r.threads = v;
+            break;
+          case ProcessMetric.openFds:
+            r.fds = v;
+            break;
+          case ProcessMetric.pagingFaults: {
+            const t = pointAttr(p, 'type');
+            if (t === 'major') r.majFaults = v;
+            else if (t === 'minor') r.minFaults = v;
+            break;
+          }
+          case ProcessMetric.contextSwitches: {
+            const t = pointAttr(p, 'type');
+            if (t === 'voluntary') r.vol = v;
+            else if (t === 'involuntary') r.invol = v;
+            break;
+          }
+        }
+      }
+    }
+  }
+  r.latestSec = latestNs ? nanosToSec(latestNs) : 0;
+  return r;
+}
+
+function commandLine(attrs: KeyValue[]): string {
+  const line = attrString(attrs, ResourceAttr.commandLine);
+  if (line !== undefined) return line;
+  const cmd = attrString(attrs, 'process.command') ?? '';
+  const args = attrValue(attrs, 'process.command_args') as { arrayValue?: { values: AnyValue[] } } | undefined;
+  if (!args?.arrayValue) return cmd;
+  const parts = args.arrayValue.values.map((v) => (v as { stringValue?: string }).stringValue ?? '');
+  // the scraper's command_args starts with the command itself
+  return parts.length ? parts.join(' ') : cmd;
+}
+
+const STATE_UNKNOWN = '?'.charCodeAt(0);
+
+/**
+ * One host's process resources as a ProcessBatch (every row a new identity
+ * with its strings, FLAG_DETAIL set: what the scraper sent is all there is).
+ * Metrics a resource does not carry are UNKNOWN (-1), as a denied file is
+ * for the procfs scanners. `state` is '?' (the scraper does not send it).
+ */
+export function toProcessBatch(resources: ResourceMetrics[], hostName: string, receivedAtMs: number): ReceivedBatch {
+  let cpuCount: number | undefined;
+  for (const rm of resources) {
+    for (const key of CPU_COUNT_ATTRS) {
+      const n = attrNumber(rm.resource.attributes, key);
+      if (n !== undefined && n >= 1) {
+        cpuCount = Math.floor(n);
+        break;
+      }
+    }
+    if (cpuCount !== undefined) break;
+  }
+  const host: HostInfo = {
+    hostname: hostName,
+    bootTimeSec: 0,
+    uptimeSec: receivedAtMs / 1000,
+    cpuCount: cpuCount ?? 1,
+    memTotalBytes: 0,
+    clkTck: 100,
+    pageSize: 4096,
+  };
+  const n = resources.length;
+  const b = allocBatch(n, host) as ReceivedBatch;
+  b.scannedAtMs = receivedAtMs;
+  b.freshRows = new Int32Array(n);
+  b.freshName = new Array(n);
+  b.freshCmdline = new Array(n);
+  b.freshExe = new Array(n);
+  b.freshOwner = new Array(n);
+  let latest = 0;
+  for (let i = 0; i < n; i++) {
+    const attrs = resources[i]!.resource.attributes;
+    const r = readRow(resources[i]!);
+    if (r.latestSec > latest) latest = r.latestSec;
+    b.pid[i] = attrNumber(attrs, ResourceAttr.pid) ?? 0;
+    b.ppid[i] = attrNumber(attrs, ResourceAttr.parentPid) ?? UNKNOWN;
+    b.startTicks[i] = r.startNs !== undefined ? nanosToSec(r.startNs) * host.clkTck : 0;
+    b.utimeSec[i] = r.utime;
+    b.stimeSec[i] = r.stime;
+    b.iowaitSec[i] = r.iowait;
+    b.rssBytes[i] = r.rss;
+    b.vsizeBytes[i] = r.vsize;
+    b.threads[i] = r.threads;
+    b.fds[i] = r.fds;
+    b.state[i] = STATE_UNKNOWN;
+    b.readBytes[i] = r.read;
+    b.writeBytes[i] = r.write;
+    b.minFaults[i] = r.minFaults;
+    b.majFaults[i] = r.majFaults;
+    b.volCtx[i] = r.vol;
+    b.involCtx[i] = r.invol;
+    const owner = attrString(attrs, ResourceAttr.owner) ?? '';
+    b.uid[i] = /^\d+$/.test(owner) ? Number(owner) : UNKNOWN;
+    b.flags[i] = FLAG_NEW_IDENTITY | FLAG_DETAIL;
+    b.freshRows[i] = i;
+    b.freshName[i] = attrString(attrs, ResourceAttr.executableName) ?? '';
+    b.freshCmdline[i] = commandLine(attrs);
+    b.freshExe[i] = attrString(attrs, ResourceAttr.executablePath) ?? '';
+    b.freshOwner[i] = owner;
+  }
+  b.count = n;
+  if (latest > 0) host.uptimeSec = latest;
+  return b;
+}

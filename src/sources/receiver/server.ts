@@ -1,0 +1,307 @@
+/**
+ * The OTLP/HTTP metrics receiver: what a Collector's `otlphttp` exporter (or
+ * any OTLP SDK) posts to. Answers follow the OTLP/HTTP specification:
+ *
+ * - 200 with an ExportMetricsServiceResponse in the request's encoding, with
+ *   `partialSuccess` when the sink rejected points;
+ * - 400 for a body that does not decompress or decode, with a google.rpc.Status
+ *   whose message names what was wrong (the field path for decode errors);
+ * - 413 when the body, compressed or decompressed, exceeds `maxBodyBytes`:
+ *   an announced Content-Length over the limit is refused before reading, a
+ *   body that grows past it stops being read, and gzip stops inflating there;
+ * - 415 for a content type other than application/x-protobuf or
+ *   application/json (parameters such as charset are fine) or a content
+ *   encoding other than gzip/identity; 405 for other methods; 404 for other paths;
+ * - 503 with Retry-After when the sink's `admit()` refuses, before the body is read;
+ * - 500 when the sink throws (logged once per error kind, name and code, per minute).
+ * An answer with `Connection: close` (413, and early answers to large or
+ * unsized bodies) makes Node close the socket once it is sent, so the rest
+ * of such a body is never read.
+ * Bad input never gets a 5xx.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { type Logger, silentLogger } from '../../core/log.js';
+import type { ExportMetricsServiceRequest } from '../../otlp/model.js';
+import { CONTENT_TYPE, encodeStatus, encodingOf, mediaType, RpcCode, successBody } from '../../otlp/response.js';
+import { formatHostPort, listenError, parseListen } from '../../server/listen.js';
+import { BodyDecoder, type BodyEncoding } from './decode.js';
+import { LogLimiter, type ReceiverStats, StatsRecorder } from './stats.js';
+
+export type { ReceiverStats } from './stats.js';
+
+export interface ReceiverSink {
+  /** called before the body is read; refuse → 503 + Retry-After */
+  admit(): { ok: true } | { ok: false; retryAfterSec: number; reason: string };
+  accept(
+    req: ExportMetricsServiceRequest,
+    meta: { points: number; bytes: number; encoding: BodyEncoding },
+  ): Promise<{ rejectedDataPoints?: number; errorMessage?: string }>;
+}
+
+export interface ReceiverOptions {
+  /** 'host:port' or '[v6]:port'; default 127.0.0.1:4318; port 0 picks a free port */
+  listen?: string;
+  /** default /v1/metrics */
+  path?: string;
+  /** limit on the body as received and after decompression; default 16 MiB */
+  maxBodyBytes?: number;
+  sink: ReceiverSink;
+  /** piscina decode workers; 0 (default) decodes inline */
+  decodeWorkers?: number;
+  /** bodies (as received) above this decode on workers; default 256 KiB */
+  workerThresholdBytes?: number;
+  /** decode worker module (default dist/workers/decode.js) */
+  decodeWorkerFile?: string;
+  logger?: Logger;
+  /** clock for log rate limiting */
+  now?: () => number;
+  /** idle keep-alive connection timeout; default 65 s (longer than typical client pools) */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface OtlpReceiver {
+  /** http://host:port/v1/metrics */
+  url: string;
+  close(): Promise<void>;
+  stats(): ReceiverStats;
+}
+
+export const DEFAULT_LISTEN = '127.0.0.1:4318';
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_WORKER_THRESHOLD_BYTES = 256 * 1024;
+/** bodies announced larger than this are not drained after an early answer: the connection closes */
+const DRAIN_LIMIT = 64 * 1024;
+
+type Body = Buffer | 'too-large' | 'aborted';
+
+function readBody(req: IncomingMessage, limit: number, announced: number | undefined): Promise<Body> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (b: Body) => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      resolve(b);
+    };
+    // a dedicated buffer when the size is known (transferable to a worker as is)
+    const pre = announced !== undefined ? Buffer.allocUnsafeSlow(announced) : undefined;
+    const chunks: Buffer[] = [];
+    let n = 0;
+    const onData = (c: Buffer) => {
+      if (n + c.length > limit || (pre && n + c.length > pre.length)) {
+        req.pause();
+        finish('too-large');
+        return;
+      }
+      if (pre) c.copy(pre, n);
+      else chunks.push(c);
+      n += c.length;
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (pre) finish(n === pre.length ? pre : 'aborted');
+      else finish(chunks.length === 1 && chunks[0]!.byteOffset === 0 ? chunks[0]! : Buffer.concat(chunks, n));
+    });
+    req.once('aborted', () => finish('aborted'));
+    req.once('error', () => finish('aborted'));
+    req.once('close', () => finish('aborted'));
+  });
+}
+
+export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpReceiver> {
+  const listen = parseListen(opts.listen ?? DEFAULT_LISTEN, '--otlp-listen');
+  if (!listen) throw new Error("startOtlpReceiver: listen is 'off'; do not start the receiver");
+  const { host, port } = listen;
+  const path = opts.path ?? '/v1/metrics';
+  const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const log = opts.logger ?? silentLogger;
+  const sink = opts.sink;
+  const stats = new StatsRecorder();
+  const limiter = new LogLimiter(60_000, opts.now ?? Date.now);
+  const decoder = new BodyDecoder({
+    workers: opts.decodeWorkers ?? 0,
+    thresholdBytes: opts.workerThresholdBytes ?? DEFAULT_WORKER_THRESHOLD_BYTES,
+    workerFile: opts.decodeWorkerFile,
+  });
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: Uint8Array | string,
+    encoding: BodyEncoding,
+    headers?: Record<string, string>,
+  ) => {
+    stats.answered(status);
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(status, { 'Content-Type': CONTENT_TYPE[encoding], ...headers });
+    res.end(body);
+  };
+  const fail = (
+    res: ServerResponse,
+    status: number,
+    code: number,
+    message: string,
+    encoding: BodyEncoding,
+    headers?: Record<string, string>,
+  ) => send(res, status, encodeStatus(code, message, encoding), encoding, headers);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q >= 0 ? url.slice(0, q) : url;
+    const encoding = encodingOf(req.headers['content-type']);
+    const replyEnc: BodyEncoding = encoding ?? 'json';
+    const announcedHeader = req.headers['content-length'];
+    const announced = announcedHeader !== undefined ? Number(announcedHeader) : undefined;
+    // an answer given without reading the body: drain small bodies, close on large or unknown ones
+    const early = (): Record<string, string> =>
+      announced !== undefined && announced <= DRAIN_LIMIT ? {} : { Connection: 'close' };
+
+    if (pathname !== path) {
+      return fail(
+        res,
+        404,
+        RpcCode.NOT_FOUND,
+        `no handler for ${pathname}; OTLP metrics go to ${path}`,
+        replyEnc,
+        early(),
+      );
+    }
+    if (req.method !== 'POST') {
+      return fail(res, 405, RpcCode.UNIMPLEMENTED, `method ${req.method} not allowed; use POST`, replyEnc, {
+        Allow: 'POST',
+        ...early(),
+      });
+    }
+    if (!encoding) {
+      const got = mediaType(req.headers['content-type']) || '(none)';
+      return fail(
+        res,
+        415,
+        RpcCode.UNIMPLEMENTED,
+        `unsupported content type ${got}; use application/x-protobuf or application/json`,
+        replyEnc,
+        early(),
+      );
+    }
+    const ce = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+    if (ce !== '' && ce !== 'identity' && ce !== 'gzip') {
+      return fail(
+        res,
+        415,
+        RpcCode.UNIMPLEMENTED,
+        `unsupported content encoding ${ce}; use gzip or identity`,
+        encoding,
+        early(),
+      );
+    }
+    if (announced !== undefined && !(Number.isInteger(announced) && announced >= 0)) {
+      return fail(res, 400, RpcCode.INVALID_ARGUMENT, `bad Content-Length ${announcedHeader}`, encoding, {
+        Connection: 'close',
+      });
+    }
+    if (announced !== undefined && announced > limit) {
+      return fail(
+        res,
+        413,
+        RpcCode.RESOURCE_EXHAUSTED,
+        `body of ${announced} bytes exceeds the ${limit}-byte limit`,
+        encoding,
+        { Connection: 'close' },
+      );
+    }
+    const admitted = sink.admit();
+    if (!admitted.ok) {
+      const retry = String(Math.max(0, Math.ceil(admitted.retryAfterSec)));
+      return fail(res, 503, RpcCode.UNAVAILABLE, `not accepting data: ${admitted.reason}`, encoding, {
+        'Retry-After': retry,
+        ...early(),
+      });
+    }
+
+    const body = await readBody(req, limit, announced);
+    if (body === 'aborted') {
+      stats.answered('aborted');
+      return;
+    }
+    if (body === 'too-large') {
+      return fail(res, 413, RpcCode.RESOURCE_EXHAUSTED, `body exceeds the ${limit}-byte limit`, encoding, {
+        Connection: 'close',
+      });
+    }
+    stats.bodyBytes(body.length);
+
+    const onWorker = decoder.usesWorker(body.length);
+    const t0 = performance.now();
+    const out = await decoder.decode({ body, encoding, gzip: ce === 'gzip', maxBytes: limit });
+    if (!out.ok) {
+      stats.decodeFailed(onWorker);
+      log.debug({ status: out.status, reason: out.message, bytes: body.length }, 'otlp receiver: refused a body');
+      const code = out.status === 413 ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.INVALID_ARGUMENT;
+      return fail(res, out.status, code, out.message, encoding, out.status === 413 ? { Connection: 'close' } : {});
+    }
+    stats.decoded(out.points, out.decodedBytes, (performance.now() - t0) * 1000, onWorker);
+
+    let result: { rejectedDataPoints?: number; errorMessage?: string };
+    try {
+      result = await sink.accept(out.request, { points: out.points, bytes: body.length, encoding });
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      const kind = `${err?.name ?? typeof e}:${err?.code ?? ''}`;
+      const allow = limiter.admit(kind);
+      if (allow) log.error({ err, suppressedSinceLast: allow.suppressed }, 'otlp receiver: sink failed');
+      return fail(res, 500, RpcCode.INTERNAL, 'internal error while accepting data', encoding);
+    }
+    const rejected = Math.max(0, Math.floor(result?.rejectedDataPoints ?? 0));
+    if (rejected) stats.rejectedPoints(rejected);
+    send(res, 200, successBody(rejected, result?.errorMessage, encoding), encoding);
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      // only reachable through a bug here: answer rather than leave the client hanging
+      const allow = limiter.admit(`handler:${(e as Error)?.message}`);
+      if (allow) log.error({ err: e, suppressedSinceLast: allow.suppressed }, 'otlp receiver: request handler failed');
+      fail(res, 500, RpcCode.INTERNAL, 'internal error', 'json');
+    });
+  });
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
+  server.headersTimeout = Math.max(server.keepAliveTimeout + 1000, 60_000);
+  server.requestTimeout = 300_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: unknown) => reject(listenError(e, listen, '--otlp-listen'));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${formatHostPort(addr.address, addr.port)}${path}`;
+  log.info({ url, decodeWorkers: opts.decodeWorkers ?? 0, maxBodyBytes: limit }, 'otlp receiver listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    stats: () => stats.snapshot(),
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await decoder.close();
+      })();
+      return closing;
+    },
+  };
+}

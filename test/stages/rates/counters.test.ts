@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { allocBatch, type HostInfo } from '../../../src/sources/batch.js';
+import { CounterMemory, NCOUNTERS } from '../../../src/stages/rates/counters.js';
+
+const host = (uptimeSec: number): HostInfo => ({
+  hostname: 'h',
+  bootTimeSec: 1_700_000_000,
+  uptimeSec,
+  cpuCount: 2,
+  memTotalBytes: 1,
+  clkTck: 100,
+  pageSize: 4096,
+});
+
+/** rows: [pid, startTicks, utimeSec] */
+function batch(uptime: number, rows: [number, number, number][]) {
+  const b = allocBatch(rows.length, host(uptime));
+  rows.forEach(([pid, start, user], i) => {
+    b.pid[i] = pid;
+    b.startTicks[i] = start;
+    b.utimeSec[i] = user;
+  });
+  b.count = rows.length;
+  return b;
+}
+
+describe('CounterMemory', () => {
+  it('gives a rate over the tree clock, forgets processes that are gone, and treats a reused pid as new', () => {
+    const m = new CounterMemory();
+    m.step(
+      batch(100, [
+        [10, 500, 5],
+        [11, 600, 1],
+      ]),
+    );
+    // pid 11 exits; pid 10 used 2 s of CPU in 4 s
+    let s = m.step(batch(104, [[10, 500, 7]]));
+    expect(s.cpuCores[0]).toBeCloseTo(0.5, 12);
+    expect(s.deltas[0]).toBeCloseTo(2, 12);
+    expect(m.prev.has(11)).toBe(false);
+    // pid 10 reused by a process that started at 105 s (after the scan at 104 s): all its CPU is new
+    s = m.step(batch(108, [[10, 10500, 0.5]]));
+    expect(s.deltas[0]).toBeCloseTo(0.5, 12);
+    expect(m.prev.get(10)!.start).toBe(10500);
+  });
+
+  it('never produces a negative delta when a counter goes backwards', () => {
+    const m = new CounterMemory();
+    m.step(batch(100, [[10, 500, 9]]));
+    const s = m.step(batch(110, [[10, 500, 3]]));
+    expect(s.cpuCores[0]).toBe(0);
+    for (let k = 0; k < NCOUNTERS; k++) expect(s.deltas[k]).toBeGreaterThanOrEqual(0);
+  });
+});
