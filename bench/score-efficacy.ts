@@ -10,12 +10,14 @@
  *
  * `measureEfficacy` is also what test/score/efficacy.test.ts asserts on.
  */
+
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { silentLogger } from '../src/core/log.js';
+import { EncodedRequest } from '../src/exporters/exporter.js';
 import { advanceHost, generateHost } from '../src/harness/synth/index.js';
 import type { ExportMetricsServiceRequest } from '../src/otlp/model.js';
 import { Engine, type ExportSink } from '../src/pipeline/engine.js';
@@ -65,8 +67,9 @@ class CaptureSink implements ExportSink {
   last = new Map<number, string>();
   async start(): Promise<void> {}
   async shutdown(): Promise<void> {}
-  async export(req: ExportMetricsServiceRequest) {
+  async export(payload: ExportMetricsServiceRequest | EncodedRequest) {
     this.last = new Map();
+    const req = payload instanceof EncodedRequest ? payload.request : payload;
     for (const rm of req.resourceMetrics) {
       const attrs = rm.resource?.attributes ?? [];
       const reason = attrs.find((a) => a.key === ResourceAttr.anomaly);

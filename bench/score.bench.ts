@@ -8,11 +8,13 @@
  */
 import * as os from 'node:os';
 import { loadConfig } from '../src/config/load.js';
+import { IdentityTable } from '../src/core/identity.js';
+import type { ProcessBatch } from '../src/sources/batch.js';
 import { encodeBatch } from '../src/stages/score/codec.js';
 import { scoreParams } from '../src/stages/score/params.js';
 import { ROW_BORN, type ScoreInput } from '../src/stages/score/score.js';
 import { InlineScorer, PoolScorer, type Scorer } from '../src/stages/score/scorer.js';
-import { ScoreTable } from '../src/stages/score/table.js';
+import { ScoreColumns } from '../src/stages/score/table.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,16 +52,23 @@ function population(n: number) {
 
 async function measure(scorer: Scorer, n: number) {
   const frame = population(n);
-  const table = new ScoreTable(n);
+  const ids = new IdentityTable(n);
+  const table = new ScoreColumns(ids);
   const frames = Array.from({ length: 4 }, frame);
   const times: number[] = [];
   for (let it = 0; it < iterations + 5; it++) {
     const f = frames[it % frames.length]!;
     const now = it * 10_000;
     const t0 = performance.now();
-    const slot = table.assign(n, f.pid, f.start, it + 1, now);
+    const { slot } = ids.assign({
+      count: n,
+      pid: f.pid,
+      startTicks: f.start,
+      freshRows: new Int32Array(0),
+      uid: new Int32Array(n),
+    } as unknown as ProcessBatch);
     await scorer.score(table, { ...f, slot }, params, it + 1, now);
-    table.sweep(it + 1);
+    ids.sweep();
     const ms = performance.now() - t0;
     if (it >= 5) times.push(ms); // the first passes warm the JIT and the workers
   }

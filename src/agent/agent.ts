@@ -17,7 +17,7 @@ import { MemoryGovernor, readRssBytes } from '../control/index.js';
 import type { Logger } from '../core/log.js';
 import type { Fanout } from '../exporters/fanout.js';
 import { createSink } from '../exporters/sink.js';
-import { type CycleReport, Engine, type MemoryView } from '../pipeline/engine.js';
+import { type CycleReport, type CycleResult, Engine, type MemoryView } from '../pipeline/engine.js';
 import type { MetricFamily } from '../server/exposition.js';
 import { type ControlServer, startControlServer } from '../server/http.js';
 import { parseListen } from '../server/listen.js';
@@ -83,6 +83,8 @@ export class Agent implements AgentControl {
   private startedAt = 0;
   private cycles = 0;
   private stopping?: Promise<void>;
+  /** what the last scan cycle produced (status, /metrics, pull mode) */
+  private lastCycle?: CycleResult;
   readonly queueDir: string;
 
   constructor(private readonly o: AgentOptions) {
@@ -146,10 +148,13 @@ export class Agent implements AgentControl {
       workers: o.workers,
       // the governor's getters are the engine's view of it
       memory: this.memoryView,
-      keepLastRequest: config.server.process_metrics,
     });
-    if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.engine.lastRequest);
     this.selfMetrics = new SelfMetrics(this.registry);
+    this.engine.onCycle((r) => {
+      this.lastCycle = r;
+      this.selfMetrics.update(r.self, r.report.profile);
+    });
+    if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.lastCycle?.request.request);
     // queues drain and memory moves between cycles (and there are no cycles with --no-scan)
     this.registry.onScrape(() =>
       this.selfMetrics.live(
@@ -231,8 +236,6 @@ export class Agent implements AgentControl {
   async cycle(): Promise<CycleReport> {
     const report = await this.engine.cycle();
     this.cycles++;
-    const v = this.engine.lastSelfValues;
-    if (v) this.selfMetrics.update(v, report.profile);
     return report;
   }
 
@@ -292,7 +295,7 @@ export class Agent implements AgentControl {
   }
 
   status(): unknown {
-    const r = this.engine.lastReport;
+    const r = this.lastCycle?.report;
     return {
       version: '0.1.0',
       uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),

@@ -38,6 +38,8 @@ import { ResourceAttr } from '../telemetry/names.js';
 
 interface HostEngine {
   engine: Engine;
+  /** pids the last cycle exported, and their path (their extras follow them) */
+  exported?: ReadonlyMap<number, Lane>;
   /** identities (pid:start) already seen, so only new ones carry strings */
   known: Set<string>;
   /** the tail of this host's work queue */
@@ -206,13 +208,17 @@ export class ReceivedDataProcessor implements ReceiverSink {
         profile: this.o.profile(),
         scanner: { backend: 'otlp', scan: () => Promise.reject(new Error('received data is pushed')) },
         // the exporters are shared and owned by the agent
-        sink: { start: async () => {}, shutdown: async () => {}, export: (r, e, b) => shared.export(r, e, b) },
+        sink: { start: async () => {}, shutdown: async () => {}, export: (p, e, b) => shared.export(p, e, b) },
         intervalMs: this.o.intervalMs,
         logger: this.o.logger.child({ host }),
         memory: this.o.memory,
         selfTelemetry: false,
       });
-      h = { engine, known: new Set(), tail: engine.start(), lastMs: atMs };
+      const he: HostEngine = { engine, known: new Set(), tail: engine.start(), lastMs: atMs };
+      engine.onCycle((r) => {
+        he.exported = r.exportedPids;
+      });
+      h = he;
       this.hosts.set(host, h);
       this.o.logger.info({ host }, 'receiving process data for a new host');
     }
@@ -227,7 +233,7 @@ export class ReceivedDataProcessor implements ReceiverSink {
       if (b.host.uptimeSec > 0) b.scannedAtMs = Math.round(b.host.uptimeSec * 1000);
       await he.engine.cycle(b);
       if (extras.length > 0) {
-        const kept = he.engine.lastExportedPids;
+        const kept = he.exported;
         const send = extras.filter((rm) => kept?.has(pidOf(rm)) === true);
         this.counts.extrasDropped += extras.length - send.length;
         // on the path of their process: a critical process's extras go first too

@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../config/load.js';
+import { Frame } from '../core/frame.js';
 import { IdentityTable } from '../core/identity.js';
+import type { ProcessBatch } from '../sources/batch.js';
 import { openScanner } from '../sources/index.js';
-import { Classifier } from '../stages/classify/classifier.js';
-import { CounterMemory } from '../stages/rates/counters.js';
+import { ownerResolver } from '../sources/procfs/users.js';
+import { ClassifyStage } from '../stages/classify/index.js';
+import { RatesStage } from '../stages/rates/index.js';
 import { TIERS } from '../telemetry/names.js';
 import { bytes } from './format.js';
 
@@ -19,32 +22,41 @@ interface TopOpts {
 export async function topCommand(o: TopOpts): Promise<void> {
   const { config } = loadConfig(o.config);
   const { reader } = openScanner(o.procRoot, 'auto');
-  const ids = new IdentityTable(new Classifier(config.classification), config.classification.demote_pool_workers);
-  const counters = new CounterMemory();
-  let b: Awaited<ReturnType<typeof reader.scan>>;
+  // the pipeline's own first stages: tiers and CPU rates as the agent computes them
+  const ids = new IdentityTable(undefined, ownerResolver(o.procRoot));
+  const classify = new ClassifyStage(ids, config.classification);
+  const rates = new RatesStage(ids);
+  let cycle = 0;
+  const step = (batch: ProcessBatch): Frame => {
+    const f = new Frame(batch, false, ++cycle, Date.now(), ids.assign(batch));
+    classify.process(f);
+    rates.process(f);
+    ids.sweep();
+    return f;
+  };
+  let b: ProcessBatch;
   try {
     b = await reader.scan();
     if (o.delay > 0) {
-      counters.step(b);
-      ids.update(b);
+      step(b);
       await sleep(o.delay);
       b = await reader.scan();
     }
   } finally {
     reader.close();
   }
-  const { cpuCores } = counters.step(b);
-  const entries = ids.update(b);
+  const f = step(b);
+  const cpuCores = f.cpuCores;
   const rows = Array.from({ length: b.count }, (_, i) => i);
   rows.sort((x, y) => (o.sort === 'cpu' ? cpuCores[y]! - cpuCores[x]! : b.rssBytes[y]! - b.rssBytes[x]!) || x - y);
   const top = rows.slice(0, o.count).map((i) => ({
     pid: b.pid[i]!,
-    tier: TIERS[entries[i]!.tier]!,
+    tier: TIERS[f.tier[i]!]!,
     cpuPercent: Number((cpuCores[i]! * 100).toFixed(1)),
     rssBytes: b.rssBytes[i]!,
     threads: b.threads[i]!,
-    name: entries[i]!.name,
-    cmdline: entries[i]!.cmdline,
+    name: ids.name[f.slot[i]!]!,
+    cmdline: ids.cmdline[f.slot[i]!]!,
   }));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(top)}\n`);

@@ -40,9 +40,9 @@ export interface Exporter {
   /**
    * Deliver one request. Runtime failures resolve to `{ ok: false }`; the
    * promise rejects only on misuse (before `start()` or after `shutdown()`).
-   * `encoded` lets a caller share encodings across exporters (see EncodedRequest).
+   * An EncodedRequest lets a caller share encodings across exporters.
    */
-  export(req: ExportMetricsServiceRequest, encoded?: EncodedRequest): Promise<ExportResult>;
+  export(payload: ExportPayload): Promise<ExportResult>;
   /** Finish pending work and release resources. Safe to call more than once. */
   shutdown(): Promise<void>;
 }
@@ -56,13 +56,25 @@ export class EncodedRequest {
   private jsonText?: string;
   private pbBytes?: Uint8Array;
   private gzBytes?: Promise<Uint8Array>;
+  private req?: ExportMetricsServiceRequest;
+  private readonly make?: () => ExportMetricsServiceRequest;
 
-  /** `protobuf`: bytes already produced by `encodeRequest(request)`, reused as is. */
-  constructor(
-    readonly request: ExportMetricsServiceRequest,
-    protobuf?: Uint8Array,
-  ) {
+  /**
+   * `request`: the request, or a function that makes it on first use (the
+   * engine hands over protobuf bytes and decodes them only if a file or
+   * stdout exporter asks for the model). `protobuf`: bytes already produced
+   * by `encodeRequest(request)`, reused as is.
+   */
+  constructor(request: ExportMetricsServiceRequest | (() => ExportMetricsServiceRequest), protobuf?: Uint8Array) {
+    if (typeof request === 'function') this.make = request;
+    else this.req = request;
     this.pbBytes = protobuf;
+  }
+
+  /** The request as the OTLP/JSON model. */
+  get request(): ExportMetricsServiceRequest {
+    this.req ??= this.make!();
+    return this.req;
   }
 
   /** `JSON.stringify` of the request (OTLP/JSON), without a trailing newline. */
@@ -91,9 +103,12 @@ export class EncodedRequest {
   }
 }
 
-/** `encoded` when it belongs to `req`, otherwise fresh encodings of `req`. */
-export function encodingsFor(req: ExportMetricsServiceRequest, encoded?: EncodedRequest): EncodedRequest {
-  return encoded && encoded.request === req ? encoded : new EncodedRequest(req);
+/** What an exporter takes: a request, or a request with encodings to share. */
+export type ExportPayload = ExportMetricsServiceRequest | EncodedRequest;
+
+/** The encodings of a payload (fresh ones for a bare request). */
+export function encodingsFor(payload: ExportPayload): EncodedRequest {
+  return payload instanceof EncodedRequest ? payload : new EncodedRequest(payload);
 }
 
 /** Start/shutdown bookkeeping shared by the exporters. */

@@ -62,23 +62,26 @@ export class Fanout {
   }
 
   /**
-   * Send `req` to every exporter, in parallel; one outcome per exporter in
-   * construction order. `encoded` is either the protobuf bytes of `req`
-   * (as the engine already computes them) or shared EncodedRequest.
+   * Send a request to every exporter, in parallel; one outcome per exporter
+   * in construction order. `payload` is the request or its EncodedRequest
+   * (the engine's, whose model is decoded only if an exporter asks);
+   * `encoded` is the protobuf bytes of a bare request, when the caller has them.
    * Rejects only when called after shutdown(). `batches` gives the same data
    * split by lane and size; exporters that queue per lane (OTLP) get those,
    * the others (file, stdout) get the whole request.
    */
   async export(
-    req: ExportMetricsServiceRequest,
+    payload: ExportMetricsServiceRequest | EncodedRequest,
     encoded?: Uint8Array | EncodedRequest,
     batches?: () => readonly LaneBatch[],
   ): Promise<ExportOutcome[]> {
     if (this.stopping) throw new Error('fan-out: export() called after shutdown()');
     const enc =
-      encoded instanceof EncodedRequest && encoded.request === req
-        ? encoded
-        : new EncodedRequest(req, encoded instanceof Uint8Array ? encoded : undefined);
+      payload instanceof EncodedRequest
+        ? payload
+        : encoded instanceof EncodedRequest && encoded.request === payload
+          ? encoded
+          : new EncodedRequest(payload, encoded instanceof Uint8Array ? encoded : undefined);
     let split: readonly LaneBatch[] | undefined;
     const results = await Promise.all(
       this.exporters.map(async (e): Promise<ExportResult> => {
@@ -90,13 +93,13 @@ export class Fanout {
                   {
                     lane: 'standard',
                     protobuf: enc.protobuf(),
-                    points: countDataPoints(req),
-                    resources: req.resourceMetrics.length,
+                    points: countDataPoints(enc.request),
+                    resources: enc.request.resourceMetrics.length,
                   },
                 ];
             return await e.exportBatches(split);
           }
-          return await e.export(req, enc);
+          return await e.export(enc);
         } catch (err) {
           const error = describeError(err);
           this.logger.warn({ exporter: e.name, error }, 'exporter threw');

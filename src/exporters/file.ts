@@ -20,12 +20,11 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ErrorCodes, errnoOf, NrdotError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/log.js';
-import type { ExportMetricsServiceRequest } from '../otlp/model.js';
 import { makeDirs } from '../util/fs.js';
 import {
   describeError,
-  type EncodedRequest,
   type Exporter,
+  type ExportPayload,
   type ExportResult,
   encodingsFor,
   Lifecycle,
@@ -90,11 +89,11 @@ export class FileExporter implements Exporter {
     this.lifecycle.markStarted();
   }
 
-  async export(req: ExportMetricsServiceRequest, encoded?: EncodedRequest): Promise<ExportResult> {
+  async export(payload: ExportPayload): Promise<ExportResult> {
     this.lifecycle.assertExportable();
     let data: Buffer;
     try {
-      data = Buffer.from(`${encodingsFor(req, encoded).json()}\n`, 'utf8');
+      data = Buffer.from(`${encodingsFor(payload).json()}\n`, 'utf8');
     } catch (e) {
       return this.failed(`encoding failed: ${describeError(e)}`);
     }

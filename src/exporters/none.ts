@@ -1,7 +1,6 @@
 /** `none` exporter: accepts and discards every request. */
 
-import type { ExportMetricsServiceRequest } from '../otlp/model.js';
-import { type EncodedRequest, type Exporter, type ExportResult, Lifecycle } from './exporter.js';
+import { type Exporter, type ExportPayload, type ExportResult, Lifecycle } from './exporter.js';
 
 export class NoneExporter implements Exporter {
   readonly name = 'none';
@@ -12,7 +11,7 @@ export class NoneExporter implements Exporter {
     this.lifecycle.markStarted();
   }
 
-  async export(_req: ExportMetricsServiceRequest, _encoded?: EncodedRequest): Promise<ExportResult> {
+  async export(_payload: ExportPayload): Promise<ExportResult> {
     this.lifecycle.assertExportable();
     return { ok: true, bytes: 0 };
   }

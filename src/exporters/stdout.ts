@@ -19,7 +19,14 @@ import type { Writable } from 'node:stream';
 import { type Logger, silentLogger } from '../core/log.js';
 import type { AnyValue, ExportMetricsServiceRequest, Metric, ResourceMetrics } from '../otlp/model.js';
 import { ProcessMetric, ResourceAttr, ROLLUP_NAME, SelfMetric, TIERS } from '../telemetry/names.js';
-import { describeError, type EncodedRequest, type Exporter, type ExportResult, Lifecycle } from './exporter.js';
+import {
+  describeError,
+  type Exporter,
+  type ExportPayload,
+  type ExportResult,
+  encodingsFor,
+  Lifecycle,
+} from './exporter.js';
 
 export interface StdoutExporterOptions {
   /** where the summary goes, default process.stdout */
@@ -152,12 +159,12 @@ export class StdoutExporter implements Exporter {
     this.lifecycle.markStarted();
   }
 
-  async export(req: ExportMetricsServiceRequest, _encoded?: EncodedRequest): Promise<ExportResult> {
+  async export(payload: ExportPayload): Promise<ExportResult> {
     this.lifecycle.assertExportable();
     try {
       if (this.streamError) throw this.streamError;
       if (this.stream.destroyed || this.stream.writableEnded) throw new Error('stream is closed');
-      const text = formatRequest(req);
+      const text = formatRequest(encodingsFor(payload).request);
       const stream = this.stream;
       await new Promise<void>((resolve, reject) => {
         stream.write(text, 'utf8', (err) => (err ? reject(err) : resolve()));

@@ -3,18 +3,22 @@
  * the memory governor, what it is given, and what each cycle reports.
  */
 import type { Config } from '../config/schema.js';
-import type { LaneBatch } from '../core/lanes.js';
+import type { Lane, LaneBatch } from '../core/lanes.js';
 import type { Logger } from '../core/log.js';
+import type { EncodedRequest } from '../exporters/exporter.js';
 import type { ExportHealth } from '../exporters/otlp/queued.js';
 import type { ExportMetricsServiceRequest } from '../otlp/model.js';
 import type { ProcessBatch } from '../sources/batch.js';
 import type { ScanOptions } from '../sources/scanner.js';
-import type { MemoryCut } from '../stages/route/route.js';
+import type { MemoryCut } from '../stages/memory-cut/cut.js';
 import type { StateStore } from '../state/store.js';
+import type { SelfValues } from '../telemetry/self.js';
 
 /** What the engine needs from a scanner backend (the native one scans off the event loop). */
 export interface Scanner {
   readonly backend: string;
+  /** the proc root it reads (owners are named from that host's passwd); absent for received data */
+  readonly procRoot?: string;
   scan(opts?: ScanOptions): ProcessBatch | Promise<ProcessBatch>;
 }
 
@@ -28,10 +32,14 @@ export interface ExportOutcome {
 /** What the engine needs from the export stage (a fan-out over exporters). */
 export interface ExportSink {
   start(): Promise<void>;
-  /** `batches` gives the same data split by lane and request size, for queued exporters */
+  /**
+   * `payload`: the request (the engine gives its EncodedRequest, whose
+   * model is made only if an exporter asks); `batches` gives the same data
+   * split by lane and request size, for queued exporters.
+   */
   export(
-    req: ExportMetricsServiceRequest,
-    encoded: Uint8Array,
+    payload: ExportMetricsServiceRequest | EncodedRequest,
+    encoded?: Uint8Array,
     batches?: () => readonly LaneBatch[],
   ): Promise<ExportOutcome[]>;
   /** queue and breaker figures of queued exporters */
@@ -88,6 +96,17 @@ export interface CycleReport {
   exports: ExportOutcome[];
 }
 
+/** Everything one cycle produced, for whoever watches the engine (the agent, the receiver). */
+export interface CycleResult {
+  report: CycleReport;
+  /** the self-telemetry values of the cycle (for /metrics) */
+  self: SelfValues;
+  /** the exported request (its model is made on first use) */
+  request: EncodedRequest;
+  /** received data: the pids exported this cycle and their path */
+  exportedPids?: ReadonlyMap<number, Lane>;
+}
+
 export interface EngineOptions {
   config: Config;
   profile: string;
@@ -103,6 +122,4 @@ export interface EngineOptions {
   memory?: MemoryView;
   /** add nrdot's own telemetry to each cycle's export (default true; off for received data) */
   selfTelemetry?: boolean;
-  /** keep the last exported request (for pull mode on /metrics) */
-  keepLastRequest?: boolean;
 }

@@ -68,3 +68,32 @@ export function makeDirsSync(dir: string): void {
     }
   }
 }
+
+/** Write `data` to `file` atomically: temp file, fsync, rename, fsync of the directory. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const dir = dirname(file);
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // ignore
+    }
+    throw e;
+  }
+  const dfd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(dfd);
+  } finally {
+    fs.closeSync(dfd);
+  }
+}

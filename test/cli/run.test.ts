@@ -69,7 +69,7 @@ describe('nrdot run', () => {
     const out2 = path.join(tmp, 'rate2.jsonl');
     const common = ['run', '--once', '--proc-root', dir, '--profile', 'conservative', '--state-dir', state];
     expect((await nrdot([...common, '--export', `file:${out1}`])).code).toBe(0);
-    expect(fs.existsSync(path.join(state, 'nrdot-state.json'))).toBe(true);
+    expect(fs.existsSync(path.join(state, 'nrdot-state.bin'))).toBe(true);
     const t1 = await readTruth(dir);
     const t2 = await advanceHost({ dir, seconds: 20, churn: 0 });
     const r2 = await nrdot([...common, '--export', `file:${out2}`]);
@@ -92,13 +92,13 @@ describe('nrdot run', () => {
   it('a corrupt state file is moved aside with one log line and the run succeeds', async () => {
     const state = path.join(tmp, 'corrupt-state');
     fs.mkdirSync(state);
-    fs.writeFileSync(path.join(state, 'nrdot-state.json'), '{"kind":"nrdot-state","vers');
+    fs.writeFileSync(path.join(state, 'nrdot-state.bin'), 'NRDOTCKP\x01\x00\x00\x00{"procRoot');
     const r = await nrdot(['run', '--once', '--proc-root', host, '--export', 'none', '--state-dir', state]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('state file is unusable');
     const files = fs.readdirSync(state);
-    expect(files.some((f) => f.startsWith('nrdot-state.json.corrupt-'))).toBe(true);
-    expect(files).toContain('nrdot-state.json');
+    expect(files.some((f) => f.startsWith('nrdot-state.bin.corrupt-'))).toBe(true);
+    expect(files).toContain('nrdot-state.bin'); // a fresh one, written at shutdown
   });
 
   it('an unreachable OTLP endpoint is logged and counted, and the run goes on', async () => {

@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.js';
-import type { EncodedRequest, Exporter, ExportResult } from '../../src/exporters/exporter.js';
+import { EncodedRequest, type Exporter, type ExportPayload, type ExportResult } from '../../src/exporters/exporter.js';
 import { Fanout } from '../../src/exporters/fanout.js';
 import { FileExporter } from '../../src/exporters/file.js';
 import { NoneExporter } from '../../src/exporters/none.js';
 import { OtlpHttpExporter } from '../../src/exporters/otlp/send.js';
 import { createSink } from '../../src/exporters/sink.js';
-import type { ExportMetricsServiceRequest } from '../../src/otlp/model.js';
 import { decodeRequest, encodeRequest } from '../../src/otlp/proto.js';
 import { closedPort, type LoopbackServer, startLoopbackServer } from '../helpers/loopback-http.js';
 import { richRequest } from './fixture.js';
@@ -23,7 +22,8 @@ class Probe implements Exporter {
     private readonly answer: (enc: EncodedRequest) => ExportResult | Promise<ExportResult>,
   ) {}
   async start() {}
-  async export(_req: ExportMetricsServiceRequest, enc?: EncodedRequest) {
+  async export(payload: ExportPayload) {
+    const enc = payload instanceof EncodedRequest ? payload : undefined;
     this.seen.push(enc);
     return this.answer(enc!);
   }

@@ -12,9 +12,10 @@ function val(v: AnyValue): string {
   return JSON.stringify(v);
 }
 
-function attrs(kvs: readonly KeyValue[] | undefined): string {
+function attrs(kvs: readonly KeyValue[] | undefined, drop?: ReadonlySet<string>): string {
   if (!kvs || kvs.length === 0) return '';
   return kvs
+    .filter((kv) => !drop?.has(kv.key))
     .map((kv) => `${kv.key}=${val(kv.value)}`)
     .sort()
     .join(',');
@@ -41,11 +42,17 @@ export function isSelfResource(rm: ExportMetricsServiceRequest['resourceMetrics'
   );
 }
 
-export function canonLines(req: ExportMetricsServiceRequest): string[] {
+/**
+ * `dropResourceAttrs`: resource attributes left out (a synthetic host's
+ * `process.owner` comes from this machine's /etc/passwd, which is not part of
+ * the host).
+ */
+export function canonLines(req: ExportMetricsServiceRequest, dropResourceAttrs?: readonly string[]): string[] {
   const lines: string[] = [];
+  const drop = dropResourceAttrs ? new Set(dropResourceAttrs) : undefined;
   for (const rm of req.resourceMetrics) {
     if (isSelfResource(rm)) continue;
-    const parts = [`R{${attrs(rm.resource.attributes)}}`];
+    const parts = [`R{${attrs(rm.resource.attributes, drop)}}`];
     for (const sm of rm.scopeMetrics) {
       parts.push(`S{${sm.scope?.name ?? ''}@${sm.scope?.version ?? ''}}`);
       for (const m of sm.metrics) parts.push(metricLine(m));

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
+import { EncodedRequest } from '../../src/exporters/exporter.js';
 import { advanceHost, generateHost } from '../../src/harness/synth/index.js';
 import {
   encodeRequestFast,
@@ -441,9 +442,11 @@ describe('requests built by the engine', () => {
     resources = 0;
     async start() {}
     async shutdown() {}
-    async export(req: ExportMetricsServiceRequest, encoded: Uint8Array) {
+    async export(payload: ExportMetricsServiceRequest | EncodedRequest, encoded?: Uint8Array) {
+      const enc = payload instanceof EncodedRequest ? payload : new EncodedRequest(payload, encoded);
+      const req = enc.request;
       this.requests++;
-      expect(hex(encoded)).toBe(hex(encodeRequestGeneric(req)));
+      expect(hex(enc.protobuf())).toBe(hex(encodeRequestGeneric(req)));
       expectSame(req, 'engine request');
       for (const rm of req.resourceMetrics) {
         expectSame({ resourceMetrics: [rm] }, 'engine resource');

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
@@ -104,7 +105,7 @@ describe('two --once runs with --state-dir', () => {
 
     const first = await run(path.join(tmp, 'once-1.jsonl'), ['--state-dir', state]);
     expect(first.code, first.stderr).toBe(0);
-    expect(fs.readdirSync(state).sort()).toEqual(['nrdot-score.bin', 'nrdot-state.json']);
+    expect(fs.readdirSync(state).sort()).toEqual(['nrdot-state.bin']);
     const adv = await advanceHost({ dir: host, seconds: 10, anomalies: 6, churn: 0 });
 
     // without the state the second run has no baselines: CPU and memory anomalies go unseen
@@ -117,24 +118,44 @@ describe('two --once runs with --state-dir', () => {
     const out2 = path.join(tmp, 'once-2.jsonl');
     const second = await run(out2, ['--state-dir', state, '--workers', '2']);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toContain('baselines restored');
+    expect(second.stderr).toMatch(/"parts":\[[^\]]*"score"[^\]]*\].*state restored/);
     expect(second.stdout).toMatch(/ \| anomalies \d+$/m);
     const seen = anomalous(readRequests(out2)[0]!);
     for (const a of adv.anomalies) expect(seen.get(a.pid), `${a.kind} anomaly of pid ${a.pid}`).toBe(a.kind);
   });
 
-  it('a corrupt scoring checkpoint is moved aside with one log line and the run goes on', async () => {
+  it('a checkpoint with a scoring value out of range: that part starts fresh, the rest continues', async () => {
     const host = path.join(tmp, 'once');
     const state = path.join(tmp, 'bad-state');
-    fs.mkdirSync(state, { recursive: true });
-    fs.writeFileSync(path.join(state, 'nrdot-score.bin'), 'NRDSCORE\x01\x00\x00\x00garbage');
+    const first = await nrdot(['run', '--once', '--proc-root', host, '--export', 'none', '--state-dir', state]);
+    expect(first.code, first.stderr).toBe(0);
+    // set the first EWMA CPU mean to -1 and fix the CRC: a file that is whole but holds nonsense
+    const file = path.join(state, 'nrdot-state.bin');
+    const buf = fs.readFileSync(file);
+    const hlen = buf.readUInt32LE(12);
+    const header = JSON.parse(buf.toString('utf8', 16, 16 + hlen)) as {
+      count: number;
+      sections: { name: string; columns: { name: string; kind: string; width: number }[] }[];
+    };
+    const size = { f64: 8, i32: 4, u8: 1 } as Record<string, number>;
+    let o = 16 + hlen + header.count * 12;
+    for (const sec of header.sections) {
+      for (const c of sec.columns) {
+        if (sec.name === 'score' && c.name === 'score.cpuMean') buf.writeDoubleLE(-1, o);
+        o += header.count * c.width * size[c.kind]!;
+      }
+    }
+    buf.writeUInt32LE(zlib.crc32(buf.subarray(0, buf.length - 4)) >>> 0, buf.length - 4);
+    fs.writeFileSync(file, buf);
     const r = await nrdot(['run', '--once', '--proc-root', host, '--export', 'none', '--state-dir', state]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split('\n').filter((l) => l.includes('state file is unusable'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('nrdot-score.bin');
+    expect(lines[0]).toContain('nrdot-state.bin');
+    expect(lines[0]).toMatch(/score\.score\.cpuMean\[0\]: -1 is out of range/);
+    expect(r.stderr).toMatch(/"parts":\["rates","rollup","heartbeat"\].*state restored/);
     const files = fs.readdirSync(state);
-    expect(files.some((f) => f.startsWith('nrdot-score.bin.corrupt-'))).toBe(true);
-    expect(files).toContain('nrdot-score.bin'); // a fresh one, written at shutdown
+    expect(files.some((f) => f.startsWith('nrdot-state.bin.corrupt-'))).toBe(true);
+    expect(files).toContain('nrdot-state.bin'); // a fresh one, written at shutdown
   });
 });

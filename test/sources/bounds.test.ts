@@ -1,7 +1,7 @@
 /**
  * Bounded discovery (ScanOptions.bounds and keep) on synthetic trees, on both
  * backends: each bound leaves out exactly the processes an unbounded scan
- * says it should (CPU judged by the engine's own CounterMemory), counts them,
+ * says it should (CPU judged by the engine's own StageRunner), counts them,
  * and never leaves out a `keep` pid.
  */
 import * as fs from 'node:fs';
@@ -21,7 +21,7 @@ import {
 import { boundsFromConfig } from '../../src/sources/bounds-config.js';
 import { ProcfsReader } from '../../src/sources/procfs/reader.js';
 import type { ProcessScanner, ScanOptions } from '../../src/sources/scanner.js';
-import { CounterMemory } from '../../src/stages/rates/counters.js';
+import { StageRunner } from '../helpers/stages.js';
 import { mkTmp, rmTmp, rowsByPid } from '../helpers/synth.js';
 import { hasNative, openNative, requireNativeAddon } from './native-helpers.js';
 
@@ -113,7 +113,7 @@ interface Expected {
 /**
  * The bounds' rules written out once more, over an unbounded batch: pids in
  * order, `keep` exempt and reserved, then name, rss, age, and cpu (as the
- * engine's CounterMemory computes it for that batch).
+ * engine's StageRunner computes it for that batch).
  */
 function expected(
   u: ProcessBatch,
@@ -158,7 +158,7 @@ const pidsOf = (b: ProcessBatch) => Array.from(b.pid.subarray(0, b.count)).sort(
 describe.each(BACKENDS)('bounded discovery, %s backend', (backend) => {
   let root: string;
   let reference: ProcfsReader;
-  let memory: CounterMemory;
+  let memory: StageRunner;
   const names = new Map<number, string>();
 
   /** An unbounded scan of the tree as it is now, its comm names and the engine's CPU rates. */
@@ -173,7 +173,7 @@ describe.each(BACKENDS)('bounded discovery, %s backend', (backend) => {
     root = path.join(tmp, `host-${backend}`);
     await generateHost({ out: root, processes: 600, seed: 5 });
     reference = new ProcfsReader({ procRoot: root });
-    memory = new CounterMemory();
+    memory = new StageRunner();
   });
 
   it('no bounds: no `excluded` counters; bounds all off: zero counts and every process', async () => {

@@ -22,7 +22,6 @@ import { gzip } from 'node:zlib';
 import { ErrorCodes, NrdotError } from '../../core/errors.js';
 import type { LaneBatch } from '../../core/lanes.js';
 import { type Logger, silentLogger } from '../../core/log.js';
-import type { ExportMetricsServiceRequest } from '../../otlp/model.js';
 import { countDataPoints } from '../../otlp/model.js';
 import {
   CircuitBreaker,
@@ -35,8 +34,8 @@ import {
 } from '../chain/index.js';
 import {
   describeError,
-  type EncodedRequest,
   type Exporter,
+  type ExportPayload,
   type ExportResult,
   encodingsFor,
   Lifecycle,
@@ -198,9 +197,9 @@ export class QueuedOtlpExporter implements Exporter {
   }
 
   /** One request, queued whole on the standard lane (the engine uses exportBatches). */
-  async export(req: ExportMetricsServiceRequest, encoded?: EncodedRequest): Promise<ExportResult> {
+  async export(payload: ExportPayload): Promise<ExportResult> {
     this.lifecycle.assertExportable();
-    const enc = encodingsFor(req, encoded);
+    const enc = encodingsFor(payload);
     let pb: Uint8Array;
     try {
       pb = enc.protobuf();
@@ -208,7 +207,12 @@ export class QueuedOtlpExporter implements Exporter {
       return { ok: false, bytes: 0, error: `encoding failed: ${describeError(e)}` };
     }
     return this.exportBatches([
-      { lane: 'standard', protobuf: pb, points: countDataPoints(req), resources: req.resourceMetrics.length },
+      {
+        lane: 'standard',
+        protobuf: pb,
+        points: countDataPoints(enc.request),
+        resources: enc.request.resourceMetrics.length,
+      },
     ]);
   }
 

@@ -18,12 +18,11 @@ import { gunzip } from 'node:zlib';
 import { Pool } from 'undici';
 import { ErrorCodes, NrdotError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/log.js';
-import type { ExportMetricsServiceRequest } from '../../otlp/model.js';
 import { decodeResponse } from '../../otlp/proto.js';
 import {
   describeError,
-  type EncodedRequest,
   type Exporter,
+  type ExportPayload,
   type ExportResult,
   encodingsFor,
   Lifecycle,
@@ -232,9 +231,9 @@ export class OtlpHttpExporter implements Exporter {
     this.lifecycle.markStarted();
   }
 
-  async export(req: ExportMetricsServiceRequest, encoded?: EncodedRequest): Promise<OtlpExportResult> {
+  async export(payload: ExportPayload): Promise<OtlpExportResult> {
     this.lifecycle.assertExportable();
-    const enc = encodingsFor(req, encoded);
+    const enc = encodingsFor(payload);
     let raw: Uint8Array;
     let body: Uint8Array;
     try {

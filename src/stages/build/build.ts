@@ -4,6 +4,7 @@
  * is the process start, gauges for instantaneous values.
  */
 
+import type { RollupGroup } from '../../core/frame.js';
 import {
   bool,
   dbl,
@@ -175,29 +176,15 @@ export function processResource(
   };
 }
 
-/** The aggregate of the processes of one tier that the profile dropped. */
-export interface RollupGroup {
-  tier: number;
-  count: number;
-  cpuCores: number;
-  rssBytes: number;
-  vsizeBytes: number;
-  threads: number;
-  fds: number;
-  /** cumulative sums since `startMs`, in COUNTERS order */
-  cumulative: Float64Array;
-}
-
 export function rollupResource(
   g: RollupGroup,
   host: ProcessBatch['host'],
   profile: string,
-  startMs: number,
   timeNs: string,
   /** every member's io, fds and context switches were read (scan.detail: all) */
   withDetail = true,
 ): ResourceMetrics {
-  const start = nanosFromMs(startMs);
+  const start = nanosFromMs(g.startMs);
   const c = g.cumulative;
   const attributes = [
     str(ResourceAttr.executableName, ROLLUP_NAME),

@@ -4,9 +4,9 @@
  * counters grow by exactly what they consumed since the previous cycle, so
  * host totals stay correct: rate(kept) + rate(roll-up) = rate(all).
  */
+import type { RollupGroup } from '../../core/frame.js';
 import type { ProcessBatch } from '../../sources/batch.js';
 import { TIERS } from '../../telemetry/names.js';
-import type { RollupGroup } from '../build/build.js';
 import { NCOUNTERS } from '../rates/counters.js';
 
 export class RollupMemory {
@@ -38,6 +38,7 @@ export function rollUp(
     threads: 0,
     fds: 0,
     cumulative: mem.cumulative[t]!,
+    startMs: mem.startMs,
   }));
   for (let i = 0; i < b.count; i++) {
     if (keep[i] === 1) continue;

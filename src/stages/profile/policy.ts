@@ -29,7 +29,7 @@ export interface PolicyInput {
   activity: Float64Array;
   /** data-point series a kept row costs */
   seriesPerRow: Uint8Array;
-  /** rows that must be kept whatever their tier (anomalies); optional */
+  /** rows that must be kept whatever their tier (anomalies: non-zero); optional */
   forced?: Uint8Array;
 }
 
@@ -65,7 +65,7 @@ export function decide(input: PolicyInput, profile: ProfileConfig): PolicyDecisi
 
   for (let i = 0; i < count; i++) {
     const t = tier[i]!;
-    if (t === TIER_CRITICAL || (forced !== undefined && forced[i] === 1)) {
+    if (t === TIER_CRITICAL || (forced !== undefined && forced[i] !== 0)) {
       keep[i] = 1;
       kept++;
       series += seriesPerRow[i]!;

@@ -3,6 +3,7 @@
  * moves in powers of two so the sampled set is stable while the population
  * wanders (a process sampled at rate 1/4 is still sampled at 1/2).
  */
+import type { ProcessBatch } from '../../sources/batch.js';
 
 /** A hash of (pid, start ticks) uniform in [0, 1): the same identity always gets the same value. */
 export function identityUnit(pid: number, startTicks: number): number {
@@ -27,4 +28,52 @@ export function sampleRate(budgetPoints: number, candidatePoints: number): numbe
   if (candidatePoints <= budgetPoints) return 1;
   const k = Math.ceil(Math.log2(candidatePoints / budgetPoints));
   return k > 20 ? 0 : 2 ** -k;
+}
+
+export interface SampleResult {
+  /** 1 = row exported on the sampled path (it stays in the roll-up too) */
+  sampled: Uint8Array;
+  /** the rate used (power of two), 0 when nothing is sampled */
+  rate: number;
+  candidates: number;
+  candidatePoints: number;
+  count: number;
+  points: number;
+}
+
+/**
+ * The sampled path: of the rolled-up rows in `tiers`, pick a stable subset
+ * whose data points stay within `budgetPoints`. The same identity is picked
+ * every cycle while the rate holds, so sampled series are continuous.
+ */
+export function sampleRolledUp(
+  b: Pick<ProcessBatch, 'count' | 'pid' | 'startTicks'>,
+  keep: Uint8Array,
+  tier: Uint8Array,
+  seriesPerRow: Uint8Array,
+  tiers: ReadonlySet<number>,
+  budgetPoints: number,
+): SampleResult {
+  const sampled = new Uint8Array(b.count);
+  let candidates = 0;
+  let candidatePoints = 0;
+  for (let i = 0; i < b.count; i++) {
+    if (keep[i] === 1 || !tiers.has(tier[i]!)) continue;
+    candidates++;
+    candidatePoints += seriesPerRow[i]!;
+  }
+  const rate = candidates === 0 ? 0 : sampleRate(budgetPoints, candidatePoints);
+  let count = 0;
+  let points = 0;
+  if (rate > 0) {
+    for (let i = 0; i < b.count; i++) {
+      if (keep[i] === 1 || !tiers.has(tier[i]!)) continue;
+      if (identityUnit(b.pid[i]!, b.startTicks[i]!) < rate) {
+        sampled[i] = 1;
+        count++;
+        points += seriesPerRow[i]!;
+      }
+    }
+  }
+  return { sampled, rate, candidates, candidatePoints, count, points };
 }

@@ -1,7 +1,6 @@
 /** Stateful anomaly scoring: EWMA baselines per process identity, promotion with a hold. */
 export { decodeBatch, encodeBatch } from './codec.js';
 export { type ScoreParams, scoreParams } from './params.js';
-export { decodeScoreState, encodeScoreState } from './persist.js';
 export {
   departs,
   OUT_PROMOTED_NOW,
@@ -16,4 +15,5 @@ export {
   scoreRows,
 } from './score.js';
 export { createScorer, InlineScorer, PoolScorer, type Scorer } from './scorer.js';
-export { ScoreTable, type TableBuffers, viewColumns } from './table.js';
+export { ScoreStage } from './stage.js';
+export { type ScoreBuffers, ScoreColumns, viewBuffers } from './table.js';

@@ -13,27 +13,27 @@ import { workerModule } from '../../util/package.js';
 import { encodeBatch } from './codec.js';
 import type { ScoreParams } from './params.js';
 import { type ScoreInput, scoreRows } from './score.js';
-import type { ScoreTable, TableBuffers } from './table.js';
+import type { ScoreBuffers, ScoreColumns } from './table.js';
 
 export interface Scorer {
   /** 0 = inline */
   readonly workers: number;
   /** One byte per row: reason | OUT_PROMOTED_NOW (see score.ts). */
-  score(table: ScoreTable, input: ScoreInput, params: ScoreParams, cycle: number, nowMs: number): Promise<Uint8Array>;
+  score(table: ScoreColumns, input: ScoreInput, params: ScoreParams, cycle: number, nowMs: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
 /** What a worker receives (workers/score.ts). */
 export interface ScoreTask {
   batch: ArrayBuffer;
-  table: TableBuffers;
+  table: ScoreBuffers;
 }
 
 export class InlineScorer implements Scorer {
   readonly workers = 0;
-  async score(table: ScoreTable, input: ScoreInput, params: ScoreParams, _cycle: number, nowMs: number) {
+  async score(table: ScoreColumns, input: ScoreInput, params: ScoreParams, _cycle: number, nowMs: number) {
     const out = new Uint8Array(input.count);
-    scoreRows(table.cols, input, params, nowMs, out);
+    scoreRows(table.state(), input, params, nowMs, out);
     return out;
   }
   async close(): Promise<void> {}
@@ -59,18 +59,19 @@ export class PoolScorer implements Scorer {
     });
   }
 
-  async score(table: ScoreTable, input: ScoreInput, params: ScoreParams, cycle: number, nowMs: number) {
+  async score(table: ScoreColumns, input: ScoreInput, params: ScoreParams, cycle: number, nowMs: number) {
     const n = input.count;
     const out = new Uint8Array(n);
     if (n === 0) return out;
     const shards = Math.min(this.workers, n);
     const per = Math.ceil(n / shards);
+    const buffers = table.buffers();
     const jobs: Promise<void>[] = [];
     for (let from = 0; from < n; from += per) {
       const to = Math.min(n, from + per);
       const batch = encodeBatch(input, params, cycle, nowMs, from, to);
       jobs.push(
-        this.pool.run({ batch, table: table.buffers }, { transferList: [batch] }).then((r) => {
+        this.pool.run({ batch, table: buffers }, { transferList: [batch] }).then((r) => {
           out.set(r, from);
         }),
       );

@@ -1,170 +1,94 @@
 /**
- * The scoring state table: one slot per process identity (pid, start ticks),
- * in flat typed arrays backed by SharedArrayBuffers so scoring workers read
- * and write the same memory. The main thread owns the pid -> slot index and
- * slot assignment; scoring (score.ts) only touches the columns of the slots
- * its rows name.
- *
- * - a new identity gets a free slot with an empty baseline;
- * - a reused pid (same pid, other start time) resets its slot in place;
- * - after each scan, slots whose identity was not seen are freed (the process
- *   exited) and go back on the free list;
- * - restored state older than a TTL is dropped (see persist.ts).
+ * The scoring state: EWMA mean and variance of CPU and RSS, valid samples per
+ * metric, the promotion hold and its reason, as columns of the identity
+ * table at each process's slot. They are shared memory, so scoring workers
+ * read and write the same columns: each shard writes only the slots its rows
+ * name, which are distinct.
  */
+import type { Column, IdentityTable } from '../../core/identity.js';
 import type { SlotState } from './score.js';
 
-/** Columns, in the order they sit in their SharedArrayBuffer. */
-const F64 = ['start', 'cpuMean', 'cpuVar', 'rssMean', 'rssVar', 'holdUntil', 'lastSeenMs'] as const;
-const I32 = ['pid', 'cpuN', 'rssN', 'lastSeen'] as const;
-const U8 = ['reason', 'used'] as const;
-
-/** What a worker needs to view the table (SharedArrayBuffers are shared, not copied, by postMessage). */
-export interface TableBuffers {
-  capacity: number;
-  f64: SharedArrayBuffer;
-  i32: SharedArrayBuffer;
-  u8: SharedArrayBuffer;
+/** The columns' buffers, as a worker receives them (shared, not copied, by postMessage). */
+export interface ScoreBuffers {
+  cpuMean: SharedArrayBuffer;
+  cpuVar: SharedArrayBuffer;
+  rssMean: SharedArrayBuffer;
+  rssVar: SharedArrayBuffer;
+  holdUntil: SharedArrayBuffer;
+  cpuN: SharedArrayBuffer;
+  rssN: SharedArrayBuffer;
+  reason: SharedArrayBuffer;
 }
 
-export interface TableColumns extends SlotState {
-  start: Float64Array;
-  lastSeenMs: Float64Array;
-  pid: Int32Array;
-  /** cycle number of the last scan that saw the slot */
-  lastSeen: Int32Array;
-  used: Uint8Array;
-}
-
-/** Typed-array views over a table's buffers (used on both sides of a worker boundary). */
-export function viewColumns(b: TableBuffers): TableColumns {
-  const cap = b.capacity;
-  const cols: Record<string, Float64Array | Int32Array | Uint8Array> = {};
-  F64.forEach((k, j) => {
-    cols[k] = new Float64Array(b.f64, j * cap * 8, cap);
-  });
-  I32.forEach((k, j) => {
-    cols[k] = new Int32Array(b.i32, j * cap * 4, cap);
-  });
-  U8.forEach((k, j) => {
-    cols[k] = new Uint8Array(b.u8, j * cap, cap);
-  });
-  return cols as unknown as TableColumns;
-}
-
-function allocBuffers(capacity: number): TableBuffers {
+/** Typed-array views over the buffers (on either side of a worker boundary). */
+export function viewBuffers(b: ScoreBuffers): SlotState {
   return {
-    capacity,
-    f64: new SharedArrayBuffer(F64.length * capacity * 8),
-    i32: new SharedArrayBuffer(I32.length * capacity * 4),
-    u8: new SharedArrayBuffer(U8.length * capacity),
+    cpuMean: new Float64Array(b.cpuMean),
+    cpuVar: new Float64Array(b.cpuVar),
+    rssMean: new Float64Array(b.rssMean),
+    rssVar: new Float64Array(b.rssVar),
+    holdUntil: new Float64Array(b.holdUntil),
+    cpuN: new Int32Array(b.cpuN),
+    rssN: new Int32Array(b.rssN),
+    reason: new Uint8Array(b.reason),
   };
 }
 
-export class ScoreTable {
-  buffers: TableBuffers;
-  cols: TableColumns;
-  /** pid -> slot */
-  readonly index = new Map<number, number>();
-  private free: number[] = [];
-  /** slots ever handed out (free slots below this are on `free`) */
-  private high = 0;
+const finite = (v: number) => Number.isFinite(v);
+const nonNegative = (v: number) => v >= 0 && Number.isFinite(v);
 
-  constructor(initialCapacity = 1024) {
-    this.buffers = allocBuffers(Math.max(16, initialCapacity));
-    this.cols = viewColumns(this.buffers);
+export class ScoreColumns {
+  readonly cpuMean: Column<Float64Array>;
+  readonly cpuVar: Column<Float64Array>;
+  readonly rssMean: Column<Float64Array>;
+  readonly rssVar: Column<Float64Array>;
+  /** ms (the injected clock) until which the slot is promoted */
+  readonly holdUntil: Column<Float64Array>;
+  readonly cpuN: Column<Int32Array>;
+  readonly rssN: Column<Int32Array>;
+  readonly reason: Column<Uint8Array>;
+
+  constructor(ids: IdentityTable) {
+    const shared = true;
+    this.cpuMean = ids.f64('score.cpuMean', { shared, valid: nonNegative });
+    this.cpuVar = ids.f64('score.cpuVar', { shared, valid: nonNegative });
+    this.rssMean = ids.f64('score.rssMean', { shared, valid: nonNegative });
+    this.rssVar = ids.f64('score.rssVar', { shared, valid: nonNegative });
+    this.holdUntil = ids.f64('score.holdUntil', { shared, valid: finite });
+    this.cpuN = ids.i32('score.cpuN', { shared, valid: (v) => v >= 0 });
+    this.rssN = ids.i32('score.rssN', { shared, valid: (v) => v >= 0 });
+    this.reason = ids.u8('score.reason', { shared, valid: (v) => v <= 3 });
   }
 
-  get size(): number {
-    return this.index.size;
+  all(): Column[] {
+    return [this.cpuMean, this.cpuVar, this.rssMean, this.rssVar, this.holdUntil, this.cpuN, this.rssN, this.reason];
   }
 
-  get capacity(): number {
-    return this.buffers.capacity;
+  /** Views of the current columns (they change when the table grows). */
+  state(): SlotState {
+    return {
+      cpuMean: this.cpuMean.data,
+      cpuVar: this.cpuVar.data,
+      rssMean: this.rssMean.data,
+      rssVar: this.rssVar.data,
+      holdUntil: this.holdUntil.data,
+      cpuN: this.cpuN.data,
+      rssN: this.rssN.data,
+      reason: this.reason.data,
+    };
   }
 
-  private grow(min: number): void {
-    let cap = this.buffers.capacity;
-    while (cap < min) cap *= 2;
-    const next = allocBuffers(cap);
-    const cols = viewColumns(next);
-    for (const k of [...F64, ...I32, ...U8]) {
-      const from = this.cols[k];
-      (cols[k] as typeof from).set(from as never);
-    }
-    this.buffers = next;
-    this.cols = cols;
-  }
-
-  private clear(s: number): void {
-    const c = this.cols;
-    c.cpuMean[s] = 0;
-    c.cpuVar[s] = 0;
-    c.rssMean[s] = 0;
-    c.rssVar[s] = 0;
-    c.cpuN[s] = 0;
-    c.rssN[s] = 0;
-    c.holdUntil[s] = 0;
-    c.reason[s] = 0;
-  }
-
-  /** A slot for (pid, start): the existing one, a reset one for a reused pid, or a fresh one. */
-  slotFor(pid: number, start: number): number {
-    let s = this.index.get(pid);
-    if (s !== undefined) {
-      if (this.cols.start[s] !== start) {
-        this.clear(s); // pid reuse: a new process, a new baseline
-        this.cols.start[s] = start;
-      }
-      return s;
-    }
-    s = this.free.pop();
-    if (s === undefined) {
-      if (this.high >= this.buffers.capacity) this.grow(this.high + 1);
-      s = this.high++;
-    }
-    this.clear(s);
-    const c = this.cols;
-    c.pid[s] = pid;
-    c.start[s] = start;
-    c.used[s] = 1;
-    c.lastSeen[s] = -1;
-    this.index.set(pid, s);
-    return s;
-  }
-
-  /**
-   * Assign a slot to every row and mark it seen in `cycle`. Returns the slot
-   * per row.
-   */
-  assign(count: number, pid: Int32Array, start: Float64Array, cycle: number, nowMs: number): Int32Array {
-    if (this.index.size + count > this.buffers.capacity) this.grow(this.index.size + count);
-    const slots = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      const s = this.slotFor(pid[i]!, start[i]!);
-      const c = this.cols; // slotFor may have grown the table
-      c.lastSeen[s] = cycle;
-      c.lastSeenMs[s] = nowMs;
-      slots[i] = s;
-    }
-    return slots;
-  }
-
-  /** Free every slot not seen in `cycle` (its process exited). Returns how many were freed. */
-  sweep(cycle: number): number {
-    const c = this.cols;
-    let freed = 0;
-    for (const [pid, s] of this.index) {
-      if (c.lastSeen[s] === cycle) continue;
-      this.index.delete(pid);
-      c.used[s] = 0;
-      this.free.push(s);
-      freed++;
-    }
-    return freed;
-  }
-
-  /** Put a restored entry in a slot (persist.ts). */
-  restore(pid: number, start: number): number {
-    return this.slotFor(pid, start);
+  buffers(): ScoreBuffers {
+    const sab = (c: Column) => c.data.buffer as SharedArrayBuffer;
+    return {
+      cpuMean: sab(this.cpuMean),
+      cpuVar: sab(this.cpuVar),
+      rssMean: sab(this.rssMean),
+      rssVar: sab(this.rssVar),
+      holdUntil: sab(this.holdUntil),
+      cpuN: sab(this.cpuN),
+      rssN: sab(this.rssN),
+      reason: sab(this.reason),
+    };
   }
 }

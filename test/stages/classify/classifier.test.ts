@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { Classifier } from '../../../src/stages/classify/classifier.js';
 import { TIERS } from '../../../src/telemetry/names.js';
+import { StageRunner } from '../../helpers/stages.js';
 
 const { config } = loadConfig();
 const c = new Classifier(config.classification);
@@ -77,7 +78,6 @@ describe('protected patterns', () => {
 
 describe('pool workers', () => {
   it('a worker with its parent executable name is one tier below; the master keeps the tier', async () => {
-    const { IdentityTable } = await import('../../../src/core/identity.js');
     const { allocBatch, FLAG_NEW_IDENTITY } = await import('../../../src/sources/batch.js');
     const host = {
       hostname: 'h',
@@ -105,9 +105,12 @@ describe('pool workers', () => {
     });
     b.count = 3;
     b.freshRows = Int32Array.from([0, 1, 2]);
-    const tiers = new IdentityTable(c, true).update(b).map((e) => TIERS[e.tier]);
-    expect(tiers).toEqual(['critical', 'important', 'noise']);
-    const flat = new IdentityTable(c, false).update(b).map((e) => TIERS[e.tier]);
-    expect(flat).toEqual(['critical', 'critical', 'noise']);
+    const tiersOf = (demote: boolean) =>
+      Array.from(
+        new StageRunner({ ...config.classification, demote_pool_workers: demote }).step(b).tier,
+        (t) => TIERS[t],
+      );
+    expect(tiersOf(true)).toEqual(['critical', 'important', 'noise']);
+    expect(tiersOf(false)).toEqual(['critical', 'critical', 'noise']);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocBatch, type HostInfo } from '../../../src/sources/batch.js';
-import { CounterMemory, NCOUNTERS } from '../../../src/stages/rates/counters.js';
+import { NCOUNTERS } from '../../../src/stages/rates/counters.js';
+import { StageRunner } from '../../helpers/stages.js';
 
 const host = (uptimeSec: number): HostInfo => ({
   hostname: 'h',
@@ -24,9 +25,9 @@ function batch(uptime: number, rows: [number, number, number][]) {
   return b;
 }
 
-describe('CounterMemory', () => {
+describe('rates stage', () => {
   it('gives a rate over the tree clock, forgets processes that are gone, and treats a reused pid as new', () => {
-    const m = new CounterMemory();
+    const m = new StageRunner();
     m.step(
       batch(100, [
         [10, 500, 5],
@@ -37,18 +38,32 @@ describe('CounterMemory', () => {
     let s = m.step(batch(104, [[10, 500, 7]]));
     expect(s.cpuCores[0]).toBeCloseTo(0.5, 12);
     expect(s.deltas[0]).toBeCloseTo(2, 12);
-    expect(m.prev.has(11)).toBe(false);
+    expect(m.ids.slotOf(11)).toBe(-1);
+    expect(s.born[0]).toBe(0);
     // pid 10 reused by a process that started at 105 s (after the scan at 104 s): all its CPU is new
     s = m.step(batch(108, [[10, 10500, 0.5]]));
     expect(s.deltas[0]).toBeCloseTo(0.5, 12);
-    expect(m.prev.get(10)!.start).toBe(10500);
+    expect(s.born[0]).toBe(1);
+    expect(s.isNew[0]).toBe(1);
+    expect(m.ids.start.data[m.ids.slotOf(10)]).toBe(10500);
   });
 
   it('never produces a negative delta when a counter goes backwards', () => {
-    const m = new CounterMemory();
+    const m = new StageRunner();
     m.step(batch(100, [[10, 500, 9]]));
     const s = m.step(batch(110, [[10, 500, 3]]));
     expect(s.cpuCores[0]).toBe(0);
     for (let k = 0; k < NCOUNTERS; k++) expect(s.deltas[k]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('after a reboot (another boot time) nothing carries over', () => {
+    const m = new StageRunner();
+    m.step(batch(100, [[10, 500, 5]]));
+    const b = batch(50, [[10, 500, 6]]);
+    b.host.bootTimeSec += 3600;
+    const s = m.step(b);
+    // no previous reading counts: lifetime average (6 s over 45 s), no delta
+    expect(s.cpuCores[0]).toBeCloseTo(6 / 45, 12);
+    expect(s.deltas[0]).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { allocBatch, FLAG_DETAIL } from '../../../src/sources/batch.js';
-import { applyMemoryCut, heartbeatDue, newHeartbeatState, sampleRolledUp } from '../../../src/stages/route/route.js';
-import { identityUnit, sampleRate } from '../../../src/stages/sample/sampling.js';
+import { allocBatch } from '../../../src/sources/batch.js';
+import { applyMemoryCut } from '../../../src/stages/memory-cut/cut.js';
+import { identityUnit, sampleRate, sampleRolledUp } from '../../../src/stages/sample/sampling.js';
 
 const host = {
   hostname: 'h',
@@ -131,33 +131,5 @@ describe('applyMemoryCut', () => {
       applyMemoryCut(b, keep, tier, forced, { dropTiers: new Set(), importantKeep: 1, criticalOnly: false }),
     ).toEqual({ rows: 0, points: 0 });
     expect(keep.every((k) => k === 1)).toBe(true);
-  });
-});
-
-describe('heartbeatDue', () => {
-  it('sends a changed process every cycle and an idle one every K cycles', () => {
-    const b = batch(1);
-    b.flags[0] = FLAG_DETAIL;
-    b.rssBytes[0] = 1000;
-    const s = newHeartbeatState();
-    const sent: number[] = [];
-    for (let cycle = 1; cycle <= 13; cycle++) {
-      if (heartbeatDue(s, b, 0, cycle, 6)) sent.push(cycle);
-    }
-    expect(sent).toEqual([1, 7, 13]);
-    b.rssBytes[0] = 2000; // a change is sent at once
-    expect(heartbeatDue(s, b, 0, 14, 6)).toBe(true);
-    b.utimeSec[0] = 0.01;
-    expect(heartbeatDue(s, b, 0, 15, 6)).toBe(true);
-    expect(heartbeatDue(s, b, 0, 16, 6)).toBe(false);
-    // a gauge going down while a counter goes up is a change too
-    b.threads[0] = 5;
-    expect(heartbeatDue(s, b, 0, 17, 6)).toBe(true);
-    b.threads[0] = 4;
-    b.minFaults[0] = 3;
-    expect(heartbeatDue(s, b, 0, 18, 6)).toBe(true);
-    expect(heartbeatDue(s, b, 0, 19, 6)).toBe(false);
-    // heartbeat_cycles 1 = every cycle
-    expect(heartbeatDue(s, b, 0, 20, 1)).toBe(true);
   });
 });

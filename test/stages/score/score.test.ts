@@ -3,6 +3,8 @@
  * piscina pool (FlatBuffers batches, shared table), plus a parity test.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { IdentityTable } from '../../../src/core/identity.js';
+import type { ProcessBatch } from '../../../src/sources/batch.js';
 import {
   departs,
   InlineScorer,
@@ -13,9 +15,9 @@ import {
   REASON_MEMORY,
   REASON_NEW,
   ROW_BORN,
+  ScoreColumns,
   type ScoreParams,
   type Scorer,
-  ScoreTable,
 } from '../../../src/stages/score/index.js';
 
 const MIB = 1024 * 1024;
@@ -42,7 +44,8 @@ interface Row {
 
 /** Feed one cycle of rows; returns the output byte per pid. */
 class Harness {
-  table = new ScoreTable(4);
+  ids = new IdentityTable(4);
+  table = new ScoreColumns(this.ids);
   cycle = 0;
   constructor(
     readonly scorer: Scorer,
@@ -53,7 +56,13 @@ class Harness {
     this.cycle++;
     const pid = Int32Array.from(rows.map((r) => r.pid));
     const start = Float64Array.from(rows.map((r) => r.start ?? 100));
-    const slot = this.table.assign(n, pid, start, this.cycle, nowMs);
+    const { slot } = this.ids.assign({
+      count: n,
+      pid,
+      startTicks: start,
+      uid: new Int32Array(n),
+      freshRows: new Int32Array(0),
+    } as unknown as ProcessBatch);
     const input = {
       count: n,
       slot,
@@ -62,7 +71,7 @@ class Harness {
       flags: Uint8Array.from(rows.map((r) => (r.born ? ROW_BORN : 0))),
     };
     const out = await this.scorer.score(this.table, input, this.params, this.cycle, nowMs);
-    this.table.sweep(this.cycle);
+    this.ids.sweep();
     return new Map(rows.map((r, i) => [r.pid, out[i]!]));
   }
 }
@@ -133,13 +142,13 @@ describe.each(scorers)('scoring (%s)', (_name, make) => {
   it('ignores NaN and negative samples: no promotion, baseline unchanged', async () => {
     const h = new Harness(scorer);
     for (let c = 0; c < 4; c++) await h.step([{ pid: 14, cpu: 0.05, rss: 50 * MIB }], at(c));
-    const s = h.table.index.get(14)!;
-    const before = [h.table.cols.cpuMean[s], h.table.cols.rssMean[s], h.table.cols.cpuN[s]];
+    const s = h.ids.slotOf(14)!;
+    const before = [h.table.cpuMean.data[s], h.table.rssMean.data[s], h.table.cpuN.data[s]];
     for (const bad of [Number.NaN, -1, -0.5, Number.POSITIVE_INFINITY]) {
       const out = await h.step([{ pid: 14, cpu: bad, rss: bad }], at(5));
       expect(reason(out.get(14))).toBe(0);
     }
-    expect([h.table.cols.cpuMean[s], h.table.cols.rssMean[s], h.table.cols.cpuN[s]]).toEqual(before);
+    expect([h.table.cpuMean.data[s], h.table.rssMean.data[s], h.table.cpuN.data[s]]).toEqual(before);
     // and a normal value after them is still normal
     expect(reason((await h.step([{ pid: 14, cpu: 0.05, rss: 50 * MIB }], at(6))).get(14))).toBe(0);
   });
@@ -177,16 +186,16 @@ describe.each(scorers)('scoring (%s)', (_name, make) => {
   it('gives an exited process slot to the next one, and a reused pid a fresh baseline', async () => {
     const h = new Harness(scorer);
     for (let c = 0; c < 3; c++) await h.step([{ pid: 40, cpu: 0.9 }, { pid: 41 }], at(c));
-    const slot40 = h.table.index.get(40)!;
+    const slot40 = h.ids.slotOf(40)!;
     await h.step([{ pid: 41 }], at(3)); // 40 exited
-    expect(h.table.index.has(40)).toBe(false);
-    expect(h.table.size).toBe(1);
+    expect(h.ids.slotOf(40)).toBe(-1);
+    expect(h.ids.size).toBe(1);
     await h.step([{ pid: 41 }, { pid: 42, cpu: 0.01 }], at(4));
-    expect(h.table.index.get(42)).toBe(slot40); // recycled
-    expect(h.table.cols.cpuN[slot40]).toBe(1); // with an empty baseline
-    expect(h.table.cols.cpuMean[slot40]).toBeCloseTo(0.01);
+    expect(h.ids.slotOf(42)).toBe(slot40); // recycled
+    expect(h.table.cpuN.data[slot40]).toBe(1); // with an empty baseline
+    expect(h.table.cpuMean.data[slot40]).toBeCloseTo(0.01);
     // pid 41 reused by a new process (other start time): not compared with the old one
-    const s41 = h.table.index.get(41)!;
+    const s41 = h.ids.slotOf(41)!;
     await h.step(
       [
         { pid: 41, start: 999, cpu: 0.5, born: false },
@@ -194,8 +203,8 @@ describe.each(scorers)('scoring (%s)', (_name, make) => {
       ],
       at(5),
     );
-    expect(h.table.index.get(41)).toBe(s41);
-    expect(h.table.cols.cpuN[s41]).toBe(1);
+    expect(h.ids.slotOf(41)).toBe(s41);
+    expect(h.table.cpuN.data[s41]).toBe(1);
   });
 
   it('grows the table past its initial capacity', async () => {
@@ -207,7 +216,7 @@ describe.each(scorers)('scoring (%s)', (_name, make) => {
       rows.map((r, i) => (i === 299 ? { ...r, cpu: 0.9 } : r)),
       at(2),
     );
-    expect(h.table.capacity).toBeGreaterThanOrEqual(300);
+    expect(h.ids.capacity).toBeGreaterThanOrEqual(300);
     expect(reason(out.get(1299))).toBe(REASON_CPU);
     expect([...out.values()].filter((o) => reason(o) !== 0)).toHaveLength(1);
   });
@@ -243,7 +252,7 @@ describe('inline and workers give identical results', () => {
         expect([...ob.entries()]).toEqual([...oa.entries()]);
       }
       for (const k of ['cpuMean', 'cpuVar', 'rssMean', 'rssVar', 'holdUntil'] as const) {
-        expect(Array.from(b.table.cols[k])).toEqual(Array.from(a.table.cols[k]));
+        expect(Array.from(b.table[k].data)).toEqual(Array.from(a.table[k].data));
       }
     } finally {
       await pool.close();

@@ -1,0 +1,63 @@
+/**
+ * The cycle report: what one cycle did, from the frame's facts, the cost
+ * stage's output and the exporters' outcomes. Pure.
+ */
+import type { Frame } from '../core/frame.js';
+import type { CycleOutput } from '../stages/cost/index.js';
+import type { CycleReport, ExportOutcome, MemoryView } from './types.js';
+
+export interface ReportInput {
+  frame: Frame;
+  out: CycleOutput;
+  profile: string;
+  backend: string;
+  memory?: MemoryView;
+  scanMs: number;
+  cycleMs: number;
+  exports: ExportOutcome[];
+  exportErrors: number;
+}
+
+export function cycleReport(r: ReportInput): CycleReport {
+  const { frame: f, out } = r;
+  const facts = f.facts;
+  const exportedBytes = out.encoded.length;
+  const requests = out.requests();
+  return {
+    cycle: f.cycle,
+    profile: r.profile,
+    backend: r.backend,
+    processes: f.n,
+    exported: facts.kept,
+    rolledUp: f.n - facts.kept,
+    rollupGroups: facts.rollupGroups,
+    critical: { present: facts.criticalPresent, exported: facts.criticalExported },
+    datapoints: { exported: out.points.exported, processes: out.points.processes, baseline: facts.baselinePoints },
+    bytes: { exported: exportedBytes, baseline: facts.baselineBytes },
+    reduction: {
+      bytes: facts.baselineBytes > 0 ? 1 - exportedBytes / facts.baselineBytes : 0,
+      datapoints: facts.baselinePoints > 0 ? 1 - out.points.exported / facts.baselinePoints : 0,
+    },
+    coverageCritical: out.self.coverageCritical,
+    anomalies: { present: facts.anomaliesPresent, exported: facts.anomaliesExported, promoted: facts.promoted },
+    coverageAnomaly: out.self.coverageAnomaly,
+    cost: { hourlyUsd: out.hourly(exportedBytes), baselineHourlyUsd: out.hourly(facts.baselineBytes) },
+    droppedBy: { ...facts.droppedBy },
+    paths: {
+      critical: { points: out.pathPoints.critical, requests: requests.critical },
+      standard: { points: out.pathPoints.standard, requests: requests.standard },
+      sampled: { points: out.pathPoints.sampled, requests: requests.sampled },
+      heartbeatSkipped: facts.heartbeatSkipped,
+      sampleRate: facts.sampleRate,
+    },
+    exportErrors: r.exportErrors,
+    queued: {
+      records: out.health.reduce((a, h) => a + h.queue.records, 0),
+      bytes: out.health.reduce((a, h) => a + h.queue.bytes, 0),
+    },
+    memory: { tier: r.memory?.tier ?? 0, tierName: r.memory?.tierName ?? 'normal', usage: r.memory?.usage ?? 0 },
+    scan: { ...f.batch.counters, ms: r.scanMs },
+    cycleMs: r.cycleMs,
+    exports: r.exports,
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The stage list, built from the config: the one place that says which
+ * stages run and in what order. Everything per process lives in the identity
+ * table the stages share; everything else a stage keeps is its own.
+ *
+ *   classify → rates → score → baseline → profile → memory_cut → sample →
+ *   rollup → route → heartbeat → build → cost
+ */
+import type { Config } from '../config/schema.js';
+import { durationMs } from '../config/schema.js';
+import type { IdentityTable } from '../core/identity.js';
+import type { Logger } from '../core/log.js';
+import type { ExportHealth } from '../exporters/otlp/queued.js';
+import { BaselineStage } from '../stages/baseline/index.js';
+import { BuildStage } from '../stages/build/index.js';
+import { ClassifyStage } from '../stages/classify/index.js';
+import { CostStage } from '../stages/cost/index.js';
+import { GroupStage } from '../stages/group/index.js';
+import { HeartbeatStage } from '../stages/heartbeat/index.js';
+import { MemoryCutStage } from '../stages/memory-cut/index.js';
+import { ProfileStage } from '../stages/profile/index.js';
+import { RatesStage } from '../stages/rates/index.js';
+import { RouteStage } from '../stages/route/index.js';
+import { SampleStage } from '../stages/sample/index.js';
+import { ScoreStage } from '../stages/score/stage.js';
+import type { Stateful } from '../state/checkpoint.js';
+import type { Stage } from './stage.js';
+import type { PipelineTotals } from './telemetry.js';
+
+export interface StageListOptions {
+  config: Config;
+  ids: IdentityTable;
+  logger: Logger;
+  intervalMs: number;
+  workers: number;
+  selfTelemetry: boolean;
+  agentStartMs: number;
+  health: () => ExportHealth[];
+  totals: PipelineTotals;
+  scanMs: () => number;
+}
+
+export interface StageList {
+  /** in the order they run */
+  stages: Stage[];
+  /** the stages whose state the checkpoint keeps */
+  stateful: Stateful[];
+  /** the route stage: what the next scan reads */
+  route: RouteStage;
+  /** the cost stage: what goes to the exporters */
+  cost: CostStage;
+  /** stages with a lifecycle (the scoring worker pool) */
+  score: ScoreStage;
+}
+
+export function buildStages(o: StageListOptions): StageList {
+  const { config, ids } = o;
+  const sc = config.scan;
+  const bounded =
+    sc.max_processes > 0 ||
+    sc.exclude_names.length > 0 ||
+    sc.min_cpu_percent > 0 ||
+    sc.min_rss_mib > 0 ||
+    durationMs(sc.min_age) > 0;
+  const rates = new RatesStage(ids);
+  const score = new ScoreStage(ids, o.workers, durationMs(config.scoring.state_ttl), o.logger);
+  const group = new GroupStage(o.agentStartMs);
+  const route = new RouteStage(sc.detail === 'exported', bounded);
+  const heartbeat = new HeartbeatStage(ids, config.paths.standard.heartbeat_cycles);
+  const cost = new CostStage({
+    intervalMs: o.intervalMs,
+    pricePerGb: config.cost.price_per_gb,
+    selfTelemetry: o.selfTelemetry,
+    agentStartMs: o.agentStartMs,
+    criticalMaxRequestBytes: config.paths.critical.max_request_bytes,
+    maxRequestBytes: config.export_options.otlp.max_request_bytes,
+    health: o.health,
+    totals: o.totals,
+    scanMs: o.scanMs,
+    logger: o.logger,
+  });
+  const stages: Stage[] = [
+    new ClassifyStage(ids, config.classification),
+    rates,
+    score,
+    new BaselineStage(ids),
+    new ProfileStage(),
+    new MemoryCutStage(),
+    new SampleStage(),
+    group,
+    route,
+    heartbeat,
+    new BuildStage(ids, sc.detail === 'all'),
+    cost,
+  ];
+  return { stages, stateful: [rates, score, group, heartbeat], route, cost, score };
+}

@@ -1,0 +1,59 @@
+/**
+ * classify: the tier of every row. A process is classified once per
+ * identity (when its strings arrive) and the tier is kept at its slot; a
+ * pre-fork pool worker (same executable name as its parent) is one tier
+ * below its rules, so the pool's master keeps the rule's tier.
+ */
+import type { Config } from '../../config/schema.js';
+import type { Frame } from '../../core/frame.js';
+import type { Column, IdentityTable } from '../../core/identity.js';
+import type { Stage } from '../../pipeline/stage.js';
+import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
+import { TIER_NOISE } from '../../telemetry/names.js';
+import { Classifier } from './classifier.js';
+
+export class ClassifyStage implements Stage {
+  readonly name = 'classify';
+  private readonly classifier: Classifier;
+  private readonly demotePoolWorkers: boolean;
+  private readonly tier: Column<Uint8Array>;
+  /** 1 once the slot's identity has been classified */
+  private readonly done: Column<Uint8Array>;
+
+  constructor(
+    private readonly ids: IdentityTable,
+    cfg: Config['classification'],
+  ) {
+    this.classifier = new Classifier(cfg);
+    this.demotePoolWorkers = cfg.demote_pool_workers;
+    this.tier = ids.u8('classify.tier');
+    this.done = ids.u8('classify.done');
+  }
+
+  process(f: Frame): void {
+    const { ids, tier, done } = this;
+    const b = f.batch;
+    const todo: number[] = [];
+    for (let i = 0; i < f.n; i++) {
+      if (f.isNew[i] === 1 || f.named[i] === 1 || done.data[f.slot[i]!] === 0) todo.push(i);
+    }
+    // after every row has its slot, so a new process's parent is known even when it is new too
+    for (const i of todo) {
+      const s = f.slot[i]!;
+      const kernel = (b.flags[i]! & FLAG_KERNEL_THREAD) !== 0;
+      const name = ids.name[s]!;
+      const c = this.classifier.classify(name, ids.exe[s]!, ids.cmdline[s]!, kernel);
+      let t = c.tier;
+      if (this.demotePoolWorkers && !c.protected && !kernel && t < TIER_NOISE) {
+        // A worker of a pre-fork pool (nginx, httpd, postgres backends,
+        // gunicorn, php-fpm ...) has its parent's executable name: it is one
+        // tier below the parent. The busiest workers still pass thresholds.
+        const p = ids.slotOf(b.ppid[i]!);
+        if (p >= 0 && p !== s && ids.name[p] === name) t++;
+      }
+      tier.data[s] = t;
+      done.data[s] = 1;
+    }
+    for (let i = 0; i < f.n; i++) f.tier[i] = tier.data[f.slot[i]!]!;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * cost: what this cycle's export costs against the baseline (every process
+ * exported), and nrdot's own telemetry, which travels on the critical path
+ * and is part of what it costs. Every self-telemetry value is a double, so
+ * its encoded size is measured first with placeholder values and the cost
+ * then reported includes the self-telemetry itself. The request is the
+ * build's encoding followed by the self-telemetry's; per-path requests under
+ * the size limits are cut from it only if an exporter asks for them.
+ */
+import type { Frame } from '../../core/frame.js';
+import type { Lane, LaneBatch } from '../../core/lanes.js';
+import type { Logger } from '../../core/log.js';
+import type { ExportHealth } from '../../exporters/otlp/queued.js';
+import { countDataPoints } from '../../otlp/model.js';
+import { encodeRequest } from '../../otlp/proto.js';
+import { splitByLane } from '../../otlp/split.js';
+import type { CycleContext, Stage } from '../../pipeline/stage.js';
+import type { PipelineTotals } from '../../pipeline/telemetry.js';
+import { type SelfValues, selfResource } from '../../telemetry/self.js';
+
+export interface CostOptions {
+  intervalMs: number;
+  pricePerGb: number;
+  /** add nrdot's own telemetry to the export (off for received data) */
+  selfTelemetry: boolean;
+  agentStartMs: number;
+  criticalMaxRequestBytes: number;
+  maxRequestBytes: number;
+  /** the exporters' queues and breakers, at this moment */
+  health: () => ExportHealth[];
+  totals: PipelineTotals;
+  /** the scan's duration this cycle, ms */
+  scanMs: () => number;
+  logger: Logger;
+}
+
+/** What goes to the exporters, and the figures of the report. */
+export interface CycleOutput {
+  /** the whole request, protobuf */
+  encoded: Buffer;
+  /** the same data split by path and size (computed on first use) */
+  batches: () => readonly LaneBatch[];
+  /** whether `batches` was computed, and its requests per path */
+  requests: () => { critical: number; standard: number; sampled: number };
+  self: SelfValues;
+  points: { exported: number; processes: number };
+  pathPoints: { critical: number; standard: number; sampled: number };
+  hourly: (bytes: number) => number;
+  health: ExportHealth[];
+}
+
+export class CostStage implements Stage {
+  readonly name = 'cost';
+  /** the output of the last cycle (read by the engine right after the stage list) */
+  output?: CycleOutput;
+
+  constructor(private readonly o: CostOptions) {}
+
+  process(f: Frame, ctx: CycleContext & { cycleStart: number }): void {
+    const o = this.o;
+    const built = f.built!;
+    const b = f.batch;
+    const facts = f.facts;
+    let processPoints = 0;
+    const pathPoints = { critical: 0, standard: 0, sampled: 0 };
+    for (const [k, p] of built.points.entries()) {
+      processPoints += p;
+      pathPoints[built.lanes[k]!] += p;
+    }
+    const processBytes = built.protobuf.length;
+    const intervalSec = o.intervalMs / 1000;
+    const hourly = (bytes: number) => (bytes * (3600 / intervalSec) * o.pricePerGb) / 1e9;
+    const health = o.health();
+    const memory = ctx.memory;
+    const totals = o.totals;
+    totals.promotions(facts);
+    const self: SelfValues = {
+      processesSeen: f.n,
+      processesExported: facts.kept,
+      processesRolledUp: f.n - facts.kept,
+      datapointsExported: 0,
+      datapointsBaseline: facts.baselinePoints,
+      // data points, as the metric's name says (the report counts processes)
+      droppedThreshold: facts.droppedPoints.threshold,
+      droppedTopN: facts.droppedPoints.topN,
+      droppedMaxSeries: facts.droppedPoints.maxSeries,
+      costBytes: 0,
+      costBaselineBytes: facts.baselineBytes,
+      costHourly: 0,
+      reductionRatio: 0,
+      coverageCritical: facts.criticalPresent === 0 ? 1 : facts.criticalExported / facts.criticalPresent,
+      coverageAnomaly: facts.anomaliesPresent === 0 ? 1 : facts.anomaliesExported / facts.anomaliesPresent,
+      anomaliesPromoted: { ...totals.promoted },
+      anomaliesActive: facts.anomaliesPresent,
+      scanSeconds: o.scanMs() / 1000,
+      cycleSeconds: 0,
+      scanVanished: totals.vanished,
+      scanDenied: totals.denied,
+      exportErrors: { ...totals.exportErrors },
+      droppedMemory: facts.droppedPoints.memory,
+      memoryTier: memory?.tier ?? 0,
+      memoryUsage: memory?.usage ?? 0,
+      pathPoints,
+      samplingRate: facts.sampleRate,
+      scanExcluded: { ...totals.excluded },
+      exporters: health.map((h) => ({
+        exporter: h.exporter,
+        queueRecords: h.queue.records,
+        queueBytes: h.queue.bytes,
+        queueOldestAgeSec: h.queue.oldestAgeMs / 1000,
+        breaker: h.breaker,
+        retries: h.retries,
+        dropped: h.dropped,
+      })),
+    };
+    const withSelf = o.selfTelemetry;
+    let encoded = built.protobuf;
+    let exportedPoints = processPoints;
+    let lanes: readonly Lane[] = built.lanes;
+    let points: readonly number[] = built.points;
+    if (withSelf) {
+      // size first (placeholder values, fixed width), then totals that include it
+      const probe = selfResource(self, b.host.hostname, ctx.profileName, o.agentStartMs, f.nowMs);
+      const selfBytes = encodeRequest({ resourceMetrics: [probe] }).length;
+      const selfPoints = countDataPoints({ resourceMetrics: [probe] });
+      exportedPoints += selfPoints;
+      self.datapointsExported = exportedPoints;
+      self.costBytes = processBytes + selfBytes;
+      self.costHourly = hourly(self.costBytes);
+      self.reductionRatio = facts.baselineBytes > 0 ? 1 - self.costBytes / facts.baselineBytes : 0;
+      self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
+      pathPoints.critical += selfPoints;
+      const selfPb = encodeRequest({
+        resourceMetrics: [selfResource(self, b.host.hostname, ctx.profileName, o.agentStartMs, f.nowMs)],
+      });
+      encoded = Buffer.concat([built.protobuf, selfPb]);
+      lanes = [...built.lanes, 'critical'];
+      points = [...built.points, selfPoints];
+    } else {
+      self.datapointsExported = exportedPoints;
+      self.costBytes = processBytes;
+      self.costHourly = hourly(processBytes);
+      self.reductionRatio = facts.baselineBytes > 0 ? 1 - processBytes / facts.baselineBytes : 0;
+      self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
+    }
+    let split: LaneBatch[] | undefined;
+    const batches = () => {
+      if (!split) {
+        const r = splitByLane({ protobuf: encoded, lanes, points }, (lane) =>
+          lane === 'critical' ? Math.min(o.criticalMaxRequestBytes, o.maxRequestBytes) : o.maxRequestBytes,
+        );
+        if (r.oversize > 0) {
+          o.logger.warn(
+            { resources: r.oversize, maxRequestBytes: o.maxRequestBytes },
+            'a single resource is larger than the request size limit: sent alone',
+          );
+        }
+        split = r.batches;
+      }
+      return split;
+    };
+    const requests = () => {
+      const n = { critical: 0, standard: 0, sampled: 0 };
+      for (const bt of split ?? []) n[bt.lane]++;
+      return n;
+    };
+    this.output = {
+      encoded,
+      batches,
+      requests,
+      self,
+      points: { exported: exportedPoints, processes: processPoints },
+      pathPoints,
+      hourly,
+      health,
+    };
+  }
+}
