@@ -15,7 +15,13 @@
  * same cycles, from the engine's StageTimer) and the bench process's RSS
  * after its cycles (every engine before it has been shut down, not collected).
  *
- *   npm run bench:cycle [-- --sizes 1000,10000 --cycles 5 --backend ts|native]
+ * Then the agent as users run it: `nrdot run` (balanced, native scanner when
+ * it loads, --export none) in its own process over the same tree, its first
+ * and steady cycle times beside the C floor measured in the same run
+ * (bench/scanfloor.c: every process's `stat` on kept fds up to the fd limit,
+ * open-read-close beyond it, plus the directory listing), and its peak RSS.
+ *
+ *   npm run bench:cycle [-- --sizes 10000,100000 --cycles 5 --backend ts|native --agent-cycles 6 --skip-engines]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,17 +34,21 @@ import { generateHost } from '../src/harness/synth/index.js';
 import { type CycleReport, Engine } from '../src/pipeline/engine.js';
 import { type BackendChoice, openScanner } from '../src/sources/index.js';
 import { fastTmpDir } from '../src/util/tmp.js';
+import { runAgent } from './agent-run.js';
+import { compileFloor, runFloor } from './floor.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-const sizes = arg('sizes', '1000,10000').split(',').map(Number);
+const sizes = arg('sizes', '10000,100000').split(',').map(Number);
+const skipEngines = process.argv.includes('--skip-engines');
 const backend = arg('backend', 'ts') as BackendChoice;
 const cycles = Number(arg('cycles', '5'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const STAGES = ['scan', 'classify', 'rates', 'score', 'profile', 'rollup', 'build', 'encode'] as const;
+const STAGES = ['scan', 'classify', 'rates', 'score', 'baseline', 'profile', 'rollup', 'build', 'cost'] as const;
+const agentCycles = Number(arg('agent-cycles', '6'));
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 async function measure(config: Config, profile: string, root: string) {
@@ -68,6 +78,44 @@ async function measure(config: Config, profile: string, root: string) {
   return { cycleMs: median(ms), scanMs: median(scan), stageMs, rss, report: last! };
 }
 
+async function agentSection(tmp: string, root: string, n: number): Promise<void> {
+  const bin = compileFloor(tmp);
+  const floor = runFloor(bin, root, 7);
+  const floorFstat = runFloor(bin, root, 7, true);
+  const run = await runAgent([
+    '--cycles',
+    String(agentCycles),
+    '--interval',
+    '1s',
+    '--proc-root',
+    root,
+    '--export',
+    'none',
+    '--listen',
+    'off',
+    '--log-level',
+    'warn',
+  ]);
+  if (run.exitCode !== 0 || run.cycleMs.length === 0) {
+    console.log(`nrdot run failed (exit ${run.exitCode}):\n${run.stderr}`);
+    return;
+  }
+  const first = run.cycleMs[0]!;
+  const steady = median(run.cycleMs.slice(1));
+  const x = (ms: number) => `${(ms / floor.steadyMs).toFixed(2)}x`;
+  console.log(`\nnrdot run (balanced, ${agentCycles} cycles, --export none) against the C floor on the same tree:\n`);
+  console.log('| what | ms | vs C floor (steady) |');
+  console.log('|---|---|---|');
+  console.log(`| C floor: every \`stat\`, steady (median of 6) | ${floor.steadyMs.toFixed(1)} | 1.00x |`);
+  console.log(`| C floor: first iteration (opens the kept fds) | ${floor.firstMs.toFixed(1)} | ${x(floor.firstMs)} |`);
+  console.log(
+    `| C floor + an fstat per kept fd (what a non-procfs tree needs) | ${floorFstat.steadyMs.toFixed(1)} | ${x(floorFstat.steadyMs)} |`,
+  );
+  console.log(`| nrdot run: first cycle | ${first} | ${x(first)} |`);
+  console.log(`| nrdot run: steady cycle (median of cycles 2-${run.cycleMs.length}) | ${steady} | ${x(steady)} |`);
+  console.log(`\nnrdot run peak RSS at ${n} processes: ${mib(run.peakRss)} MiB`);
+}
+
 async function main() {
   const { config } = loadConfig();
   const everything: Config = structuredClone(config);
@@ -88,6 +136,8 @@ async function main() {
       const g0 = performance.now();
       await generateHost({ out: root, processes: n, seed: 1 });
       console.log(`\n## ${n} processes (synthetic tree written in ${((performance.now() - g0) / 1000).toFixed(1)} s)`);
+      await agentSection(tmp, root, n);
+      if (skipEngines) continue;
       const base = await measure(everything, 'everything', root);
       console.log(
         '| pipeline | cycle ms | scan ms | µs/process | ratio vs baseline | exported points | reduction (bytes) |',

@@ -31,6 +31,7 @@ import { loadAddon } from '../src/sources/native/loader.js';
 import { NativeScanner } from '../src/sources/native/scanner.js';
 import { ProcfsReader } from '../src/sources/procfs/reader.js';
 import { fastTmpDir } from '../src/util/tmp.js';
+import { compileFloor } from './floor.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -118,12 +119,6 @@ async function measureGroup(
   } finally {
     nat?.close();
   }
-}
-
-function compileFloor(dir: string): string {
-  const bin = path.join(dir, 'scanfloor');
-  execFileSync('cc', ['-O2', '-o', bin, path.join(repo, 'bench', 'scanfloor.c')], { stdio: 'inherit' });
-  return bin;
 }
 
 function machine(): string {

@@ -68,6 +68,44 @@ export interface BuiltRequest {
   exportedPids?: Map<number, Lane>;
 }
 
+/**
+ * The per-row columns' memory, reused from cycle to cycle (grow-only): on
+ * this kind of VM touching fresh pages costs far more than reusing mapped
+ * ones, and a 100k-row frame has about 2.5 MB of columns.
+ */
+export class FrameBuffers {
+  private cap = 0;
+  private u8 = new Uint8Array(0);
+  private f64 = new Float64Array(0);
+  /** u8 columns per frame */
+  static readonly U8 = 8;
+  /** f64 columns per frame */
+  static readonly F64 = 1;
+
+  /** Zeroed views for `n` rows: [u8 columns..., f64 columns...]. */
+  take(n: number): { u8: Uint8Array[]; f64: Float64Array[] } {
+    if (n > this.cap) {
+      this.cap = Math.max(n, Math.ceil(this.cap * 1.5), 1024);
+      this.u8 = new Uint8Array(this.cap * FrameBuffers.U8);
+      this.f64 = new Float64Array(this.cap * FrameBuffers.F64);
+    }
+    const u8: Uint8Array[] = [];
+    for (let k = 0; k < FrameBuffers.U8; k++) {
+      const v = this.u8.subarray(k * this.cap, k * this.cap + n);
+      v.fill(0);
+      u8.push(v);
+    }
+    const f64: Float64Array[] = [];
+    for (let k = 0; k < FrameBuffers.F64; k++) {
+      const v = this.f64.subarray(k * this.cap, k * this.cap + n);
+      v.fill(0);
+      f64.push(v);
+    }
+    return { u8, f64 };
+  }
+}
+
+/** A frame's columns are valid during its cycle only: the next frame reuses their memory. */
 export class Frame {
   readonly n: number;
   /** identity: the slot of each row, and which identities are new */
@@ -107,22 +145,26 @@ export class Frame {
     /** the injected clock's time of this cycle */
     readonly nowMs: number,
     ids: Assignment,
+    buffers: FrameBuffers = new FrameBuffers(),
   ) {
     const n = batch.count;
     this.n = n;
     this.slot = ids.slot;
     this.isNew = ids.isNew;
     this.named = ids.named;
-    this.tier = new Uint8Array(n);
-    this.cpuCores = new Float64Array(n);
+    const { u8, f64 } = buffers.take(n);
+    [this.tier, this.born, this.anomaly, this.points, this.series, this.keep, this.sampled, this.lane] = u8 as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
+    this.cpuCores = f64[0]!;
     this.deltas = new Float64Array(0);
-    this.born = new Uint8Array(n);
-    this.anomaly = new Uint8Array(n);
-    this.points = new Uint8Array(n);
-    this.series = new Uint8Array(n);
-    this.keep = new Uint8Array(n);
-    this.sampled = new Uint8Array(n);
-    this.lane = new Uint8Array(n);
     this.facts = {
       anomaliesPresent: 0,
       promoted: { cpu: 0, memory: 0, new: 0 },

@@ -121,6 +121,8 @@ export class IdentityTable {
   private high = 0;
   private gen = 0;
   private readonly columns: Column[] = [];
+  /** the memory of `assign`'s answer, reused (valid until the next assign) */
+  private out = { slot: new Int32Array(0), isNew: new Uint8Array(0), named: new Uint8Array(0) };
 
   /** identity of each slot */
   readonly pid: Column<Int32Array>;
@@ -192,15 +194,22 @@ export class IdentityTable {
 
   /**
    * Give every row of `b` its slot for this cycle (one identity check per
-   * row), store the strings of fresh rows, and mark the slots seen.
+   * row), store the strings of fresh rows, and mark the slots seen. The
+   * answer's arrays are valid until the next call.
    */
   assign(b: ProcessBatch): Assignment {
     const n = b.count;
     const gen = ++this.gen;
     if (this.live + n > this.cap) this.resize(this.live + n);
-    const slot = new Int32Array(n);
-    const isNew = new Uint8Array(n);
-    const named = new Uint8Array(n);
+    if (this.out.slot.length < n) {
+      const m = Math.max(n, Math.ceil(this.out.slot.length * 1.5));
+      this.out = { slot: new Int32Array(m), isNew: new Uint8Array(m), named: new Uint8Array(m) };
+    }
+    const slot = this.out.slot.subarray(0, n);
+    const isNew = this.out.isNew.subarray(0, n);
+    const named = this.out.named.subarray(0, n);
+    isNew.fill(0);
+    named.fill(0);
     const start = this.start.data;
     const seen = this.seen.data;
     for (let i = 0; i < n; i++) {

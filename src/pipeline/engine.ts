@@ -7,7 +7,7 @@
  */
 import type { Config, ProfileConfig } from '../config/schema.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
-import { Frame } from '../core/frame.js';
+import { Frame, FrameBuffers } from '../core/frame.js';
 import { IdentityTable } from '../core/identity.js';
 import type { Logger } from '../core/log.js';
 import { EncodedRequest } from '../exporters/exporter.js';
@@ -55,6 +55,7 @@ export class Engine {
   private readonly now: () => number;
   private readonly ids: IdentityTable;
   private readonly totals = new PipelineTotals();
+  private readonly frameBuffers = new FrameBuffers();
   private readonly list: StageList;
   private readonly scanOptions: ScanOptions = {};
   private readonly listeners: ((r: CycleResult) => void)[] = [];
@@ -155,7 +156,7 @@ export class Engine {
     const timer = this.timer;
     const b = pushed ?? (await timer.runAsync('scan', async () => this.scanner.scan(this.nextScan())));
     this.totals.scanned(b.counters);
-    const frame = new Frame(b, pushed !== undefined, cycle, this.now(), this.ids.assign(b));
+    const frame = new Frame(b, pushed !== undefined, cycle, this.now(), this.ids.assign(b), this.frameBuffers);
     const ctx: CycleContext & { cycleStart: number } = {
       profileName: this.profileName,
       profile: this.profile,

@@ -24,7 +24,7 @@ export function unsupported(): never {
 
 const TWO_32 = 4294967296;
 /** Scratch retained between calls up to this size; bigger ones are dropped after use. */
-const KEEP_BYTES = 4 << 20;
+const KEEP_BYTES = 64 << 20;
 const INITIAL_BYTES = 64 << 10;
 
 export let buf: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);

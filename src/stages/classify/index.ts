@@ -12,6 +12,8 @@ import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
 import { TIER_NOISE } from '../../telemetry/names.js';
 import { Classifier } from './classifier.js';
 
+const CACHE_ENTRIES = 65536;
+
 export class ClassifyStage implements Stage {
   readonly name = 'classify';
   private readonly classifier: Classifier;
@@ -19,6 +21,11 @@ export class ClassifyStage implements Stage {
   private readonly tier: Column<Uint8Array>;
   /** 1 once the slot's identity has been classified */
   private readonly done: Column<Uint8Array>;
+  /**
+   * Rules' verdicts by (kernel, name, command line, path): pool workers and
+   * restarted processes repeat them, and an RE2 set match costs microseconds.
+   */
+  private readonly cache = new Map<string, { tier: number; protected: boolean }>();
 
   constructor(
     private readonly ids: IdentityTable,
@@ -42,7 +49,15 @@ export class ClassifyStage implements Stage {
       const s = f.slot[i]!;
       const kernel = (b.flags[i]! & FLAG_KERNEL_THREAD) !== 0;
       const name = ids.name[s]!;
-      const c = this.classifier.classify(name, ids.exe[s]!, ids.cmdline[s]!, kernel);
+      const exe = ids.exe[s]!;
+      const cmdline = ids.cmdline[s]!;
+      const key = `${kernel ? 'k' : 'u'}\0${name}\0${cmdline}\0${exe}`;
+      let c = this.cache.get(key);
+      if (c === undefined) {
+        c = this.classifier.classify(name, exe, cmdline, kernel);
+        if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
+        this.cache.set(key, c);
+      }
       let t = c.tier;
       if (this.demotePoolWorkers && !c.protected && !kernel && t < TIER_NOISE) {
         // A worker of a pre-fork pool (nginx, httpd, postgres backends,
