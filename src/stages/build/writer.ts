@@ -1,0 +1,292 @@
+/**
+ * A process row straight from the frame's columns into OTLP protobuf: one
+ * `ResourceMetrics` entry of an `ExportMetricsServiceRequest`, in the
+ * hostmetrics process scraper's shape, with no object model in between.
+ *
+ * The bytes are exactly what the model path writes for `processResource()`
+ * (build.ts) through the protobuf encoder (test/stages/build/writer.test.ts
+ * checks that on seeded random rows), field order and presence included:
+ * cumulative sums whose start time is the process start, gauges for
+ * instantaneous values, and no point for a value that is unknown.
+ */
+import * as w from '../../otlp/encode/pb-buf.js';
+import { nanosFromSec } from '../../otlp/model.js';
+import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
+import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
+import { SCOPE } from './build.js';
+
+/** Length-prefix guess sites (pb-buf keeps one guess per site). */
+const S_RM = 20;
+const S_RES = 21;
+const S_KV = 22;
+const S_VAL = 23;
+const S_SM = 24;
+const S_SCOPE = 25;
+const S_METRIC = 26;
+const S_DATA = 27;
+const S_POINT = 28;
+const S_PATTR = 29;
+
+const TEMPORALITY_CUMULATIVE = 2;
+
+/** The strings of a process identity (the identity table's, at the row's slot). */
+export interface RowStrings {
+  name: string;
+  exe: string;
+  cmdline: string;
+  owner: string;
+}
+
+/** nrdot's own resource attributes of an exported process. */
+export interface RowTags {
+  tier: number;
+  importance: number;
+  profile: string;
+  /** why scoring promoted it (cpu, memory, new), '' when it did not */
+  anomaly: string;
+  /** sampled path rate; undefined when not sampled */
+  sampleRate: number | undefined;
+}
+
+/** A 64-bit signed integer value into w.lo / w.hi (a whole double, as String(Math.trunc(v)) would parse). */
+function int64(v: number): void {
+  const t = Math.trunc(v);
+  if (Number.isSafeInteger(t)) w.words64(t, true);
+  else w.words64(String(t), true);
+}
+
+function strAttr(key: string, v: string): void {
+  const at = w.open(0x0a, S_KV);
+  w.stringCached(0x0a, key);
+  const val = w.open(0x12, S_VAL);
+  w.string(0x0a, v);
+  w.close(val, S_VAL);
+  w.close(at, S_KV);
+}
+
+function shortStrAttr(key: string, v: string): void {
+  const at = w.open(0x0a, S_KV);
+  w.stringCached(0x0a, key);
+  const val = w.open(0x12, S_VAL);
+  w.stringCached(0x0a, v);
+  w.close(val, S_VAL);
+  w.close(at, S_KV);
+}
+
+function intAttr(key: string, v: number): void {
+  const at = w.open(0x0a, S_KV);
+  w.stringCached(0x0a, key);
+  const val = w.open(0x12, S_VAL);
+  int64(v);
+  w.ensure(11);
+  w.byte(0x18);
+  w.varint64(w.lo, w.hi);
+  w.close(val, S_VAL);
+  w.close(at, S_KV);
+}
+
+function dblAttr(key: string, v: number): void {
+  const at = w.open(0x0a, S_KV);
+  w.stringCached(0x0a, key);
+  const val = w.open(0x12, S_VAL);
+  w.ensure(9);
+  w.byte(0x21);
+  w.double(v);
+  w.close(val, S_VAL);
+  w.close(at, S_KV);
+}
+
+/** Per-row time stamps, as 64-bit words. */
+let tLo = 0;
+let tHi = 0;
+let sLo = 0;
+let sHi = 0;
+
+/** One data point: [start], time, value, [one string attribute]. */
+function point(withStart: boolean, isInt: boolean, v: number, attrKey?: string, attrVal?: string): void {
+  const at = w.open(0x0a, S_POINT);
+  w.ensure(40);
+  if (withStart) {
+    w.byte(0x11);
+    w.fixed64(sLo, sHi);
+  }
+  w.byte(0x19);
+  w.fixed64(tLo, tHi);
+  if (!isInt) {
+    w.byte(0x21);
+    w.double(v);
+  } else {
+    int64(v);
+    w.ensure(9);
+    w.byte(0x31);
+    w.fixed64(w.lo, w.hi);
+  }
+  if (attrKey !== undefined) {
+    const a = w.open(0x3a, S_PATTR);
+    w.stringCached(0x0a, attrKey);
+    const val = w.open(0x12, S_VAL);
+    w.stringCached(0x0a, attrVal!);
+    w.close(val, S_VAL);
+    w.close(a, S_PATTR);
+  }
+  w.close(at, S_POINT);
+}
+
+function metricHead(name: string, description: string, unit: string): number {
+  const at = w.open(0x12, S_METRIC);
+  w.stringCached(0x0a, name);
+  w.stringCached(0x12, description);
+  w.stringCached(0x1a, unit);
+  return at;
+}
+
+function sumTail(data: number, monotonic: boolean, metric: number): void {
+  w.ensure(6);
+  w.byte(0x10);
+  w.varint(TEMPORALITY_CUMULATIVE);
+  w.byte(0x18);
+  w.byte(monotonic ? 1 : 0);
+  w.close(data, S_DATA);
+  w.close(metric, S_METRIC);
+}
+
+/** A cumulative sum with one point per (attribute value, value) pair. */
+function sumPoints(
+  name: string,
+  unit: string,
+  description: string,
+  monotonic: boolean,
+  isInt: boolean,
+  attrKey: string | undefined,
+  vals: readonly (string | undefined)[],
+  values: readonly number[],
+): void {
+  const m = metricHead(name, description, unit);
+  const d = w.open(0x3a, S_DATA);
+  for (let k = 0; k < values.length; k++) point(true, isInt, values[k]!, attrKey, vals[k]);
+  sumTail(d, monotonic, m);
+}
+
+function sumInt(name: string, unit: string, description: string, v: number): void {
+  const m = metricHead(name, description, unit);
+  const d = w.open(0x3a, S_DATA);
+  point(true, true, v);
+  sumTail(d, false, m);
+}
+
+function gaugeDouble(name: string, unit: string, description: string, v: number): void {
+  const m = metricHead(name, description, unit);
+  const d = w.open(0x2a, S_DATA);
+  point(false, false, v);
+  w.close(d, S_DATA);
+  w.close(m, S_METRIC);
+}
+
+const STATES = ['user', 'system', 'wait'];
+const DIRS = ['read', 'write'];
+const FAULTS = ['major', 'minor'];
+const SWITCHES = ['voluntary', 'involuntary'];
+
+/**
+ * Append row `i` as one ResourceMetrics entry to the protobuf scratch
+ * (pb-buf). `timeNs` is the cycle's time stamp (decimal nanoseconds);
+ * `tags` adds nrdot's attributes (absent for the baseline's hostmetrics view).
+ */
+export function writeProcess(
+  b: ProcessBatch,
+  i: number,
+  id: RowStrings,
+  cpuCores: number,
+  timeNs: string,
+  tags?: RowTags,
+): void {
+  w.words64(timeNs, false);
+  tLo = w.lo;
+  tHi = w.hi;
+  w.words64(nanosFromSec(startEpochSec(b, i)), false);
+  sLo = w.lo;
+  sHi = w.hi;
+
+  const rm = w.open(0x0a, S_RM);
+  const res = w.open(0x0a, S_RES);
+  intAttr(ResourceAttr.pid, b.pid[i]!);
+  intAttr(ResourceAttr.parentPid, b.ppid[i]!);
+  strAttr(ResourceAttr.executableName, id.name);
+  if (id.exe) strAttr(ResourceAttr.executablePath, id.exe);
+  if (id.cmdline) strAttr(ResourceAttr.commandLine, id.cmdline);
+  if (id.owner) strAttr(ResourceAttr.owner, id.owner);
+  shortStrAttr(ResourceAttr.hostName, b.host.hostname);
+  if (tags) {
+    shortStrAttr(ResourceAttr.tier, TIERS[tags.tier]!);
+    dblAttr(ResourceAttr.importance, tags.importance);
+    shortStrAttr(ResourceAttr.profile, tags.profile);
+    if (tags.anomaly) shortStrAttr(ResourceAttr.anomaly, tags.anomaly);
+    if (tags.sampleRate !== undefined) dblAttr(ResourceAttr.sampleRate, tags.sampleRate);
+  }
+  w.close(res, S_RES);
+
+  const sm = w.open(0x12, S_SM);
+  const sc = w.open(0x0a, S_SCOPE);
+  w.stringCached(0x0a, SCOPE.name);
+  w.stringCached(0x12, SCOPE.version);
+  w.close(sc, S_SCOPE);
+
+  sumPoints(
+    ProcessMetric.cpuTime,
+    's',
+    'Total CPU seconds broken down by different states.',
+    true,
+    false,
+    'state',
+    STATES,
+    [b.utimeSec[i]!, b.stimeSec[i]!, b.iowaitSec[i]!],
+  );
+  gaugeDouble(
+    ProcessMetric.cpuUtilization,
+    '1',
+    'Fraction of all cores used by the process since the last scrape.',
+    cpuCores / b.host.cpuCount,
+  );
+  sumInt(ProcessMetric.memoryUsage, 'By', 'The amount of physical memory in use.', b.rssBytes[i]!);
+  sumInt(ProcessMetric.memoryVirtual, 'By', 'Virtual memory size.', b.vsizeBytes[i]!);
+  if (b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) {
+    sumPoints(ProcessMetric.diskIo, 'By', 'Disk bytes transferred.', true, true, 'direction', DIRS, [
+      b.readBytes[i]!,
+      b.writeBytes[i]!,
+    ]);
+  }
+  sumInt(ProcessMetric.threads, '{threads}', 'Process threads count.', b.threads[i]!);
+  if (b.fds[i]! !== UNKNOWN) {
+    sumInt(ProcessMetric.openFds, '{count}', 'Number of file descriptors in use by the process.', b.fds[i]!);
+  }
+  sumPoints(
+    ProcessMetric.pagingFaults,
+    '{faults}',
+    'Number of page faults the process has made.',
+    true,
+    true,
+    'type',
+    FAULTS,
+    [b.majFaults[i]!, b.minFaults[i]!],
+  );
+  if (b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) {
+    sumPoints(
+      ProcessMetric.contextSwitches,
+      '{count}',
+      'Number of times the process has been context switched.',
+      true,
+      true,
+      'type',
+      SWITCHES,
+      [b.volCtx[i]!, b.involCtx[i]!],
+    );
+  }
+  gaugeDouble(
+    ProcessMetric.uptime,
+    's',
+    'The time the process has been running.',
+    Math.max(0, b.host.uptimeSec - b.startTicks[i]! / b.host.clkTck),
+  );
+  w.close(sm, S_SM);
+  w.close(rm, S_RM);
+}
