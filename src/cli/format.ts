@@ -17,14 +17,18 @@ export function pct(x: number, digits = 1): string {
   return `${(x * 100).toFixed(digits)}%`;
 }
 
-/** The one-line summary printed for every cycle. */
+/**
+ * The one-line summary printed for every cycle. The baseline is the
+ * hostmetrics process scraper's default export of every present process;
+ * the reduction is in data points against it.
+ */
 export function summaryLine(r: CycleReport): string {
   const errors = r.exportErrors;
   return (
     `cycle ${r.cycle} [${r.profile}] processes ${r.processes}, exported ${r.exported}, rolled up ${r.rolledUp}` +
     ` | points ${r.datapoints.exported}/${r.datapoints.baseline}` +
     ` | bytes ${bytes(r.bytes.exported)} vs baseline ${bytes(r.bytes.baseline)}` +
-    ` | reduction ${pct(r.reduction.bytes)}` +
+    ` | reduction ${pct(r.reduction.datapoints)}` +
     ` | critical ${r.critical.exported}/${r.critical.present} (${pct(r.coverageCritical, 0)})` +
     ` | ${r.cycleMs.toFixed(0)} ms` +
     (errors > 0 ? ` | export errors ${errors}` : '') +

@@ -4,6 +4,7 @@
  * file is merged over it and the result is validated as a whole.
  */
 import { z } from 'zod';
+import { NOT_COLLECTED, PROCESS_METRICS } from '../stages/build/metrics.js';
 import { TIERS } from '../telemetry/names.js';
 
 const tier = z.enum(TIERS);
@@ -56,6 +57,22 @@ const anomaly = z.strictObject({
   new_cpu_percent: z.number().nonnegative(),
   new_rss_mib: z.number().nonnegative(),
   hold: duration,
+});
+
+/** `process.<name>: { enabled: bool }`, as the Collector's hostmetrics process scraper is configured. */
+const METRIC_NAMES: readonly string[] = PROCESS_METRICS.map((m) => m.name);
+const metricToggles = z.record(z.string(), z.strictObject({ enabled: z.boolean() })).superRefine((m, ctx) => {
+  for (const name of Object.keys(m)) {
+    if (METRIC_NAMES.includes(name)) continue;
+    const why = NOT_COLLECTED[name];
+    ctx.addIssue({
+      code: 'custom',
+      path: [name],
+      message: why
+        ? `'${name}' is a hostmetrics metric nrdot does not collect (${why})`
+        : `unknown metric '${name}' (known: ${METRIC_NAMES.join(', ')})`,
+    });
+  }
 });
 
 const profile = z.strictObject({
@@ -203,6 +220,15 @@ export const configSchema = z.strictObject({
   }),
   cost: z.strictObject({
     price_per_gb: z.number().nonnegative(),
+  }),
+  /** per-process metrics exported for every process (the hostmetrics scraper's defaults) */
+  metrics: metricToggles,
+  /** metrics added (or removed) per tier, on top of `metrics` */
+  metrics_per_tier: z.strictObject({
+    critical: metricToggles.optional(),
+    important: metricToggles.optional(),
+    standard: metricToggles.optional(),
+    noise: metricToggles.optional(),
   }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   classification: z.strictObject({

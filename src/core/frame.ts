@@ -30,9 +30,12 @@ export interface FrameFacts {
   sampleRate: number;
   /** heartbeat: idle standard rows not sent this cycle */
   heartbeatSkipped: number;
-  /** cost: the baseline (every process exported) */
-  baselinePoints: number;
-  baselineBytes: number;
+  /**
+   * baseline: what exporting every process would cost. `hostmetrics`: the
+   * Collector's process scraper with its default metrics (what users run
+   * today); `sameSet`: every process with the metrics nrdot has enabled.
+   */
+  baseline: { hostmetrics: { points: number; bytes: number }; sameSet: { points: number; bytes: number } };
   /** route: critical processes present and exported, anomalous ones exported */
   criticalPresent: number;
   criticalExported: number;
@@ -118,6 +121,8 @@ export class Frame {
   readonly cpuCores: Float64Array;
   /** rates: growth of each counter since the last cycle, row-major (row * NCOUNTERS + k) */
   deltas: Float64Array;
+  /** rates: user, system and wait CPU as fractions of one core since the last cycle (row * 3 + k); NaN when unknown */
+  cpuState: Float64Array;
   /** rates: the process started since the previous cycle */
   readonly born: Uint8Array;
   /** score: reason | OUT_PROMOTED_NOW (0 = not anomalous) */
@@ -165,6 +170,7 @@ export class Frame {
     ];
     this.cpuCores = f64[0]!;
     this.deltas = new Float64Array(0);
+    this.cpuState = new Float64Array(0);
     this.facts = {
       anomaliesPresent: 0,
       promoted: { cpu: 0, memory: 0, new: 0 },
@@ -173,8 +179,7 @@ export class Frame {
       droppedPoints: { threshold: 0, topN: 0, maxSeries: 0, memory: 0 },
       sampleRate: 0,
       heartbeatSkipped: 0,
-      baselinePoints: 0,
-      baselineBytes: 0,
+      baseline: { hostmetrics: { points: 0, bytes: 0 }, sameSet: { points: 0, bytes: 0 } },
       criticalPresent: 0,
       criticalExported: 0,
       anomaliesExported: 0,

@@ -22,6 +22,9 @@ export function cycleReport(r: ReportInput): CycleReport {
   const { frame: f, out } = r;
   const facts = f.facts;
   const exportedBytes = out.encoded.length;
+  const exportedPoints = out.points.exported;
+  const { hostmetrics: hm, sameSet } = facts.baseline;
+  const saved = (x: number, of: number) => (of > 0 ? 1 - x / of : 0);
   const requests = out.requests();
   return {
     cycle: f.cycle,
@@ -32,16 +35,18 @@ export function cycleReport(r: ReportInput): CycleReport {
     rolledUp: f.n - facts.kept,
     rollupGroups: facts.rollupGroups,
     critical: { present: facts.criticalPresent, exported: facts.criticalExported },
-    datapoints: { exported: out.points.exported, processes: out.points.processes, baseline: facts.baselinePoints },
-    bytes: { exported: exportedBytes, baseline: facts.baselineBytes },
+    datapoints: { exported: exportedPoints, processes: out.points.processes, baseline: hm.points },
+    bytes: { exported: exportedBytes, baseline: hm.bytes },
     reduction: {
-      bytes: facts.baselineBytes > 0 ? 1 - exportedBytes / facts.baselineBytes : 0,
-      datapoints: facts.baselinePoints > 0 ? 1 - out.points.exported / facts.baselinePoints : 0,
+      bytes: saved(exportedBytes, hm.bytes),
+      datapoints: saved(exportedPoints, hm.points),
+      sameSet: { bytes: saved(exportedBytes, sameSet.bytes), datapoints: saved(exportedPoints, sameSet.points) },
     },
+    baselines: { hostmetrics: { ...hm }, sameSet: { ...sameSet } },
     coverageCritical: out.self.coverageCritical,
     anomalies: { present: facts.anomaliesPresent, exported: facts.anomaliesExported, promoted: facts.promoted },
     coverageAnomaly: out.self.coverageAnomaly,
-    cost: { hourlyUsd: out.hourly(exportedBytes), baselineHourlyUsd: out.hourly(facts.baselineBytes) },
+    cost: { hourlyUsd: out.hourly(exportedBytes), baselineHourlyUsd: out.hourly(hm.bytes) },
     droppedBy: { ...facts.droppedBy },
     paths: {
       critical: { points: out.pathPoints.critical, requests: requests.critical },

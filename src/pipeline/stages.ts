@@ -13,6 +13,7 @@ import type { Logger } from '../core/log.js';
 import type { ExportHealth } from '../exporters/otlp/queued.js';
 import { BaselineStage } from '../stages/baseline/index.js';
 import { BuildStage } from '../stages/build/index.js';
+import { metricSet } from '../stages/build/metrics.js';
 import { ClassifyStage } from '../stages/classify/index.js';
 import { CostStage } from '../stages/cost/index.js';
 import { GroupStage } from '../stages/group/index.js';
@@ -55,6 +56,7 @@ export interface StageList {
 
 export function buildStages(o: StageListOptions): StageList {
   const { config, ids } = o;
+  const metrics = metricSet(config);
   const sc = config.scan;
   const bounded =
     sc.max_processes > 0 ||
@@ -66,7 +68,7 @@ export function buildStages(o: StageListOptions): StageList {
   const score = new ScoreStage(ids, o.workers, durationMs(config.scoring.state_ttl), o.logger);
   const group = new GroupStage(o.agentStartMs);
   const route = new RouteStage(sc.detail === 'exported', bounded);
-  const heartbeat = new HeartbeatStage(ids, config.paths.standard.heartbeat_cycles);
+  const heartbeat = new HeartbeatStage(ids, metrics, config.paths.standard.heartbeat_cycles);
   const cost = new CostStage({
     intervalMs: o.intervalMs,
     pricePerGb: config.cost.price_per_gb,
@@ -83,14 +85,14 @@ export function buildStages(o: StageListOptions): StageList {
     new ClassifyStage(ids, config.classification),
     rates,
     score,
-    new BaselineStage(ids),
+    new BaselineStage(ids, metrics),
     new ProfileStage(),
     new MemoryCutStage(),
     new SampleStage(),
     group,
     route,
     heartbeat,
-    new BuildStage(ids, sc.detail === 'all'),
+    new BuildStage(ids, metrics, sc.detail === 'all'),
     cost,
   ];
   return { stages, stateful: [rates, score, group, heartbeat], route, cost, score };

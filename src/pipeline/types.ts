@@ -66,9 +66,13 @@ export interface CycleReport {
   rolledUp: number;
   rollupGroups: number;
   critical: { present: number; exported: number };
+  /** `baseline`: the hostmetrics process scraper's default export of every present process */
   datapoints: { exported: number; processes: number; baseline: number };
   bytes: { exported: number; baseline: number };
-  reduction: { bytes: number; datapoints: number };
+  /** against the hostmetrics baseline (what users run today), and against `sameSet` */
+  reduction: { bytes: number; datapoints: number; sameSet: { bytes: number; datapoints: number } };
+  /** the two baselines: hostmetrics default metrics, and nrdot's enabled set, for every present process */
+  baselines: { hostmetrics: { points: number; bytes: number }; sameSet: { points: number; bytes: number } };
   coverageCritical: number;
   /** processes promoted by anomaly scoring (held this cycle), and new promotions by reason */
   anomalies: { present: number; exported: number; promoted: { cpu: number; memory: number; new: number } };

@@ -19,12 +19,9 @@ const GAUGES: [ScalarKey, string, string, string?][] = [
   ['processesExported', SelfMetric.processesExported, 'Processes exported at full resolution in the last cycle.'],
   ['processesRolledUp', SelfMetric.processesRolledUp, 'Processes rolled up into aggregates in the last cycle.'],
   ['datapointsExported', SelfMetric.datapointsExported, 'Data points exported in the last cycle.'],
-  ['datapointsBaseline', SelfMetric.datapointsBaseline, 'Data points that exporting every process would have cost.'],
   ['datapointsExported', SelfMetric.seriesActive, 'Series exported in the last cycle.'],
   ['costBytes', SelfMetric.costBytes, 'Encoded OTLP bytes exported in the last cycle.', 'By'],
-  ['costBaselineBytes', SelfMetric.costBaselineBytes, 'Encoded OTLP bytes exporting every process would cost.', 'By'],
   ['costHourly', SelfMetric.costHourly, 'Estimated export cost per hour in USD at the current rate.'],
-  ['reductionRatio', SelfMetric.reductionRatio, 'Bytes saved against the baseline, 0 to 1.'],
   ['coverageCritical', SelfMetric.coverageCritical, 'Critical processes exported / present, 0 to 1.'],
   ['coverageAnomaly', SelfMetric.coverageAnomaly, 'Anomalous processes exported / present, 0 to 1.'],
   ['anomaliesActive', SelfMetric.anomaliesActive, 'Processes held as anomalies in the last cycle.'],
@@ -36,6 +33,10 @@ const GAUGES: [ScalarKey, string, string, string?][] = [
 export class SelfMetrics {
   private readonly gauges: [ScalarKey, Gauge][];
   private readonly dropped: Gauge;
+  /** per baseline (hostmetrics, same_set) */
+  private readonly baselinePoints: Gauge;
+  private readonly baselineBytes: Gauge;
+  private readonly reduction: Gauge;
   private readonly profileActive: Gauge;
   private readonly pathPoints: Gauge;
   private readonly promoted: Counter;
@@ -61,6 +62,19 @@ export class SelfMetrics {
     this.dropped = labelled(SelfMetric.datapointsDropped, 'Data points left out in the last cycle, by reason.', [
       'reason',
     ]);
+    const bl = ['baseline'];
+    this.baselinePoints = labelled(
+      SelfMetric.datapointsBaseline,
+      'Data points exporting every process would cost: with the hostmetrics default metrics, or with the same metrics as nrdot.',
+      bl,
+    );
+    this.baselineBytes = labelled(
+      SelfMetric.costBaselineBytes,
+      'Encoded OTLP bytes exporting every process would cost, per baseline.',
+      bl,
+      'By',
+    );
+    this.reduction = labelled(SelfMetric.reductionRatio, 'Data points saved against each baseline, 0 to 1.', bl);
     this.profileActive = labelled(SelfMetric.profileActive, 'The active cost profile (1 for the active one).', [
       'profile',
     ]);
@@ -122,6 +136,12 @@ export class SelfMetrics {
     this.dropped.set(v.droppedTopN, { reason: 'top_n' });
     this.dropped.set(v.droppedMaxSeries, { reason: 'max_series' });
     this.dropped.set(v.droppedMemory, { reason: 'memory' });
+    this.baselinePoints.set(v.datapointsBaseline, { baseline: 'hostmetrics' });
+    this.baselinePoints.set(v.datapointsBaselineSameSet, { baseline: 'same_set' });
+    this.baselineBytes.set(v.costBaselineBytes, { baseline: 'hostmetrics' });
+    this.baselineBytes.set(v.costBaselineBytesSameSet, { baseline: 'same_set' });
+    this.reduction.set(v.reductionRatio, { baseline: 'hostmetrics' });
+    this.reduction.set(v.reductionRatioSameSet, { baseline: 'same_set' });
     this.profileActive.clear();
     this.profileActive.set(1, { profile });
     for (const p of ['critical', 'standard', 'sampled'] as const) this.pathPoints.set(v.pathPoints[p], { path: p });

@@ -9,6 +9,7 @@ export const ProcessMetric = {
   cpuUtilization: 'process.cpu.utilization',
   memoryUsage: 'process.memory.usage',
   memoryVirtual: 'process.memory.virtual',
+  memoryUtilization: 'process.memory.utilization',
   diskIo: 'process.disk.io',
   threads: 'process.threads',
   openFds: 'process.open_file_descriptors',

@@ -21,14 +21,19 @@ export interface SelfValues {
   processesExported: number;
   processesRolledUp: number;
   datapointsExported: number;
+  /** the hostmetrics scraper's default export of every process, and nrdot's enabled set for every process */
   datapointsBaseline: number;
+  datapointsBaselineSameSet: number;
   droppedThreshold: number;
   droppedTopN: number;
   droppedMaxSeries: number;
   costBytes: number;
   costBaselineBytes: number;
+  costBaselineBytesSameSet: number;
   costHourly: number;
+  /** data points saved against each baseline, 0 to 1 */
   reductionRatio: number;
+  reductionRatioSameSet: number;
   coverageCritical: number;
   /** anomalous processes exported / present */
   coverageAnomaly: number;
@@ -100,12 +105,23 @@ export function selfResource(
     },
   });
   const reason = (r: string) => [str('reason', r)];
+  /** one point per baseline: hostmetrics (what users run today) and same_set (nrdot's enabled metrics) */
+  const baselines = (name: string, unit: string, hostmetrics: number, sameSet: number): Metric => ({
+    name,
+    unit,
+    gauge: {
+      dataPoints: [
+        { attributes: [str('baseline', 'hostmetrics')], timeUnixNano: t, asDouble: hostmetrics },
+        { attributes: [str('baseline', 'same_set')], timeUnixNano: t, asDouble: sameSet },
+      ],
+    },
+  });
   const metrics: Metric[] = [
     g(SelfMetric.processesSeen, '{processes}', v.processesSeen),
     g(SelfMetric.processesExported, '{processes}', v.processesExported),
     g(SelfMetric.processesRolledUp, '{processes}', v.processesRolledUp),
     g(SelfMetric.datapointsExported, '{datapoints}', v.datapointsExported),
-    g(SelfMetric.datapointsBaseline, '{datapoints}', v.datapointsBaseline),
+    baselines(SelfMetric.datapointsBaseline, '{datapoints}', v.datapointsBaseline, v.datapointsBaselineSameSet),
     {
       name: SelfMetric.datapointsDropped,
       unit: '{datapoints}',
@@ -120,9 +136,9 @@ export function selfResource(
     },
     g(SelfMetric.seriesActive, '{series}', v.datapointsExported),
     g(SelfMetric.costBytes, 'By', v.costBytes),
-    g(SelfMetric.costBaselineBytes, 'By', v.costBaselineBytes),
+    baselines(SelfMetric.costBaselineBytes, 'By', v.costBaselineBytes, v.costBaselineBytesSameSet),
     g(SelfMetric.costHourly, 'USD', v.costHourly),
-    g(SelfMetric.reductionRatio, '1', v.reductionRatio),
+    baselines(SelfMetric.reductionRatio, '1', v.reductionRatio, v.reductionRatioSameSet),
     g(SelfMetric.coverageCritical, '1', v.coverageCritical),
     g(SelfMetric.coverageAnomaly, '1', v.coverageAnomaly),
     g(SelfMetric.anomaliesActive, '{processes}', v.anomaliesActive),

@@ -38,6 +38,20 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  // every metric on: standard data outweighs critical data, as on a busy host with a rich metric set
+  fs.writeFileSync(
+    richConfig,
+    `${fs.readFileSync(config, 'utf8')}metrics:\n${[
+      'process.cpu.utilization',
+      'process.threads',
+      'process.open_file_descriptors',
+      'process.paging.faults',
+      'process.context_switches',
+      'process.uptime',
+    ]
+      .map((m) => `  ${m}: { enabled: true }`)
+      .join('\n')}\n`,
+  );
 });
 afterAll(() => {
   const mnt = path.join(tmp, 'tiny');
@@ -50,6 +64,7 @@ afterAll(() => {
 });
 
 /** `run` on the test host with the quick-retry config; the rest of the arguments follow. */
+const richConfig = path.join(tmp, 'rich.yaml');
 const agent = (cfg = config) => ['run', '--config', cfg, '--proc-root', host];
 
 /** A resource's identity within one cycle: pid (or roll-up / self) and its time stamp. */
@@ -95,7 +110,7 @@ describe('reliable export', () => {
     let failures = 0;
     const answered = new WeakSet<ReceivedRequest>();
     const server = await startLoopbackServer((r) => {
-      if (failures < 8) {
+      if (failures < 5) {
         failures++;
         return { status: 503 };
       }
@@ -107,7 +122,7 @@ describe('reliable export', () => {
       const r = await nrdot([
         ...agent(),
         '--cycles',
-        '4',
+        '6',
         '--interval',
         '300ms',
         '--export',
@@ -118,9 +133,9 @@ describe('reliable export', () => {
         path.join(tmp, 'qa'),
       ]);
       expect(r.code, r.stderr).toBe(0);
-      expect(failures).toBe(8);
+      expect(failures).toBe(5);
       const accepted = readRequests(file);
-      expect(accepted).toHaveLength(4);
+      expect(accepted).toHaveLength(6);
       const got = received(server.requests, (q) => answered.has(q));
       expect(missing(accepted, got)).toEqual([]);
       const points = (qs: ExportMetricsServiceRequest[]) =>
@@ -241,7 +256,7 @@ describe('reliable export on a full disk', () => {
       const file = path.join(tmp, 'full.jsonl');
       try {
         const r = await nrdot([
-          ...agent(),
+          ...agent(richConfig),
           '--profile',
           'conservative',
           '--cycles',

@@ -67,8 +67,27 @@ describe('nrdot run', () => {
     const state = path.join(tmp, 'state');
     const out1 = path.join(tmp, 'rate1.jsonl');
     const out2 = path.join(tmp, 'rate2.jsonl');
-    const common = ['run', '--once', '--proc-root', dir, '--profile', 'conservative', '--state-dir', state];
-    expect((await nrdot([...common, '--export', `file:${out1}`])).code).toBe(0);
+    // process.cpu.utilization is off by default (as in the Collector): turn it on
+    const cfg = path.join(tmp, 'utilization.yaml');
+    fs.writeFileSync(cfg, 'metrics:\n  process.cpu.utilization: { enabled: true }\n');
+    const common = [
+      'run',
+      '--once',
+      '--config',
+      cfg,
+      '--proc-root',
+      dir,
+      '--profile',
+      'conservative',
+      '--state-dir',
+      state,
+    ];
+    const r1 = await nrdot([...common, '--export', `file:${out1}`]);
+    expect(r1.code, r1.stderr).toBe(0);
+    // a process's first cycle has no utilization point (as the Collector: "no data point on the first scrape")
+    for (const rm of readRequests(out1)[0]!.resourceMetrics.filter(isProcess)) {
+      expect(pointValue(rm, 'process.cpu.utilization')).toBeUndefined();
+    }
     expect(fs.existsSync(path.join(state, 'nrdot-state.bin'))).toBe(true);
     const t1 = await readTruth(dir);
     const t2 = await advanceHost({ dir, seconds: 20, churn: 0 });
@@ -82,8 +101,15 @@ describe('nrdot run', () => {
       const a = t1.processes.find((p) => p.pid === pid);
       const b = t2.processes.find((p) => p.pid === pid);
       if (!a || !b || a.starttimeTicks !== b.starttimeTicks) continue;
-      const rate = (b.utimeTicks + b.stimeTicks - a.utimeTicks - a.stimeTicks) / t2.clkTck / dt / t2.host.cpus;
-      expect(pointValue(rm, 'process.cpu.utilization')).toBeCloseTo(rate, 9);
+      const rate = (ticks: number) => ticks / t2.clkTck / dt / t2.host.cpus;
+      expect(pointValue(rm, 'process.cpu.utilization', 'state', 'user')).toBeCloseTo(
+        rate(b.utimeTicks - a.utimeTicks),
+        9,
+      );
+      expect(pointValue(rm, 'process.cpu.utilization', 'state', 'system')).toBeCloseTo(
+        rate(b.stimeTicks - a.stimeTicks),
+        9,
+      );
       checked++;
     }
     expect(checked).toBeGreaterThan(10);

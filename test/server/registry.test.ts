@@ -158,7 +158,9 @@ describe('SelfMetrics', () => {
     m.update(selfValues({ scanSeconds: 0.02, scanVanished: 6 }), 'aggressive');
     const text = r.render();
     expect(text).toContain('nrdot_cost_bytes 81234\n');
-    expect(text).toContain('nrdot_reduction_ratio 0.91\n');
+    expect(text).toContain('nrdot_reduction_ratio{baseline="hostmetrics"} 0.91\n');
+    expect(text).toContain('nrdot_reduction_ratio{baseline="same_set"} 0.955\n');
+    expect(text).toContain('nrdot_datapoints_baseline{baseline="hostmetrics"} 6100\n');
     expect(text).toContain('nrdot_scan_vanished_total 6\n');
     expect(text).toContain('nrdot_anomalies_promoted_total{reason="new"} 7\n');
     expect(text).toContain('nrdot_datapoints_dropped{reason="top_n"} 1200\n');

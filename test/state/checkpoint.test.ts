@@ -9,8 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { IdentityTable } from '../../src/core/identity.js';
 import type { Logger } from '../../src/core/log.js';
+import { metricSet } from '../../src/stages/build/metrics.js';
 import { GroupStage } from '../../src/stages/group/index.js';
 import { HeartbeatStage } from '../../src/stages/heartbeat/index.js';
 import { RatesStage } from '../../src/stages/rates/index.js';
@@ -44,7 +46,7 @@ function populated(n: number, seed = 1) {
   const rates = new RatesStage(ids);
   const score = new ScoreStage(ids, 0, 3_600_000, silent);
   const group = new GroupStage(1_700_000_000_000);
-  const hb = new HeartbeatStage(ids, 6);
+  const hb = new HeartbeatStage(ids, metricSet(loadConfig().config), 6);
   const parts: Stateful[] = [rates, score, group, hb];
   for (let i = 0; i < n; i++) {
     const s = ids.restore(100 + i * 3, 5000 + i * seed);

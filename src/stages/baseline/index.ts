@@ -1,62 +1,104 @@
 /**
- * baseline: what exporting every process would cost, and what each row costs
- * when it is exported. A row's data points follow from what was read (an
- * unknown value has no point). The baseline is the same metric set for
- * every process, without nrdot's attributes: its encoded size is measured
- * once per identity from a full read (values are fixed-width in protobuf, so
- * the size changes only when the set of points does) and summed every cycle;
- * a row read `stat`-only costs what its identity measured last.
+ * baseline: what exporting every process would cost, two ways, and what each
+ * row costs when it is exported.
+ *
+ * - `hostmetrics`: the OpenTelemetry Collector's process scraper with its
+ *   default metrics (cpu.time, memory.usage, memory.virtual, disk.io: 7 data
+ *   points) for every present process: what users run today, and the figure
+ *   reductions are counted against. Its bytes are the same resource without
+ *   nrdot's attributes, with those 7 points.
+ * - `sameSet`: every present process with the metrics nrdot has enabled for
+ *   its tier, as read (an unknown value has no point).
+ *
+ * Values are fixed-width in protobuf, so a resource's size changes only when
+ * its set of points (or its strings) does: each size is measured once per
+ * identity from a full read and summed every cycle; a row read `stat`-only
+ * costs what its identity measured last.
  */
 import type { Frame } from '../../core/frame.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
 import * as w from '../../otlp/encode/pb-buf.js';
 import { nanosFromMs } from '../../otlp/model.js';
 import type { Stage } from '../../pipeline/stage.js';
-import { FLAG_DETAIL } from '../../sources/batch.js';
-import { pointsForRow } from '../build/build.js';
-import { writeProcess } from '../build/writer.js';
+import { FLAG_DETAIL, type ProcessBatch, UNKNOWN } from '../../sources/batch.js';
+import { HOSTMETRICS_DEFAULT, type MetricSet, maskPoints } from '../build/metrics.js';
+import { processPoints, type RowStrings, writeProcess } from '../build/writer.js';
+
+const HOSTMETRICS_POINTS = maskPoints(HOSTMETRICS_DEFAULT);
+const NO_CPU_STATE = new Float64Array(3).fill(Number.NaN);
 
 export class BaselineStage implements Stage {
   readonly name = 'baseline';
+  /** sameSet: points and bytes of the identity's last full read */
   private readonly points: Column<Uint8Array>;
   private readonly bytes: Column<Int32Array>;
+  /** hostmetrics: bytes of the identity's resource (0 = not measured yet) */
+  private readonly hmBytes: Column<Int32Array>;
 
-  constructor(private readonly ids: IdentityTable) {
+  constructor(
+    private readonly ids: IdentityTable,
+    private readonly metrics: MetricSet,
+  ) {
     this.points = ids.u8('baseline.points');
     this.bytes = ids.i32('baseline.bytes');
+    this.hmBytes = ids.i32('baseline.hostmetrics_bytes');
+  }
+
+  private strings(s: number): RowStrings {
+    const ids = this.ids;
+    return { name: ids.name[s]!, exe: ids.exe[s]!, cmdline: ids.cmdline[s]!, owner: ids.owner[s]! };
+  }
+
+  /** Encoded size of row i with the metrics of `mask`, without nrdot's attributes. */
+  private size(b: ProcessBatch, i: number, s: number, cpuState: Float64Array, timeNs: string, mask: number): number {
+    w.reset();
+    writeProcess(b, i, this.strings(s), cpuState, timeNs, mask);
+    return w.pos;
   }
 
   process(f: Frame): void {
     const b = f.batch;
-    const ids = this.ids;
     const points = this.points.data;
     const bytes = this.bytes.data;
+    const hm = this.hmBytes.data;
     let timeNs: string | undefined;
-    let sumPoints = 0;
-    let sumBytes = 0;
+    let samePoints = 0;
+    let sameBytes = 0;
+    let hmBytes = 0;
     for (let i = 0; i < f.n; i++) {
       const s = f.slot[i]!;
-      const pts = pointsForRow(b, i);
+      const mask = this.metrics.tier[f.tier[i]!]!;
+      const pts = processPoints(b, i, mask, f.cpuState);
       f.points[i] = pts;
       // a row read without detail still costs its full set once it is exported
       f.series[i] = Math.max(pts, points[s]!);
-      if ((b.flags[i]! & FLAG_DETAIL) !== 0 && points[s] !== pts) {
+      const detail = (b.flags[i]! & FLAG_DETAIL) !== 0;
+      if (detail && points[s] !== pts) {
         timeNs ??= nanosFromMs(b.scannedAtMs);
-        w.reset();
-        writeProcess(
-          b,
-          i,
-          { name: ids.name[s]!, exe: ids.exe[s]!, cmdline: ids.cmdline[s]!, owner: ids.owner[s]! },
-          f.cpuCores[i]!,
-          timeNs,
-        );
-        bytes[s] = w.pos;
+        bytes[s] = this.size(b, i, s, f.cpuState, timeNs, mask);
         points[s] = pts;
       }
-      sumPoints += points[s]!;
-      sumBytes += bytes[s]!;
+      if (hm[s] === 0 || f.named[i] === 1) {
+        // the scraper's default set with every value present (it runs as root and reads io)
+        timeNs ??= nanosFromMs(b.scannedAtMs);
+        const r = b.readBytes[i]!;
+        const wr = b.writeBytes[i]!;
+        if (r === UNKNOWN || wr === UNKNOWN) {
+          b.readBytes[i] = 0; // values are fixed-width: any value has the same size
+          b.writeBytes[i] = 0;
+        }
+        hm[s] = this.size(b, i, s, NO_CPU_STATE, timeNs, HOSTMETRICS_DEFAULT);
+        b.readBytes[i] = r;
+        b.writeBytes[i] = wr;
+      }
+      samePoints += points[s]!;
+      sameBytes += bytes[s]!;
+      hmBytes += hm[s]!;
     }
-    f.facts.baselinePoints = sumPoints;
-    f.facts.baselineBytes = sumBytes;
+    const bl = f.facts.baseline;
+    bl.hostmetrics.points = HOSTMETRICS_POINTS * f.n;
+    bl.hostmetrics.bytes = hmBytes;
+    bl.sameSet.points = samePoints;
+    bl.sameSet.bytes = sameBytes;
   }
 }

@@ -18,8 +18,9 @@ import {
   str,
   TEMPORALITY_CUMULATIVE,
 } from '../../otlp/model.js';
-import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
+import type { ProcessBatch } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, ROLLUP_NAME, TIERS } from '../../telemetry/names.js';
+import { M, type ProcessMetricName } from './metrics.js';
 
 export const SCOPE = { name: 'nrdot', version: '0.1.0' };
 
@@ -63,124 +64,13 @@ const ip = (start: string | undefined, time: string, v: number, attributes?: Key
     ? { attributes, timeUnixNano: time, asInt: String(Math.trunc(v)) }
     : { attributes, startTimeUnixNano: start, timeUnixNano: time, asInt: String(Math.trunc(v)) };
 
-/** Data points a process row produces (unknown values produce none). */
-export function pointsForRow(b: ProcessBatch, i: number): number {
-  let n = 3 + 1 + 1 + 1 + 1 + 2 + 1; // cpu.time x3, utilization, memory x2, threads, faults x2, uptime
-  if (b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) n += 2;
-  if (b.fds[i]! !== UNKNOWN) n += 1;
-  if (b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) n += 2;
-  return n;
-}
-
-/** The metric set of one process row. */
-export function processMetrics(b: ProcessBatch, i: number, cpuCores: number, timeNs: string): Metric[] {
-  const startSec = startEpochSec(b, i);
-  const start = nanosFromSec(startSec);
-  const m: Metric[] = [
-    sum(ProcessMetric.cpuTime, 's', 'Total CPU seconds broken down by different states.', true, [
-      dp(start, timeNs, b.utimeSec[i]!, attrState('user')),
-      dp(start, timeNs, b.stimeSec[i]!, attrState('system')),
-      dp(start, timeNs, b.iowaitSec[i]!, attrState('wait')),
-    ]),
-    gauge(ProcessMetric.cpuUtilization, '1', 'Fraction of all cores used by the process since the last scrape.', [
-      dp(undefined, timeNs, cpuCores / b.host.cpuCount),
-    ]),
-    sum(ProcessMetric.memoryUsage, 'By', 'The amount of physical memory in use.', false, [
-      ip(start, timeNs, b.rssBytes[i]!),
-    ]),
-    sum(ProcessMetric.memoryVirtual, 'By', 'Virtual memory size.', false, [ip(start, timeNs, b.vsizeBytes[i]!)]),
-  ];
-  if (b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) {
-    m.push(
-      sum(ProcessMetric.diskIo, 'By', 'Disk bytes transferred.', true, [
-        ip(start, timeNs, b.readBytes[i]!, attrDir('read')),
-        ip(start, timeNs, b.writeBytes[i]!, attrDir('write')),
-      ]),
-    );
-  }
-  m.push(sum(ProcessMetric.threads, '{threads}', 'Process threads count.', false, [ip(start, timeNs, b.threads[i]!)]));
-  if (b.fds[i]! !== UNKNOWN) {
-    m.push(
-      sum(ProcessMetric.openFds, '{count}', 'Number of file descriptors in use by the process.', false, [
-        ip(start, timeNs, b.fds[i]!),
-      ]),
-    );
-  }
-  m.push(
-    sum(ProcessMetric.pagingFaults, '{faults}', 'Number of page faults the process has made.', true, [
-      ip(start, timeNs, b.majFaults[i]!, attrType('major')),
-      ip(start, timeNs, b.minFaults[i]!, attrType('minor')),
-    ]),
-  );
-  if (b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) {
-    m.push(
-      sum(ProcessMetric.contextSwitches, '{count}', 'Number of times the process has been context switched.', true, [
-        ip(start, timeNs, b.volCtx[i]!, attrType('voluntary')),
-        ip(start, timeNs, b.involCtx[i]!, attrType('involuntary')),
-      ]),
-    );
-  }
-  m.push(
-    gauge(ProcessMetric.uptime, 's', 'The time the process has been running.', [
-      dp(undefined, timeNs, Math.max(0, b.host.uptimeSec - b.startTicks[i]! / b.host.clkTck)),
-    ]),
-  );
-  return m;
-}
-
-/** Resource attributes of a process, as hostmetrics sets them. */
-export function processAttributes(b: ProcessBatch, i: number, id: IdentityInfo): KeyValue[] {
-  const a: KeyValue[] = [
-    int(ResourceAttr.pid, b.pid[i]!),
-    int(ResourceAttr.parentPid, b.ppid[i]!),
-    str(ResourceAttr.executableName, id.name),
-  ];
-  if (id.exe) a.push(str(ResourceAttr.executablePath, id.exe));
-  if (id.cmdline) a.push(str(ResourceAttr.commandLine, id.cmdline));
-  if (id.owner) a.push(str(ResourceAttr.owner, id.owner));
-  a.push(str(ResourceAttr.hostName, b.host.hostname));
-  return a;
-}
-
-export interface NrdotAttrs {
-  tier: number;
-  importance: number;
-  profile: string;
-  /** why anomaly scoring promoted the process (cpu, memory, new); absent when it did not */
-  anomaly?: string;
-  /** sampled path: the probability this process was sampled with (a backend scales by 1/rate) */
-  sampleRate?: number;
-}
-
-export function processResource(
-  b: ProcessBatch,
-  i: number,
-  id: IdentityInfo,
-  cpuCores: number,
-  timeNs: string,
-  nrdot?: NrdotAttrs,
-): ResourceMetrics {
-  const attributes = processAttributes(b, i, id);
-  if (nrdot) {
-    attributes.push(
-      str(ResourceAttr.tier, TIERS[nrdot.tier]!),
-      dbl(ResourceAttr.importance, nrdot.importance),
-      str(ResourceAttr.profile, nrdot.profile),
-    );
-    if (nrdot.anomaly) attributes.push(str(ResourceAttr.anomaly, nrdot.anomaly));
-    if (nrdot.sampleRate !== undefined) attributes.push(dbl(ResourceAttr.sampleRate, nrdot.sampleRate));
-  }
-  return {
-    resource: { attributes },
-    scopeMetrics: [{ scope: SCOPE, metrics: processMetrics(b, i, cpuCores, timeNs) }],
-  };
-}
-
 export function rollupResource(
   g: RollupGroup,
   host: ProcessBatch['host'],
   profile: string,
   timeNs: string,
+  /** the metrics exported for every process */
+  mask: number,
   /** every member's io, fds and context switches were read (scan.detail: all) */
   withDetail = true,
 ): ResourceMetrics {
@@ -229,6 +119,10 @@ export function rollupResource(
   // Without a full read of every member these sums would be partial; leave
   // them out rather than send a total that is silently too small.
   const DETAIL_ONLY: readonly string[] = [ProcessMetric.diskIo, ProcessMetric.openFds, ProcessMetric.contextSwitches];
-  const out = withDetail ? metrics : metrics.filter((m) => !DETAIL_ONLY.includes(m.name));
+  const out = metrics.filter(
+    (m) =>
+      (m.name === 'nrdot.rollup.count' || (mask & (M[m.name as ProcessMetricName] ?? 0)) !== 0) &&
+      (withDetail || !DETAIL_ONLY.includes(m.name)),
+  );
   return { resource: { attributes }, scopeMetrics: [{ scope: SCOPE, metrics: out }] };
 }

@@ -14,6 +14,7 @@ import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import { TIER_IMPORTANCE } from '../classify/classifier.js';
 import { OUT_REASON_MASK, REASONS } from '../score/score.js';
 import { rollupResource } from './build.js';
+import type { MetricSet } from './metrics.js';
 import { writeProcess } from './writer.js';
 
 export class BuildStage implements Stage {
@@ -21,6 +22,7 @@ export class BuildStage implements Stage {
 
   constructor(
     private readonly ids: IdentityTable,
+    private readonly metrics: MetricSet,
     /** every roll-up member's io, fds and context switches were read (scan.detail: all) */
     private readonly rollupDetail: boolean,
   ) {}
@@ -43,8 +45,9 @@ export class BuildStage implements Stage {
         b,
         i,
         { name: ids.name[s]!, exe: ids.exe[s]!, cmdline: ids.cmdline[s]!, owner: ids.owner[s]! },
-        f.cpuCores[i]!,
+        f.cpuState,
         timeNs,
+        this.metrics.tier[t]!,
         {
           tier: t,
           importance: TIER_IMPORTANCE[t]!,
@@ -62,7 +65,9 @@ export class BuildStage implements Stage {
     if (f.groups.length > 0) {
       // received rows carry every metric; scanned ones only with scan.detail all
       const detail = this.rollupDetail || f.pushed;
-      const rollups = f.groups.map((g) => rollupResource(g, b.host, ctx.profileName, timeNs, detail));
+      const rollups = f.groups.map((g) =>
+        rollupResource(g, b.host, ctx.profileName, timeNs, this.metrics.base, detail),
+      );
       protobuf = Buffer.concat([protobuf, encodeRequest({ resourceMetrics: rollups })]);
       for (const r of rollups) {
         lanes.push('standard');

@@ -4,7 +4,7 @@
  * hostmetrics process scraper's shape, with no object model in between.
  *
  * The bytes are exactly what the model path writes for `processResource()`
- * (build.ts) through the protobuf encoder (test/stages/build/writer.test.ts
+ * (model.ts) through the protobuf encoder (test/stages/build/writer.test.ts
  * checks that on seeded random rows), field order and presence included:
  * cumulative sums whose start time is the process start, gauges for
  * instantaneous values, and no point for a value that is unknown.
@@ -14,6 +14,7 @@ import { nanosFromSec } from '../../otlp/model.js';
 import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
 import { SCOPE } from './build.js';
+import { M } from './metrics.js';
 
 /** Length-prefix guess sites (pb-buf keeps one guess per site). */
 const S_RM = 20;
@@ -174,6 +175,22 @@ function sumInt(name: string, unit: string, description: string, v: number): voi
   sumTail(d, false, m);
 }
 
+/** A gauge with one point per (attribute value, value) pair. */
+function gaugePoints(
+  name: string,
+  unit: string,
+  description: string,
+  attrKey: string,
+  vals: readonly string[],
+  values: readonly number[],
+): void {
+  const m = metricHead(name, description, unit);
+  const d = w.open(0x2a, S_DATA);
+  for (let k = 0; k < values.length; k++) point(false, false, values[k]!, attrKey, vals[k]);
+  w.close(d, S_DATA);
+  w.close(m, S_METRIC);
+}
+
 function gaugeDouble(name: string, unit: string, description: string, v: number): void {
   const m = metricHead(name, description, unit);
   const d = w.open(0x2a, S_DATA);
@@ -187,17 +204,58 @@ const DIRS = ['read', 'write'];
 const FAULTS = ['major', 'minor'];
 const SWITCHES = ['voluntary', 'involuntary'];
 
+/** The Collector's descriptions, so nrdot's series look the same downstream. */
+export const DESCRIPTIONS = {
+  cpuTime: 'Total CPU seconds broken down by different states.',
+  cpuUtilization:
+    'Percentage of total CPU time used by the process since last scrape, expressed as a value between 0 and 1. On the first scrape, no data point is emitted for this metric.',
+  memoryUsage: 'The amount of physical memory in use.',
+  memoryVirtual: 'Virtual memory size.',
+  memoryUtilization: 'Percentage of total physical memory that is used by the process.',
+  diskIo: 'Disk bytes transferred.',
+  threads: 'Process threads count.',
+  openFds: 'Number of file descriptors in use by the process.',
+  pagingFaults: 'Number of page faults the process has made.',
+  contextSwitches: 'Number of times the process has been context switched.',
+  uptime: 'The time the process has been running.',
+} as const;
+
+/**
+ * Data points row `i` has with the metrics of `mask`: an unknown value has
+ * no point (utilization on a process's first cycle, io or fds that could not
+ * be read, memory utilization without MemTotal).
+ */
+export function processPoints(b: ProcessBatch, i: number, mask: number, cpuState: Float64Array): number {
+  let n = 0;
+  if (mask & M['process.cpu.time']) n += 3;
+  if (mask & M['process.cpu.utilization'] && !Number.isNaN(cpuState[i * 3]!)) n += 3;
+  if (mask & M['process.memory.usage']) n += 1;
+  if (mask & M['process.memory.virtual']) n += 1;
+  if (mask & M['process.memory.utilization'] && b.host.memTotalBytes > 0) n += 1;
+  if (mask & M['process.disk.io'] && b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) n += 2;
+  if (mask & M['process.threads'] && b.threads[i]! !== UNKNOWN) n += 1;
+  if (mask & M['process.open_file_descriptors'] && b.fds[i]! !== UNKNOWN) n += 1;
+  if (mask & M['process.paging.faults']) n += 2;
+  if (mask & M['process.context_switches'] && b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) n += 2;
+  if (mask & M['process.uptime']) n += 1;
+  return n;
+}
+
 /**
  * Append row `i` as one ResourceMetrics entry to the protobuf scratch
- * (pb-buf). `timeNs` is the cycle's time stamp (decimal nanoseconds);
- * `tags` adds nrdot's attributes (absent for the baseline's hostmetrics view).
+ * (pb-buf), with the metrics of `mask` whose values are known. `cpuState`:
+ * per row, user/system/wait CPU as fractions of one core since the last
+ * cycle (NaN on a process's first cycle). `timeNs` is the cycle's time stamp
+ * (decimal nanoseconds); `tags` adds nrdot's attributes (absent for the
+ * baselines' view).
  */
 export function writeProcess(
   b: ProcessBatch,
   i: number,
   id: RowStrings,
-  cpuCores: number,
+  cpuState: Float64Array,
   timeNs: string,
+  mask: number,
   tags?: RowTags,
 ): void {
   w.words64(timeNs, false);
@@ -231,62 +289,66 @@ export function writeProcess(
   w.stringCached(0x12, SCOPE.version);
   w.close(sc, S_SCOPE);
 
-  sumPoints(
-    ProcessMetric.cpuTime,
-    's',
-    'Total CPU seconds broken down by different states.',
-    true,
-    false,
-    'state',
-    STATES,
-    [b.utimeSec[i]!, b.stimeSec[i]!, b.iowaitSec[i]!],
-  );
-  gaugeDouble(
-    ProcessMetric.cpuUtilization,
-    '1',
-    'Fraction of all cores used by the process since the last scrape.',
-    cpuCores / b.host.cpuCount,
-  );
-  sumInt(ProcessMetric.memoryUsage, 'By', 'The amount of physical memory in use.', b.rssBytes[i]!);
-  sumInt(ProcessMetric.memoryVirtual, 'By', 'Virtual memory size.', b.vsizeBytes[i]!);
-  if (b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) {
-    sumPoints(ProcessMetric.diskIo, 'By', 'Disk bytes transferred.', true, true, 'direction', DIRS, [
+  const cpus = b.host.cpuCount;
+  if (mask & M['process.cpu.time']) {
+    sumPoints(ProcessMetric.cpuTime, 's', DESCRIPTIONS.cpuTime, true, false, 'state', STATES, [
+      b.utimeSec[i]!,
+      b.stimeSec[i]!,
+      b.iowaitSec[i]!,
+    ]);
+  }
+  if (mask & M['process.cpu.utilization'] && !Number.isNaN(cpuState[i * 3]!)) {
+    gaugePoints(ProcessMetric.cpuUtilization, '1', DESCRIPTIONS.cpuUtilization, 'state', STATES, [
+      cpuState[i * 3]! / cpus,
+      cpuState[i * 3 + 1]! / cpus,
+      cpuState[i * 3 + 2]! / cpus,
+    ]);
+  }
+  if (mask & M['process.memory.usage'])
+    sumInt(ProcessMetric.memoryUsage, 'By', DESCRIPTIONS.memoryUsage, b.rssBytes[i]!);
+  if (mask & M['process.memory.virtual']) {
+    sumInt(ProcessMetric.memoryVirtual, 'By', DESCRIPTIONS.memoryVirtual, b.vsizeBytes[i]!);
+  }
+  if (mask & M['process.memory.utilization'] && b.host.memTotalBytes > 0) {
+    gaugeDouble(
+      ProcessMetric.memoryUtilization,
+      '1',
+      DESCRIPTIONS.memoryUtilization,
+      b.rssBytes[i]! / b.host.memTotalBytes,
+    );
+  }
+  if (mask & M['process.disk.io'] && b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) {
+    sumPoints(ProcessMetric.diskIo, 'By', DESCRIPTIONS.diskIo, true, true, 'direction', DIRS, [
       b.readBytes[i]!,
       b.writeBytes[i]!,
     ]);
   }
-  sumInt(ProcessMetric.threads, '{threads}', 'Process threads count.', b.threads[i]!);
-  if (b.fds[i]! !== UNKNOWN) {
-    sumInt(ProcessMetric.openFds, '{count}', 'Number of file descriptors in use by the process.', b.fds[i]!);
+  if (mask & M['process.threads'] && b.threads[i]! !== UNKNOWN) {
+    sumInt(ProcessMetric.threads, '{threads}', DESCRIPTIONS.threads, b.threads[i]!);
   }
-  sumPoints(
-    ProcessMetric.pagingFaults,
-    '{faults}',
-    'Number of page faults the process has made.',
-    true,
-    true,
-    'type',
-    FAULTS,
-    [b.majFaults[i]!, b.minFaults[i]!],
-  );
-  if (b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) {
-    sumPoints(
-      ProcessMetric.contextSwitches,
-      '{count}',
-      'Number of times the process has been context switched.',
-      true,
-      true,
-      'type',
-      SWITCHES,
-      [b.volCtx[i]!, b.involCtx[i]!],
+  if (mask & M['process.open_file_descriptors'] && b.fds[i]! !== UNKNOWN) {
+    sumInt(ProcessMetric.openFds, '{count}', DESCRIPTIONS.openFds, b.fds[i]!);
+  }
+  if (mask & M['process.paging.faults']) {
+    sumPoints(ProcessMetric.pagingFaults, '{faults}', DESCRIPTIONS.pagingFaults, true, true, 'type', FAULTS, [
+      b.majFaults[i]!,
+      b.minFaults[i]!,
+    ]);
+  }
+  if (mask & M['process.context_switches'] && b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) {
+    sumPoints(ProcessMetric.contextSwitches, '{count}', DESCRIPTIONS.contextSwitches, true, true, 'type', SWITCHES, [
+      b.volCtx[i]!,
+      b.involCtx[i]!,
+    ]);
+  }
+  if (mask & M['process.uptime']) {
+    gaugeDouble(
+      ProcessMetric.uptime,
+      's',
+      DESCRIPTIONS.uptime,
+      Math.max(0, b.host.uptimeSec - b.startTicks[i]! / b.host.clkTck),
     );
   }
-  gaugeDouble(
-    ProcessMetric.uptime,
-    's',
-    'The time the process has been running.',
-    Math.max(0, b.host.uptimeSec - b.startTicks[i]! / b.host.clkTck),
-  );
   w.close(sm, S_SM);
   w.close(rm, S_RM);
 }

@@ -56,6 +56,13 @@ export class CostStage implements Stage {
 
   constructor(private readonly o: CostOptions) {}
 
+  /** Data points saved against each baseline. */
+  private reductions(self: SelfValues, facts: Frame['facts'], exported: number): void {
+    const { hostmetrics, sameSet } = facts.baseline;
+    self.reductionRatio = hostmetrics.points > 0 ? 1 - exported / hostmetrics.points : 0;
+    self.reductionRatioSameSet = sameSet.points > 0 ? 1 - exported / sameSet.points : 0;
+  }
+
   process(f: Frame, ctx: CycleContext & { cycleStart: number }): void {
     const o = this.o;
     const built = f.built!;
@@ -79,15 +86,18 @@ export class CostStage implements Stage {
       processesExported: facts.kept,
       processesRolledUp: f.n - facts.kept,
       datapointsExported: 0,
-      datapointsBaseline: facts.baselinePoints,
+      datapointsBaseline: facts.baseline.hostmetrics.points,
+      datapointsBaselineSameSet: facts.baseline.sameSet.points,
       // data points, as the metric's name says (the report counts processes)
       droppedThreshold: facts.droppedPoints.threshold,
       droppedTopN: facts.droppedPoints.topN,
       droppedMaxSeries: facts.droppedPoints.maxSeries,
       costBytes: 0,
-      costBaselineBytes: facts.baselineBytes,
+      costBaselineBytes: facts.baseline.hostmetrics.bytes,
+      costBaselineBytesSameSet: facts.baseline.sameSet.bytes,
       costHourly: 0,
       reductionRatio: 0,
+      reductionRatioSameSet: 0,
       coverageCritical: facts.criticalPresent === 0 ? 1 : facts.criticalExported / facts.criticalPresent,
       coverageAnomaly: facts.anomaliesPresent === 0 ? 1 : facts.anomaliesExported / facts.anomaliesPresent,
       anomaliesPromoted: { ...totals.promoted },
@@ -127,7 +137,7 @@ export class CostStage implements Stage {
       self.datapointsExported = exportedPoints;
       self.costBytes = processBytes + selfBytes;
       self.costHourly = hourly(self.costBytes);
-      self.reductionRatio = facts.baselineBytes > 0 ? 1 - self.costBytes / facts.baselineBytes : 0;
+      this.reductions(self, facts, exportedPoints);
       self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
       pathPoints.critical += selfPoints;
       const selfPb = encodeRequest({
@@ -140,7 +150,7 @@ export class CostStage implements Stage {
       self.datapointsExported = exportedPoints;
       self.costBytes = processBytes;
       self.costHourly = hourly(processBytes);
-      self.reductionRatio = facts.baselineBytes > 0 ? 1 - processBytes / facts.baselineBytes : 0;
+      this.reductions(self, facts, exportedPoints);
       self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
     }
     let split: LaneBatch[] | undefined;

@@ -36,6 +36,7 @@ export class RatesStage implements Stage, Stateful {
   /** boot time the counters belong to (another boot invalidates them) */
   bootTimeSec = -1;
   private scratch = new Float64Array(0);
+  private stateScratch = new Float64Array(0);
 
   constructor(ids: IdentityTable) {
     this.prev = ids.f64('rates.prev', { width: NCOUNTERS, valid: isCounter });
@@ -60,6 +61,10 @@ export class RatesStage implements Stage, Stateful {
     const deltas = this.scratch.subarray(0, n * NCOUNTERS);
     deltas.fill(0);
     f.deltas = deltas;
+    if (this.stateScratch.length < n * 3) this.stateScratch = new Float64Array(n * 3);
+    const cpuState = this.stateScratch.subarray(0, n * 3);
+    cpuState.fill(Number.NaN);
+    f.cpuState = cpuState;
     const prev = this.prev.data;
     const up = this.uptime.data;
     const has = this.has.data;
@@ -74,8 +79,14 @@ export class RatesStage implements Stage, Stateful {
       if (has[s] === 1) {
         const dt = uptimeSec - up[s]!;
         const dcpu = cpuNow - (prev[p]! + prev[p + 1]!);
-        if (dt > 0) f.cpuCores[i] = dcpu > 0 ? dcpu / dt : 0;
-        else {
+        if (dt > 0) {
+          f.cpuCores[i] = dcpu > 0 ? dcpu / dt : 0;
+          // per state (user, system, wait), as the utilization metric reports it
+          for (let k = 0; k < 3; k++) {
+            const d = cur[k]! - prev[p + k]!;
+            cpuState[i * 3 + k] = d > 0 ? d / dt : 0;
+          }
+        } else {
           // the tree's clock did not move (a static synthetic tree): lifetime average
           const age = uptimeSec - start / clkTck;
           f.cpuCores[i] = age > 0 ? cpuNow / age : 0;

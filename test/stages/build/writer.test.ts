@@ -3,15 +3,17 @@
  * path: `processResource()` encoded by the generic protobufjs encoder over
  * the official OTLP definitions. Byte for byte, on seeded random rows:
  * unknown values, huge counters, negative and zero values, Unicode and long
- * strings (the two string encoders), every combination of nrdot's attributes.
+ * strings (the two string encoders), random metric sets, every combination
+ * of nrdot's attributes; and the points each row has.
  */
 import { describe, expect, it } from 'vitest';
 import * as w from '../../../src/otlp/encode/pb-buf.js';
-import { nanosFromMs } from '../../../src/otlp/model.js';
+import { countDataPoints, nanosFromMs } from '../../../src/otlp/model.js';
 import { encodeRequestGeneric } from '../../../src/otlp/proto.js';
 import { allocBatch, type ProcessBatch, UNKNOWN } from '../../../src/sources/batch.js';
-import { processResource } from '../../../src/stages/build/build.js';
-import { type RowStrings, type RowTags, writeProcess } from '../../../src/stages/build/writer.js';
+import { HOSTMETRICS_DEFAULT, maskPoints, PROCESS_METRICS } from '../../../src/stages/build/metrics.js';
+import { processResource } from '../../../src/stages/build/model.js';
+import { processPoints, type RowStrings, type RowTags, writeProcess } from '../../../src/stages/build/writer.js';
 
 let seed = 12345;
 const rnd = () => {
@@ -84,7 +86,8 @@ describe('writeProcess', () => {
           cmdline: pick(STRINGS),
           owner: pick(STRINGS),
         };
-        const cpu = pick([0, 0.5, 3.75, Number.NaN]);
+        const cpuState = Float64Array.from({ length: b.count * 3 }, () => pick([0, 0.5, 3.75, Number.NaN]));
+        const mask = rnd() < 0.3 ? HOSTMETRICS_DEFAULT : Math.floor(rnd() * (1 << PROCESS_METRICS.length));
         const tags: RowTags | undefined =
           rnd() < 0.2
             ? undefined
@@ -96,20 +99,18 @@ describe('writeProcess', () => {
                 sampleRate: rnd() < 0.3 ? pick([1, 0.5, 2 ** -20]) : undefined,
               };
         w.reset();
-        writeProcess(b, i, id, cpu, timeNs, tags);
+        writeProcess(b, i, id, cpuState, timeNs, mask, tags);
         const mine = w.finish();
-        const model = processResource(
-          b,
-          i,
-          { ...id, tier: tags?.tier ?? 0 },
-          cpu,
-          timeNs,
-          tags && { ...tags, anomaly: tags.anomaly || undefined },
-        );
+        const model = processResource(b, i, id, cpuState, timeNs, mask, tags);
         expect(hex(mine), `row ${round}/${i}`).toBe(hex(encodeRequestGeneric({ resourceMetrics: [model] })));
+        expect(processPoints(b, i, mask, cpuState)).toBe(countDataPoints({ resourceMetrics: [model] }));
         rows++;
       }
     }
     expect(rows).toBe(3000);
+  });
+
+  it('the hostmetrics default set is 7 points per process', () => {
+    expect(maskPoints(HOSTMETRICS_DEFAULT)).toBe(7);
   });
 });
