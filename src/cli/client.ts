@@ -4,9 +4,24 @@
  * with the exit codes of the CLI: no agent → 1, 401/403 → 2.
  */
 import { request } from 'undici';
+import { defaultConfig } from '../config/load.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { formatHostPort, parseListen } from '../server/listen.js';
 
-export const DEFAULT_AGENT_URL = 'http://127.0.0.1:9464';
+/**
+ * `--url`, or the address the agent listens on by default: `server.listen`
+ * of the embedded config (a wildcard address is reached over loopback).
+ */
+export function agentUrl(url: string | undefined): string {
+  if (url !== undefined) return url;
+  const listen = defaultConfig().server.listen;
+  const addr = parseListen(listen, 'server.listen');
+  if (!addr || addr.port === 0) {
+    throw new NrdotError(ErrorCodes.USAGE, `pass --url: the default server.listen is ${listen}, which names no port`);
+  }
+  const host = addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host === '::' ? '::1' : addr.host;
+  return `http://${formatHostPort(host, addr.port)}`;
+}
 
 export interface AgentReply {
   status: number;

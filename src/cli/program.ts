@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { BACKENDS } from '../sources/index.js';
-import { DEFAULT_AGENT_URL } from './client.js';
+import { VERSION } from '../util/version.js';
 import { collect, durationArg, nonNegativeInt, positiveInt } from './options.js';
 
 /**
@@ -23,7 +23,7 @@ export function buildProgram(): Command {
     .description(
       'Linux process-telemetry optimizer: full-resolution series for the processes that matter, roll-ups for the rest, OTLP out.',
     )
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -143,7 +143,10 @@ export function buildProgram(): Command {
 
   // ---- talking to a running agent (its control server, `nrdot run --listen`) ----
   const urlOption = () =>
-    new Option('--url <url>', "the agent's control server (nrdot run --listen)").default(DEFAULT_AGENT_URL);
+    new Option(
+      '--url <url>',
+      "the agent's control server (nrdot run --listen; default: server.listen of the embedded config, http://127.0.0.1:9464)",
+    );
 
   program
     .command('status')
@@ -172,7 +175,10 @@ export function buildProgram(): Command {
     .argument('<name>', 'profile name')
     .addOption(urlOption())
     .option('--reason <text>', 'why, for the audit log')
-    .option('--token-file <file>', 'file holding the token (mode 600); default: the NRDOT_TOKEN environment variable')
+    .option(
+      '--token-file <file>',
+      'file holding the token (mode 600); default: the environment variable named by server.token_env (NRDOT_TOKEN)',
+    )
     .action(lazy(async () => (await import('./profile-cmd.js')).profileSetCommand));
 
   program

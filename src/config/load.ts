@@ -150,7 +150,21 @@ export function unknownProfile(name: string, config: Config, where = '--profile'
   );
 }
 
-/** Replace ${VAR} with the environment's value (used for header secrets). */
+/** `${VAR}` or `${env:VAR}` (the OpenTelemetry Collector's form) in a config value. */
+export const ENV_REFERENCE = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replace ${VAR} / ${env:VAR} with the environment's value (used for header secrets). */
 export function expandEnv(value: string, env: NodeJS.ProcessEnv = process.env): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? '');
+  return value.replace(ENV_REFERENCE, (_, name: string) => env[name] ?? '');
+}
+
+let embedded: Config | undefined;
+
+/**
+ * The embedded default config (configs/default.yaml), loaded once: where
+ * tests, benches and commands without --config get every default from.
+ */
+export function defaultConfig(): Config {
+  embedded ??= loadConfig().config;
+  return structuredClone(embedded);
 }

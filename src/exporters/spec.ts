@@ -101,14 +101,17 @@ export function parseExportSpec(spec: string): ExportSpec {
   }
 }
 
+/**
+ * Everything the exporters need, complete: built from the loaded config by
+ * `exporterOptions()` (src/config/components.ts), so every default comes
+ * from configs/default.yaml.
+ */
 export interface CreateExporterOptions {
   logger: Logger;
-  /** OTLP request headers (e.g. api-key); values are never logged */
-  headers?: Readonly<Record<string, string>>;
-  fileMaxBytes?: number;
-  fileMaxFiles?: number;
-  /** OTLP request timeout, ms */
-  timeoutMs?: number;
+  /** `export_options.file` */
+  file: { maxBytes: number; maxFiles: number };
+  /** `export_options.otlp`: headers (e.g. api-key; values are never logged), timeout, connections */
+  otlp: { headers: Readonly<Record<string, string>>; timeoutMs: number; connections: number };
   /** stream for the stdout exporter, default process.stdout */
   stdout?: Writable;
   /**
@@ -118,10 +121,9 @@ export interface CreateExporterOptions {
    */
   reliable?: {
     queue: { dir: string; maxBytes: number; segmentBytes: number; fsyncIntervalMs: number };
-    connections?: number;
-    retry?: QueuedExporterOptions['retry'];
-    breaker?: QueuedExporterOptions['breaker'];
-    shutdownDrainMs?: number;
+    retry: QueuedExporterOptions['retry'];
+    breaker: QueuedExporterOptions['breaker'];
+    shutdownDrainMs: number;
   };
 }
 
@@ -144,16 +146,16 @@ export function createExporter(spec: string | ExportSpec, options: CreateExporte
       return new FileExporter({
         path: parsed.path,
         logger,
-        maxBytes: options.fileMaxBytes,
-        maxFiles: options.fileMaxFiles,
+        maxBytes: options.file.maxBytes,
+        maxFiles: options.file.maxFiles,
       });
     case 'otlp': {
       const target = new OtlpHttpExporter({
         url: parsed.url,
         logger,
-        headers: options.headers,
-        timeoutMs: options.timeoutMs,
-        connections: options.reliable?.connections,
+        headers: options.otlp.headers,
+        timeoutMs: options.otlp.timeoutMs,
+        connections: options.otlp.connections,
       });
       const r = options.reliable;
       if (!r) return target;
@@ -169,7 +171,7 @@ export function createExporter(spec: string | ExportSpec, options: CreateExporte
         target,
         queue,
         logger,
-        connections: r.connections,
+        connections: options.otlp.connections,
         retry: r.retry,
         breaker: r.breaker,
         shutdownDrainMs: r.shutdownDrainMs,

@@ -20,6 +20,7 @@ import { ErrorCodes, NrdotError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/log.js';
 import type { ExportMetricsServiceRequest } from '../../otlp/model.js';
 import { decodeResponse } from '../../otlp/proto.js';
+import { USER_AGENT } from '../../util/version.js';
 import {
   describeError,
   type EncodedRequest,
@@ -31,7 +32,8 @@ import {
 
 const gunzipAsync = promisify(gunzip);
 
-export const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
+/** Idle keep-alive time of a pooled socket (not configurable). */
+const KEEP_ALIVE_MS = 30_000;
 export const OTLP_METRICS_PATH = 'v1/metrics';
 /** Response bodies beyond this are not read (a partial-success answer is tiny). */
 const MAX_RESPONSE_BYTES = 1 << 20;
@@ -67,11 +69,11 @@ export interface OtlpHttpExporterOptions {
   logger?: Logger;
   /** extra request headers, e.g. `{ 'api-key': '...' }`; values are never logged */
   headers?: Readonly<Record<string, string>>;
-  /** whole-request timeout (connect, send, response), default 10 s */
-  timeoutMs?: number;
-  /** max sockets to the endpoint, default 2 */
-  connections?: number;
-  /** idle keep-alive time of a socket, default 30 s */
+  /** whole-request timeout (connect, send, response): `export_options.otlp.timeout` */
+  timeoutMs: number;
+  /** max sockets to the endpoint: `export_options.otlp.connections` */
+  connections: number;
+  /** idle keep-alive time of a socket (default 30 s) */
   keepAliveMs?: number;
 }
 
@@ -198,10 +200,13 @@ export class OtlpHttpExporter implements Exporter {
     this.label = endpointLabel(this.endpoint);
     this.name = `otlp:${this.label}`;
     this.logger = options.logger ?? silentLogger;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_OTLP_TIMEOUT_MS;
+    this.timeoutMs = options.timeoutMs;
     if (!(this.timeoutMs > 0)) throw new RangeError(`OTLP timeout must be positive, got ${options.timeoutMs}`);
-    this.connections = options.connections ?? 2;
-    this.keepAliveMs = options.keepAliveMs ?? 30_000;
+    this.connections = options.connections;
+    if (!(Number.isInteger(this.connections) && this.connections >= 1)) {
+      throw new RangeError(`OTLP connections must be an integer >= 1, got ${options.connections}`);
+    }
+    this.keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
     this.lifecycle = new Lifecycle(this.name);
 
     const user = normalizeHeaders(options.headers);
@@ -214,7 +219,7 @@ export class OtlpHttpExporter implements Exporter {
     }
     for (const h of ignored) delete user[h];
     this.headers = {
-      'user-agent': 'nrdot',
+      'user-agent': USER_AGENT,
       ...user,
       'content-type': 'application/x-protobuf',
       'content-encoding': 'gzip',
