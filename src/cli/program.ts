@@ -137,9 +137,16 @@ export function buildProgram(): Command {
   const config = program.command('config').description('config files');
   config
     .command('validate')
-    .description('load FILE merged over the default and check every key and pattern')
+    .description('load FILE merged over the default and check everything `run` checks in a config')
     .argument('<file>', 'YAML config file')
     .action(lazy(async () => (await import('./config-cmd.js')).configCommand));
+  config
+    .command('print')
+    .description(
+      'print the effective config (the embedded default merged with --config FILE) as YAML, secrets masked; docs/CONFIG.md explains every key',
+    )
+    .option('--config <file>', 'YAML config merged over the embedded default')
+    .action(lazy(async () => (await import('./config-cmd.js')).configPrintCommand));
 
   // ---- talking to a running agent (its control server, `nrdot run --listen`) ----
   const urlOption = () =>

@@ -8,18 +8,21 @@ import { TIERS } from '../telemetry/names.js';
 
 const tier = z.enum(TIERS);
 
-/** "10s", "500ms", "2m", "1h" or a number of seconds. */
-export const duration = z.union([
-  z.number().positive(),
-  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 10s, 500ms or 2m'),
-]);
-
 import { durationMs } from './duration.js';
 
 export { durationMs };
 
+const durationString = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 10s, 500ms or 2m');
+
+/** "10s", "500ms", "2m", "1h" or a number of seconds; more than 0. */
+export const duration = z.union([
+  z.number().positive(),
+  // a malformed string fails the regex above; only a well-formed zero fails here
+  durationString.refine((v) => !/^\d+(\.\d+)?(ms|s|m|h)$/.test(v) || durationMs(v) > 0, 'must be more than 0'),
+]);
+
 /** A duration, or 0 (e.g. `fsync_interval: 0` = on every write). */
-export const durationOrZero = z.union([z.literal(0), z.literal('0'), duration]);
+export const durationOrZero = z.union([z.literal(0), z.literal('0'), z.number().positive(), durationString]);
 
 export function durationOrZeroMs(v: string | number): number {
   return v === 0 || v === '0' ? 0 : durationMs(v);
@@ -34,9 +37,9 @@ export const listenAddress = z
 const patterns = z.array(z.string().min(1, 'empty pattern'));
 
 const tierRules = z.strictObject({
-  names: patterns,
-  paths: patterns,
-  cmdlines: patterns,
+  names: patterns.describe('RE2 patterns over the executable name (comm, at most 15 characters)'),
+  paths: patterns.describe('RE2 patterns over the executable path (/proc/PID/exe)'),
+  cmdlines: patterns.describe('RE2 patterns over the full command line, arguments joined by spaces'),
 });
 
 /**
@@ -46,30 +49,67 @@ const tierRules = z.strictObject({
  * `relative_jump`) to promote a process.
  */
 const anomaly = z.strictObject({
-  alpha: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]'),
-  z_threshold: z.number().positive(),
-  min_samples: z.number().int().min(1),
-  relative_jump: z.number().positive(),
-  noise_fraction: z.number().nonnegative(),
-  min_cpu_percent: z.number().nonnegative(),
-  min_rss_mib: z.number().nonnegative(),
-  new_cpu_percent: z.number().nonnegative(),
-  new_rss_mib: z.number().nonnegative(),
-  hold: duration,
+  alpha: z
+    .number()
+    .gt(0, 'must be in (0, 1]')
+    .lte(1, 'must be in (0, 1]')
+    .describe('EWMA weight of the newest cycle in the baseline mean and variance'),
+  z_threshold: z.number().positive().describe('z-score (after min_samples cycles) that counts as a relative departure'),
+  min_samples: z.number().int().min(1).describe('cycles of history before the z-score test applies'),
+  relative_jump: z
+    .number()
+    .positive()
+    .describe('a value >= mean x (1 + relative_jump) is a relative departure (1.0 = doubled)'),
+  noise_fraction: z
+    .number()
+    .nonnegative()
+    .describe('the standard deviation is taken as at least this fraction of the mean'),
+  min_cpu_percent: z
+    .number()
+    .nonnegative()
+    .describe('absolute floor: CPU must rise at least this many percent of ONE core over the baseline'),
+  min_rss_mib: z
+    .number()
+    .nonnegative()
+    .describe('absolute floor: RSS must rise at least this many MiB over the baseline'),
+  new_cpu_percent: z
+    .number()
+    .nonnegative()
+    .describe('a process started since the previous scan is anomalous (`new`) at this CPU percent of a core'),
+  new_rss_mib: z.number().nonnegative().describe('... or at this RSS in MiB'),
+  hold: duration.describe('an anomalous process stays exported at full resolution this long'),
 });
 
 const profile = z.strictObject({
-  full_resolution_tiers: z.array(tier),
+  full_resolution_tiers: z
+    .array(tier)
+    .describe('tiers exported at full resolution whatever their activity (must include critical)'),
   thresholds: z.strictObject({
-    cpu_percent: z.number().nonnegative().nullable(),
-    rss_mib: z.number().nonnegative().nullable(),
+    cpu_percent: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .describe('a process of another tier using at least this percent of one core is exported (null: never)'),
+    rss_mib: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .describe('... or at least this much resident memory in MiB (null: never)'),
   }),
   top_n: z.strictObject({
-    important: z.number().int().nonnegative(),
-    standard: z.number().int().nonnegative(),
-    noise: z.number().int().nonnegative(),
+    important: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('at most this many important processes exported, most active first'),
+    standard: z.number().int().nonnegative().describe('at most this many standard processes exported'),
+    noise: z.number().int().nonnegative().describe('at most this many noise processes exported'),
   }),
-  max_series: z.number().int().positive(),
+  max_series: z
+    .number()
+    .int()
+    .positive()
+    .describe('cap on data-point series per cycle (a process costs about 15); critical processes are never capped'),
   /**
    * The sampled path: processes of these tiers that the profile rolls up are
    * sampled (a stable hash of the identity) toward `budget_points` data
@@ -77,10 +117,11 @@ const profile = z.strictObject({
    */
   sampling: z
     .strictObject({
-      tiers: z.array(tier),
-      budget_points: z.number().int().nonnegative(),
+      tiers: z.array(tier).describe('tiers whose rolled-up processes are sampled'),
+      budget_points: z.number().int().nonnegative().describe('data points per cycle the sample aims at'),
     })
-    .optional(),
+    .optional()
+    .describe('Optional. Each sampled resource carries nrdot.sample.rate.'),
   anomaly: anomaly,
 });
 

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { NrdotError } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/core/log.js';
 import { FileExporter } from '../../src/exporters/file.js';
 import { NoneExporter } from '../../src/exporters/none.js';
 import { OtlpHttpExporter, resolveOtlpEndpoint } from '../../src/exporters/otlp/send.js';

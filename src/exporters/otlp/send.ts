@@ -16,7 +16,6 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { Pool } from 'undici';
-import { ErrorCodes, NrdotError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/log.js';
 import type { ExportMetricsServiceRequest } from '../../otlp/model.js';
 import { decodeResponse } from '../../otlp/proto.js';
@@ -29,12 +28,14 @@ import {
   encodingsFor,
   Lifecycle,
 } from '../exporter.js';
+import { endpointLabel, normalizeHeaders, resolveOtlpEndpoint } from './endpoint.js';
+
+export { endpointLabel, normalizeHeaders, OTLP_METRICS_PATH, resolveOtlpEndpoint } from './endpoint.js';
 
 const gunzipAsync = promisify(gunzip);
 
 /** Idle keep-alive time of a pooled socket (not configurable). */
 const KEEP_ALIVE_MS = 30_000;
-export const OTLP_METRICS_PATH = 'v1/metrics';
 /** Response bodies beyond this are not read (a partial-success answer is tiny). */
 const MAX_RESPONSE_BYTES = 1 << 20;
 /** How much of an error response body goes into the result/log. */
@@ -60,8 +61,6 @@ const RESERVED_HEADERS = new Set([
   'host',
   'connection',
 ]);
-const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE_BAD_RE = /[\r\n\0]/;
 
 export interface OtlpHttpExporterOptions {
   /** http(s) URL; resolved with `resolveOtlpEndpoint` */
@@ -78,50 +77,6 @@ export interface OtlpHttpExporterOptions {
 }
 
 export type OtlpExportResult = ExportResult & { uncompressedBytes: number };
-
-/**
- * Apply the endpoint rule above to a URL string. Throws TypeError when it is
- * not an http(s) URL; credentials in the URL are refused (use headers).
- */
-export function resolveOtlpEndpoint(url: string): URL {
-  const u = new URL(url);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new TypeError(`scheme ${u.protocol.replace(/:$/, '')} is not supported (use http:// or https://)`);
-  }
-  if (u.username || u.password) {
-    throw new TypeError('credentials in the URL are not supported; send them as headers (e.g. api-key)');
-  }
-  u.hash = '';
-  if (u.pathname === '' || u.pathname.endsWith('/')) u.pathname = `${u.pathname}${OTLP_METRICS_PATH}`;
-  return u;
-}
-
-/** The endpoint as it may appear in logs: origin and path, no query (it may carry a key). */
-export function endpointLabel(u: URL): string {
-  return `${u.origin}${u.pathname}`;
-}
-
-/**
- * Validate user headers and lower-case their names. Throws
- * NrdotError(BAD_EXPORT_SPEC) naming the header (never its value).
- */
-export function normalizeHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers) return out;
-  for (const [name, value] of Object.entries(headers)) {
-    if (!HEADER_NAME_RE.test(name)) {
-      throw new NrdotError(ErrorCodes.BAD_EXPORT_SPEC, `OTLP header name "${name}" is not a valid HTTP header name`);
-    }
-    if (typeof value !== 'string' || HEADER_VALUE_BAD_RE.test(value)) {
-      throw new NrdotError(
-        ErrorCodes.BAD_EXPORT_SPEC,
-        `OTLP header "${name}" must have a string value without CR, LF or NUL characters`,
-      );
-    }
-    out[name.toLowerCase()] = value;
-  }
-  return out;
-}
 
 function parseRetryAfter(v: string | string[] | undefined): number | undefined {
   const s = Array.isArray(v) ? v[0] : v;
