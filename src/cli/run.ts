@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import { Agent } from '../agent/agent.js';
+import { deliveryReport, shutdownLine } from '../agent/delivery.js';
 import { loadConfig, unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
-import { summaryLine } from './format.js';
+import { shortfallMessage, summaryLine } from './format.js';
 
 interface RunOpts {
   config?: string;
@@ -116,5 +118,16 @@ export async function runCommand(o: RunOpts): Promise<void> {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     await agent.shutdown();
+  }
+  const delivery = deliveryReport(agent.sink);
+  const stateDir = o.stateDir ?? (config.state_dir || undefined);
+  const line = shutdownLine(delivery, {
+    stateDir: stateDir && path.resolve(stateDir),
+    queueDir: agent.queueDir && path.resolve(agent.queueDir),
+  });
+  logger.info(line.fields, line.msg);
+  // a bounded run is a job: it fails (exit 3) when it could not deliver what it accepted
+  if (cycles !== undefined && delivery.shortfall) {
+    throw new NrdotError(ErrorCodes.UNDELIVERED, shortfallMessage(delivery));
   }
 }

@@ -94,7 +94,7 @@ describe('a running agent', () => {
 
   it('switches profiles only with the token, and audits both attempts', async () => {
     const denied = await nrdot(['profile', 'set', 'aggressive', '--url', url], { env: { NRDOT_TOKEN: 'wrong' } });
-    expect(denied.code).toBe(2);
+    expect(denied.code).toBe(4);
     const ok = await nrdot(['profile', 'set', 'aggressive', '--url', url, '--reason', 'budget'], {
       env: { NRDOT_TOKEN: TOKEN },
     });

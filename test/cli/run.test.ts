@@ -101,7 +101,7 @@ describe('nrdot run', () => {
     expect(files).toContain('nrdot-state.json');
   });
 
-  it('an unreachable OTLP endpoint is logged and counted, and the run goes on', async () => {
+  it('an unreachable OTLP endpoint is logged and counted, the run goes on, and exits 3 saying what was lost', async () => {
     // a port that was just free: connection refused
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -123,7 +123,11 @@ describe('nrdot run', () => {
       '--export',
       `file:${out}`,
     ]);
-    expect(r.code, r.stderr).toBe(0);
+    // what was still queued in memory at exit is lost: the job failed, and says how much
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /nrdot: not all accepted data was delivered: otlp:http:\/\/127\.0\.0\.1:\d+\/v1\/metrics: \d+ requests \([\d.]+ KiB\) still queued in memory at exit were lost/,
+    );
     // the OTLP data waits in the queue while the endpoint refuses connections
     expect(r.stdout).toMatch(/export errors \d+/);
     expect(r.stdout).toMatch(/cycle 2 .*queued \d+/);
