@@ -21,6 +21,7 @@ import { type CycleReport, Engine, type MemoryView } from '../pipeline/engine.js
 import type { MetricFamily } from '../server/exposition.js';
 import { type ControlServer, startControlServer } from '../server/http.js';
 import { parseListen } from '../server/listen.js';
+import { collectAgentProcess } from '../server/process-metrics.js';
 import { Registry } from '../server/registry.js';
 import { SelfMetrics } from '../server/self-metrics.js';
 import { loadToken } from '../server/token.js';
@@ -120,6 +121,8 @@ export class Agent implements AgentControl {
     });
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.engine.lastRequest);
     this.selfMetrics = new SelfMetrics(this.registry);
+    // nrdot_build_info and process_* of the agent itself, as Prometheus exporters serve them
+    collectAgentProcess(this.registry, this.scanning ? this.scanner.backend : 'none');
     // queues drain and memory moves between cycles (and there are no cycles with --no-scan)
     this.registry.onScrape(() =>
       this.selfMetrics.live(

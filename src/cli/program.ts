@@ -72,7 +72,15 @@ export function buildProgram(): Command {
       nonNegativeInt('--workers'),
     )
     .addOption(new Option('--backend <backend>', 'scanner backend').choices(BACKENDS).default('auto'))
-    .addOption(new Option('--log-level <level>', 'log level (logs go to stderr as JSON)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-level <level>', 'log level (default: config log_level)').choices(LOG_LEVELS))
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'logs on stderr: readable lines (pretty) or one JSON object per line (json); auto = pretty on a terminal, else json',
+      )
+        .choices(['auto', 'json', 'pretty'])
+        .default('auto'),
+    )
     .option('--quiet', 'no per-cycle summary line on stdout')
     .action(lazy(async () => (await import('./run.js')).runCommand));
 

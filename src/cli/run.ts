@@ -4,7 +4,7 @@ import { deliveryReport, shutdownLine } from '../agent/delivery.js';
 import { loadConfig, unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
-import { createLogger } from '../core/log.js';
+import { createLogger, type LogFormat } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
 import { shortfallMessage, summaryLine } from './format.js';
 
@@ -25,12 +25,13 @@ interface RunOpts {
   workers?: number;
   backend: BackendChoice;
   logLevel?: string;
+  logFormat?: LogFormat;
   quiet?: boolean;
 }
 
 export async function runCommand(o: RunOpts): Promise<void> {
   const { config, files } = loadConfig(o.config);
-  const logger = createLogger(o.logLevel ?? config.log_level);
+  const logger = createLogger(o.logLevel ?? config.log_level, o.logFormat ?? 'auto');
   const profile = o.profile ?? config.profile;
   if (!config.profiles[profile]) throw unknownProfile(profile, config);
   const procRoot = path.resolve(o.procRoot ?? config.scan.proc_root);

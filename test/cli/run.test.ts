@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceHost, generateHost, readTruth } from '../../src/harness/synth/index.js';
 import { loadAddon } from '../../src/sources/native/loader.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
-import { nrdot } from '../helpers/cli.js';
+import { nrdot, REPO } from '../helpers/cli.js';
 import { attr, isProcess, pointValue, readRequests } from '../helpers/otlp-file.js';
 
 const tmp = fastTmpDir('nrdot-cli-');
@@ -216,6 +216,13 @@ describe('bad input exits 2 with a message naming the culprit', () => {
 });
 
 describe('other commands', () => {
+  it('--version prints the version package.json holds', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    const r = await nrdot(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+
   it.each([
     [['--help']],
     [['run', '--help']],
@@ -224,6 +231,7 @@ describe('other commands', () => {
     [['synth', '--help']],
     [['synth', 'advance', '--help']],
     [['config', 'validate', '--help']],
+    [['config', 'print', '--help']],
   ])('%j prints usage and exits 0', async (args) => {
     const r = await nrdot(args);
     expect(r.code).toBe(0);
