@@ -32,6 +32,7 @@ import { type OtlpReceiver, startOtlpReceiver } from '../sources/receiver/index.
 import type { ProcessScanner } from '../sources/scanner.js';
 import { StateStore } from '../state/store.js';
 import { SelfMetric } from '../telemetry/names.js';
+import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy.js';
 import { VERSION } from '../util/version.js';
 import { processFamilies } from './pull.js';
 import { ReceivedDataProcessor } from './receiving.js';
@@ -86,12 +87,15 @@ export class Agent implements AgentControl {
   private cycles = 0;
   private stopping?: Promise<void>;
   readonly queueDir: string;
+  /** privacy.command_line, salt read: the build stage applies it to every exported process */
+  readonly commandLine: CommandLinePrivacy;
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
     this.config = config;
     this.logger = logger;
     this.scanning = !o.noScan;
+    this.commandLine = loadCommandLinePrivacy(config.privacy);
     const { reader, note } = this.scanning
       ? openScanner(o.procRoot, o.backend)
       : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };

@@ -40,6 +40,14 @@ export function checkSemantics(config: Config, file: string): void {
   checkPatterns(config, file);
   checkExport(config, file);
   checkListen(config, file);
+  const p = config.privacy;
+  if (p.command_line === 'hash' && !p.salt_file && !p.salt_env) {
+    throw invalid(
+      file,
+      'privacy.command_line',
+      'is hash: set privacy.salt_file or privacy.salt_env (the secret key of the hash)',
+    );
+  }
 }
 
 function checkPatterns(config: Config, file: string): void {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { TIERS } from '../telemetry/names.js';
+import { COMMAND_LINE_MODES } from '../util/privacy.js';
 
 const tier = z.enum(TIERS);
 
@@ -244,6 +245,12 @@ export const configSchema = z.strictObject({
   }),
   cost: z.strictObject({
     price_per_gb: z.number().nonnegative(),
+  }),
+  /** what exported attributes may reveal (src/util/privacy.ts) */
+  privacy: z.strictObject({
+    command_line: z.enum(COMMAND_LINE_MODES),
+    salt_file: z.string(),
+    salt_env: z.string(),
   }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   classification: z.strictObject({

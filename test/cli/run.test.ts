@@ -191,6 +191,15 @@ describe('bad input exits 2 with a message naming the culprit', () => {
     expect(r.stderr).toMatch(/0-65535/);
   });
 
+  it('privacy.command_line: hash without the salt refuses to start, naming the variable', async () => {
+    const f = cfg('hash.yaml', 'privacy:\n  command_line: hash\n');
+    const r = await nrdot(['run', '--once', '--config', f, '--export', 'none'], {
+      env: { NRDOT_COMMAND_LINE_SALT: '' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the environment variable NRDOT_COMMAND_LINE_SALT (privacy.salt_env) is not set');
+  });
+
   it('an unknown config key is named', async () => {
     const f = cfg('unknown.yaml', 'scan:\n  proc_rot: /proc\n');
     const r = await nrdot(['config', 'validate', f]);

@@ -191,6 +191,19 @@ describe('config loading', () => {
       expect(e.message).toContain(`${f}: ${message}`);
     });
 
+    it('privacy.command_line: an unknown mode names the choices; hash needs a place for the salt', () => {
+      const bad = loadError(write('privacy-mode.yaml', 'privacy:\n  command_line: scramble\n'));
+      expect(bad.message).toContain("'privacy.command_line'");
+      expect(bad.message).toMatch(/keep.*executable.*hash.*drop/);
+      const f = write('privacy-salt.yaml', 'privacy:\n  command_line: hash\n  salt_env: ""\n');
+      expect(loadError(f).message).toContain(
+        `${f}: 'privacy.command_line' is hash: set privacy.salt_file or privacy.salt_env`,
+      );
+      expect(loadConfig(write('privacy-ok.yaml', 'privacy:\n  command_line: hash\n')).config.privacy.salt_env).toBe(
+        'NRDOT_COMMAND_LINE_SALT',
+      );
+    });
+
     it('a zero is still fine where it means "off" (fsync_interval, shutdown_drain), and distinct ports pass', () => {
       const f = write(
         'zeros.yaml',
