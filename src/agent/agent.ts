@@ -32,7 +32,7 @@ import { type OtlpReceiver, startOtlpReceiver } from '../sources/receiver/index.
 import type { ProcessScanner } from '../sources/scanner.js';
 import { StateStore } from '../state/store.js';
 import { SelfMetric } from '../telemetry/names.js';
-import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy.js';
+import { type CommandLinePrivacy, loadCommandLinePrivacy, privacyNotApplied } from '../util/privacy.js';
 import { VERSION } from '../util/version.js';
 import { processFamilies } from './pull.js';
 import { ReceivedDataProcessor } from './receiving.js';
@@ -96,6 +96,8 @@ export class Agent implements AgentControl {
     this.logger = logger;
     this.scanning = !o.noScan;
     this.commandLine = loadCommandLinePrivacy(config.privacy);
+    // Until the build stage applies this.commandLine (engine rewrite), refuse rather than export what was to be hidden.
+    if (this.commandLine.mode !== 'keep') throw privacyNotApplied(this.commandLine.mode);
     const { reader, note } = this.scanning
       ? openScanner(o.procRoot, o.backend)
       : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };

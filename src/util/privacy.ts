@@ -143,3 +143,15 @@ export function loadCommandLinePrivacy(p: PrivacyConfig, environ: NodeJS.Process
   }
   return new CommandLinePrivacy('hash', salt);
 }
+
+/**
+ * Refusal used while the build stage does not apply the policy yet: better
+ * not to start than to export command lines the operator asked to hide.
+ * Remove with the call that applies it (src/stages/build/build.ts).
+ */
+export function privacyNotApplied(mode: CommandLineMode): NrdotError {
+  return new NrdotError(
+    ErrorCodes.CONFIG_INVALID,
+    `privacy.command_line: ${mode} is not applied by this build yet (the build stage exports the command line as read); refusing to start rather than export it. Use keep, or a build whose engine applies it`,
+  );
+}

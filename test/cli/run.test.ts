@@ -200,6 +200,14 @@ describe('bad input exits 2 with a message naming the culprit', () => {
     expect(r.stderr).toContain('the environment variable NRDOT_COMMAND_LINE_SALT (privacy.salt_env) is not set');
   });
 
+  it('privacy.command_line other than keep refuses to start while the build stage does not apply it', async () => {
+    // replace with a test of the exported attribute once src/stages/build/build.ts calls agent.commandLine.apply
+    const f = cfg('drop.yaml', 'privacy:\n  command_line: drop\n');
+    const r = await nrdot(['run', '--once', '--config', f, '--export', 'none']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('privacy.command_line: drop is not applied by this build yet');
+  });
+
   it('an unknown config key is named', async () => {
     const f = cfg('unknown.yaml', 'scan:\n  proc_rot: /proc\n');
     const r = await nrdot(['config', 'validate', f]);
