@@ -57,6 +57,8 @@ export interface AgentOptions {
   otlpListen?: string;
   /** do not scan /proc: a pure OTLP processor behind a Collector */
   noScan?: boolean;
+  /** host.name of scanned processes; undefined = config scan.host_name, "" = from the proc root */
+  hostName?: string;
 }
 
 /** Stands in for the scanner with --no-scan. */
@@ -99,7 +101,7 @@ export class Agent implements AgentControl {
     // Until the build stage applies this.commandLine (engine rewrite), refuse rather than export what was to be hidden.
     if (this.commandLine.mode !== 'keep') throw privacyNotApplied(this.commandLine.mode);
     const { reader, note } = this.scanning
-      ? openScanner(o.procRoot, o.backend)
+      ? openScanner(o.procRoot, o.backend, o.hostName ?? config.scan.host_name)
       : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };
     this.scanner = reader;
     this.scannerNote = note;

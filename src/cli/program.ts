@@ -67,6 +67,10 @@ export function buildProgram(): Command {
     )
     .option('--no-scan', 'do not scan /proc: only optimize and forward what the OTLP receiver gets')
     .option(
+      '--host-name <name>',
+      'host.name of the scanned processes (default: config scan.host_name, else PROC_ROOT/sys/kernel/hostname); in a container, the node name',
+    )
+    .option(
       '--workers <n>',
       'anomaly-scoring worker threads, 0 = inline (default: config scoring.workers)',
       nonNegativeInt('--workers'),

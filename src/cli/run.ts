@@ -27,6 +27,7 @@ interface RunOpts {
   logLevel?: string;
   logFormat?: LogFormat;
   quiet?: boolean;
+  hostName?: string;
 }
 
 export async function runCommand(o: RunOpts): Promise<void> {
@@ -51,6 +52,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
     otlpListen: o.otlpListen === true ? '127.0.0.1:4318' : o.otlpListen || undefined,
     noScan: o.scan === false,
     workers: o.workers,
+    hostName: o.hostName,
   });
   const cycles = o.once ? 1 : o.cycles;
 

@@ -209,6 +209,8 @@ export const configSchema = z.strictObject({
   }),
   scan: z.strictObject({
     proc_root: z.string().min(1),
+    /** host.name of scanned processes; "" = `<proc_root>/sys/kernel/hostname` */
+    host_name: z.string(),
     detail: z.enum(['exported', 'all']),
     /** bounded discovery (src/sources/bounds.ts); 0 / [] = off */
     max_processes: z.number().int().nonnegative(),

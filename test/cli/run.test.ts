@@ -31,6 +31,18 @@ describe('nrdot run', () => {
     expect(reqs[0]!.resourceMetrics.length).toBeGreaterThan(1);
   });
 
+  it("--host-name (or scan.host_name) sets host.name instead of the proc root's hostname (a container names the node)", async () => {
+    const out = path.join(tmp, 'host-name.jsonl');
+    const r = await nrdot(['run', '--once', '--proc-root', host, '--export', `file:${out}`, '--host-name', 'node-7']);
+    expect(r.code, r.stderr).toBe(0);
+    const names = new Set(
+      readRequests(out)[0]!
+        .resourceMetrics.filter(isProcess)
+        .map((rm) => attr(rm, 'host.name')),
+    );
+    expect([...names]).toEqual(['node-7']);
+  });
+
   it('--cycles 2 --interval runs two cycles', async () => {
     const r = await nrdot([
       'run',
