@@ -64,6 +64,7 @@ describe('deploy/collector/otelcol-gateway.yaml', () => {
   it('forwards to New Relic over OTLP/HTTP with the license key from the environment, queued on disk', () => {
     const nr = gw.exporters['otlphttp/newrelic']!;
     expect(nr.endpoint).toBe('https://otlp.nr-data.net');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Collector's own ${env:VAR} syntax
     expect(nr.headers).toEqual({ 'api-key': '${env:NEW_RELIC_LICENSE_KEY}' });
     expect(nr.compression).toBe('gzip');
     const queue = nr.sending_queue as { storage: string };

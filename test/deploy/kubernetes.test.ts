@@ -69,6 +69,7 @@ describe('deploy/kubernetes/nrdot.yaml', () => {
     expect(env.valueFrom.fieldRef.fieldPath).toBe('spec.nodeName');
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: nrdot's ${env:VAR} syntax
   it('reads its config from the ConfigMap, valid for nrdot, with every ${env:VAR} it uses defined', () => {
     expect(arg('--config')).toBe(`${mount('config').mountPath}/config.yaml`);
     expect(volume('config').configMap.name).toBe(cm.metadata.name);

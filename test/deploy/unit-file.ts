@@ -16,16 +16,17 @@ export function parseUnit(text: string): Unit {
     const s = /^\[(.+)\]$/.exec(line);
     if (s) {
       section = s[1]!;
-      unit[section] ??= {};
+      if (!unit[section]) unit[section] = {};
       continue;
     }
     const eq = line.indexOf('=');
     if (eq < 0) throw new Error(`not key=value: ${line}`);
     const key = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
-    const sec = (unit[section] ??= {});
+    if (!unit[section]) unit[section] = {};
+    const sec = unit[section];
     if (value === '') sec[key] = [];
-    else (sec[key] ??= []).push(value);
+    else sec[key] = [...(sec[key] ?? []), value];
   }
   return unit;
 }
@@ -33,7 +34,7 @@ export function parseUnit(text: string): Unit {
 /** The single value of a key; throws when it is missing or repeated. */
 export function one(unit: Unit, section: string, key: string): string {
   const v = unit[section]?.[key];
-  if (!v || v.length !== 1) throw new Error(`[${section}] ${key}: expected one value, got ${JSON.stringify(v)}`);
+  if (v?.length !== 1) throw new Error(`[${section}] ${key}: expected one value, got ${JSON.stringify(v)}`);
   return v[0]!;
 }
 
