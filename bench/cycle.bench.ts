@@ -26,6 +26,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { exporterOptions } from '../src/config/components.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { silentLogger } from '../src/core/log.js';
@@ -56,7 +57,7 @@ async function measure(config: Config, profile: string, root: string) {
     config,
     profile,
     scanner: openScanner(root, backend).reader,
-    sink: createSink(['none'], { logger: silentLogger }),
+    sink: createSink(['none'], exporterOptions(config, { logger: silentLogger })),
     intervalMs: 10_000,
     logger: silentLogger,
   });

@@ -21,6 +21,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { queueOptions } from '../src/config/components.js';
+import { defaultConfig } from '../src/config/load.js';
 import { createDiskQueue } from '../src/exporters/queue/index.js';
 
 function arg(name: string, fallback: string): string {
@@ -70,7 +72,7 @@ function payload(size: number): Uint8Array {
 async function queueRun(dir: string, size: number, fsyncIntervalMs: number, limit?: number) {
   const p = payload(size);
   const maxRecords = limit ?? Math.max(1, Math.floor((maxMiB * MiB) / size));
-  const opts = { maxBytes: 4 * 1024 * MiB, fsyncIntervalMs };
+  const opts = { ...queueOptions(defaultConfig()), maxBytes: 4 * 1024 * MiB, fsyncIntervalMs };
   const q = createDiskQueue(dir, opts);
   await q.start();
   const lanes = ['critical', 'standard', 'sampled'] as const;

@@ -22,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
+import { receiverOptions } from '../src/config/components.js';
+import { defaultConfig } from '../src/config/load.js';
 import { HostmetricsSource } from '../src/harness/hostmetrics.js';
 import { HostmetricsEncoder } from '../src/harness/hostmetrics-pb.js';
 import { countDataPoints } from '../src/otlp/model.js';
@@ -47,6 +49,7 @@ interface ServeMsg {
 async function serve(workers: number): Promise<void> {
   let points = 0;
   const rx = await startOtlpReceiver({
+    ...receiverOptions(defaultConfig()),
     listen: '127.0.0.1:0',
     decodeWorkers: workers,
     // every body goes to the workers when there are any: the comparison is inline vs workers

@@ -11,8 +11,8 @@
  */
 
 import * as path from 'node:path';
-import { expandEnv } from '../config/load.js';
-import { type Config, durationMs, durationOrZeroMs } from '../config/schema.js';
+import { exporterOptions, governorOptions, receiverOptions } from '../config/components.js';
+import type { Config } from '../config/schema.js';
 import { MemoryGovernor, readRssBytes } from '../control/index.js';
 import type { Logger } from '../core/log.js';
 import type { Fanout } from '../exporters/fanout.js';
@@ -21,6 +21,7 @@ import { type CycleReport, type CycleResult, Engine, type MemoryView } from '../
 import type { MetricFamily } from '../server/exposition.js';
 import { type ControlServer, startControlServer } from '../server/http.js';
 import { parseListen } from '../server/listen.js';
+import { collectAgentProcess } from '../server/process-metrics.js';
 import { Registry } from '../server/registry.js';
 import { SelfMetrics } from '../server/self-metrics.js';
 import { loadToken } from '../server/token.js';
@@ -31,6 +32,8 @@ import { type OtlpReceiver, startOtlpReceiver } from '../sources/receiver/index.
 import type { ProcessScanner } from '../sources/scanner.js';
 import { StateStore } from '../state/store.js';
 import { SelfMetric } from '../telemetry/names.js';
+import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy.js';
+import { VERSION } from '../util/version.js';
 import { processFamilies } from './pull.js';
 import { ReceivedDataProcessor } from './receiving.js';
 
@@ -54,6 +57,8 @@ export interface AgentOptions {
   otlpListen?: string;
   /** do not scan /proc: a pure OTLP processor behind a Collector */
   noScan?: boolean;
+  /** host.name of scanned processes; undefined = config scan.host_name, "" = from the proc root */
+  hostName?: string;
 }
 
 /** Stands in for the scanner with --no-scan. */
@@ -86,53 +91,25 @@ export class Agent implements AgentControl {
   /** what the last scan cycle produced (status, /metrics, pull mode) */
   private lastCycle?: CycleResult;
   readonly queueDir: string;
+  /** privacy.command_line, salt read: the build stage applies it to every exported process */
+  readonly commandLine: CommandLinePrivacy;
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
     this.config = config;
     this.logger = logger;
     this.scanning = !o.noScan;
+    this.commandLine = loadCommandLinePrivacy(config.privacy);
     const { reader, note } = this.scanning
-      ? openScanner(o.procRoot, o.backend)
+      ? openScanner(o.procRoot, o.backend, o.hostName ?? config.scan.host_name)
       : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };
     this.scanner = reader;
     this.scannerNote = note;
-    const otlp = config.export_options.otlp;
-    const headers = Object.fromEntries(Object.entries(otlp.headers).map(([k, v]) => [k, expandEnv(v)]));
     this.queueDir = o.queueDir ?? config.queue.dir;
-    this.sink = createSink(o.exportSpecs, {
-      logger,
-      headers,
-      timeoutMs: durationMs(otlp.timeout),
-      fileMaxBytes: config.export_options.file.max_bytes,
-      fileMaxFiles: config.export_options.file.max_files,
-      reliable: {
-        queue: {
-          dir: this.queueDir ? path.resolve(this.queueDir) : '',
-          maxBytes: config.queue.max_bytes,
-          segmentBytes: config.queue.segment_bytes,
-          fsyncIntervalMs: durationOrZeroMs(config.queue.fsync_interval),
-        },
-        connections: otlp.connections,
-        retry: {
-          initialMs: durationMs(otlp.retry.initial_interval),
-          maxMs: durationMs(otlp.retry.max_interval),
-          maxAttempts: otlp.retry.max_attempts,
-          maxElapsedMs: durationMs(otlp.retry.max_elapsed),
-        },
-        breaker: {
-          failureThreshold: otlp.breaker.failure_threshold,
-          openMs: durationMs(otlp.breaker.open_time),
-          maxOpenMs: durationMs(otlp.breaker.max_open_time),
-        },
-        shutdownDrainMs: durationOrZeroMs(otlp.shutdown_drain),
-      },
-    });
+    this.sink = createSink(o.exportSpecs, exporterOptions(config, { logger, queueDir: this.queueDir }));
     this.governor = new MemoryGovernor({
-      limitMib: config.memory.limit_mib,
+      ...governorOptions(config),
       readMemoryBytes: o.readMemoryBytes ?? readRssBytes,
-      intervalMs: durationMs(config.memory.check_interval),
-      hysteresis: config.memory.hysteresis,
       logger,
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
@@ -148,6 +125,7 @@ export class Agent implements AgentControl {
       workers: o.workers,
       // the governor's getters are the engine's view of it
       memory: this.memoryView,
+      privacy: this.commandLine,
     });
     this.selfMetrics = new SelfMetrics(this.registry);
     this.engine.onCycle((r) => {
@@ -155,6 +133,8 @@ export class Agent implements AgentControl {
       this.selfMetrics.update(r.self, r.report.profile);
     });
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.lastCycle?.request.request);
+    // nrdot_build_info and process_* of the agent itself, as Prometheus exporters serve them
+    collectAgentProcess(this.registry, this.scanning ? this.scanner.backend : 'none');
     // queues drain and memory moves between cycles (and there are no cycles with --no-scan)
     this.registry.onScrape(() =>
       this.selfMetrics.live(
@@ -207,17 +187,16 @@ export class Agent implements AgentControl {
         refuse: () => gov.policy.refuseInput,
       });
       this.receiver = await startOtlpReceiver({
+        ...receiverOptions(this.config),
         listen: this.otlpListen,
         sink: this.received,
-        maxBodyBytes: this.config.receiver.max_body_bytes,
-        decodeWorkers: this.config.receiver.decode_workers,
         logger: this.logger,
       });
       this.registry.collect(() => this.receiverFamilies());
     }
     if (this.listen !== 'off') {
       const s = this.config.server;
-      const token = loadToken({ file: s.token_file || undefined, env: s.token_env || undefined });
+      const token = loadToken({ file: s.token_file || undefined, env: s.token_env });
       this.server = await startControlServer({
         listen: this.listen,
         control: this,
@@ -297,7 +276,7 @@ export class Agent implements AgentControl {
   status(): unknown {
     const r = this.lastCycle?.report;
     return {
-      version: '0.1.0',
+      version: VERSION,
       uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
       backend: this.scanner.backend,
       profile: this.profile(),

@@ -1,12 +1,27 @@
 /**
  * HTTP client for the commands that talk to a running agent (status,
  * metrics, profile). Turns connection failures and refusals into NrdotErrors
- * with the exit codes of the CLI: no agent → 1, 401/403 → 2.
+ * with the exit codes of the CLI: no agent → 1, 400 → 2, 401/403 → 4.
  */
 import { request } from 'undici';
+import { defaultConfig } from '../config/load.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { formatHostPort, parseListen } from '../server/listen.js';
 
-export const DEFAULT_AGENT_URL = 'http://127.0.0.1:9464';
+/**
+ * `--url`, or the address the agent listens on by default: `server.listen`
+ * of the embedded config (a wildcard address is reached over loopback).
+ */
+export function agentUrl(url: string | undefined): string {
+  if (url !== undefined) return url;
+  const listen = defaultConfig().server.listen;
+  const addr = parseListen(listen, 'server.listen');
+  if (!addr || addr.port === 0) {
+    throw new NrdotError(ErrorCodes.USAGE, `pass --url: the default server.listen is ${listen}, which names no port`);
+  }
+  const host = addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host === '::' ? '::1' : addr.host;
+  return `http://${formatHostPort(host, addr.port)}`;
+}
 
 export interface AgentReply {
   status: number;
@@ -93,12 +108,12 @@ export function serverMessage(reply: AgentReply): string {
   return reply.text.trim().slice(0, 200) || `HTTP ${reply.status}`;
 }
 
-/** Throws for anything but 2xx: 401/403/400 are exit 2, the rest exit 1. */
+/** Throws for anything but 2xx: 400 is exit 2, 401/403 exit 4, the rest exit 1. */
 export function expectOk(reply: AgentReply, url: string, path: string): AgentReply {
   if (reply.status >= 200 && reply.status < 300) return reply;
   const msg = serverMessage(reply);
   if (reply.status === 401 || reply.status === 403) {
-    throw new NrdotError(ErrorCodes.USAGE, `the agent refused: ${msg} (HTTP ${reply.status})`);
+    throw new NrdotError(ErrorCodes.REFUSED, `the agent refused: ${msg} (HTTP ${reply.status})`);
   }
   if (reply.status === 400) {
     const code = /unknown profile/.test(msg) ? ErrorCodes.UNKNOWN_PROFILE : ErrorCodes.USAGE;

@@ -1,4 +1,5 @@
 /** Human formatting for the CLI (only the CLI prints for humans). */
+import type { DeliveryReport } from '../agent/delivery.js';
 import type { CycleReport } from '../pipeline/engine.js';
 
 export function bytes(n: number): string {
@@ -36,4 +37,28 @@ export function summaryLine(r: CycleReport): string {
     (r.queued.records > 0 ? ` | queued ${r.queued.records} (${bytes(r.queued.bytes)})` : '') +
     (r.memory.tier > 0 ? ` | memory ${r.memory.tierName} (${pct(r.memory.usage, 0)})` : '')
   );
+}
+
+/**
+ * Why `run --once` / `--cycles` exits 3: each exporter's data that was
+ * neither delivered nor kept on disk, in words.
+ */
+export function shortfallMessage(report: DeliveryReport): string {
+  const parts: string[] = [];
+  for (const e of report.exporters) {
+    const what: string[] = [];
+    if (e.failedWrites > 0) what.push(`${e.failedWrites} failed writes`);
+    for (const [reason, d] of Object.entries(e.dropped ?? {})) {
+      what.push(`${d.records} requests (${bytes(d.bytes)}) dropped by the queue (${reason})`);
+    }
+    if (e.rejectedPoints) what.push(`${e.rejectedPoints} data points refused by the backend`);
+    if (e.partialPoints) what.push(`${e.partialPoints} data points rejected in partial successes`);
+    if (e.queued && !e.queued.persistent && e.queued.records > 0) {
+      what.push(
+        `${e.queued.records} requests (${bytes(e.queued.bytes)}) still queued in memory at exit were lost (--queue-dir keeps them)`,
+      );
+    }
+    if (what.length > 0) parts.push(`${e.exporter}: ${what.join(', ')}`);
+  }
+  return `not all accepted data was delivered: ${parts.join('; ')}`;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * nrdot command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage
- * or bad config (the message names the flag, file and key).
+ * or bad config (the message names the flag, file and key), 3 `run --once` /
+ * `--cycles` that could not deliver what it accepted, 4 a refused request to
+ * the agent's control API (401/403). README, "Exit codes".
  */
 import { CommanderError } from 'commander';
 import { EXIT_RUNTIME, EXIT_USAGE, NrdotError } from '../core/errors.js';

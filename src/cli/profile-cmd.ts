@@ -1,22 +1,23 @@
 /** `nrdot profile get|set`: read or switch the running agent's cost profile. */
 import * as os from 'node:os';
+import { defaultConfig } from '../config/load.js';
 import { NrdotError } from '../core/errors.js';
-import { DEFAULT_TOKEN_ENV, loadToken } from '../server/token.js';
-import { agentJson } from './client.js';
+import { loadToken } from '../server/token.js';
+import { agentJson, agentUrl } from './client.js';
 
 export interface ProfileGetOpts {
-  url: string;
+  url?: string;
   json?: boolean;
 }
 
 export interface ProfileSetOpts {
-  url: string;
+  url?: string;
   reason?: string;
   tokenFile?: string;
 }
 
 export async function profileGetCommand(o: ProfileGetOpts): Promise<void> {
-  const p = await agentJson<{ active: string; available: string[] }>(o.url, '/api/profile');
+  const p = await agentJson<{ active: string; available: string[] }>(agentUrl(o.url), '/api/profile');
   process.stdout.write(
     o.json ? `${JSON.stringify(p)}\n` : `${p.active}\n(available: ${(p.available ?? []).join(', ')})\n`,
   );
@@ -31,7 +32,8 @@ function localUser(): string | undefined {
 }
 
 export async function profileSetCommand(name: string, o: ProfileSetOpts): Promise<void> {
-  const token = loadToken(o.tokenFile !== undefined ? { file: o.tokenFile } : {});
+  const env = defaultConfig().server.token_env;
+  const token = loadToken({ file: o.tokenFile, env });
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const user = localUser();
@@ -39,10 +41,10 @@ export async function profileSetCommand(name: string, o: ProfileSetOpts): Promis
   const body = JSON.stringify({ profile: name, ...(o.reason ? { reason: o.reason } : {}) });
   let r: { before: string; after: string };
   try {
-    r = await agentJson(o.url, '/api/profile', { method: 'PUT', headers, body });
+    r = await agentJson(agentUrl(o.url), '/api/profile', { method: 'PUT', headers, body });
   } catch (e) {
     if (token === undefined && e instanceof NrdotError && /HTTP 401/.test(e.message)) {
-      throw new NrdotError(e.code, `${e.message}; pass --token-file FILE or set ${DEFAULT_TOKEN_ENV}`);
+      throw new NrdotError(e.code, `${e.message}; pass --token-file FILE${env ? ` or set ${env}` : ''}`);
     }
     throw e;
   }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { BACKENDS } from '../sources/index.js';
-import { DEFAULT_AGENT_URL } from './client.js';
+import { VERSION } from '../util/version.js';
 import { collect, durationArg, nonNegativeInt, positiveInt } from './options.js';
 
 /**
@@ -23,7 +23,7 @@ export function buildProgram(): Command {
     .description(
       'Linux process-telemetry optimizer: full-resolution series for the processes that matter, roll-ups for the rest, OTLP out.',
     )
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -67,12 +67,24 @@ export function buildProgram(): Command {
     )
     .option('--no-scan', 'do not scan /proc: only optimize and forward what the OTLP receiver gets')
     .option(
+      '--host-name <name>',
+      'host.name of the scanned processes (default: config scan.host_name, else PROC_ROOT/sys/kernel/hostname); in a container, the node name',
+    )
+    .option(
       '--workers <n>',
       'anomaly-scoring worker threads, 0 = inline (default: config scoring.workers)',
       nonNegativeInt('--workers'),
     )
     .addOption(new Option('--backend <backend>', 'scanner backend').choices(BACKENDS).default('auto'))
-    .addOption(new Option('--log-level <level>', 'log level (logs go to stderr as JSON)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-level <level>', 'log level (default: config log_level)').choices(LOG_LEVELS))
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'logs on stderr: readable lines (pretty) or one JSON object per line (json); auto = pretty on a terminal, else json',
+      )
+        .choices(['auto', 'json', 'pretty'])
+        .default('auto'),
+    )
     .option('--quiet', 'no per-cycle summary line on stdout')
     .action(lazy(async () => (await import('./run.js')).runCommand));
 
@@ -137,13 +149,23 @@ export function buildProgram(): Command {
   const config = program.command('config').description('config files');
   config
     .command('validate')
-    .description('load FILE merged over the default and check every key and pattern')
+    .description('load FILE merged over the default and check everything `run` checks in a config')
     .argument('<file>', 'YAML config file')
     .action(lazy(async () => (await import('./config-cmd.js')).configCommand));
+  config
+    .command('print')
+    .description(
+      'print the effective config (the embedded default merged with --config FILE) as YAML, secrets masked; docs/CONFIG.md explains every key',
+    )
+    .option('--config <file>', 'YAML config merged over the embedded default')
+    .action(lazy(async () => (await import('./config-cmd.js')).configPrintCommand));
 
   // ---- talking to a running agent (its control server, `nrdot run --listen`) ----
   const urlOption = () =>
-    new Option('--url <url>', "the agent's control server (nrdot run --listen)").default(DEFAULT_AGENT_URL);
+    new Option(
+      '--url <url>',
+      "the agent's control server (nrdot run --listen; default: server.listen of the embedded config, http://127.0.0.1:9464)",
+    );
 
   program
     .command('status')
@@ -172,7 +194,10 @@ export function buildProgram(): Command {
     .argument('<name>', 'profile name')
     .addOption(urlOption())
     .option('--reason <text>', 'why, for the audit log')
-    .option('--token-file <file>', 'file holding the token (mode 600); default: the NRDOT_TOKEN environment variable')
+    .option(
+      '--token-file <file>',
+      'file holding the token (mode 600); default: the environment variable named by server.token_env (NRDOT_TOKEN)',
+    )
     .action(lazy(async () => (await import('./profile-cmd.js')).profileSetCommand));
 
   program

@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import { Agent } from '../agent/agent.js';
+import { deliveryReport, shutdownLine } from '../agent/delivery.js';
 import { loadConfig, unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
-import { createLogger } from '../core/log.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { createLogger, type LogFormat } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
-import { summaryLine } from './format.js';
+import { shortfallMessage, summaryLine } from './format.js';
 
 interface RunOpts {
   config?: string;
@@ -23,12 +25,14 @@ interface RunOpts {
   workers?: number;
   backend: BackendChoice;
   logLevel?: string;
+  logFormat?: LogFormat;
   quiet?: boolean;
+  hostName?: string;
 }
 
 export async function runCommand(o: RunOpts): Promise<void> {
   const { config, files } = loadConfig(o.config);
-  const logger = createLogger(o.logLevel ?? config.log_level);
+  const logger = createLogger(o.logLevel ?? config.log_level, o.logFormat ?? 'auto');
   const profile = o.profile ?? config.profile;
   if (!config.profiles[profile]) throw unknownProfile(profile, config);
   const procRoot = path.resolve(o.procRoot ?? config.scan.proc_root);
@@ -48,6 +52,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
     otlpListen: o.otlpListen === true ? '127.0.0.1:4318' : o.otlpListen || undefined,
     noScan: o.scan === false,
     workers: o.workers,
+    hostName: o.hostName,
   });
   const cycles = o.once ? 1 : o.cycles;
 
@@ -116,5 +121,16 @@ export async function runCommand(o: RunOpts): Promise<void> {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     await agent.shutdown();
+  }
+  const delivery = deliveryReport(agent.sink);
+  const stateDir = o.stateDir ?? (config.state_dir || undefined);
+  const line = shutdownLine(delivery, {
+    stateDir: stateDir && path.resolve(stateDir),
+    queueDir: agent.queueDir && path.resolve(agent.queueDir),
+  });
+  logger.info(line.fields, line.msg);
+  // a bounded run is a job: it fails (exit 3) when it could not deliver what it accepted
+  if (cycles !== undefined && delivery.shortfall) {
+    throw new NrdotError(ErrorCodes.UNDELIVERED, shortfallMessage(delivery));
   }
 }

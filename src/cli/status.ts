@@ -1,8 +1,8 @@
 /** `nrdot status`: the running agent's /api/status, as JSON or as a readable summary. */
-import { agentJson } from './client.js';
+import { agentJson, agentUrl } from './client.js';
 
 export interface StatusOpts {
-  url: string;
+  url?: string;
   json?: boolean;
 }
 
@@ -63,6 +63,6 @@ export function formatStatus(status: unknown): string {
 }
 
 export async function statusCommand(o: StatusOpts): Promise<void> {
-  const status = await agentJson<unknown>(o.url, '/api/status');
+  const status = await agentJson<unknown>(agentUrl(o.url), '/api/status');
   process.stdout.write(o.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
 }

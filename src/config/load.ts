@@ -5,12 +5,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import RE2 from 're2';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { packageRoot } from '../util/package.js';
+import { suggestSimilar } from '../util/suggest.js';
+import { checkSemantics } from './check.js';
 import { type Config, configSchema } from './schema.js';
+import { keysAt } from './walk.js';
 
 /** configs/ of the installed package (works from src/ under vitest and from dist/src/). */
 export function configsDir(): string {
@@ -70,8 +72,13 @@ function formatPath(p: ReadonlyArray<PropertyKey>): string {
 /** The first validation problem as "key: message". */
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => formatPath([...issue.path, k]));
-    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`;
+    const known = keysAt(configSchema, issue.path);
+    const keys = issue.keys.map((k) => {
+      const near = suggestSimilar(k, known).map((s) => `'${formatPath([...issue.path, s])}'`);
+      const hint = near.length === 0 ? '' : ` (did you mean ${near.length > 1 ? 'one of ' : ''}${near.join(', ')}?)`;
+      return `'${formatPath([...issue.path, k])}'${hint}`;
+    });
+    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
   }
   const key = formatPath(issue.path) || '(top level)';
   return `'${key}': ${issue.message}`;
@@ -111,38 +118,6 @@ export function loadConfig(userFile?: string): LoadedConfig {
   return { config, files };
 }
 
-function checkSemantics(config: Config, file: string): void {
-  if (!config.profiles[config.profile]) {
-    throw unknownProfile(config.profile, config, `${file}: 'profile'`);
-  }
-  for (const [name, p] of Object.entries(config.profiles)) {
-    if (!p.full_resolution_tiers.includes('critical')) {
-      throw new NrdotError(
-        ErrorCodes.CONFIG_INVALID,
-        `${file}: 'profiles.${name}.full_resolution_tiers' must include critical (critical processes are exported by every profile)`,
-      );
-    }
-  }
-  const check = (key: string, list: string[]) => {
-    list.forEach((p, i) => {
-      try {
-        new RE2(p);
-      } catch (e) {
-        throw new NrdotError(
-          ErrorCodes.BAD_PATTERN,
-          `${file}: '${key}[${i}]': invalid RE2 pattern /${p}/: ${(e as Error).message}`,
-        );
-      }
-    });
-  };
-  check('classification.protected', config.classification.protected);
-  for (const [t, rules] of Object.entries(config.classification.rules)) {
-    check(`classification.rules.${t}.names`, rules.names);
-    check(`classification.rules.${t}.paths`, rules.paths);
-    check(`classification.rules.${t}.cmdlines`, rules.cmdlines);
-  }
-}
-
 export function unknownProfile(name: string, config: Config, where = '--profile'): NrdotError {
   return new NrdotError(
     ErrorCodes.UNKNOWN_PROFILE,
@@ -150,7 +125,21 @@ export function unknownProfile(name: string, config: Config, where = '--profile'
   );
 }
 
-/** Replace ${VAR} with the environment's value (used for header secrets). */
+/** `${VAR}` or `${env:VAR}` (the OpenTelemetry Collector's form) in a config value. */
+export const ENV_REFERENCE = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replace ${VAR} / ${env:VAR} with the environment's value (used for header secrets). */
 export function expandEnv(value: string, env: NodeJS.ProcessEnv = process.env): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? '');
+  return value.replace(ENV_REFERENCE, (_, name: string) => env[name] ?? '');
+}
+
+let embedded: Config | undefined;
+
+/**
+ * The embedded default config (configs/default.yaml), loaded once: where
+ * tests, benches and commands without --config get every default from.
+ */
+export function defaultConfig(): Config {
+  embedded ??= loadConfig().config;
+  return structuredClone(embedded);
 }

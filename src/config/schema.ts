@@ -6,21 +6,25 @@
 import { z } from 'zod';
 import { NOT_COLLECTED, PROCESS_METRICS } from '../stages/build/metrics.js';
 import { TIERS } from '../telemetry/names.js';
+import { COMMAND_LINE_MODES } from '../util/privacy.js';
 
 const tier = z.enum(TIERS);
-
-/** "10s", "500ms", "2m", "1h" or a number of seconds. */
-export const duration = z.union([
-  z.number().positive(),
-  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 10s, 500ms or 2m'),
-]);
 
 import { durationMs } from './duration.js';
 
 export { durationMs };
 
+const durationString = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 10s, 500ms or 2m');
+
+/** "10s", "500ms", "2m", "1h" or a number of seconds; more than 0. */
+export const duration = z.union([
+  z.number().positive(),
+  // a malformed string fails the regex above; only a well-formed zero fails here
+  durationString.refine((v) => !/^\d+(\.\d+)?(ms|s|m|h)$/.test(v) || durationMs(v) > 0, 'must be more than 0'),
+]);
+
 /** A duration, or 0 (e.g. `fsync_interval: 0` = on every write). */
-export const durationOrZero = z.union([z.literal(0), z.literal('0'), duration]);
+export const durationOrZero = z.union([z.literal(0), z.literal('0'), z.number().positive(), durationString]);
 
 export function durationOrZeroMs(v: string | number): number {
   return v === 0 || v === '0' ? 0 : durationMs(v);
@@ -35,9 +39,9 @@ export const listenAddress = z
 const patterns = z.array(z.string().min(1, 'empty pattern'));
 
 const tierRules = z.strictObject({
-  names: patterns,
-  paths: patterns,
-  cmdlines: patterns,
+  names: patterns.describe('RE2 patterns over the executable name (comm, at most 15 characters)'),
+  paths: patterns.describe('RE2 patterns over the executable path (/proc/PID/exe)'),
+  cmdlines: patterns.describe('RE2 patterns over the full command line, arguments joined by spaces'),
 });
 
 /**
@@ -47,46 +51,85 @@ const tierRules = z.strictObject({
  * `relative_jump`) to promote a process.
  */
 const anomaly = z.strictObject({
-  alpha: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]'),
-  z_threshold: z.number().positive(),
-  min_samples: z.number().int().min(1),
-  relative_jump: z.number().positive(),
-  noise_fraction: z.number().nonnegative(),
-  min_cpu_percent: z.number().nonnegative(),
-  min_rss_mib: z.number().nonnegative(),
-  new_cpu_percent: z.number().nonnegative(),
-  new_rss_mib: z.number().nonnegative(),
-  hold: duration,
+  alpha: z
+    .number()
+    .gt(0, 'must be in (0, 1]')
+    .lte(1, 'must be in (0, 1]')
+    .describe('EWMA weight of the newest cycle in the baseline mean and variance'),
+  z_threshold: z.number().positive().describe('z-score (after min_samples cycles) that counts as a relative departure'),
+  min_samples: z.number().int().min(1).describe('cycles of history before the z-score test applies'),
+  relative_jump: z
+    .number()
+    .positive()
+    .describe('a value >= mean x (1 + relative_jump) is a relative departure (1.0 = doubled)'),
+  noise_fraction: z
+    .number()
+    .nonnegative()
+    .describe('the standard deviation is taken as at least this fraction of the mean'),
+  min_cpu_percent: z
+    .number()
+    .nonnegative()
+    .describe('absolute floor: CPU must rise at least this many percent of ONE core over the baseline'),
+  min_rss_mib: z
+    .number()
+    .nonnegative()
+    .describe('absolute floor: RSS must rise at least this many MiB over the baseline'),
+  new_cpu_percent: z
+    .number()
+    .nonnegative()
+    .describe('a process started since the previous scan is anomalous (`new`) at this CPU percent of a core'),
+  new_rss_mib: z.number().nonnegative().describe('... or at this RSS in MiB'),
+  hold: duration.describe('an anomalous process stays exported at full resolution this long'),
 });
 
 /** `process.<name>: { enabled: bool }`, as the Collector's hostmetrics process scraper is configured. */
 const METRIC_NAMES: readonly string[] = PROCESS_METRICS.map((m) => m.name);
-const metricToggles = z.record(z.string(), z.strictObject({ enabled: z.boolean() })).superRefine((m, ctx) => {
-  for (const name of Object.keys(m)) {
-    if (METRIC_NAMES.includes(name)) continue;
-    const why = NOT_COLLECTED[name];
-    ctx.addIssue({
-      code: 'custom',
-      path: [name],
-      message: why
-        ? `'${name}' is a hostmetrics metric nrdot does not collect (${why})`
-        : `unknown metric '${name}' (known: ${METRIC_NAMES.join(', ')})`,
-    });
-  }
-});
+const metricToggles = z
+  .record(z.string(), z.strictObject({ enabled: z.boolean().describe('export this metric') }))
+  .superRefine((m, ctx) => {
+    for (const name of Object.keys(m)) {
+      if (METRIC_NAMES.includes(name)) continue;
+      const why = NOT_COLLECTED[name];
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: why
+          ? `'${name}' is a hostmetrics metric nrdot does not collect (${why})`
+          : `unknown metric '${name}' (known: ${METRIC_NAMES.join(', ')})`,
+      });
+    }
+  });
 
 const profile = z.strictObject({
-  full_resolution_tiers: z.array(tier),
+  full_resolution_tiers: z
+    .array(tier)
+    .describe('tiers exported at full resolution whatever their activity (must include critical)'),
   thresholds: z.strictObject({
-    cpu_percent: z.number().nonnegative().nullable(),
-    rss_mib: z.number().nonnegative().nullable(),
+    cpu_percent: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .describe('a process of another tier using at least this percent of one core is exported (null: never)'),
+    rss_mib: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .describe('... or at least this much resident memory in MiB (null: never)'),
   }),
   top_n: z.strictObject({
-    important: z.number().int().nonnegative(),
-    standard: z.number().int().nonnegative(),
-    noise: z.number().int().nonnegative(),
+    important: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('at most this many important processes exported, most active first'),
+    standard: z.number().int().nonnegative().describe('at most this many standard processes exported'),
+    noise: z.number().int().nonnegative().describe('at most this many noise processes exported'),
   }),
-  max_series: z.number().int().positive(),
+  max_series: z
+    .number()
+    .int()
+    .positive()
+    .describe('cap on data-point series per cycle (a process costs about 15); critical processes are never capped'),
   /**
    * The sampled path: processes of these tiers that the profile rolls up are
    * sampled (a stable hash of the identity) toward `budget_points` data
@@ -94,10 +137,11 @@ const profile = z.strictObject({
    */
   sampling: z
     .strictObject({
-      tiers: z.array(tier),
-      budget_points: z.number().int().nonnegative(),
+      tiers: z.array(tier).describe('tiers whose rolled-up processes are sampled'),
+      budget_points: z.number().int().nonnegative().describe('data points per cycle the sample aims at'),
     })
-    .optional(),
+    .optional()
+    .describe('Optional. Each sampled resource carries nrdot.sample.rate.'),
   anomaly: anomaly,
 });
 
@@ -184,6 +228,8 @@ export const configSchema = z.strictObject({
   }),
   scan: z.strictObject({
     proc_root: z.string().min(1),
+    /** host.name of scanned processes; "" = `<proc_root>/sys/kernel/hostname` */
+    host_name: z.string(),
     detail: z.enum(['exported', 'all']),
     /** bounded discovery (src/sources/bounds.ts); 0 / [] = off */
     max_processes: z.number().int().nonnegative(),
@@ -225,10 +271,16 @@ export const configSchema = z.strictObject({
   metrics: metricToggles,
   /** metrics added (or removed) per tier, on top of `metrics` */
   metrics_per_tier: z.strictObject({
-    critical: metricToggles.optional(),
-    important: metricToggles.optional(),
-    standard: metricToggles.optional(),
-    noise: metricToggles.optional(),
+    critical: metricToggles.optional().describe('metrics added (enabled: true) or left out for critical processes'),
+    important: metricToggles.optional().describe('the same, for important processes'),
+    standard: metricToggles.optional().describe('the same, for standard processes'),
+    noise: metricToggles.optional().describe('the same, for noise processes'),
+  }),
+  /** what exported attributes may reveal (src/util/privacy.ts) */
+  privacy: z.strictObject({
+    command_line: z.enum(COMMAND_LINE_MODES),
+    salt_file: z.string(),
+    salt_env: z.string(),
   }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   classification: z.strictObject({

@@ -24,10 +24,10 @@ export interface MemoryGovernorOptions {
   limitMib: number;
   /** default `process.memoryUsage.rss()` */
   readMemoryBytes?: () => number;
-  /** default 1000 */
-  intervalMs?: number;
-  /** fraction of the limit, default 0.05 */
-  hysteresis?: number;
+  /** `memory.check_interval` in ms */
+  intervalMs: number;
+  /** fraction of the limit (`memory.hysteresis`) */
+  hysteresis: number;
   /** default Date.now */
   now?: () => number;
   logger?: Logger;
@@ -70,11 +70,11 @@ export class MemoryGovernor {
 
   constructor(o: MemoryGovernorOptions) {
     if (!(Number.isFinite(o.limitMib) && o.limitMib >= 0)) invalid('limitMib', 'a finite number >= 0', o.limitMib);
-    this.intervalMs = o.intervalMs ?? 1000;
+    this.intervalMs = o.intervalMs;
     if (!(Number.isFinite(this.intervalMs) && this.intervalMs > 0)) {
       invalid('intervalMs', 'a finite number > 0', o.intervalMs);
     }
-    this.hysteresis = o.hysteresis ?? 0.05;
+    this.hysteresis = o.hysteresis;
     // at or above the first threshold (0.6), drop_noise could never be left
     if (!(this.hysteresis >= 0 && this.hysteresis <= 0.5)) invalid('hysteresis', 'in [0, 0.5]', o.hysteresis);
     if (o.readMemoryBytes !== undefined && typeof o.readMemoryBytes !== 'function') {

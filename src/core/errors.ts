@@ -24,14 +24,20 @@ export const ErrorCodes = {
   SYNTH: 'NRDOT_ERR_SYNTH',
   /** anything else at run time */
   RUNTIME: 'NRDOT_ERR_RUNTIME',
+  /** run --once / --cycles: accepted data was dropped or not delivered (exit 3) */
+  UNDELIVERED: 'NRDOT_ERR_UNDELIVERED',
+  /** the agent's control API refused the request: 401/403 (exit 4) */
+  REFUSED: 'NRDOT_ERR_REFUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** Exit codes of the CLI. */
+/** Exit codes of the CLI (README, "Exit codes"). */
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_UNDELIVERED = 3;
+export const EXIT_REFUSED = 4;
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.USAGE,
@@ -52,7 +58,13 @@ export class NrdotError extends Error {
     super(message, options);
     this.name = 'NrdotError';
     this.code = code;
-    this.exitCode = USAGE_CODES.has(code) ? EXIT_USAGE : EXIT_RUNTIME;
+    this.exitCode = USAGE_CODES.has(code)
+      ? EXIT_USAGE
+      : code === ErrorCodes.UNDELIVERED
+        ? EXIT_UNDELIVERED
+        : code === ErrorCodes.REFUSED
+          ? EXIT_REFUSED
+          : EXIT_RUNTIME;
   }
 }
 

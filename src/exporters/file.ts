@@ -32,16 +32,13 @@ import {
 
 export { makeDirs };
 
-export const DEFAULT_FILE_MAX_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_FILE_MAX_FILES = 5;
-
 export interface FileExporterOptions {
   path: string;
   logger?: Logger;
-  /** rotate before the live file would exceed this many bytes (default 64 MiB) */
-  maxBytes?: number;
-  /** files kept including the live one (default 5); 1 = truncate on rotation */
-  maxFiles?: number;
+  /** rotate before the live file would exceed this many bytes (`export_options.file.max_bytes`) */
+  maxBytes: number;
+  /** files kept including the live one (`export_options.file.max_files`); 1 = truncate on rotation */
+  maxFiles: number;
 }
 
 export class FileExporter implements Exporter {
@@ -59,8 +56,8 @@ export class FileExporter implements Exporter {
     this.path = resolve(options.path);
     this.name = `file:${this.path}`;
     this.logger = options.logger ?? silentLogger;
-    this.maxBytes = options.maxBytes ?? DEFAULT_FILE_MAX_BYTES;
-    this.maxFiles = options.maxFiles ?? DEFAULT_FILE_MAX_FILES;
+    this.maxBytes = options.maxBytes;
+    this.maxFiles = options.maxFiles;
     if (!Number.isFinite(this.maxBytes) || this.maxBytes < 1) {
       throw new RangeError(`file exporter maxBytes must be a positive number, got ${options.maxBytes}`);
     }

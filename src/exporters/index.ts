@@ -14,15 +14,12 @@ export {
 } from './exporter.js';
 export { type ExporterStats, type ExportOutcome, Fanout } from './fanout.js';
 export {
-  DEFAULT_FILE_MAX_BYTES,
-  DEFAULT_FILE_MAX_FILES,
   FileExporter,
   type FileExporterOptions,
   makeDirs,
 } from './file.js';
 export { NoneExporter } from './none.js';
 export {
-  DEFAULT_OTLP_TIMEOUT_MS,
   endpointLabel,
   normalizeHeaders,
   type OtlpExportResult,

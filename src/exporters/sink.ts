@@ -3,9 +3,8 @@
  * one fails before anything starts), build the exporters and fan out to them.
  */
 
-import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { Fanout } from './fanout.js';
-import { type CreateExporterOptions, createExporter, type ExportSpec, parseExportSpec } from './spec.js';
+import { type CreateExporterOptions, createExporter, parseExportSpecs } from './spec.js';
 
 /**
  * A Fanout over one exporter per spec. Throws NrdotError(BAD_EXPORT_SPEC) for
@@ -13,19 +12,7 @@ import { type CreateExporterOptions, createExporter, type ExportSpec, parseExpor
  * corrupt it). An empty list exports nowhere.
  */
 export function createSink(specs: readonly string[], options: CreateExporterOptions): Fanout {
-  const parsed: ExportSpec[] = specs.map(parseExportSpec);
-  const seen = new Map<string, string>();
-  for (const p of parsed) {
-    const key = p.kind === 'file' ? `file:${p.path}` : p.kind === 'otlp' ? `otlp:${p.url}` : p.kind;
-    const earlier = seen.get(key);
-    if (earlier !== undefined) {
-      throw new NrdotError(
-        ErrorCodes.BAD_EXPORT_SPEC,
-        `export spec "${p.spec}" duplicates "${earlier}": list each destination once`,
-      );
-    }
-    seen.set(key, p.spec);
-  }
+  const parsed = parseExportSpecs(specs);
   return new Fanout(
     parsed.map((p) => createExporter(p, options)),
     options.logger,

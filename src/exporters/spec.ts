@@ -11,104 +11,26 @@
  */
 
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Exporter } from './exporter.js';
 import { FileExporter } from './file.js';
 import { NoneExporter } from './none.js';
 import { type QueuedExporterOptions, QueuedOtlpExporter } from './otlp/queued.js';
-import { endpointLabel, OtlpHttpExporter, resolveOtlpEndpoint } from './otlp/send.js';
+import { endpointLabel, OtlpHttpExporter } from './otlp/send.js';
 import { createDiskQueue, createMemoryQueue } from './queue/index.js';
+import { type ExportSpec, parseExportSpec } from './spec-parse.js';
 import { StdoutExporter } from './stdout.js';
 
-export type ExportSpec =
-  | { kind: 'file' /** absolute */; path: string; spec: string }
-  | { kind: 'otlp' /** resolved metrics endpoint */; url: string; spec: string }
-  | { kind: 'stdout'; spec: string }
-  | { kind: 'none'; spec: string };
-
-export const VALID_EXPORT_FORMS = 'file:PATH, otlp:URL (http:// or https://), stdout, none';
-
-/** Hide user info (user:password) typed into a URL before the spec goes into an error message. */
-function maskCredentials(spec: string): string {
-  return spec.replace(/\/\/[^/@\s]+@/g, '//***@');
-}
-
-function bad(spec: string, reason: string): NrdotError {
-  return new NrdotError(
-    ErrorCodes.BAD_EXPORT_SPEC,
-    maskCredentials(`invalid export spec "${spec}": ${reason}; valid forms: ${VALID_EXPORT_FORMS}`),
-  );
-}
-
-/** Parse one spec; NrdotError(BAD_EXPORT_SPEC) naming the spec and the valid forms otherwise. */
-export function parseExportSpec(spec: string): ExportSpec {
-  if (typeof spec !== 'string' || spec.trim() === '') throw bad(String(spec ?? ''), 'empty');
-  const s = spec.trim();
-  const colon = s.indexOf(':');
-  const kind = (colon < 0 ? s : s.slice(0, colon)).toLowerCase();
-  const rest = colon < 0 ? undefined : s.slice(colon + 1);
-
-  switch (kind) {
-    case 'stdout':
-    case 'none':
-      if (rest !== undefined) throw bad(spec, `${kind} takes no argument`);
-      return { kind, spec: s };
-
-    case 'file': {
-      if (!rest) throw bad(spec, 'file: needs a path, e.g. file:./data/metrics.jsonl');
-      if (rest.includes('\0')) throw bad(spec, 'the path contains a NUL character');
-      let path: string;
-      if (rest.startsWith('//')) {
-        try {
-          path = fileURLToPath(new URL(`file:${rest}`));
-        } catch (e) {
-          throw bad(spec, `not a usable file URL (${e instanceof Error ? e.message : String(e)})`);
-        }
-      } else {
-        path = rest;
-      }
-      if (path.endsWith('/')) throw bad(spec, 'the path names a directory; give a file name');
-      return { kind: 'file', path: resolve(path), spec: s };
-    }
-
-    case 'otlp': {
-      if (!rest) throw bad(spec, 'otlp: needs a URL, e.g. otlp:http://localhost:4318');
-      let url: URL;
-      try {
-        url = new URL(rest);
-      } catch {
-        throw bad(spec, `"${rest}" is not a URL (include http:// or https://)`);
-      }
-      try {
-        url = resolveOtlpEndpoint(url.href);
-      } catch (e) {
-        const hint = url.protocol === 'http:' || url.protocol === 'https:' ? '' : ' (include http:// or https://)';
-        throw bad(spec, `${e instanceof Error ? e.message : String(e)}${hint}`);
-      }
-      return { kind: 'otlp', url: url.href, spec: s };
-    }
-
-    case 'http':
-    case 'https':
-      throw bad(spec, `unknown exporter kind "${kind}" (for OTLP/HTTP write otlp:${s})`);
-
-    default:
-      throw bad(spec, colon < 0 ? 'unknown exporter' : `unknown exporter kind "${kind}"`);
-  }
-}
+export { type ExportSpec, parseExportSpec, parseExportSpecs, VALID_EXPORT_FORMS } from './spec-parse.js';
 
 export interface CreateExporterOptions {
   logger: Logger;
-  /** OTLP request headers (e.g. api-key); values are never logged */
-  headers?: Readonly<Record<string, string>>;
-  fileMaxBytes?: number;
-  fileMaxFiles?: number;
-  /** OTLP request timeout, ms */
-  timeoutMs?: number;
+  /** `export_options.file` */
+  file: { maxBytes: number; maxFiles: number };
+  /** `export_options.otlp`: headers (e.g. api-key; values are never logged), timeout, connections */
+  otlp: { headers: Readonly<Record<string, string>>; timeoutMs: number; connections: number };
   /** stream for the stdout exporter, default process.stdout */
   stdout?: Writable;
   /**
@@ -118,10 +40,9 @@ export interface CreateExporterOptions {
    */
   reliable?: {
     queue: { dir: string; maxBytes: number; segmentBytes: number; fsyncIntervalMs: number };
-    connections?: number;
-    retry?: QueuedExporterOptions['retry'];
-    breaker?: QueuedExporterOptions['breaker'];
-    shutdownDrainMs?: number;
+    retry: QueuedExporterOptions['retry'];
+    breaker: QueuedExporterOptions['breaker'];
+    shutdownDrainMs: number;
   };
 }
 
@@ -144,16 +65,16 @@ export function createExporter(spec: string | ExportSpec, options: CreateExporte
       return new FileExporter({
         path: parsed.path,
         logger,
-        maxBytes: options.fileMaxBytes,
-        maxFiles: options.fileMaxFiles,
+        maxBytes: options.file.maxBytes,
+        maxFiles: options.file.maxFiles,
       });
     case 'otlp': {
       const target = new OtlpHttpExporter({
         url: parsed.url,
         logger,
-        headers: options.headers,
-        timeoutMs: options.timeoutMs,
-        connections: options.reliable?.connections,
+        headers: options.otlp.headers,
+        timeoutMs: options.otlp.timeoutMs,
+        connections: options.otlp.connections,
       });
       const r = options.reliable;
       if (!r) return target;
@@ -169,7 +90,7 @@ export function createExporter(spec: string | ExportSpec, options: CreateExporte
         target,
         queue,
         logger,
-        connections: r.connections,
+        connections: options.otlp.connections,
         retry: r.retry,
         breaker: r.breaker,
         shutdownDrainMs: r.shutdownDrainMs,

@@ -17,6 +17,7 @@ import { boundsFromConfig } from '../sources/bounds-config.js';
 import { ownerResolver } from '../sources/procfs/users.js';
 import type { ScanOptions } from '../sources/scanner.js';
 import type { StateStore } from '../state/store.js';
+import { CommandLinePrivacy } from '../util/privacy.js';
 import { cycleReport } from './report.js';
 import type { CycleContext } from './stage.js';
 import { StageTimer } from './stage.js';
@@ -91,6 +92,7 @@ export class Engine {
       health: () => this.sink.health?.() ?? [],
       totals: this.totals,
       scanMs: () => this.timer.last('scan'),
+      privacy: o.privacy ?? new CommandLinePrivacy('keep'),
     });
   }
 

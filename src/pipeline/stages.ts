@@ -25,6 +25,7 @@ import { RouteStage } from '../stages/route/index.js';
 import { SampleStage } from '../stages/sample/index.js';
 import { ScoreStage } from '../stages/score/stage.js';
 import type { Stateful } from '../state/checkpoint.js';
+import type { CommandLinePrivacy } from '../util/privacy.js';
 import type { Stage } from './stage.js';
 import type { PipelineTotals } from './telemetry.js';
 
@@ -39,6 +40,7 @@ export interface StageListOptions {
   health: () => ExportHealth[];
   totals: PipelineTotals;
   scanMs: () => number;
+  privacy: CommandLinePrivacy;
 }
 
 export interface StageList {
@@ -92,7 +94,7 @@ export function buildStages(o: StageListOptions): StageList {
     group,
     route,
     heartbeat,
-    new BuildStage(ids, metrics, sc.detail === 'all'),
+    new BuildStage(ids, metrics, sc.detail === 'all', o.privacy),
     cost,
   ];
   return { stages, stateful: [rates, score, group, heartbeat], route, cost, score };

@@ -13,6 +13,7 @@ import type { ScanOptions } from '../sources/scanner.js';
 import type { MemoryCut } from '../stages/memory-cut/cut.js';
 import type { StateStore } from '../state/store.js';
 import type { SelfValues } from '../telemetry/self.js';
+import type { CommandLinePrivacy } from '../util/privacy.js';
 
 /** What the engine needs from a scanner backend (the native one scans off the event loop). */
 export interface Scanner {
@@ -124,6 +125,8 @@ export interface EngineOptions {
   workers?: number;
   /** the memory governor; absent = no memory limit */
   memory?: MemoryView;
+  /** what exported command lines carry (privacy.command_line); default: as read */
+  privacy?: CommandLinePrivacy;
   /** add nrdot's own telemetry to each cycle's export (default true; off for received data) */
   selfTelemetry?: boolean;
 }

@@ -6,8 +6,6 @@ export interface ListenAddress {
   port: number;
 }
 
-export const DEFAULT_LISTEN = '127.0.0.1:9464';
-
 /**
  * `127.0.0.1:9464`, `[::1]:9464`, `0.0.0.0:0` (port 0: the system picks a
  * free port). `off` gives null. Anything else is a usage error naming the

@@ -7,13 +7,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import { ErrorCodes, errnoOf, NrdotError } from '../core/errors.js';
 
-export const DEFAULT_TOKEN_ENV = 'NRDOT_TOKEN';
-
 export interface TokenSource {
   /** a file holding the token (surrounding whitespace ignored) */
   file?: string;
-  /** environment variable to read when no file is given (default NRDOT_TOKEN) */
-  env?: string;
+  /** environment variable to read when no file is given (`server.token_env`); "" = none */
+  env: string;
   /** the environment to read (default process.env) */
   environ?: NodeJS.ProcessEnv;
 }
@@ -22,9 +20,10 @@ export interface TokenSource {
  * The token, or undefined when neither source has one. A file that is
  * missing, unreadable, empty or world-readable is an error naming the file.
  */
-export function loadToken(src: TokenSource = {}): string | undefined {
+export function loadToken(src: TokenSource): string | undefined {
   if (src.file !== undefined) return readTokenFile(src.file);
-  const value = (src.environ ?? process.env)[src.env ?? DEFAULT_TOKEN_ENV]?.trim();
+  if (!src.env) return undefined;
+  const value = (src.environ ?? process.env)[src.env]?.trim();
   return value ? value : undefined;
 }
 

@@ -22,23 +22,27 @@ export interface OpenedScanner {
   note: string;
 }
 
-export function openScanner(procRoot: string, backend: BackendChoice = 'auto'): OpenedScanner {
+/**
+ * `hostName` sets host.name instead of `<procRoot>/sys/kernel/hostname`
+ * (which, read from a container, names the container, not the node).
+ */
+export function openScanner(procRoot: string, backend: BackendChoice = 'auto', hostName?: string): OpenedScanner {
   const root = path.resolve(procRoot);
   if (backend !== 'ts') {
     const load = loadAddon();
     if (load.ok) {
-      const reader = new NativeScanner(load.addon, { procRoot: root });
+      const reader = new NativeScanner(load.addon, { procRoot: root, hostName });
       reader.validateRoot();
       return { reader, note: 'scanner backend: native (the nrdot_native addon, scanning off the event loop)' };
     }
     if (backend === 'native') {
       throw new NrdotError(ErrorCodes.USAGE, `--backend native: the native scanner addon cannot load: ${load.reason}`);
     }
-    const reader = new ProcfsReader({ procRoot: root });
+    const reader = new ProcfsReader({ procRoot: root, hostName });
     reader.validateRoot();
     return { reader, note: `scanner backend: ts (native addon unavailable: ${load.reason})` };
   }
-  const reader = new ProcfsReader({ procRoot: root });
+  const reader = new ProcfsReader({ procRoot: root, hostName });
   reader.validateRoot();
   return { reader, note: 'scanner backend: ts' };
 }

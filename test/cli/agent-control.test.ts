@@ -94,7 +94,7 @@ describe('a running agent', () => {
 
   it('switches profiles only with the token, and audits both attempts', async () => {
     const denied = await nrdot(['profile', 'set', 'aggressive', '--url', url], { env: { NRDOT_TOKEN: 'wrong' } });
-    expect(denied.code).toBe(2);
+    expect(denied.code).toBe(4);
     const ok = await nrdot(['profile', 'set', 'aggressive', '--url', url, '--reason', 'budget'], {
       env: { NRDOT_TOKEN: TOKEN },
     });
@@ -123,6 +123,13 @@ describe('a running agent', () => {
       expect(text).toMatch(/^process_memory_usage_bytes\{pid="\d+",name="[^"]*",tier="critical"\} \d+/m);
       expect(text).toMatch(/^process_cpu_time_seconds_total\{.*state="user".*\} [\d.e+-]+/m);
       expect(text).toMatch(/^nrdot_processes_seen 300$/m);
+      // the agent's own process metrics and build info, as Prometheus exporters serve them
+      expect(text).toMatch(
+        /^nrdot_build_info\{version="\d+\.\d+\.\d+[^"]*",node="v\d+[^"]*",backend="(native|ts)"\} 1$/m,
+      );
+      for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds']) {
+        expect(text).toMatch(new RegExp(`^${name} [\\d.e+]+$`, 'm'));
+      }
       execFileSync('promtool', ['check', 'metrics'], { input: text });
     },
   );

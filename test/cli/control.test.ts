@@ -11,7 +11,7 @@ import { Registry } from '../../src/server/registry.js';
 import { SelfMetrics } from '../../src/server/self-metrics.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { nrdot } from '../helpers/cli.js';
-import { closedPort } from '../helpers/loopback-http.js';
+import { closedPort, startLoopbackServer } from '../helpers/loopback-http.js';
 import { FakeAgent } from '../server/fake-agent.js';
 import { selfValues } from '../server/fixtures.js';
 
@@ -168,24 +168,25 @@ describe('nrdot profile', () => {
     expect(fs.readFileSync(auditFile, 'utf8')).toBe(before);
   });
 
-  it('set exits 2 with the server message for a wrong or missing token', async () => {
+  it('set exits 4 (refused, not bad usage) with the server message for a wrong or missing token', async () => {
     agent.active = 'balanced';
     const wrong = await nrdot(['profile', 'set', 'aggressive', '--url', server.url], {
       env: { NRDOT_TOKEN: 'not-it' },
     });
-    expect(wrong.code).toBe(2);
+    expect(wrong.code).toBe(4);
     expect(wrong.stderr).toContain('wrong token');
+    expect(wrong.stderr).toContain('[NRDOT_ERR_REFUSED]');
     expect(wrong.stderr).toContain('HTTP 403');
     const none = await nrdot(['profile', 'set', 'aggressive', '--url', server.url], { env: NO_ENV_TOKEN });
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(4);
     expect(none.stderr).toContain('missing bearer token');
     expect(none.stderr).toContain('pass --token-file FILE or set NRDOT_TOKEN');
     expect(agent.active).toBe('balanced');
   });
 
-  it('set exits 2 when the agent has no token configured', async () => {
+  it('set exits 4 when the agent has no token configured (HTTP 403)', async () => {
     const r = await nrdot(['profile', 'set', 'aggressive', '--url', open.url], { env: { NRDOT_TOKEN: TOKEN } });
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(4);
     expect(r.stderr).toContain('profile changes are disabled: no token configured');
   });
 
@@ -204,5 +205,24 @@ describe('nrdot profile', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no nrdot agent answering at');
+  });
+});
+
+describe('a refused request to the control API (e.g. an authenticating proxy in front of the agent)', () => {
+  it.each([401, 403])('status and metrics exit 4 on HTTP %i, naming the status', async (status) => {
+    const proxy = await startLoopbackServer(() => ({
+      status,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'not for you' }),
+    }));
+    try {
+      for (const cmd of [['status'], ['metrics'], ['profile', 'get']]) {
+        const r = await nrdot([...cmd, '--url', proxy.origin]);
+        expect(r.code, cmd.join(' ')).toBe(4);
+        expect(r.stderr).toContain(`the agent refused: not for you (HTTP ${status}) [NRDOT_ERR_REFUSED]`);
+      }
+    } finally {
+      await proxy.close();
+    }
   });
 });

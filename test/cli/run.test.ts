@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceHost, generateHost, readTruth } from '../../src/harness/synth/index.js';
 import { loadAddon } from '../../src/sources/native/loader.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
-import { nrdot } from '../helpers/cli.js';
+import { nrdot, REPO } from '../helpers/cli.js';
 import { attr, isProcess, pointValue, readRequests } from '../helpers/otlp-file.js';
 
 const tmp = fastTmpDir('nrdot-cli-');
@@ -29,6 +29,18 @@ describe('nrdot run', () => {
     const reqs = readRequests(out);
     expect(reqs).toHaveLength(1);
     expect(reqs[0]!.resourceMetrics.length).toBeGreaterThan(1);
+  });
+
+  it("--host-name (or scan.host_name) sets host.name instead of the proc root's hostname (a container names the node)", async () => {
+    const out = path.join(tmp, 'host-name.jsonl');
+    const r = await nrdot(['run', '--once', '--proc-root', host, '--export', `file:${out}`, '--host-name', 'node-7']);
+    expect(r.code, r.stderr).toBe(0);
+    const names = new Set(
+      readRequests(out)[0]!
+        .resourceMetrics.filter(isProcess)
+        .map((rm) => attr(rm, 'host.name')),
+    );
+    expect([...names]).toEqual(['node-7']);
   });
 
   it('--cycles 2 --interval runs two cycles', async () => {
@@ -127,7 +139,7 @@ describe('nrdot run', () => {
     expect(files).toContain('nrdot-state.bin'); // a fresh one, written at shutdown
   });
 
-  it('an unreachable OTLP endpoint is logged and counted, and the run goes on', async () => {
+  it('an unreachable OTLP endpoint is logged and counted, the run goes on, and exits 3 saying what was lost', async () => {
     // a port that was just free: connection refused
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -149,7 +161,11 @@ describe('nrdot run', () => {
       '--export',
       `file:${out}`,
     ]);
-    expect(r.code, r.stderr).toBe(0);
+    // what was still queued in memory at exit is lost: the job failed, and says how much
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /nrdot: not all accepted data was delivered: otlp:http:\/\/127\.0\.0\.1:\d+\/v1\/metrics: \d+ requests \([\d.]+ KiB\) still queued in memory at exit were lost/,
+    );
     // the OTLP data waits in the queue while the endpoint refuses connections
     expect(r.stdout).toMatch(/export errors \d+/);
     expect(r.stdout).toMatch(/cycle 2 .*queued \d+/);
@@ -213,6 +229,50 @@ describe('bad input exits 2 with a message naming the culprit', () => {
     expect(r.stderr).toMatch(/0-65535/);
   });
 
+  it('privacy.command_line: hash without the salt refuses to start, naming the variable', async () => {
+    const f = cfg('hash.yaml', 'privacy:\n  command_line: hash\n');
+    const r = await nrdot(['run', '--once', '--config', f, '--export', 'none'], {
+      env: { NRDOT_COMMAND_LINE_SALT: '' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the environment variable NRDOT_COMMAND_LINE_SALT (privacy.salt_env) is not set');
+  });
+
+  it.each(['drop', 'hash', 'executable'] as const)(
+    'privacy.command_line %s changes only the exported attribute',
+    async (mode) => {
+      const f = cfg(`${mode}.yaml`, `privacy:\n  command_line: ${mode}\n`);
+      const out = path.join(tmp, `privacy-${mode}.jsonl`);
+      const salt = 'a-fleet-wide-secret-of-enough-bytes';
+      const r = await nrdot(['run', '--once', '--config', f, '--proc-root', host, '--export', `file:${out}`], {
+        env: { NRDOT_COMMAND_LINE_SALT: salt },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const procs = readRequests(out)[0]!.resourceMetrics.filter(isProcess);
+      expect(procs.length).toBeGreaterThan(0);
+      const truth = await readTruth(host);
+      for (const rm of procs) {
+        const p = truth.processes.find((q) => q.pid === attr(rm, 'process.pid'))!;
+        const cl = attr(rm, 'process.command_line');
+        if (mode === 'drop') expect(cl).toBeUndefined();
+        else if (mode === 'executable') expect(cl).toBe(p.cmdline === '' ? undefined : p.exe || p.argv[0]);
+        else if (p.cmdline !== '') {
+          expect(cl).toMatch(/^hmac-sha256:[0-9a-f]{32}$/);
+          expect(String(cl)).not.toContain(p.cmdline);
+        }
+      }
+      // classification still saw the real command lines: the same processes are critical as with keep
+      const keepOut = path.join(tmp, 'privacy-keep.jsonl');
+      expect((await nrdot(['run', '--once', '--proc-root', host, '--export', `file:${keepOut}`])).code).toBe(0);
+      const critical = (file: string) =>
+        readRequests(file)[0]!
+          .resourceMetrics.filter((rm) => attr(rm, 'nrdot.tier') === 'critical')
+          .map((rm) => attr(rm, 'process.pid'))
+          .sort();
+      expect(critical(out)).toEqual(critical(keepOut));
+    },
+  );
+
   it('an unknown config key is named', async () => {
     const f = cfg('unknown.yaml', 'scan:\n  proc_rot: /proc\n');
     const r = await nrdot(['config', 'validate', f]);
@@ -238,6 +298,13 @@ describe('bad input exits 2 with a message naming the culprit', () => {
 });
 
 describe('other commands', () => {
+  it('--version prints the version package.json holds', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    const r = await nrdot(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+
   it.each([
     [['--help']],
     [['run', '--help']],
@@ -246,6 +313,7 @@ describe('other commands', () => {
     [['synth', '--help']],
     [['synth', 'advance', '--help']],
     [['config', 'validate', '--help']],
+    [['config', 'print', '--help']],
   ])('%j prints usage and exits 0', async (args) => {
     const r = await nrdot(args);
     expect(r.code).toBe(0);

@@ -130,6 +130,89 @@ describe('config loading', () => {
     expect(e.message).toContain('nope.yaml');
   });
 
+  it('an unknown key gets a did-you-mean from the keys its map accepts', () => {
+    const e = loadError(write('typo.yaml', 'export_options:\n  otlp:\n    timout: 5s\nserver:\n  listn: off\n'));
+    expect(e.message).toContain(
+      "unknown key 'export_options.otlp.timout' (did you mean 'export_options.otlp.timeout'?)",
+    );
+    expect(e.message).toContain("unknown key 'server.listn' (did you mean 'server.listen'?)");
+    // inside a record (profiles.<name>) the profile's keys are the candidates
+    expect(loadError(write('typo2.yaml', 'profiles:\n  balanced:\n    anomly: {}\n')).message).toContain(
+      "'profiles.balanced.anomly' (did you mean 'profiles.balanced.anomaly'?)",
+    );
+    // nothing close: no guess
+    expect(loadError(write('typo3.yaml', 'zzzzzz: 1\n')).message).toMatch(/unknown key 'zzzzzz'$/);
+  });
+
+  describe('what run refuses beyond the schema is refused at load (run, config validate, config print)', () => {
+    it.each([
+      [
+        'export: [otlp:ftp://x]\n',
+        'NRDOT_ERR_BAD_EXPORT_SPEC',
+        '\'export[0]\': invalid export spec "otlp:ftp://x": scheme ftp',
+      ],
+      ['export: [stdout, bogus]\n', 'NRDOT_ERR_BAD_EXPORT_SPEC', '\'export[1]\': invalid export spec "bogus"'],
+      [
+        'export: [file:/tmp/a.jsonl, file:///tmp/a.jsonl]\n',
+        'NRDOT_ERR_BAD_EXPORT_SPEC',
+        '\'export[1]\': export spec "file:///tmp/a.jsonl" duplicates "file:/tmp/a.jsonl"',
+      ],
+      [
+        'export_options:\n  otlp:\n    headers: { "bad name": v }\n',
+        'NRDOT_ERR_BAD_EXPORT_SPEC',
+        '\'export_options.otlp.headers\': OTLP header name "bad name"',
+      ],
+      [
+        'export_options:\n  otlp:\n    retry: { initial_interval: 10s, max_interval: 1s }\n',
+        'NRDOT_ERR_CONFIG_INVALID',
+        "'export_options.otlp.retry.max_interval' (1s) must be at least 'initial_interval' (10s)",
+      ],
+      [
+        'export_options:\n  otlp:\n    breaker: { open_time: 2m, max_open_time: 1m }\n',
+        'NRDOT_ERR_CONFIG_INVALID',
+        "'export_options.otlp.breaker.max_open_time' (1m) must be at least 'open_time' (2m)",
+      ],
+      [
+        'export_options:\n  otlp:\n    timeout: 0s\n',
+        'NRDOT_ERR_CONFIG_INVALID',
+        "'export_options.otlp.timeout': must be more than 0",
+      ],
+      ['memory:\n  check_interval: 0ms\n', 'NRDOT_ERR_CONFIG_INVALID', "'memory.check_interval': must be more than 0"],
+      [
+        'server:\n  listen: 0.0.0.0:4318\nreceiver:\n  listen: 127.0.0.1:4318\n',
+        'NRDOT_ERR_CONFIG_INVALID',
+        "'receiver.listen' (127.0.0.1:4318) uses the port of 'server.listen' (0.0.0.0:4318)",
+      ],
+    ])('%s', (yaml, code, message) => {
+      const f = write(`semantic-${code}-${yaml.length}.yaml`, yaml);
+      const e = loadError(f);
+      expect(e.code).toBe(code);
+      expect(e.exitCode).toBe(2);
+      expect(e.message).toContain(`${f}: ${message}`);
+    });
+
+    it('privacy.command_line: an unknown mode names the choices; hash needs a place for the salt', () => {
+      const bad = loadError(write('privacy-mode.yaml', 'privacy:\n  command_line: scramble\n'));
+      expect(bad.message).toContain("'privacy.command_line'");
+      expect(bad.message).toMatch(/keep.*executable.*hash.*drop/);
+      const f = write('privacy-salt.yaml', 'privacy:\n  command_line: hash\n  salt_env: ""\n');
+      expect(loadError(f).message).toContain(
+        `${f}: 'privacy.command_line' is hash: set privacy.salt_file or privacy.salt_env`,
+      );
+      expect(loadConfig(write('privacy-ok.yaml', 'privacy:\n  command_line: hash\n')).config.privacy.salt_env).toBe(
+        'NRDOT_COMMAND_LINE_SALT',
+      );
+    });
+
+    it('a zero is still fine where it means "off" (fsync_interval, shutdown_drain), and distinct ports pass', () => {
+      const f = write(
+        'zeros.yaml',
+        'queue:\n  fsync_interval: 0s\nexport_options:\n  otlp:\n    shutdown_drain: 0\nserver:\n  listen: 127.0.0.1:0\nreceiver:\n  listen: 127.0.0.1:0\n',
+      );
+      expect(() => loadConfig(f)).not.toThrow();
+    });
+  });
+
   it('a top-level list is refused', () => {
     expect(loadError(write('list.yaml', '- a\n- b\n')).message).toContain('top level must be a mapping');
   });

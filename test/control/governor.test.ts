@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryGovernor, type TierChange } from '../../src/control/index.js';
+import { GOVERNOR } from '../helpers/defaults.js';
 
 const MIB = 1024 * 1024;
 const LIMIT_MIB = 200;
@@ -18,8 +19,9 @@ function setup(o: { limitMib?: number; hysteresis?: number } = {}) {
   });
   const changes: TierChange[] = [];
   const gov = new MemoryGovernor({
+    ...GOVERNOR,
     limitMib: o.limitMib ?? LIMIT_MIB,
-    hysteresis: o.hysteresis,
+    hysteresis: o.hysteresis ?? GOVERNOR.hysteresis,
     readMemoryBytes: () => rss,
     now: () => t,
     logger: pino({ level: 'debug' }, stream),
@@ -120,6 +122,7 @@ describe('MemoryGovernor', () => {
   it('limitMib 0 disables it: always normal, memory never read', () => {
     let reads = 0;
     const gov = new MemoryGovernor({
+      ...GOVERNOR,
       limitMib: 0,
       readMemoryBytes: () => {
         reads++;
@@ -139,6 +142,7 @@ describe('MemoryGovernor', () => {
     let reads = 0;
     const changes: TierChange[] = [];
     const gov = new MemoryGovernor({
+      ...GOVERNOR,
       limitMib: 100,
       intervalMs: 5,
       readMemoryBytes: () => {
@@ -171,6 +175,7 @@ describe('MemoryGovernor', () => {
     });
     let reads = 0;
     const gov = new MemoryGovernor({
+      ...GOVERNOR,
       limitMib: 100,
       intervalMs: 2,
       logger: pino({ level: 'info' }, stream),
@@ -193,12 +198,12 @@ describe('MemoryGovernor', () => {
   });
 
   it('validates options with a RangeError naming the option', () => {
-    expect(() => new MemoryGovernor({ limitMib: -1 })).toThrow(/'limitMib'/);
-    expect(() => new MemoryGovernor({ limitMib: Number.NaN })).toThrow(/'limitMib'/);
-    expect(() => new MemoryGovernor({ limitMib: 100, intervalMs: 0 })).toThrow(/'intervalMs'/);
-    expect(() => new MemoryGovernor({ limitMib: 100, hysteresis: -0.1 })).toThrow(/'hysteresis'/);
-    expect(() => new MemoryGovernor({ limitMib: 100, hysteresis: 0.6 })).toThrow(/'hysteresis'/);
-    expect(() => new MemoryGovernor({ limitMib: 100, hysteresis: 0.6 })).toThrow(RangeError);
+    expect(() => new MemoryGovernor({ ...GOVERNOR, limitMib: -1 })).toThrow(/'limitMib'/);
+    expect(() => new MemoryGovernor({ ...GOVERNOR, limitMib: Number.NaN })).toThrow(/'limitMib'/);
+    expect(() => new MemoryGovernor({ ...GOVERNOR, limitMib: 100, intervalMs: 0 })).toThrow(/'intervalMs'/);
+    expect(() => new MemoryGovernor({ ...GOVERNOR, limitMib: 100, hysteresis: -0.1 })).toThrow(/'hysteresis'/);
+    expect(() => new MemoryGovernor({ ...GOVERNOR, limitMib: 100, hysteresis: 0.6 })).toThrow(/'hysteresis'/);
+    expect(() => new MemoryGovernor({ ...GOVERNOR, limitMib: 100, hysteresis: 0.6 })).toThrow(RangeError);
   });
 });
 

@@ -11,6 +11,7 @@ import { NoneExporter } from '../../src/exporters/none.js';
 import { OtlpHttpExporter } from '../../src/exporters/otlp/send.js';
 import { createSink } from '../../src/exporters/sink.js';
 import { decodeRequest, encodeRequest } from '../../src/otlp/proto.js';
+import { FILE, OTLP, plainExporterOptions } from '../helpers/defaults.js';
 import { closedPort, type LoopbackServer, startLoopbackServer } from '../helpers/loopback-http.js';
 import { richRequest } from './fixture.js';
 
@@ -65,10 +66,10 @@ describe('Fanout', () => {
     const down = await closedPort();
     const fan = new Fanout(
       [
-        new FileExporter({ path: file1 }),
-        new FileExporter({ path: file2 }),
-        new OtlpHttpExporter({ url: server.origin }),
-        new OtlpHttpExporter({ url: `http://127.0.0.1:${down}`, timeoutMs: 2000 }),
+        new FileExporter({ ...FILE, path: file1 }),
+        new FileExporter({ ...FILE, path: file2 }),
+        new OtlpHttpExporter({ ...OTLP, url: server.origin }),
+        new OtlpHttpExporter({ ...OTLP, url: `http://127.0.0.1:${down}`, timeoutMs: 2000 }),
         new Probe('thrower', () => {
           throw new Error('kaput');
         }),
@@ -110,7 +111,7 @@ describe('Fanout', () => {
   it('start() failure shuts the others down and rethrows the first error', async () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dir, 'plain'), 'x');
-    const file = new FileExporter({ path: join(dir, 'plain', 'm.jsonl') });
+    const file = new FileExporter({ ...FILE, path: join(dir, 'plain', 'm.jsonl') });
     const none = new NoneExporter();
     const sink = new Fanout([none, file]);
     await expect(sink.start()).rejects.toMatchObject({ code: 'NRDOT_ERR_OUTPUT_UNWRITABLE' });
@@ -120,8 +121,8 @@ describe('Fanout', () => {
   it('createSink builds a working fan-out from specs', async () => {
     const path = join(dir, 's.jsonl');
     const sink = createSink([`file:${path}`, `otlp:${server.origin}`, 'none'], {
-      logger: silentLogger,
-      headers: { 'api-key': 'k' },
+      ...plainExporterOptions(),
+      otlp: { ...OTLP, headers: { 'api-key': 'k' } },
     });
     await sink.start();
     const req = richRequest();

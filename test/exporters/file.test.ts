@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NrdotError } from '../../src/core/errors.js';
 import { FileExporter } from '../../src/exporters/file.js';
 import type { ExportMetricsServiceRequest } from '../../src/otlp/model.js';
+import { FILE } from '../helpers/defaults.js';
 import { processResource, richRequest } from './fixture.js';
 
 let dir: string;
@@ -32,7 +33,7 @@ const req = (pid: number): ExportMetricsServiceRequest => ({
 describe('FileExporter', () => {
   it('creates the parent directory and appends one JSON line per request, equal to the request', async () => {
     const path = join(dir, 'a', 'b', 'out.jsonl');
-    const e = new FileExporter({ path });
+    const e = new FileExporter({ ...FILE, path });
     await e.start();
     expect((await stat(path)).size).toBe(0);
     const r1 = richRequest();
@@ -49,7 +50,7 @@ describe('FileExporter', () => {
   it('appends to an existing file and serializes concurrent exports', async () => {
     const path = join(dir, 'out.jsonl');
     await writeFile(path, `${JSON.stringify(req(1))}\n`);
-    const e = new FileExporter({ path });
+    const e = new FileExporter({ ...FILE, path });
     await e.start();
     const results = await Promise.all([2, 3, 4, 5, 6].map((pid) => e.export(req(pid))));
     expect(results.every((r) => r.ok)).toBe(true);
@@ -61,7 +62,7 @@ describe('FileExporter', () => {
     const path = join(dir, 'm.jsonl');
     const lineBytes = Buffer.byteLength(`${JSON.stringify(req(100))}\n`);
     // every request line has the same length (pids 100..129); 2 lines fit in a file, a third does not
-    const e = new FileExporter({ path, maxBytes: lineBytes * 2 + lineBytes / 2, maxFiles: 3 });
+    const e = new FileExporter({ ...FILE, path, maxBytes: lineBytes * 2 + lineBytes / 2, maxFiles: 3 });
     await e.start();
     for (let pid = 100; pid < 130; pid++) expect((await e.export(req(pid))).ok).toBe(true);
     await e.shutdown();
@@ -78,7 +79,7 @@ describe('FileExporter', () => {
 
   it('writes a line larger than maxBytes alone in a fresh file; maxFiles 1 keeps only the live file', async () => {
     const path = join(dir, 'one.jsonl');
-    const e = new FileExporter({ path, maxBytes: 10, maxFiles: 1 });
+    const e = new FileExporter({ ...FILE, path, maxBytes: 10, maxFiles: 1 });
     await e.start();
     await e.export(req(1));
     await e.export(req(2));
@@ -89,7 +90,7 @@ describe('FileExporter', () => {
 
   it('recreates the file when it is deleted underneath', async () => {
     const path = join(dir, 'gone.jsonl');
-    const e = new FileExporter({ path });
+    const e = new FileExporter({ ...FILE, path });
     await e.start();
     await e.export(req(1));
     await rm(path);
@@ -100,7 +101,7 @@ describe('FileExporter', () => {
 
   it('reports a runtime write failure as ok:false instead of throwing', async () => {
     const path = join(dir, 'sub', 'x.jsonl');
-    const e = new FileExporter({ path });
+    const e = new FileExporter({ ...FILE, path });
     await e.start();
     // the directory disappears and a regular file takes its place
     await rm(join(dir, 'sub'), { recursive: true });
@@ -132,7 +133,7 @@ describe('FileExporter', () => {
     ['a directory', async () => dir],
   ])('start() on %s throws OUTPUT_UNWRITABLE (exit 2) naming the path', async (_what, mkPath) => {
     const path = await mkPath();
-    const e = new FileExporter({ path });
+    const e = new FileExporter({ ...FILE, path });
     const err = await e.start().then(
       () => undefined,
       (x: unknown) => x,
@@ -145,7 +146,7 @@ describe('FileExporter', () => {
   });
 
   it('lifecycle: shutdown twice is fine, export after shutdown rejects clearly', async () => {
-    const e = new FileExporter({ path: join(dir, 'l.jsonl') });
+    const e = new FileExporter({ ...FILE, path: join(dir, 'l.jsonl') });
     await e.start();
     await e.start();
     await e.shutdown();
@@ -154,7 +155,7 @@ describe('FileExporter', () => {
   });
 
   it('validates its options', () => {
-    expect(() => new FileExporter({ path: join(dir, 'x'), maxBytes: 0 })).toThrow(RangeError);
-    expect(() => new FileExporter({ path: join(dir, 'x'), maxFiles: 0 })).toThrow(RangeError);
+    expect(() => new FileExporter({ ...FILE, path: join(dir, 'x'), maxBytes: 0 })).toThrow(RangeError);
+    expect(() => new FileExporter({ ...FILE, path: join(dir, 'x'), maxFiles: 0 })).toThrow(RangeError);
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NrdotError } from '../../src/core/errors.js';
 import { OtlpHttpExporter } from '../../src/exporters/otlp/send.js';
 import { decodeRequest, encodeResponse } from '../../src/otlp/proto.js';
+import { OTLP } from '../helpers/defaults.js';
 import { closedPort, type LoopbackServer, startLoopbackServer } from '../helpers/loopback-http.js';
 import { richRequest } from './fixture.js';
 
@@ -45,10 +46,11 @@ describe('OtlpHttpExporter against a real HTTP server', () => {
   async function make(url: string, opts: { timeoutMs?: number; headers?: Record<string, string> } = {}) {
     const log = capturingLogger();
     exporter = new OtlpHttpExporter({
+      ...OTLP,
       url,
       logger: log.logger,
       headers: opts.headers ?? { 'api-key': SECRET },
-      timeoutMs: opts.timeoutMs,
+      timeoutMs: opts.timeoutMs ?? OTLP.timeoutMs,
     });
     await exporter.start();
     return { exporter, lines: log.lines };
@@ -178,15 +180,15 @@ describe('OtlpHttpExporter against a real HTTP server', () => {
 
 describe('OtlpHttpExporter construction', () => {
   it('rejects export before start', async () => {
-    const e = new OtlpHttpExporter({ url: 'http://127.0.0.1:1' });
+    const e = new OtlpHttpExporter({ ...OTLP, url: 'http://127.0.0.1:1' });
     await expect(e.export(richRequest())).rejects.toThrow(/before start\(\)/);
     await e.shutdown();
   });
 
   it('validates header names and values without echoing values', () => {
-    expect(() => new OtlpHttpExporter({ url: 'http://x', headers: { 'bad name': 'v' } })).toThrow(NrdotError);
+    expect(() => new OtlpHttpExporter({ ...OTLP, url: 'http://x', headers: { 'bad name': 'v' } })).toThrow(NrdotError);
     try {
-      new OtlpHttpExporter({ url: 'http://x', headers: { 'api-key': `${SECRET}\r\nx: y` } });
+      new OtlpHttpExporter({ ...OTLP, url: 'http://x', headers: { 'api-key': `${SECRET}\r\nx: y` } });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(NrdotError);

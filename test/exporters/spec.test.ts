@@ -2,13 +2,13 @@ import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { NrdotError } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/core/log.js';
 import { FileExporter } from '../../src/exporters/file.js';
 import { NoneExporter } from '../../src/exporters/none.js';
 import { OtlpHttpExporter, resolveOtlpEndpoint } from '../../src/exporters/otlp/send.js';
 import { createSink } from '../../src/exporters/sink.js';
 import { createExporter, parseExportSpec } from '../../src/exporters/spec.js';
 import { StdoutExporter } from '../../src/exporters/stdout.js';
+import { plainExporterOptions } from '../helpers/defaults.js';
 
 const FORMS = 'valid forms: file:PATH, otlp:URL (http:// or https://), stdout, none';
 
@@ -101,13 +101,16 @@ describe('parseExportSpec: invalid specs', () => {
 
 describe('createExporter / createSink', () => {
   it('builds the exporter for each kind', () => {
-    const opts = { logger: silentLogger, stdout: new PassThrough() };
-    const f = createExporter('file:/tmp/nrdot-x/m.jsonl', { ...opts, fileMaxBytes: 1000, fileMaxFiles: 2 });
+    const opts = { ...plainExporterOptions(), stdout: new PassThrough() };
+    const f = createExporter('file:/tmp/nrdot-x/m.jsonl', { ...opts, file: { maxBytes: 1000, maxFiles: 2 } });
     expect(f).toBeInstanceOf(FileExporter);
     expect((f as FileExporter).maxBytes).toBe(1000);
     expect((f as FileExporter).maxFiles).toBe(2);
     expect(f.name).toBe('file:/tmp/nrdot-x/m.jsonl');
-    const o = createExporter('otlp:http://127.0.0.1:4318', { ...opts, headers: { 'api-key': 'k' }, timeoutMs: 500 });
+    const o = createExporter('otlp:http://127.0.0.1:4318', {
+      ...opts,
+      otlp: { ...opts.otlp, headers: { 'api-key': 'k' }, timeoutMs: 500 },
+    });
     expect(o).toBeInstanceOf(OtlpHttpExporter);
     expect(o.name).toBe('otlp:http://127.0.0.1:4318/v1/metrics');
     expect(createExporter('stdout', opts)).toBeInstanceOf(StdoutExporter);
@@ -116,13 +119,13 @@ describe('createExporter / createSink', () => {
   });
 
   it('createSink parses every spec first and refuses duplicates', () => {
-    const sink = createSink(['none', 'stdout', 'file:/tmp/nrdot-y/m.jsonl'], { logger: silentLogger });
+    const sink = createSink(['none', 'stdout', 'file:/tmp/nrdot-y/m.jsonl'], plainExporterOptions());
     expect(sink.exporters.map((e) => e.name)).toEqual(['none', 'stdout', 'file:/tmp/nrdot-y/m.jsonl']);
-    expect(() => createSink(['none', 'bogus'], { logger: silentLogger })).toThrow(/"bogus"/);
-    expect(() => createSink(['file:/tmp/a.jsonl', 'file:///tmp/a.jsonl'], { logger: silentLogger })).toThrow(
+    expect(() => createSink(['none', 'bogus'], plainExporterOptions())).toThrow(/"bogus"/);
+    expect(() => createSink(['file:/tmp/a.jsonl', 'file:///tmp/a.jsonl'], plainExporterOptions())).toThrow(
       /export spec "file:\/\/\/tmp\/a\.jsonl" duplicates "file:\/tmp\/a\.jsonl"/,
     );
-    expect(() => createSink(['otlp:http://h:4318', 'otlp:http://h:4318/v1/metrics'], { logger: silentLogger })).toThrow(
+    expect(() => createSink(['otlp:http://h:4318', 'otlp:http://h:4318/v1/metrics'], plainExporterOptions())).toThrow(
       NrdotError,
     );
   });

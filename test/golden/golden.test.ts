@@ -25,6 +25,7 @@ import { type CycleReport, Engine } from '../../src/pipeline/engine.js';
 import { ProcfsReader } from '../../src/sources/procfs/reader.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { CLI } from '../helpers/cli.js';
+import { plainExporterOptions } from '../helpers/defaults.js';
 import { readRequests } from '../helpers/otlp-file.js';
 import { otherTypesResource } from '../sources/receiver/fixtures.js';
 import { canonLines, digest } from './canon.js';
@@ -109,7 +110,7 @@ describe('golden outputs of scanned hosts', () => {
         config,
         profile,
         scanner: new ProcfsReader({ procRoot: root }),
-        sink: createSink([`file:${out}`], { logger: silentLogger }),
+        sink: createSink([`file:${out}`], plainExporterOptions()),
         intervalMs: 10_000,
         logger: silentLogger,
       });

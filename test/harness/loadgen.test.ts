@@ -4,6 +4,7 @@ import { countDataPoints, type ResourceMetrics } from '../../src/otlp/model.js';
 import { splitRequest, toProcessBatch } from '../../src/sources/receiver/mapping.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../../src/sources/receiver/server.js';
 import { nrdot } from '../helpers/cli.js';
+import { RECEIVER } from '../helpers/defaults.js';
 import { RecordingSink } from '../sources/receiver/helpers.js';
 
 let rx: OtlpReceiver | undefined;
@@ -22,7 +23,7 @@ describe('runLoad', () => {
   ] as const) {
     it(`posts ${encoding}${gzip ? '+gzip' : ''} requests with stable identities and advancing values`, async () => {
       const sink = new RecordingSink();
-      rx = await startOtlpReceiver({ listen: '127.0.0.1:0', sink });
+      rx = await startOtlpReceiver({ ...RECEIVER, listen: '127.0.0.1:0', sink });
       const progress: number[] = [];
       const s = await runLoad({
         target: rx.url,
@@ -60,7 +61,7 @@ describe('runLoad', () => {
   it('counts answers other than 2xx and unreachable targets by status', async () => {
     const sink = new RecordingSink();
     sink.refuse = { retryAfterSec: 1, reason: 'busy' };
-    rx = await startOtlpReceiver({ listen: '127.0.0.1:0', sink });
+    rx = await startOtlpReceiver({ ...RECEIVER, listen: '127.0.0.1:0', sink });
     const s = await runLoad({
       target: rx.url,
       rate: 5,
@@ -91,7 +92,7 @@ describe('runLoad', () => {
 describe('nrdot loadgen', () => {
   it('prints a JSON summary, and exits 2 naming a bad flag', async () => {
     const sink = new RecordingSink();
-    rx = await startOtlpReceiver({ listen: '127.0.0.1:0', sink });
+    rx = await startOtlpReceiver({ ...RECEIVER, listen: '127.0.0.1:0', sink });
     const origin = new URL(rx.url).origin; // a bare origin gets /v1/metrics
     const r = await nrdot([
       'loadgen',

@@ -15,6 +15,7 @@ import { type CycleReport, Engine } from '../../src/pipeline/engine.js';
 import { ProcfsReader } from '../../src/sources/procfs/reader.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { nrdot } from '../helpers/cli.js';
+import { plainExporterOptions } from '../helpers/defaults.js';
 import { attr, isProcess, isSelf, pointValue, readRequests } from '../helpers/otlp-file.js';
 
 const tmp = fastTmpDir('nrdot-anomaly-');
@@ -42,7 +43,7 @@ describe('one long run', () => {
         config,
         profile: 'aggressive',
         scanner: new ProcfsReader({ procRoot: host }),
-        sink: createSink([`file:${out}`], { logger: silentLogger }),
+        sink: createSink([`file:${out}`], plainExporterOptions()),
         intervalMs: 10_000,
         logger: silentLogger,
         now: () => clock,

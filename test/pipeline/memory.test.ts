@@ -15,6 +15,7 @@ import { generateHost } from '../../src/harness/synth/index.js';
 import { Engine, type MemoryView } from '../../src/pipeline/engine.js';
 import { ProcfsReader } from '../../src/sources/procfs/reader.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
+import { GOVERNOR, plainExporterOptions } from '../helpers/defaults.js';
 import { attr, isProcess, isRollup, isSampled, readRequests } from '../helpers/otlp-file.js';
 
 const tmp = fastTmpDir('nrdot-memory-');
@@ -32,6 +33,7 @@ describe('memory tiers in the engine', () => {
     const limitMib = 100;
     let reading = 0.5;
     const gov = new MemoryGovernor({
+      ...GOVERNOR,
       limitMib,
       readMemoryBytes: () => reading * limitMib * 1024 * 1024,
       hysteresis: 0.05,
@@ -42,7 +44,7 @@ describe('memory tiers in the engine', () => {
       config: cfg,
       profile: 'conservative',
       scanner: new ProcfsReader({ procRoot: host }),
-      sink: createSink([`file:${out}`], { logger: silentLogger }),
+      sink: createSink([`file:${out}`], plainExporterOptions()),
       intervalMs: 10_000,
       logger: silentLogger,
       memory: view,

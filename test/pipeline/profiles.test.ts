@@ -17,6 +17,7 @@ import type { ScanOptions } from '../../src/sources/scanner.js';
 import { Classifier } from '../../src/stages/classify/classifier.js';
 import { ProcessMetric, TIERS } from '../../src/telemetry/names.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
+import { plainExporterOptions } from '../helpers/defaults.js';
 import { attr, isProcess, isRollup, isSampled, isSelf, pointValue, readRequests } from '../helpers/otlp-file.js';
 
 const tmp = fastTmpDir('nrdot-profiles-');
@@ -35,7 +36,7 @@ async function runProfile(profile: string, out: string, cycles = 1, between?: ()
     config,
     profile,
     scanner: new ProcfsReader({ procRoot: host }),
-    sink: createSink([`file:${out}`], { logger: silentLogger }),
+    sink: createSink([`file:${out}`], plainExporterOptions()),
     intervalMs: 10_000,
     logger: silentLogger,
   });
@@ -164,7 +165,7 @@ describe('roll-up counters across cycles', () => {
       config: cfg,
       profile: 'aggressive',
       scanner: new ProcfsReader({ procRoot: dir }),
-      sink: createSink([`file:${out}`], { logger: silentLogger }),
+      sink: createSink([`file:${out}`], plainExporterOptions()),
       intervalMs: 10_000,
       logger: silentLogger,
     });
@@ -214,7 +215,7 @@ describe('tier-aware reads (scan.detail)', () => {
       config: cfg,
       profile: 'balanced',
       scanner,
-      sink: createSink([`file:${out}`], { logger: silentLogger }),
+      sink: createSink([`file:${out}`], plainExporterOptions()),
       intervalMs: 10_000,
       logger: silentLogger,
     });

@@ -24,13 +24,13 @@ function errorOf(fn: () => unknown): NrdotError {
 
 describe('loadToken', () => {
   it('reads a private file, trimming the newline an editor leaves', () => {
-    expect(loadToken({ file: tokenFile('abc123\n', 0o600) })).toBe('abc123');
-    expect(loadToken({ file: tokenFile('  abc123  \n', 0o640) })).toBe('abc123');
+    expect(loadToken({ file: tokenFile('abc123\n', 0o600), env: '' })).toBe('abc123');
+    expect(loadToken({ file: tokenFile('  abc123  \n', 0o640), env: '' })).toBe('abc123');
   });
 
   it('refuses a world-readable file and says chmod 600', () => {
     const file = tokenFile('abc123\n', 0o644);
-    const e = errorOf(() => loadToken({ file }));
+    const e = errorOf(() => loadToken({ file, env: '' }));
     expect(e.message).toContain(file);
     expect(e.message).toContain('chmod 600');
     expect(e.exitCode).toBe(2);
@@ -38,25 +38,32 @@ describe('loadToken', () => {
 
   it('names a missing, empty or unreadable file', () => {
     const missing = path.join(fastTmpDir('nrdot-token-'), 'nope');
-    expect(errorOf(() => loadToken({ file: missing })).message).toBe(`token file ${missing} does not exist`);
+    expect(errorOf(() => loadToken({ file: missing, env: '' })).message).toBe(`token file ${missing} does not exist`);
     const empty = tokenFile(' \n', 0o600);
-    expect(errorOf(() => loadToken({ file: empty })).message).toBe(`token file ${empty} is empty`);
+    expect(errorOf(() => loadToken({ file: empty, env: '' })).message).toBe(`token file ${empty} is empty`);
     const dir = fastTmpDir('nrdot-token-');
     fs.chmodSync(dir, 0o700);
-    expect(errorOf(() => loadToken({ file: dir })).message).toContain(`token file ${dir} is not a regular file`);
+    expect(errorOf(() => loadToken({ file: dir, env: '' })).message).toContain(
+      `token file ${dir} is not a regular file`,
+    );
     if (process.getuid?.() !== 0) {
       const locked = tokenFile('abc', 0o000);
-      expect(errorOf(() => loadToken({ file: locked })).message).toContain(`token file ${locked} cannot be read`);
+      expect(errorOf(() => loadToken({ file: locked, env: '' })).message).toContain(
+        `token file ${locked} cannot be read`,
+      );
     }
   });
 
-  it('falls back to NRDOT_TOKEN or the variable named, and is undefined when nothing is set', () => {
-    expect(loadToken({ environ: { NRDOT_TOKEN: ' t1 ' } })).toBe('t1');
+  it('reads the variable named (server.token_env), and is undefined when it is unset, empty or ""', () => {
+    expect(loadToken({ env: 'NRDOT_TOKEN', environ: { NRDOT_TOKEN: ' t1 ' } })).toBe('t1');
     expect(loadToken({ env: 'MY_TOKEN', environ: { MY_TOKEN: 't2', NRDOT_TOKEN: 't1' } })).toBe('t2');
-    expect(loadToken({ environ: {} })).toBeUndefined();
-    expect(loadToken({ environ: { NRDOT_TOKEN: '' } })).toBeUndefined();
+    expect(loadToken({ env: 'NRDOT_TOKEN', environ: {} })).toBeUndefined();
+    expect(loadToken({ env: 'NRDOT_TOKEN', environ: { NRDOT_TOKEN: '' } })).toBeUndefined();
+    expect(loadToken({ env: '', environ: { NRDOT_TOKEN: 't1' } })).toBeUndefined();
     // a file wins over the environment
-    expect(loadToken({ file: tokenFile('from-file', 0o600), environ: { NRDOT_TOKEN: 'from-env' } })).toBe('from-file');
+    expect(
+      loadToken({ file: tokenFile('from-file', 0o600), env: 'NRDOT_TOKEN', environ: { NRDOT_TOKEN: 'from-env' } }),
+    ).toBe('from-file');
   });
 });
 

@@ -40,11 +40,12 @@ export interface BreakerStateChange {
 export interface BreakerOptions {
   /** endpoint label for logs and errors, never a secret */
   name: string;
-  failureThreshold?: number;
+  /** from `export_options.otlp.breaker` (src/config/components.ts); no defaults here */
+  failureThreshold: number;
   /** first open period */
-  openMs?: number;
-  maxOpenMs?: number;
-  /** open-period growth after a failed probe */
+  openMs: number;
+  maxOpenMs: number;
+  /** open-period growth after a failed probe (default BREAKER_MULTIPLIER) */
   multiplier?: number;
   clock?: Clock;
   logger?: Logger;
@@ -62,6 +63,9 @@ export interface BreakerStats {
   /** calls refused without being sent, while open or during a probe */
   rejected: number;
 }
+
+/** Growth of the open period after a failed probe (not configurable). */
+export const BREAKER_MULTIPLIER = 2;
 
 function positive(name: string, v: number, min = 0): number {
   if (!Number.isFinite(v) || v <= min) {
@@ -93,16 +97,16 @@ export class CircuitBreaker {
 
   constructor(o: BreakerOptions) {
     this.name = o.name;
-    this.failureThreshold = o.failureThreshold ?? 5;
+    this.failureThreshold = o.failureThreshold;
     if (!Number.isInteger(this.failureThreshold) || this.failureThreshold < 1) {
       throw new RangeError(`CircuitBreaker: 'failureThreshold' must be an integer >= 1, got ${o.failureThreshold}`);
     }
-    this.openMs = positive('openMs', o.openMs ?? 1000);
-    this.maxOpenMs = positive('maxOpenMs', o.maxOpenMs ?? 60_000);
+    this.openMs = positive('openMs', o.openMs);
+    this.maxOpenMs = positive('maxOpenMs', o.maxOpenMs);
     if (this.maxOpenMs < this.openMs) {
       throw new RangeError(`CircuitBreaker: 'maxOpenMs' (${this.maxOpenMs}) must be >= 'openMs' (${this.openMs})`);
     }
-    this.multiplier = o.multiplier ?? 2;
+    this.multiplier = o.multiplier ?? BREAKER_MULTIPLIER;
     if (!Number.isFinite(this.multiplier) || this.multiplier < 1) {
       throw new RangeError(`CircuitBreaker: 'multiplier' must be a finite number >= 1, got ${o.multiplier}`);
     }

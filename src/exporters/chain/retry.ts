@@ -19,16 +19,26 @@ import { type Clock, realClock } from '../../core/clock.js';
 import { type Logger, silentLogger } from '../../core/log.js';
 import type { Layer, SendResult } from './types.js';
 
+/** Growth of the wait per attempt (not configurable). */
+export const RETRY_MULTIPLIER = 2;
+/** Relative spread of each wait (not configurable). */
+export const RETRY_JITTER = 0.2;
+
+/**
+ * The four configurable values come from `export_options.otlp.retry` of the
+ * config (src/config/components.ts); there are no defaults here.
+ */
 export interface RetryOptions {
-  initialMs?: number;
-  maxMs?: number;
+  initialMs: number;
+  maxMs: number;
+  /** default RETRY_MULTIPLIER */
   multiplier?: number;
-  /** relative spread of each wait, 0 ≤ jitter < 1 */
+  /** relative spread of each wait, 0 ≤ jitter < 1 (default RETRY_JITTER) */
   jitter?: number;
   /** attempts per call, the first included */
-  maxAttempts?: number;
+  maxAttempts: number;
   /** no wait may end later than this after the first attempt started */
-  maxElapsedMs?: number;
+  maxElapsedMs: number;
   clock?: Clock;
   /** uniform in [0, 1) */
   random?: () => number;
@@ -68,13 +78,10 @@ export function retryReason(r: SendResult): string {
   return r.status !== undefined ? String(r.status) : 'network';
 }
 
-export function retryLayer(o: RetryOptions = {}): RetryLayer {
-  const initialMs = o.initialMs ?? 500;
-  const maxMs = o.maxMs ?? 30_000;
-  const multiplier = o.multiplier ?? 2;
-  const jitter = o.jitter ?? 0.2;
-  const maxAttempts = o.maxAttempts ?? 4;
-  const maxElapsedMs = o.maxElapsedMs ?? 60_000;
+export function retryLayer(o: RetryOptions): RetryLayer {
+  const { initialMs, maxMs, maxAttempts, maxElapsedMs } = o;
+  const multiplier = o.multiplier ?? RETRY_MULTIPLIER;
+  const jitter = o.jitter ?? RETRY_JITTER;
   check('initialMs', initialMs, Number.isFinite(initialMs) && initialMs > 0, 'a finite number > 0');
   check('maxMs', maxMs, Number.isFinite(maxMs) && maxMs >= initialMs, `a finite number >= 'initialMs' (${initialMs})`);
   check('multiplier', multiplier, Number.isFinite(multiplier) && multiplier >= 1, 'a finite number >= 1');

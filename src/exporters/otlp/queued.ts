@@ -24,9 +24,11 @@ import type { LaneBatch } from '../../core/lanes.js';
 import { type Logger, silentLogger } from '../../core/log.js';
 import { countDataPoints } from '../../otlp/model.js';
 import {
+  type BreakerOptions,
   CircuitBreaker,
   type Clock,
   compose,
+  type RetryOptions,
   realClock,
   retryLayer,
   type Send,
@@ -44,6 +46,11 @@ import type { ExportQueue, QueuedRecord } from '../queue/index.js';
 import type { OtlpHttpExporter } from './send.js';
 
 const gzipAsync = promisify(gzip);
+
+/** `export_options.otlp.retry` in milliseconds. */
+export type QueuedRetryOptions = Pick<RetryOptions, 'initialMs' | 'maxMs' | 'maxAttempts' | 'maxElapsedMs'>;
+/** `export_options.otlp.breaker` in milliseconds. */
+export type QueuedBreakerOptions = Pick<BreakerOptions, 'failureThreshold' | 'openMs' | 'maxOpenMs'>;
 /** queue payload = u32 uncompressed size, u32 data points, gzip body */
 const HEADER = 8;
 
@@ -52,12 +59,12 @@ export interface QueuedExporterOptions {
   queue: ExportQueue;
   logger?: Logger;
   clock?: Clock;
-  /** concurrent sends while draining (default 2) */
-  connections?: number;
-  retry?: { initialMs: number; maxMs: number; maxAttempts: number; maxElapsedMs: number };
-  breaker?: { failureThreshold: number; openMs: number; maxOpenMs: number };
-  /** at shutdown, keep sending for at most this long (default 10 s; 0 = not at all) */
-  shutdownDrainMs?: number;
+  /** concurrent sends while draining (`export_options.otlp.connections`) */
+  connections: number;
+  retry: QueuedRetryOptions;
+  breaker: QueuedBreakerOptions;
+  /** at shutdown, keep sending for at most this long (`export_options.otlp.shutdown_drain`; 0 = not at all) */
+  shutdownDrainMs: number;
   /** the queue's directory, for error messages ('' or absent: in memory) */
   queueDir?: string;
 }
@@ -119,23 +126,23 @@ export class QueuedOtlpExporter implements Exporter {
     this.queue = o.queue;
     this.logger = o.logger ?? silentLogger;
     this.clock = o.clock ?? realClock;
-    this.connections = o.connections ?? 2;
-    this.shutdownDrainMs = o.shutdownDrainMs ?? 10_000;
+    this.connections = o.connections;
+    this.shutdownDrainMs = o.shutdownDrainMs;
     this.queueDir = o.queueDir ?? '';
     this.lifecycle = new Lifecycle(this.name);
     this.breaker = new CircuitBreaker({
       name: this.name,
-      failureThreshold: o.breaker?.failureThreshold ?? 5,
-      openMs: o.breaker?.openMs ?? 1000,
-      maxOpenMs: o.breaker?.maxOpenMs ?? 60_000,
+      failureThreshold: o.breaker.failureThreshold,
+      openMs: o.breaker.openMs,
+      maxOpenMs: o.breaker.maxOpenMs,
       clock: this.clock,
       logger: this.logger,
     });
     const retry = retryLayer({
-      initialMs: o.retry?.initialMs ?? 500,
-      maxMs: o.retry?.maxMs ?? 30_000,
-      maxAttempts: o.retry?.maxAttempts ?? 4,
-      maxElapsedMs: o.retry?.maxElapsedMs ?? 60_000,
+      initialMs: o.retry.initialMs,
+      maxMs: o.retry.maxMs,
+      maxAttempts: o.retry.maxAttempts,
+      maxElapsedMs: o.retry.maxElapsedMs,
       clock: this.clock,
       logger: this.logger,
       onRetry: () => {

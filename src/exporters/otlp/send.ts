@@ -16,9 +16,9 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { Pool } from 'undici';
-import { ErrorCodes, NrdotError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/log.js';
 import { decodeResponse } from '../../otlp/proto.js';
+import { USER_AGENT } from '../../util/version.js';
 import {
   describeError,
   type Exporter,
@@ -27,11 +27,14 @@ import {
   encodingsFor,
   Lifecycle,
 } from '../exporter.js';
+import { endpointLabel, normalizeHeaders, resolveOtlpEndpoint } from './endpoint.js';
+
+export { endpointLabel, normalizeHeaders, OTLP_METRICS_PATH, resolveOtlpEndpoint } from './endpoint.js';
 
 const gunzipAsync = promisify(gunzip);
 
-export const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
-export const OTLP_METRICS_PATH = 'v1/metrics';
+/** Idle keep-alive time of a pooled socket (not configurable). */
+const KEEP_ALIVE_MS = 30_000;
 /** Response bodies beyond this are not read (a partial-success answer is tiny). */
 const MAX_RESPONSE_BYTES = 1 << 20;
 /** How much of an error response body goes into the result/log. */
@@ -57,8 +60,6 @@ const RESERVED_HEADERS = new Set([
   'host',
   'connection',
 ]);
-const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE_BAD_RE = /[\r\n\0]/;
 
 export interface OtlpHttpExporterOptions {
   /** http(s) URL; resolved with `resolveOtlpEndpoint` */
@@ -66,59 +67,15 @@ export interface OtlpHttpExporterOptions {
   logger?: Logger;
   /** extra request headers, e.g. `{ 'api-key': '...' }`; values are never logged */
   headers?: Readonly<Record<string, string>>;
-  /** whole-request timeout (connect, send, response), default 10 s */
-  timeoutMs?: number;
-  /** max sockets to the endpoint, default 2 */
-  connections?: number;
-  /** idle keep-alive time of a socket, default 30 s */
+  /** whole-request timeout (connect, send, response): `export_options.otlp.timeout` */
+  timeoutMs: number;
+  /** max sockets to the endpoint: `export_options.otlp.connections` */
+  connections: number;
+  /** idle keep-alive time of a socket (default 30 s) */
   keepAliveMs?: number;
 }
 
 export type OtlpExportResult = ExportResult & { uncompressedBytes: number };
-
-/**
- * Apply the endpoint rule above to a URL string. Throws TypeError when it is
- * not an http(s) URL; credentials in the URL are refused (use headers).
- */
-export function resolveOtlpEndpoint(url: string): URL {
-  const u = new URL(url);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new TypeError(`scheme ${u.protocol.replace(/:$/, '')} is not supported (use http:// or https://)`);
-  }
-  if (u.username || u.password) {
-    throw new TypeError('credentials in the URL are not supported; send them as headers (e.g. api-key)');
-  }
-  u.hash = '';
-  if (u.pathname === '' || u.pathname.endsWith('/')) u.pathname = `${u.pathname}${OTLP_METRICS_PATH}`;
-  return u;
-}
-
-/** The endpoint as it may appear in logs: origin and path, no query (it may carry a key). */
-export function endpointLabel(u: URL): string {
-  return `${u.origin}${u.pathname}`;
-}
-
-/**
- * Validate user headers and lower-case their names. Throws
- * NrdotError(BAD_EXPORT_SPEC) naming the header (never its value).
- */
-export function normalizeHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers) return out;
-  for (const [name, value] of Object.entries(headers)) {
-    if (!HEADER_NAME_RE.test(name)) {
-      throw new NrdotError(ErrorCodes.BAD_EXPORT_SPEC, `OTLP header name "${name}" is not a valid HTTP header name`);
-    }
-    if (typeof value !== 'string' || HEADER_VALUE_BAD_RE.test(value)) {
-      throw new NrdotError(
-        ErrorCodes.BAD_EXPORT_SPEC,
-        `OTLP header "${name}" must have a string value without CR, LF or NUL characters`,
-      );
-    }
-    out[name.toLowerCase()] = value;
-  }
-  return out;
-}
 
 function parseRetryAfter(v: string | string[] | undefined): number | undefined {
   const s = Array.isArray(v) ? v[0] : v;
@@ -197,10 +154,13 @@ export class OtlpHttpExporter implements Exporter {
     this.label = endpointLabel(this.endpoint);
     this.name = `otlp:${this.label}`;
     this.logger = options.logger ?? silentLogger;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_OTLP_TIMEOUT_MS;
+    this.timeoutMs = options.timeoutMs;
     if (!(this.timeoutMs > 0)) throw new RangeError(`OTLP timeout must be positive, got ${options.timeoutMs}`);
-    this.connections = options.connections ?? 2;
-    this.keepAliveMs = options.keepAliveMs ?? 30_000;
+    this.connections = options.connections;
+    if (!(Number.isInteger(this.connections) && this.connections >= 1)) {
+      throw new RangeError(`OTLP connections must be an integer >= 1, got ${options.connections}`);
+    }
+    this.keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
     this.lifecycle = new Lifecycle(this.name);
 
     const user = normalizeHeaders(options.headers);
@@ -213,7 +173,7 @@ export class OtlpHttpExporter implements Exporter {
     }
     for (const h of ignored) delete user[h];
     this.headers = {
-      'user-agent': 'nrdot',
+      'user-agent': USER_AGENT,
       ...user,
       'content-type': 'application/x-protobuf',
       'content-encoding': 'gzip',

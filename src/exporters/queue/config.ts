@@ -1,9 +1,10 @@
 /**
- * Queue options with their defaults, checked once.
+ * Queue options checked once. They are complete: the values come from the
+ * config's `queue.*` (configs/default.yaml), not from defaults here.
  */
 import { ErrorCodes, NrdotError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/log.js';
-import { DEFAULT_FSYNC_INTERVAL_MS, DEFAULT_MAX_BYTES, DEFAULT_SEGMENT_BYTES, type QueueOptions } from './types.js';
+import type { QueueOptions } from './types.js';
 
 export interface ResolvedQueueOptions {
   maxBytes: number;
@@ -13,9 +14,8 @@ export interface ResolvedQueueOptions {
   now: () => number;
 }
 
-function numberOr(v: number | undefined, fallback: number, key: string, allowZero: boolean): number {
-  if (v === undefined) return fallback;
-  if (!Number.isFinite(v) || v < 0 || (v === 0 && !allowZero)) {
+function checked(v: number, key: string, allowZero: boolean): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (v === 0 && !allowZero)) {
     throw new NrdotError(
       ErrorCodes.CONFIG_INVALID,
       `export queue: '${key}' must be a ${allowZero ? 'non-negative' : 'positive'} number (got ${v})`,
@@ -24,11 +24,11 @@ function numberOr(v: number | undefined, fallback: number, key: string, allowZer
   return v;
 }
 
-export function resolveQueueOptions(o: Partial<QueueOptions>): ResolvedQueueOptions {
+export function resolveQueueOptions(o: QueueOptions): ResolvedQueueOptions {
   return {
-    maxBytes: numberOr(o.maxBytes, DEFAULT_MAX_BYTES, 'maxBytes', false),
-    segmentBytes: numberOr(o.segmentBytes, DEFAULT_SEGMENT_BYTES, 'segmentBytes', false),
-    fsyncIntervalMs: numberOr(o.fsyncIntervalMs, DEFAULT_FSYNC_INTERVAL_MS, 'fsyncIntervalMs', true),
+    maxBytes: checked(o.maxBytes, 'maxBytes', false),
+    segmentBytes: checked(o.segmentBytes, 'segmentBytes', false),
+    fsyncIntervalMs: checked(o.fsyncIntervalMs, 'fsyncIntervalMs', true),
     logger: o.logger ?? silentLogger,
     now: o.now ?? Date.now,
   };

@@ -66,7 +66,7 @@ export class QueueCore implements ExportQueue {
 
   constructor(
     private readonly store: SegmentStore,
-    opts: Partial<QueueOptions>,
+    opts: QueueOptions,
   ) {
     this.persistent = store.persistent;
     const o = resolveQueueOptions(opts);

@@ -43,15 +43,12 @@ import { QueueCore } from './core.js';
 import { DiskStore } from './disk-store.js';
 import { nodeIo, type QueueIo } from './io.js';
 import { MemoryStore } from './store.js';
-import { DEFAULT_FSYNC_INTERVAL_MS, type ExportQueue, type QueueOptions } from './types.js';
+import type { ExportQueue, QueueOptions } from './types.js';
 
 export type { QueueIo } from './io.js';
 export { nodeIo } from './io.js';
 export {
   type AppendOutcome,
-  DEFAULT_FSYNC_INTERVAL_MS,
-  DEFAULT_MAX_BYTES,
-  DEFAULT_SEGMENT_BYTES,
   DROP_REASONS,
   type ExportQueue,
   LANES,
@@ -68,7 +65,7 @@ export function createDiskQueue(dir: string, opts: QueueOptions & { io?: QueueIo
   const store = new DiskStore({
     dir,
     io: opts.io ?? nodeIo,
-    syncEachWrite: (opts.fsyncIntervalMs ?? DEFAULT_FSYNC_INTERVAL_MS) === 0,
+    syncEachWrite: opts.fsyncIntervalMs === 0,
     logger: opts.logger ?? silentLogger,
   });
   return new QueueCore(store, opts);

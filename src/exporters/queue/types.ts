@@ -81,17 +81,14 @@ export interface ExportQueue {
   shutdown(): Promise<void>;
 }
 
+/** `queue.*` of the config (src/config/components.ts); there are no defaults here. */
 export interface QueueOptions {
-  /** cap on queued payload+framing bytes across lanes (default 1 GiB) */
+  /** cap on queued payload+framing bytes across lanes (`queue.max_bytes`) */
   maxBytes: number;
-  /** rotate segment files at this size (default 8 MiB) */
-  segmentBytes?: number;
-  /** 0 = fsync before append resolves; >0 = fsync at most this often (default 1000) */
-  fsyncIntervalMs?: number;
+  /** rotate segment files at this size (`queue.segment_bytes`) */
+  segmentBytes: number;
+  /** 0 = fsync before append resolves; >0 = fsync at most this often (`queue.fsync_interval`) */
+  fsyncIntervalMs: number;
   logger?: Logger;
   now?: () => number;
 }
-
-export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
-export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
-export const DEFAULT_FSYNC_INTERVAL_MS = 1000;

@@ -15,6 +15,8 @@ export interface NativeScannerOptions {
   procRoot: string;
   /** cap on kept `stat` fds for this scanner (default: the process-wide budget) */
   maxKeptFds?: number;
+  /** host.name of every row; default `<procRoot>/sys/kernel/hostname` */
+  hostName?: string;
 }
 
 export class NativeScanner implements ProcessScanner {
@@ -31,6 +33,7 @@ export class NativeScanner implements ProcessScanner {
     opts: NativeScannerOptions,
   ) {
     this.procRoot = opts.procRoot;
+    this.hostname = opts.hostName || undefined;
     const { clkTck, pageSize } = sysconf();
     this.core = new addon.Scanner({ procRoot: opts.procRoot, clkTck, pageSize, maxKeptFds: opts.maxKeptFds });
   }

@@ -49,6 +49,8 @@ function isDenied(code: string | undefined): boolean {
 
 export interface ReaderOptions {
   procRoot?: string;
+  /** host.name of every row; default `<procRoot>/sys/kernel/hostname` (--host-name, scan.host_name) */
+  hostName?: string;
 }
 
 /** Throws NRDOT_ERR_NOT_PROCFS when `root` lacks the host files (both backends). */
@@ -139,6 +141,7 @@ export class ProcfsReader {
 
   constructor(opts: ReaderOptions = {}) {
     this.procRoot = path.resolve(opts.procRoot ?? '/proc');
+    this.hostnameCache = opts.hostName || undefined;
   }
 
   /** Throws NRDOT_ERR_NOT_PROCFS when the root lacks the host files. */

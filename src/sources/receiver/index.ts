@@ -17,8 +17,6 @@ export {
   toProcessBatch,
 } from './mapping.js';
 export {
-  DEFAULT_LISTEN,
-  DEFAULT_MAX_BODY_BYTES,
   DEFAULT_WORKER_THRESHOLD_BYTES,
   type OtlpReceiver,
   type ReceiverOptions,

@@ -40,15 +40,15 @@ export interface ReceiverSink {
 }
 
 export interface ReceiverOptions {
-  /** 'host:port' or '[v6]:port'; default 127.0.0.1:4318; port 0 picks a free port */
-  listen?: string;
+  /** 'host:port' or '[v6]:port' (`receiver.listen`); port 0 picks a free port */
+  listen: string;
   /** default /v1/metrics */
   path?: string;
-  /** limit on the body as received and after decompression; default 16 MiB */
-  maxBodyBytes?: number;
+  /** limit on the body as received and after decompression (`receiver.max_body_bytes`) */
+  maxBodyBytes: number;
   sink: ReceiverSink;
-  /** piscina decode workers; 0 (default) decodes inline */
-  decodeWorkers?: number;
+  /** piscina decode workers; 0 decodes inline (`receiver.decode_workers`) */
+  decodeWorkers: number;
   /** bodies (as received) above this decode on workers; default 256 KiB */
   workerThresholdBytes?: number;
   /** decode worker module (default dist/workers/decode.js) */
@@ -67,8 +67,6 @@ export interface OtlpReceiver {
   stats(): ReceiverStats;
 }
 
-export const DEFAULT_LISTEN = '127.0.0.1:4318';
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_WORKER_THRESHOLD_BYTES = 256 * 1024;
 /** bodies announced larger than this are not drained after an early answer: the connection closes */
 const DRAIN_LIMIT = 64 * 1024;
@@ -110,17 +108,17 @@ function readBody(req: IncomingMessage, limit: number, announced: number | undef
 }
 
 export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpReceiver> {
-  const listen = parseListen(opts.listen ?? DEFAULT_LISTEN, '--otlp-listen');
+  const listen = parseListen(opts.listen, '--otlp-listen');
   if (!listen) throw new Error("startOtlpReceiver: listen is 'off'; do not start the receiver");
   const { host, port } = listen;
   const path = opts.path ?? '/v1/metrics';
-  const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limit = opts.maxBodyBytes;
   const log = opts.logger ?? silentLogger;
   const sink = opts.sink;
   const stats = new StatsRecorder();
   const limiter = new LogLimiter(60_000, opts.now ?? Date.now);
   const decoder = new BodyDecoder({
-    workers: opts.decodeWorkers ?? 0,
+    workers: opts.decodeWorkers,
     thresholdBytes: opts.workerThresholdBytes ?? DEFAULT_WORKER_THRESHOLD_BYTES,
     workerFile: opts.decodeWorkerFile,
   });
@@ -287,7 +285,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${formatHostPort(addr.address, addr.port)}${path}`;
-  log.info({ url, decodeWorkers: opts.decodeWorkers ?? 0, maxBodyBytes: limit }, 'otlp receiver listening');
+  log.info({ url, decodeWorkers: opts.decodeWorkers, maxBodyBytes: limit }, 'otlp receiver listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -20,9 +20,10 @@ import {
 } from '../../otlp/model.js';
 import type { ProcessBatch } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, ROLLUP_NAME, TIERS } from '../../telemetry/names.js';
+import { VERSION } from '../../util/version.js';
 import { M, type ProcessMetricName } from './metrics.js';
 
-export const SCOPE = { name: 'nrdot', version: '0.1.0' };
+export const SCOPE = { name: 'nrdot', version: VERSION };
 
 export interface IdentityInfo {
   name: string;

@@ -11,6 +11,7 @@ import * as w from '../../otlp/encode/pb-buf.js';
 import { countDataPoints, nanosFromMs } from '../../otlp/model.js';
 import { encodeRequest } from '../../otlp/proto.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
+import type { CommandLinePrivacy } from '../../util/privacy.js';
 import { TIER_IMPORTANCE } from '../classify/classifier.js';
 import { OUT_REASON_MASK, REASONS } from '../score/score.js';
 import { rollupResource } from './build.js';
@@ -25,6 +26,8 @@ export class BuildStage implements Stage {
     private readonly metrics: MetricSet,
     /** every roll-up member's io, fds and context switches were read (scan.detail: all) */
     private readonly rollupDetail: boolean,
+    /** what process.command_line carries (keep, executable, hash or drop) */
+    private readonly privacy: CommandLinePrivacy,
   ) {}
 
   process(f: Frame, ctx: CycleContext): void {
@@ -44,7 +47,13 @@ export class BuildStage implements Stage {
       writeProcess(
         b,
         i,
-        { name: ids.name[s]!, exe: ids.exe[s]!, cmdline: ids.cmdline[s]!, owner: ids.owner[s]! },
+        {
+          name: ids.name[s]!,
+          exe: ids.exe[s]!,
+          // '' leaves the attribute out
+          cmdline: this.privacy.apply(ids.cmdline[s]!, ids.exe[s]!) ?? '',
+          owner: ids.owner[s]!,
+        },
         f.cpuState,
         timeNs,
         this.metrics.tier[t]!,

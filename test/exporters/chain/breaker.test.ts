@@ -5,6 +5,7 @@ import {
   ManualClock,
   type SendResult,
 } from '../../../src/exporters/chain/index.js';
+import { BREAKER } from '../../helpers/defaults.js';
 import { capturingLogger, controlled, httpFailure, INFO, NETWORK, OK, REQ, scripted, WARN } from './helpers.js';
 
 function make(o: { failureThreshold?: number; openMs?: number; maxOpenMs?: number; multiplier?: number } = {}) {
@@ -190,9 +191,13 @@ describe('CircuitBreaker', () => {
   });
 
   it('rejects bad options with a RangeError naming the option', () => {
-    expect(() => new CircuitBreaker({ name: 'x', failureThreshold: 0 })).toThrow(/'failureThreshold'/);
-    expect(() => new CircuitBreaker({ name: 'x', openMs: -1 })).toThrow(/'openMs'/);
-    expect(() => new CircuitBreaker({ name: 'x', openMs: 10_000, maxOpenMs: 5000 })).toThrow(/'maxOpenMs'/);
-    expect(() => new CircuitBreaker({ name: 'x', multiplier: 0.5 })).toThrow(/'multiplier'/);
+    expect(() => new CircuitBreaker({ ...BREAKER, name: 'x', failureThreshold: 0 })).toThrow(/'failureThreshold'/);
+    expect(() => new CircuitBreaker({ ...BREAKER, name: 'x', openMs: -1 })).toThrow(/'openMs'/);
+    expect(() => new CircuitBreaker({ ...BREAKER, name: 'x', openMs: 10_000, maxOpenMs: 5000 })).toThrow(/'maxOpenMs'/);
+    expect(() => new CircuitBreaker({ ...BREAKER, name: 'x', multiplier: 0.5 })).toThrow(/'multiplier'/);
+    // options are complete: the defaults live in configs/default.yaml, not here
+    expect(() => new CircuitBreaker({ ...BREAKER, name: 'x', openMs: undefined as unknown as number })).toThrow(
+      /'openMs'/,
+    );
   });
 });

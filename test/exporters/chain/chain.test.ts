@@ -9,6 +9,7 @@ import {
   type SendResult,
 } from '../../../src/exporters/chain/index.js';
 import { OtlpHttpExporter } from '../../../src/exporters/otlp/send.js';
+import { BREAKER, OTLP, RETRY } from '../../helpers/defaults.js';
 import { type LoopbackServer, startLoopbackServer } from '../../helpers/loopback-http.js';
 import { richRequest } from '../fixture.js';
 import { OK, REQ } from './helpers.js';
@@ -50,15 +51,15 @@ describe('breaker + retry over the real OTLP/HTTP exporter', () => {
       arrivals.push(performance.now());
       return arrivals.length === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 };
     });
-    exporter = new OtlpHttpExporter({ url: server.origin, timeoutMs: 5000 });
+    exporter = new OtlpHttpExporter({ ...OTLP, url: server.origin, timeoutMs: 5000 });
     await exporter.start();
     const request = richRequest();
     const exp = exporter;
     // the tiny adapter: the queue will hold encoded bytes; here the exporter encodes the request itself
     const send: Send = (): Promise<SendResult> => exp.export(request);
 
-    const breaker = new CircuitBreaker({ name: exp.name, clock: realClock });
-    const retry = retryLayer({ clock: realClock, initialMs: 100, jitter: 0 });
+    const breaker = new CircuitBreaker({ ...BREAKER, name: exp.name, clock: realClock });
+    const retry = retryLayer({ ...RETRY, clock: realClock, initialMs: 100, jitter: 0 });
     const res = await compose(breaker.layer, retry)(send)(REQ);
 
     expect(res).toMatchObject({ ok: true, status: 200 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type RetryEvent, retryLayer, type SendResult } from '../../../src/exporters/chain/index.js';
+import { RETRY } from '../../helpers/defaults.js';
 import { httpFailure, NETWORK, OK, REQ, scripted } from './helpers.js';
 
 /** random() = 0.5 makes the jitter factor exactly 1 */
@@ -9,7 +10,7 @@ describe('retryLayer', () => {
   it('waits at least the server Retry-After (429, Retry-After 2 s) before the next attempt', async () => {
     const clock = new ManualClock();
     const next = scripted(httpFailure(429, 2000), OK);
-    const res = await retryLayer({ clock, random: NO_JITTER, initialMs: 100 })(next)(REQ);
+    const res = await retryLayer({ ...RETRY, clock, random: NO_JITTER, initialMs: 100 })(next)(REQ);
     expect(res.ok).toBe(true);
     expect(next.calls).toBe(2);
     expect(clock.sleeps).toHaveLength(1);
@@ -20,7 +21,7 @@ describe('retryLayer', () => {
     const clock = new ManualClock();
     const events: RetryEvent[] = [];
     const next = scripted(httpFailure(503), httpFailure(503), httpFailure(503), OK);
-    const retry = retryLayer({ clock, random: NO_JITTER, onRetry: (e) => events.push(e) });
+    const retry = retryLayer({ ...RETRY, clock, random: NO_JITTER, onRetry: (e) => events.push(e) });
     const res = await retry(next)(REQ);
     expect(res).toEqual(OK);
     expect(next.calls).toBe(4);
@@ -37,7 +38,7 @@ describe('retryLayer', () => {
     const clock = new ManualClock();
     const bad = httpFailure(400);
     const next = scripted(bad, OK);
-    const retry = retryLayer({ clock });
+    const retry = retryLayer({ ...RETRY, clock });
     const res = await retry(next)(REQ);
     expect(res).toEqual(bad);
     expect(next.calls).toBe(1);
@@ -48,7 +49,7 @@ describe('retryLayer', () => {
   it('returns a partial success as it is, without retrying', async () => {
     const partial: SendResult = { ok: true, bytes: 3, status: 200, rejectedDataPoints: 2, partialSuccessMessage: 'x' };
     const next = scripted(partial, OK);
-    const res = await retryLayer({ clock: new ManualClock() })(next)(REQ);
+    const res = await retryLayer({ ...RETRY, clock: new ManualClock() })(next)(REQ);
     expect(res).toEqual(partial);
     expect(next.calls).toBe(1);
   });
@@ -56,7 +57,7 @@ describe('retryLayer', () => {
   it('503 forever: bounded attempts, then the last failure, retryable, with the next wait as retryAfterMs', async () => {
     const clock = new ManualClock();
     const next = scripted(httpFailure(503));
-    const retry = retryLayer({ clock, random: NO_JITTER, maxAttempts: 4 });
+    const retry = retryLayer({ ...RETRY, clock, random: NO_JITTER, maxAttempts: 4 });
     const res = await retry(next)(REQ);
     expect(next.calls).toBe(4);
     expect(res).toMatchObject({ ok: false, status: 503, retryable: true, retryAfterMs: 4000 });
@@ -67,7 +68,7 @@ describe('retryLayer', () => {
   it('stops before a wait that would end past maxElapsedMs', async () => {
     const clock = new ManualClock();
     const next = scripted(NETWORK);
-    const retry = retryLayer({ clock, random: NO_JITTER, maxAttempts: 100, maxElapsedMs: 5000 });
+    const retry = retryLayer({ ...RETRY, clock, random: NO_JITTER, maxAttempts: 100, maxElapsedMs: 5000 });
     const res = await retry(next)(REQ);
     // waits 500 + 1000 + 2000 = 3500; the next (4000) would end at 7500 > 5000
     expect(clock.sleeps).toEqual([500, 1000, 2000]);
@@ -79,7 +80,7 @@ describe('retryLayer', () => {
   it('keeps a server Retry-After longer than the computed wait when giving up', async () => {
     const clock = new ManualClock();
     const next = scripted(httpFailure(429, 120_000));
-    const res = await retryLayer({ clock, maxElapsedMs: 60_000 })(next)(REQ);
+    const res = await retryLayer({ ...RETRY, clock, maxElapsedMs: 60_000 })(next)(REQ);
     expect(next.calls).toBe(1);
     expect(clock.sleeps).toEqual([]);
     expect(res).toMatchObject({ status: 429, retryable: true, retryAfterMs: 120_000 });
@@ -88,7 +89,16 @@ describe('retryLayer', () => {
   it('caps the backoff at maxMs and spreads it by ±jitter', async () => {
     const delays = async (random: () => number) => {
       const clock = new ManualClock();
-      const opts = { clock, random, initialMs: 1000, maxMs: 3000, jitter: 0.2, maxAttempts: 5, maxElapsedMs: 1e9 };
+      const opts = {
+        ...RETRY,
+        clock,
+        random,
+        initialMs: 1000,
+        maxMs: 3000,
+        jitter: 0.2,
+        maxAttempts: 5,
+        maxElapsedMs: 1e9,
+      };
       await retryLayer(opts)(scripted(httpFailure(502)))(REQ);
       return clock.sleeps;
     };
@@ -101,7 +111,7 @@ describe('retryLayer', () => {
     const clock = new ManualClock({ autoAdvance: false });
     const next = scripted(httpFailure(503), OK);
     const ac = new AbortController();
-    const retry = retryLayer({ clock, random: NO_JITTER });
+    const retry = retryLayer({ ...RETRY, clock, random: NO_JITTER });
     const p = retry(next)(REQ, ac.signal);
     await new Promise((r) => setImmediate(r));
     expect(clock.pending).toBe(1);
@@ -114,11 +124,13 @@ describe('retryLayer', () => {
   });
 
   it('rejects bad options with a RangeError naming the option', () => {
-    expect(() => retryLayer({ initialMs: 0 })).toThrow(/'initialMs'/);
-    expect(() => retryLayer({ initialMs: 100, maxMs: 50 })).toThrow(/'maxMs'/);
-    expect(() => retryLayer({ jitter: 1 })).toThrow(/'jitter'/);
-    expect(() => retryLayer({ maxAttempts: 1.5 })).toThrow(RangeError);
-    expect(() => retryLayer({ multiplier: 0.5 })).toThrow(/'multiplier'/);
-    expect(() => retryLayer({ maxElapsedMs: Number.NaN })).toThrow(/'maxElapsedMs'/);
+    expect(() => retryLayer({ ...RETRY, initialMs: 0 })).toThrow(/'initialMs'/);
+    expect(() => retryLayer({ ...RETRY, initialMs: 100, maxMs: 50 })).toThrow(/'maxMs'/);
+    expect(() => retryLayer({ ...RETRY, jitter: 1 })).toThrow(/'jitter'/);
+    expect(() => retryLayer({ ...RETRY, maxAttempts: 1.5 })).toThrow(RangeError);
+    expect(() => retryLayer({ ...RETRY, multiplier: 0.5 })).toThrow(/'multiplier'/);
+    expect(() => retryLayer({ ...RETRY, maxElapsedMs: Number.NaN })).toThrow(/'maxElapsedMs'/);
+    // options are complete: the defaults live in configs/default.yaml, not here
+    expect(() => retryLayer({ ...RETRY, maxAttempts: undefined as unknown as number })).toThrow(/'maxAttempts'/);
   });
 });

@@ -8,6 +8,7 @@ import {
   type ExportQueue,
   type QueueOptions,
 } from '../../../src/exporters/queue/index.js';
+import { QUEUE } from '../../helpers/defaults.js';
 import { diskTmpDir, drain, payload, rmrf, tagOf, takeAll } from './helpers.js';
 
 const FRAME = 24;
@@ -20,7 +21,7 @@ describe.each(kinds)('%s queue', (kind, make) => {
   const open: ExportQueue[] = [];
   const dirs: string[] = [];
   async function queue(o: Partial<QueueOptions> = {}): Promise<ExportQueue> {
-    const q = make({ maxBytes: 1 << 30, fsyncIntervalMs: 1000, ...o });
+    const q = make({ ...QUEUE, maxBytes: 1 << 30, fsyncIntervalMs: 1000, ...o });
     open.push(q);
     await q.start();
     return q;
@@ -203,7 +204,7 @@ describe.each(kinds)('%s queue', (kind, make) => {
   });
 
   it('must be started before use; start is idempotent', async () => {
-    const q = make({ maxBytes: 1 << 20 });
+    const q = make({ ...QUEUE, maxBytes: 1 << 20 });
     open.push(q);
     await expect(q.append('critical', payload('a'))).rejects.toThrow(/start/);
     await Promise.all([q.start(), q.start()]);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiskQueue, type ExportQueue, nodeIo, type QueueIo } from '../../../src/exporters/queue/index.js';
+import { QUEUE } from '../../helpers/defaults.js';
 import { diskTmpDir, drain, payload, rmrf, segFiles } from './helpers.js';
 
 const FRAME = 24;
@@ -171,7 +172,7 @@ describe('fsync policy', () => {
     const dir = diskTmpDir();
     dirs.push(dir);
     const { io, synced } = countingIo();
-    const q = createDiskQueue(dir, { maxBytes: 1 << 20, fsyncIntervalMs: 0, io });
+    const q = createDiskQueue(dir, { ...QUEUE, maxBytes: 1 << 20, fsyncIntervalMs: 0, io });
     open.push(q);
     await q.start();
     synced.length = 0;
@@ -186,7 +187,7 @@ describe('fsync policy', () => {
     const dir = diskTmpDir();
     dirs.push(dir);
     const { io, synced } = countingIo();
-    const q = createDiskQueue(dir, { maxBytes: 1 << 20, fsyncIntervalMs: 20, io });
+    const q = createDiskQueue(dir, { ...QUEUE, maxBytes: 1 << 20, fsyncIntervalMs: 20, io });
     open.push(q);
     await q.start();
     await until(() => synced.length > 0, 'the lane directories to be fsynced'); // created at start

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../src/core/log.js';
 import { createDiskQueue, type ExportQueue, type Lane, type QueueOptions } from '../../../src/exporters/queue/index.js';
+import { QUEUE } from '../../helpers/defaults.js';
 import {
   captureLogger,
   diskTmpDir,
@@ -34,7 +35,7 @@ function tmp(): string {
 }
 
 async function openQueue(dir: string, o: Partial<QueueOptions> & { logger?: Logger } = {}): Promise<ExportQueue> {
-  const q = createDiskQueue(dir, { maxBytes: 1 << 30, fsyncIntervalMs: 0, ...o });
+  const q = createDiskQueue(dir, { ...QUEUE, maxBytes: 1 << 30, fsyncIntervalMs: 0, ...o });
   open.push(q);
   await q.start();
   return q;

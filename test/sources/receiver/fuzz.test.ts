@@ -14,6 +14,7 @@ import { HostmetricsSource } from '../../../src/harness/hostmetrics.js';
 import { Rng } from '../../../src/harness/synth/prng.js';
 import { encodeRequest } from '../../../src/otlp/proto.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../../../src/sources/receiver/server.js';
+import { RECEIVER } from '../../helpers/defaults.js';
 import { fullRequest } from './fixtures.js';
 import { RecordingSink } from './helpers.js';
 
@@ -151,7 +152,7 @@ describe('receiver fuzz', () => {
   sink.countOnly = true;
 
   beforeAll(async () => {
-    rx = await startOtlpReceiver({ listen: '127.0.0.1:0', sink });
+    rx = await startOtlpReceiver({ ...RECEIVER, listen: '127.0.0.1:0', sink });
   });
   afterAll(async () => {
     await rx.close();

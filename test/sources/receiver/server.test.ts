@@ -10,6 +10,7 @@ import { HostmetricsSource } from '../../../src/harness/hostmetrics.js';
 import { countDataPoints, type Metric } from '../../../src/otlp/model.js';
 import { encodeRequest } from '../../../src/otlp/proto.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../../../src/sources/receiver/server.js';
+import { RECEIVER } from '../../helpers/defaults.js';
 import { fullRequest } from './fixtures.js';
 import { partialSuccess, post, RecordingSink, rawExchange, statusMessage } from './helpers.js';
 import { collectSdkMetrics, EXP_VALUES, HISTOGRAM_VALUES } from './sdk.js';
@@ -21,7 +22,7 @@ let sink: RecordingSink;
 let rx: OtlpReceiver;
 
 async function start(extra: Partial<Parameters<typeof startOtlpReceiver>[0]> = {}) {
-  rx = await startOtlpReceiver({ listen: '127.0.0.1:0', sink, ...extra });
+  rx = await startOtlpReceiver({ ...RECEIVER, listen: '127.0.0.1:0', sink, ...extra });
   return rx;
 }
 
@@ -271,11 +272,13 @@ describe('OTLP receiver decode workers', () => {
 
 describe('listen address', () => {
   it('a bad address names --otlp-listen; a taken port says so', async () => {
-    await expect(startOtlpReceiver({ listen: 'h:70000', sink })).rejects.toThrow(/--otlp-listen expects HOST:PORT/);
-    const r = await startOtlpReceiver({ listen: '127.0.0.1:0', sink });
+    await expect(startOtlpReceiver({ ...RECEIVER, listen: 'h:70000', sink })).rejects.toThrow(
+      /--otlp-listen expects HOST:PORT/,
+    );
+    const r = await startOtlpReceiver({ ...RECEIVER, listen: '127.0.0.1:0', sink });
     try {
       const port = new URL(r.url).port;
-      await expect(startOtlpReceiver({ listen: `127.0.0.1:${port}`, sink })).rejects.toThrow(
+      await expect(startOtlpReceiver({ ...RECEIVER, listen: `127.0.0.1:${port}`, sink })).rejects.toThrow(
         /cannot listen on 127\.0\.0\.1:\d+: the address is already in use.*--otlp-listen/,
       );
     } finally {

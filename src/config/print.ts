@@ -1,0 +1,44 @@
+/**
+ * The effective config as YAML (`nrdot config print`): the embedded default
+ * merged with the user file and validated, every key present, secrets
+ * masked. OTLP header values show their `${VAR}` / `${env:VAR}` references
+ * and never a literal value or what a reference expands to; export URLs lose
+ * the values of their query parameters (a key may ride there).
+ */
+import { stringify } from 'yaml';
+import { ENV_REFERENCE, type LoadedConfig } from './load.js';
+
+export const MASK = '***';
+
+/** Keep the `${...}` references of a value, mask every literal part of it. */
+export function maskSecret(value: string): string {
+  const refs = [...value.matchAll(new RegExp(ENV_REFERENCE.source, 'g'))];
+  if (refs.length === 0) return value === '' ? '' : MASK;
+  let out = '';
+  let at = 0;
+  for (const m of refs) {
+    if (value.slice(at, m.index).trim() !== '') out += MASK;
+    out += m[0];
+    at = m.index + m[0].length;
+  }
+  if (value.slice(at).trim() !== '') out += MASK;
+  return out;
+}
+
+/** An export spec with query values and user info masked. */
+export function maskSpec(spec: string): string {
+  return spec
+    .replace(/\/\/[^/@\s]+@/g, `//${MASK}@`)
+    .replace(/([?&][^=&#\s]+)=([^&#\s]*)/g, (_, k: string, v: string) => `${k}=${v === '' ? '' : MASK}`);
+}
+
+export function effectiveYaml(loaded: LoadedConfig): string {
+  const c = structuredClone(loaded.config);
+  const headers = c.export_options.otlp.headers;
+  for (const k of Object.keys(headers)) headers[k] = maskSecret(headers[k]!);
+  c.export = c.export.map(maskSpec);
+  const head = ['# nrdot effective config (secrets masked)', `# merged from: ${loaded.files.join(' + ')}`, ''].join(
+    '\n',
+  );
+  return head + stringify(c, { lineWidth: 0 });
+}
