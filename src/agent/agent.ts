@@ -11,7 +11,6 @@
  */
 
 import * as path from 'node:path';
-import { expandEnv } from '../config/load.js';
 import { type Config, durationMs, durationOrZeroMs } from '../config/schema.js';
 import { MemoryGovernor, readRssBytes } from '../control/index.js';
 import type { Logger } from '../core/log.js';
@@ -96,7 +95,8 @@ export class Agent implements AgentControl {
     this.scanner = reader;
     this.scannerNote = note;
     const otlp = config.export_options.otlp;
-    const headers = Object.fromEntries(Object.entries(otlp.headers).map(([k, v]) => [k, expandEnv(v)]));
+    // ${VAR} / ${env:VAR} references in the headers were resolved when the config was loaded
+    const headers = { ...otlp.headers };
     this.queueDir = o.queueDir ?? config.queue.dir;
     this.sink = createSink(o.exportSpecs, {
       logger,

@@ -140,6 +140,20 @@ export function buildProgram(): Command {
     .description('load FILE merged over the default and check every key and pattern')
     .argument('<file>', 'YAML config file')
     .action(lazy(async () => (await import('./config-cmd.js')).configCommand));
+  config
+    .command('sign')
+    .description(
+      "sign FILE: writes FILE.sig, base64 of the DER ECDSA P-256 signature over SHA-256 of FILE's bytes (what openssl dgst -sha256 -sign makes)",
+    )
+    .argument('<file>', 'config file')
+    .requiredOption('--key <key.pem>', 'ECDSA P-256 private key, PEM (openssl ecparam -name prime256v1 -genkey -noout)')
+    .action(lazy(async () => (await import('./config-sign.js')).configSignCommand));
+  config
+    .command('verify')
+    .description('check FILE.sig against FILE with a public key (default: the trusted_keys the file names)')
+    .argument('<file>', 'config file')
+    .option('--pubkey <pub.pem>', 'ECDSA P-256 public key, PEM; repeat for several', collect)
+    .action(lazy(async () => (await import('./config-sign.js')).configVerifyCommand));
 
   // ---- talking to a running agent (its control server, `nrdot run --listen`) ----
   const urlOption = () =>

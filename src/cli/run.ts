@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { Agent } from '../agent/agent.js';
-import { loadConfig, unknownProfile } from '../config/load.js';
+import { unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
+import { loadStartConfig } from '../control/config/startup.js';
 import { createLogger } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
 import { summaryLine } from './format.js';
@@ -27,7 +28,7 @@ interface RunOpts {
 }
 
 export async function runCommand(o: RunOpts): Promise<void> {
-  const { config, files } = loadConfig(o.config);
+  const { config, files } = await loadStartConfig(o.config);
   const logger = createLogger(o.logLevel ?? config.log_level);
   const profile = o.profile ?? config.profile;
   if (!config.profiles[profile]) throw unknownProfile(profile, config);

@@ -4,19 +4,16 @@
  * file is merged over it and the result is validated as a whole.
  */
 import { z } from 'zod';
+import { configHistorySchema, reloadSchema, securitySchema } from '../control/config/schema.js';
+import { opampSchema } from '../control/opamp/config.js';
 import { TIERS } from '../telemetry/names.js';
 
 const tier = z.enum(TIERS);
 
-/** "10s", "500ms", "2m", "1h" or a number of seconds. */
-export const duration = z.union([
-  z.number().positive(),
-  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 10s, 500ms or 2m'),
-]);
-
 import { durationMs } from './duration.js';
+import { duration } from './duration-schema.js';
 
-export { durationMs };
+export { duration, durationMs };
 
 /** A duration, or 0 (e.g. `fsync_interval: 0` = on every write). */
 export const durationOrZero = z.union([z.literal(0), z.literal('0'), duration]);
@@ -218,6 +215,11 @@ export const configSchema = z.strictObject({
     }),
   }),
   profiles: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'profile names are lower-case words'), profile),
+  /** config lifecycle (src/control/config, src/control/opamp) */
+  security: securitySchema,
+  reload: reloadSchema,
+  config_history: configHistorySchema,
+  opamp: opampSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -24,6 +24,12 @@ export const ErrorCodes = {
   SYNTH: 'NRDOT_ERR_SYNTH',
   /** anything else at run time */
   RUNTIME: 'NRDOT_ERR_RUNTIME',
+  /** a `${env:...}` / `${file:...}` reference in the config that cannot be resolved */
+  CONFIG_SECRET: 'NRDOT_ERR_CONFIG_SECRET',
+  /** a config refused for its signature (unsigned, tampered, untrusted key, malformed .sig) or a bad signing key */
+  CONFIG_SIGNATURE: 'NRDOT_ERR_CONFIG_SIGNATURE',
+  /** a config history lookup that matches nothing (unknown version, a time before the kept history) */
+  CONFIG_HISTORY: 'NRDOT_ERR_CONFIG_HISTORY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -42,6 +48,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.NOT_PROCFS,
   ErrorCodes.BAD_EXPORT_SPEC,
   ErrorCodes.OUTPUT_UNWRITABLE,
+  ErrorCodes.CONFIG_SECRET,
+  ErrorCodes.CONFIG_SIGNATURE,
+  ErrorCodes.CONFIG_HISTORY,
 ]);
 
 export class NrdotError extends Error {

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { processSecrets } from '../util/redact.js';
 
 /** Keys whose values never reach a log line. */
 export const REDACT_PATHS = [
@@ -25,6 +26,8 @@ export function createLogger(level = 'info'): Logger {
       level,
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // values resolved from ${env:...} / ${file:...} references show as the reference
+      hooks: { streamWrite: (line) => processSecrets.redact(line) },
     },
     pino.destination({ fd: 2, sync: true }),
   );
