@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
-import { loadStartConfig } from '../control/config/startup.js';
+import { loadStartConfig, recordStartVersion } from '../control/config/startup.js';
 import { createLogger } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
 import { summaryLine } from './format.js';
@@ -28,7 +28,8 @@ interface RunOpts {
 }
 
 export async function runCommand(o: RunOpts): Promise<void> {
-  const { config, files } = await loadStartConfig(o.config);
+  const loaded = await loadStartConfig(o.config);
+  const { config, files } = loaded;
   const logger = createLogger(o.logLevel ?? config.log_level);
   const profile = o.profile ?? config.profile;
   if (!config.profiles[profile]) throw unknownProfile(profile, config);
@@ -82,6 +83,12 @@ export async function runCommand(o: RunOpts): Promise<void> {
   process.on('SIGTERM', onTerm);
   try {
     await agent.start();
+    await recordStartVersion(loaded, o.config, {
+      stateDir: o.stateDir ?? (config.state_dir || undefined),
+      maxVersions: config.config_history.max_versions,
+      logger,
+      auditLog: config.server.audit_log,
+    });
     if (!agent.scanning) {
       if (!agent.receiverUrl) {
         logger.warn('--no-scan without an OTLP receiver (--otlp-listen): nothing to do but serve /metrics');

@@ -33,6 +33,8 @@ export interface SignatureCheck {
   signed: boolean;
   keyId?: string;
   keyFile?: string;
+  /** the signature text that verified (kept in the history, so a rollback verifies it again) */
+  text?: string;
   /** not required, but a signature was there and did not verify: say so in the log */
   warning?: string;
 }
@@ -99,7 +101,7 @@ export function checkSignature(
     return { signed: false, warning: (e as Error).message };
   }
   const r = verifyBytes(bytes, der, policy.keys);
-  if (r.ok) return { signed: true, keyId: r.keyId, keyFile: r.keyFile };
+  if (r.ok) return { signed: true, keyId: r.keyId, keyFile: r.keyFile, text: signature.text.replace(/\s+/g, '') };
   if (policy.required) refuse(`${signature.where}: ${r.reason}`);
   return { signed: false, warning: `${signature.where}: ${r.reason}` };
 }

@@ -57,7 +57,12 @@ describe('signed configs', () => {
     opensslSign(f, a.key);
     const loaded = loadConfig(f);
     expect(loaded.config.profile).toBe('aggressive');
-    expect(loaded.signature).toEqual({ signed: true, keyId: opensslKeyId(a.pub), keyFile: a.pub });
+    expect(loaded.signature).toEqual({
+      signed: true,
+      keyId: opensslKeyId(a.pub),
+      keyFile: a.pub,
+      text: fs.readFileSync(`${f}.sig`, 'utf8'),
+    });
   });
 
   it('a signature made by nrdot verifies with openssl dgst -verify', () => {
