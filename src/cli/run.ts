@@ -3,6 +3,7 @@ import { Agent } from '../agent/agent.js';
 import { unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
 import { loadStartConfig, recordStartVersion } from '../control/config/startup.js';
+import { effectiveFiles, type OpampClient, startOpamp } from '../control/opamp/index.js';
 import { createLogger } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
 import { summaryLine } from './format.js';
@@ -81,13 +82,23 @@ export async function runCommand(o: RunOpts): Promise<void> {
   const onTerm = () => stop('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  let opamp: OpampClient | undefined;
   try {
     await agent.start();
+    const stateDir = o.stateDir ?? (config.state_dir || undefined);
     await recordStartVersion(loaded, o.config, {
-      stateDir: o.stateDir ?? (config.state_dir || undefined),
+      stateDir,
       maxVersions: config.config_history.max_versions,
       logger,
       auditLog: config.server.audit_log,
+    });
+    opamp = startOpamp(config.opamp, {
+      stateDir,
+      logger,
+      pollIntervalMs: durationMs(config.opamp.poll_interval),
+      health: () => ({ healthy: true, status: agent.ready() ? 'running' : 'starting' }),
+      effectiveConfig: () => effectiveFiles(loaded, o.config),
+      signaturePolicy: () => loaded.policy,
     });
     if (!agent.scanning) {
       if (!agent.receiverUrl) {
@@ -123,6 +134,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    await opamp?.shutdown();
     await agent.shutdown();
   }
 }

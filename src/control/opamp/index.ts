@@ -1,0 +1,61 @@
+/**
+ * The OpAMP agent as the run command starts it: identity from the state dir
+ * and the config, the client, and until the engine can reload, an apply that
+ * answers honestly that remote configs cannot be applied yet (the server
+ * sees FAILED with that reason). With hot reload the agent passes
+ * ConfigLifecycle.applyConfig instead (docs/CONFIG-LIFECYCLE.md).
+ */
+import * as path from 'node:path';
+import type { LoadedConfig } from '../../config/load.js';
+import type { Logger } from '../../core/log.js';
+import type { SignaturePolicy } from '../config/signed.js';
+import { type AgentHealth, type ApplyRemote, type EffectiveFile, OpampClient } from './client.js';
+import type { OpampConfig } from './config.js';
+import { describeAgent, loadInstanceUid, resolveRing, saveInstanceUid } from './identity.js';
+
+export { OpampClient };
+
+export const NO_RELOAD_YET: ApplyRemote = async () => ({
+  ok: false,
+  error:
+    'this agent cannot apply remote configs yet (hot reload is not wired into the engine): its local config stays; restart it with the new config',
+});
+
+export interface StartOpampOptions {
+  stateDir: string | undefined;
+  logger: Logger;
+  health: () => AgentHealth;
+  effectiveConfig: () => EffectiveFile[];
+  signaturePolicy: () => SignaturePolicy;
+  apply?: ApplyRemote;
+  /** poll interval in ms (from opamp.poll_interval) */
+  pollIntervalMs: number;
+}
+
+/** The effective config as OpAMP reports it: the file as written, under its base name. */
+export function effectiveFiles(loaded: LoadedConfig, file: string | undefined): EffectiveFile[] {
+  return [{ name: file ? path.basename(file) : 'nrdot.yaml', bytes: loaded.bytes, contentType: 'text/yaml' }];
+}
+
+/** A started OpAMP client, or undefined when opamp.endpoint is "". */
+export function startOpamp(cfg: OpampConfig, o: StartOpampOptions): OpampClient | undefined {
+  if (!cfg.endpoint) return undefined;
+  const uid = loadInstanceUid(o.stateDir, o.logger);
+  const ring = resolveRing(cfg);
+  const client = new OpampClient({
+    endpoint: cfg.endpoint,
+    headers: cfg.headers,
+    instanceUid: uid,
+    onInstanceUid: (u) => saveInstanceUid(o.stateDir, u, o.logger),
+    description: describeAgent(uid, ring),
+    pollIntervalMs: o.pollIntervalMs,
+    health: o.health,
+    effectiveConfig: o.effectiveConfig,
+    apply: o.apply ?? NO_RELOAD_YET,
+    signaturePolicy: o.signaturePolicy,
+    logger: o.logger,
+  });
+  client.start();
+  o.logger.info({ endpoint: cfg.endpoint, ring }, 'opamp: reporting to the server');
+  return client;
+}
