@@ -99,6 +99,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
       health: () => ({ healthy: true, status: agent.ready() ? 'running' : 'starting' }),
       effectiveConfig: () => effectiveFiles(loaded, o.config),
       signaturePolicy: () => loaded.policy,
+      auditLog: config.server.audit_log,
     });
     if (!agent.scanning) {
       if (!agent.receiverUrl) {

@@ -65,6 +65,18 @@ describe('nrdot run with opamp.endpoint', () => {
       const uid = Buffer.from(first.instance_uid).toString('hex');
       expect(fs.readFileSync(path.join(state, 'opamp-instance-uid'), 'utf8').replace(/-/g, '').trim()).toBe(uid);
       expect(r.stderr).not.toContain(token);
+      // the refusal is in the audit log (server.audit_log, ./data/audit.log under the working directory)
+      const audit = fs
+        .readFileSync(path.join(tmp, 'data', 'audit.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(audit.map((a) => [a.action, a.source, a.outcome])).toEqual([
+        ['config.apply', 'start', 'ok'],
+        ['config.refused', 'opamp', 'refused'],
+      ]);
+      expect(audit[1].who).toBe(`opamp:${new URL(server.url).host}`);
+      expect(audit[1].reason).toContain('this agent cannot apply remote configs yet');
       // every cycle ran with the local config's profile
       const cycles = r.stdout.trim().split('\n');
       expect(cycles).toHaveLength(4);

@@ -89,6 +89,11 @@ export interface OpampClientOptions {
   apply: ApplyRemote;
   /** the running config's signature policy */
   signaturePolicy: () => SignaturePolicy;
+  /**
+   * A remote config this client refused itself (no single config file, a
+   * signature that does not verify), before `apply` saw it: for the audit log.
+   */
+  onRefused?: (e: { reason: string; bodySha256?: string }) => void;
   logger?: Logger;
   /** first retry delay (default 1 s); doubles up to maxBackoffMs (default 5 min) */
   initialBackoffMs?: number;
@@ -380,7 +385,10 @@ export class OpampClient {
     };
     const u = unpackRemoteConfig(rc.config, this.o.signaturePolicy());
     if (u.bodySha256) remote.bodySha256 = u.bodySha256;
-    if (!u.ok) return fail(u.error);
+    if (!u.ok) {
+      this.o.onRefused?.({ reason: u.error, ...(u.bodySha256 ? { bodySha256: u.bodySha256 } : {}) });
+      return fail(u.error);
+    }
     const { name, bytes, signature, keyId } = u;
     this.setRemoteStatus(RemoteConfigStatuses.APPLYING);
     let r: { ok: boolean; error?: string };

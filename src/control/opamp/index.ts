@@ -6,8 +6,9 @@
  * ConfigLifecycle.applyConfig instead (docs/CONFIG-LIFECYCLE.md).
  */
 import * as path from 'node:path';
-import type { LoadedConfig } from '../../config/load.js';
+import { type LoadedConfig, sha256Hex } from '../../config/load.js';
 import type { Logger } from '../../core/log.js';
+import { AuditLog } from '../../server/audit.js';
 import type { SignaturePolicy } from '../config/signed.js';
 import { type AgentHealth, type ApplyRemote, type EffectiveFile, OpampClient } from './client.js';
 import type { OpampConfig } from './config.js';
@@ -30,6 +31,10 @@ export interface StartOpampOptions {
   apply?: ApplyRemote;
   /** poll interval in ms (from opamp.poll_interval) */
   pollIntervalMs: number;
+  /** server.audit_log: remote configs refused before they reach `apply` are audited here ("" = none) */
+  auditLog?: string;
+  /** wall clock for audit lines (default Date.now) */
+  now?: () => number;
 }
 
 /** The effective config as OpAMP reports it: the file as written, under its base name. */
@@ -42,6 +47,26 @@ export function startOpamp(cfg: OpampConfig, o: StartOpampOptions): OpampClient 
   if (!cfg.endpoint) return undefined;
   const uid = loadInstanceUid(o.stateDir, o.logger);
   const ring = resolveRing(cfg);
+  const who = `opamp:${new URL(cfg.endpoint).host}`;
+  const audit = o.auditLog ? new AuditLog(path.resolve(o.auditLog), o.logger) : undefined;
+  const refused = (reason: string, hash: string | undefined) =>
+    void audit?.append({
+      time: new Date((o.now ?? Date.now)()).toISOString(),
+      who,
+      action: 'config.refused',
+      source: 'opamp',
+      ...(hash ? { hash } : {}),
+      reason,
+      outcome: 'refused',
+    });
+  // without the agent's checked apply (which audits its own outcomes), audit the refusal here
+  const apply: ApplyRemote =
+    o.apply ??
+    (async (bytes, meta) => {
+      const r = await NO_RELOAD_YET(bytes, meta);
+      refused(r.error ?? 'refused', sha256Hex(bytes));
+      return r;
+    });
   const client = new OpampClient({
     endpoint: cfg.endpoint,
     headers: cfg.headers,
@@ -51,8 +76,9 @@ export function startOpamp(cfg: OpampConfig, o: StartOpampOptions): OpampClient 
     pollIntervalMs: o.pollIntervalMs,
     health: o.health,
     effectiveConfig: o.effectiveConfig,
-    apply: o.apply ?? NO_RELOAD_YET,
+    apply,
     signaturePolicy: o.signaturePolicy,
+    onRefused: (e) => refused(e.reason, e.bodySha256),
     logger: o.logger,
   });
   client.start();

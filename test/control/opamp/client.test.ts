@@ -62,6 +62,7 @@ function agent(endpoint: string, o: { startYaml?: string; sign?: boolean; stateD
   const life = new ConfigLifecycle({ running, build: engine.build, healthCycles: 2, history, env: {} });
   const uid = loadInstanceUid(stateDir);
   const applied: string[] = [];
+  const refused: string[] = [];
   const client = new OpampClient({
     endpoint,
     headers: { authorization: 'Bearer opamp-test' },
@@ -89,6 +90,7 @@ function agent(endpoint: string, o: { startYaml?: string; sign?: boolean; stateD
       return r.ok ? { ok: true } : { ok: false, error: r.error };
     },
     signaturePolicy: () => life.current.policy,
+    onRefused: (e) => refused.push(e.reason),
     initialBackoffMs: 20,
     maxBackoffMs: 80,
     random: () => 1,
@@ -98,7 +100,7 @@ function agent(endpoint: string, o: { startYaml?: string; sign?: boolean; stateD
     if (e.outcome === 'applied' || e.outcome === 'rolled_back') client.wake();
   });
   cleanup.push(() => client.shutdown());
-  return { client, life, engine, history, file, stateDir, applied, uid };
+  return { client, life, engine, history, file, stateDir, applied, refused, uid };
 }
 
 const remote = (files: Record<string, string>, hash = 'h1') => ({
@@ -231,8 +233,9 @@ describe('OpAMP agent', () => {
       "OpAMP remote config 'nrdot.yaml' refused: it is not signed and security.signed_configs.required is true (nrdot config sign FILE --key KEY.pem writes FILE.sig)",
     );
     expect(byHash.tampered).toContain("the 'nrdot.yaml.sig' entry: the signature does not match these bytes");
-    // only the signed one ever reached the agent's apply
+    // only the signed one ever reached the agent's apply; the others were handed to the audit hook
     expect(a.applied).toEqual([good]);
+    expect(a.refused).toEqual([byHash.unsigned, byHash.tampered]);
     expect(a.history.latest()?.keyId).toMatch(/^[0-9a-f]{16}$/);
   });
 
