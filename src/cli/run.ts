@@ -3,7 +3,7 @@ import { Agent } from '../agent/agent.js';
 import { unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
 import { loadStartConfig, recordStartVersion } from '../control/config/startup.js';
-import { effectiveFiles, type OpampClient, startOpamp } from '../control/opamp/index.js';
+import type { OpampClient } from '../control/opamp/index.js';
 import { createLogger } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
 import { summaryLine } from './format.js';
@@ -92,15 +92,19 @@ export async function runCommand(o: RunOpts): Promise<void> {
       logger,
       auditLog: config.server.audit_log,
     });
-    opamp = startOpamp(config.opamp, {
-      stateDir,
-      logger,
-      pollIntervalMs: durationMs(config.opamp.poll_interval),
-      health: () => ({ healthy: true, status: agent.ready() ? 'running' : 'starting' }),
-      effectiveConfig: () => effectiveFiles(loaded, o.config),
-      signaturePolicy: () => loaded.policy,
-      auditLog: config.server.audit_log,
-    });
+    if (config.opamp.endpoint) {
+      // loaded only when configured: it brings protobufjs and the OpAMP definitions
+      const { startOpamp, effectiveFiles } = await import('../control/opamp/index.js');
+      opamp = startOpamp(config.opamp, {
+        stateDir,
+        logger,
+        pollIntervalMs: durationMs(config.opamp.poll_interval),
+        health: () => ({ healthy: true, status: agent.ready() ? 'running' : 'starting' }),
+        effectiveConfig: () => effectiveFiles(loaded, o.config),
+        signaturePolicy: () => loaded.policy,
+        auditLog: config.server.audit_log,
+      });
+    }
     if (!agent.scanning) {
       if (!agent.receiverUrl) {
         logger.warn('--no-scan without an OTLP receiver (--otlp-listen): nothing to do but serve /metrics');
