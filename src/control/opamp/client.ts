@@ -25,7 +25,7 @@
 import { createHash } from 'node:crypto';
 import { type Logger, silentLogger } from '../../core/log.js';
 import type { CarriedSignature, SignaturePolicy } from '../config/signed.js';
-import type { Description } from './identity.js';
+import { type Description, formatUuid } from './identity.js';
 import {
   AgentCapabilities,
   type AgentToServer,
@@ -352,6 +352,8 @@ export class OpampClient {
       this.logger.info('opamp: the server assigned a new instance_uid');
       this.uid = new Uint8Array(uid);
       this.o.onInstanceUid?.(this.uid);
+      const ident = this.o.description.identifying;
+      if ('service.instance.id' in ident) ident['service.instance.id'] = formatUuid(this.uid);
       this.full = true;
       this.pending = true;
     }

@@ -290,7 +290,7 @@ describe('OpAMP agent', () => {
     );
     a.client.start();
     const next = await s.waitFor((m) => Buffer.from(m.instance_uid).equals(assigned), 'the new uid');
-    expect(next.agent_description).toBeDefined();
+    expect(attrs(next.agent_description.identifying_attributes)['service.instance.id']).toBe(formatUuid(assigned));
     expect(fs.readFileSync(path.join(a.stateDir, INSTANCE_UID_FILE), 'utf8')).toBe(`${formatUuid(assigned)}\n`);
     const full = await s.waitFor((m) => Number(m.sequence_num) === 5, 'the message after ReportFullState');
     expect(full.agent_description).toBeDefined();
