@@ -7,6 +7,7 @@
  */
 import { CommanderError } from 'commander';
 import { EXIT_RUNTIME, EXIT_USAGE, NrdotError } from '../core/errors.js';
+import { processSecrets } from '../util/redact.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -21,10 +22,10 @@ async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     if (e instanceof NrdotError) {
-      process.stderr.write(`nrdot: ${e.message} [${e.code}]\n`);
+      process.stderr.write(`nrdot: ${processSecrets.redact(e.message)} [${e.code}]\n`);
       return e.exitCode;
     }
-    process.stderr.write(`nrdot: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.stderr.write(`nrdot: unexpected error: ${processSecrets.redact((e as Error)?.stack ?? String(e))}\n`);
     return EXIT_RUNTIME;
   }
 }

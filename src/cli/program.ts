@@ -159,6 +159,20 @@ export function buildProgram(): Command {
     )
     .option('--config <file>', 'YAML config merged over the embedded default')
     .action(lazy(async () => (await import('./config-cmd.js')).configPrintCommand));
+  config
+    .command('sign')
+    .description(
+      "sign FILE: writes FILE.sig, base64 of the DER ECDSA P-256 signature over SHA-256 of FILE's bytes (what openssl dgst -sha256 -sign makes)",
+    )
+    .argument('<file>', 'config file')
+    .requiredOption('--key <key.pem>', 'ECDSA P-256 private key, PEM (openssl ecparam -name prime256v1 -genkey -noout)')
+    .action(lazy(async () => (await import('./config-sign.js')).configSignCommand));
+  config
+    .command('verify')
+    .description('check FILE.sig against FILE with a public key (default: the trusted_keys the file names)')
+    .argument('<file>', 'config file')
+    .option('--pubkey <pub.pem>', 'ECDSA P-256 public key, PEM; repeat for several', collect)
+    .action(lazy(async () => (await import('./config-sign.js')).configVerifyCommand));
 
   // ---- talking to a running agent (its control server, `nrdot run --listen`) ----
   const urlOption = () =>
@@ -166,6 +180,57 @@ export function buildProgram(): Command {
       '--url <url>',
       "the agent's control server (nrdot run --listen; default: server.listen of the embedded config, http://127.0.0.1:9464)",
     );
+  const tokenOption = () =>
+    new Option(
+      '--token-file <file>',
+      'file holding the token (mode 600); default: the NRDOT_TOKEN environment variable',
+    );
+  const stateDirOption = () =>
+    new Option('--state-dir <dir>', "the agent's state dir (default: state_dir of --config, or of the default config)");
+
+  config
+    .command('history')
+    .description(
+      'the configs the agent applied, newest last: version, time, source, who, signing key, hash, result, why',
+    )
+    .addOption(stateDirOption())
+    .option('--config <file>', 'find the state dir from this config file')
+    .option('--json', 'print the versions as JSON')
+    .action(lazy(async () => (await import('./config-history.js')).configHistoryCommand));
+  config
+    .command('diff')
+    .description('unified diff of two kept versions, as written (references unexpanded)')
+    .argument('<v1>', 'version, e.g. 3 or v3')
+    .argument('<v2>', 'version')
+    .addOption(stateDirOption())
+    .option('--config <file>', 'find the state dir from this config file')
+    .action(lazy(async () => (await import('./config-history.js')).configDiffCommand));
+  config
+    .command('apply')
+    .description("apply FILE on the running agent (checked apply; FILE.sig goes with it; needs the agent's token)")
+    .argument('<file>', 'YAML config file')
+    .addOption(urlOption())
+    .option('--reason <text>', 'why, for the history and the audit log')
+    .addOption(tokenOption())
+    .action(lazy(async () => (await import('./config-apply.js')).configApplyCommand));
+
+  program
+    .command('rollback')
+    .description(
+      "restore a kept config version on the running agent, by version or by the time it was in effect (needs the agent's token)",
+    )
+    .option('--to-version <v>', 'a version from nrdot config history', positiveInt('--to-version'))
+    .option(
+      '--to-timestamp <time>',
+      'the version in effect then: "2026-12-01 10:30:00" (local time) or with a zone (Z, +02:00)',
+    )
+    .option('--reason <text>', 'why, for the history and the audit log')
+    .option('--dry-run', 'only print which kept version that is (reads the history under --state-dir)')
+    .addOption(stateDirOption())
+    .option('--config <file>', 'with --dry-run: find the state dir from this config file')
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(lazy(async () => (await import('./config-apply.js')).rollbackCommand));
 
   program
     .command('status')

@@ -1,8 +1,10 @@
 import * as path from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { deliveryReport, shutdownLine } from '../agent/delivery.js';
-import { loadConfig, unknownProfile } from '../config/load.js';
+import { unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
+import { loadStartConfig, recordStartVersion } from '../control/config/startup.js';
+import type { OpampClient } from '../control/opamp/index.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { createLogger, type LogFormat } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
@@ -31,7 +33,8 @@ interface RunOpts {
 }
 
 export async function runCommand(o: RunOpts): Promise<void> {
-  const { config, files } = loadConfig(o.config);
+  const loaded = await loadStartConfig(o.config);
+  const { config, files } = loaded;
   const logger = createLogger(o.logLevel ?? config.log_level, o.logFormat ?? 'auto');
   const profile = o.profile ?? config.profile;
   if (!config.profiles[profile]) throw unknownProfile(profile, config);
@@ -84,8 +87,29 @@ export async function runCommand(o: RunOpts): Promise<void> {
   const onTerm = () => stop('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  let opamp: OpampClient | undefined;
   try {
     await agent.start();
+    const stateDir = o.stateDir ?? (config.state_dir || undefined);
+    await recordStartVersion(loaded, o.config, {
+      stateDir,
+      maxVersions: config.config_history.max_versions,
+      logger,
+      auditLog: config.server.audit_log,
+    });
+    if (config.opamp.endpoint) {
+      // loaded only when configured: it brings protobufjs and the OpAMP definitions
+      const { startOpamp, effectiveFiles } = await import('../control/opamp/index.js');
+      opamp = startOpamp(config.opamp, {
+        stateDir,
+        logger,
+        pollIntervalMs: durationMs(config.opamp.poll_interval),
+        health: () => ({ healthy: true, status: agent.ready() ? 'running' : 'starting' }),
+        effectiveConfig: () => effectiveFiles(loaded, o.config),
+        signaturePolicy: () => loaded.policy,
+        auditLog: config.server.audit_log,
+      });
+    }
     if (!agent.scanning) {
       if (!agent.receiverUrl) {
         logger.warn('--no-scan without an OTLP receiver (--otlp-listen): nothing to do but serve /metrics');
@@ -120,6 +144,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    await opamp?.shutdown();
     await agent.shutdown();
   }
   const delivery = deliveryReport(agent.sink);

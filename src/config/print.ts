@@ -32,8 +32,50 @@ export function maskSpec(spec: string): string {
     .replace(/([?&][^=&#\s]+)=([^&#\s]*)/g, (_, k: string, v: string) => `${k}=${v === '' ? '' : MASK}`);
 }
 
+type Tree = Record<string, unknown> | unknown[];
+
+/**
+ * Put `text` at `key` (a path as the reference resolver names it:
+ * `a.b.c`, `list[2]`, where a map key may itself hold dots) in `root`.
+ */
+function setAt(root: Tree, key: string, text: string): void {
+  let node: Tree = root;
+  let rest = key;
+  while (rest !== '') {
+    if (Array.isArray(node)) {
+      const m = /^\[(\d+)\]\.?/.exec(rest);
+      if (!m) return;
+      const i = Number(m[1]);
+      rest = rest.slice(m[0].length);
+      if (rest === '') {
+        node[i] = text;
+        return;
+      }
+      node = node[i] as Tree;
+      continue;
+    }
+    const obj = node as Record<string, unknown>;
+    // the longest key the path starts with (a header name may contain dots)
+    const k = Object.keys(obj)
+      .filter((x) => rest === x || rest.startsWith(`${x}.`) || rest.startsWith(`${x}[`))
+      .sort((a, b) => b.length - a.length)[0];
+    if (k === undefined) return;
+    rest = rest.slice(k.length).replace(/^\./, '');
+    if (rest === '') {
+      obj[k] = text;
+      return;
+    }
+    node = obj[k] as Tree;
+    if (typeof node !== 'object' || node === null) return;
+  }
+}
+
 export function effectiveYaml(loaded: LoadedConfig): string {
   const c = structuredClone(loaded.config);
+  // a value that came from ${env:...} / ${file:...} is shown as its references, never what they resolved to
+  const refs = new Map<string, string>();
+  for (const r of loaded.references) refs.set(r.key, (refs.get(r.key) ?? '') + r.ref);
+  for (const [key, text] of refs) setAt(c as unknown as Tree, key, text);
   const headers = c.export_options.otlp.headers;
   for (const k of Object.keys(headers)) headers[k] = maskSecret(headers[k]!);
   c.export = c.export.map(maskSpec);

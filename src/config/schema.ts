@@ -4,6 +4,8 @@
  * file is merged over it and the result is validated as a whole.
  */
 import { z } from 'zod';
+import { configHistorySchema, reloadSchema, securitySchema } from '../control/config/schema.js';
+import { opampSchema } from '../control/opamp/config.js';
 import { NOT_COLLECTED, PROCESS_METRICS } from '../stages/build/metrics.js';
 import { TIERS } from '../telemetry/names.js';
 import { COMMAND_LINE_MODES } from '../util/privacy.js';
@@ -11,17 +13,9 @@ import { COMMAND_LINE_MODES } from '../util/privacy.js';
 const tier = z.enum(TIERS);
 
 import { durationMs } from './duration.js';
+import { duration, durationString } from './duration-schema.js';
 
-export { durationMs };
-
-const durationString = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 10s, 500ms or 2m');
-
-/** "10s", "500ms", "2m", "1h" or a number of seconds; more than 0. */
-export const duration = z.union([
-  z.number().positive(),
-  // a malformed string fails the regex above; only a well-formed zero fails here
-  durationString.refine((v) => !/^\d+(\.\d+)?(ms|s|m|h)$/.test(v) || durationMs(v) > 0, 'must be more than 0'),
-]);
+export { duration, durationMs };
 
 /** A duration, or 0 (e.g. `fsync_interval: 0` = on every write). */
 export const durationOrZero = z.union([z.literal(0), z.literal('0'), z.number().positive(), durationString]);
@@ -296,6 +290,11 @@ export const configSchema = z.strictObject({
     }),
   }),
   profiles: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'profile names are lower-case words'), profile),
+  /** config lifecycle (src/control/config, src/control/opamp) */
+  security: securitySchema,
+  reload: reloadSchema,
+  config_history: configHistorySchema,
+  opamp: opampSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

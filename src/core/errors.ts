@@ -28,6 +28,12 @@ export const ErrorCodes = {
   UNDELIVERED: 'NRDOT_ERR_UNDELIVERED',
   /** the agent's control API refused the request: 401/403 (exit 4) */
   REFUSED: 'NRDOT_ERR_REFUSED',
+  /** a `${env:...}` / `${file:...}` reference in the config that cannot be resolved */
+  CONFIG_SECRET: 'NRDOT_ERR_CONFIG_SECRET',
+  /** a config refused for its signature (unsigned, tampered, untrusted key, malformed .sig) or a bad signing key */
+  CONFIG_SIGNATURE: 'NRDOT_ERR_CONFIG_SIGNATURE',
+  /** a config history lookup that matches nothing (unknown version, a time before the kept history) */
+  CONFIG_HISTORY: 'NRDOT_ERR_CONFIG_HISTORY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -48,6 +54,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.NOT_PROCFS,
   ErrorCodes.BAD_EXPORT_SPEC,
   ErrorCodes.OUTPUT_UNWRITABLE,
+  ErrorCodes.CONFIG_SECRET,
+  ErrorCodes.CONFIG_SIGNATURE,
+  ErrorCodes.CONFIG_HISTORY,
 ]);
 
 export class NrdotError extends Error {

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { processSecrets } from '../util/redact.js';
 import { prettyDestination } from './log-pretty.js';
 
 /** Keys whose values never reach a log line. */
@@ -41,6 +42,8 @@ export function createLogger(level = 'info', format: LogFormat = 'json'): Logger
       level,
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // values resolved from ${env:...} / ${file:...} references show as the reference
+      hooks: { streamWrite: (line) => processSecrets.redact(line) },
     },
     pretty ? prettyDestination((line) => fd2.write(line), colour) : fd2,
   );

@@ -1,10 +1,12 @@
 /**
  * The audit log: one JSON line per profile-change request over HTTP, granted
- * or refused. Lines are appended in order; the token never reaches them.
+ * or refused, and per config change or refusal. Lines are appended in order;
+ * the token and secret values never reach them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../core/log.js';
+import { processSecrets } from '../util/redact.js';
 
 export type AuditOutcome =
   | 'ok'
@@ -35,6 +37,45 @@ export interface AuditEntry {
   status: number;
 }
 
+/** What happened to a config: refused (signature, validation), applied, rolled back. */
+export type ConfigAuditAction = 'config.refused' | 'config.apply' | 'config.rollback';
+
+/**
+ * One line per config change or refusal (src/control/config). Never holds
+ * config text or a resolved secret: the version, the hash and the reason.
+ */
+export interface ConfigAuditEntry {
+  /** ISO 8601 */
+  time: string;
+  who: string;
+  action: ConfigAuditAction;
+  /** start, file, sighup, api, opamp, rollback, health */
+  source: string;
+  /** the config file, or where the bytes came from */
+  config?: string;
+  /** SHA-256 of the config's bytes, hex */
+  hash?: string;
+  /** the history version applied or rolled back to */
+  version?: number;
+  /** id of the key whose signature verified */
+  keyId?: string;
+  reason?: string;
+  outcome:
+    | 'ok'
+    | 'refused'
+    | 'failed'
+    | 'rolled_back'
+    | 'disabled'
+    | 'unauthorized'
+    | 'forbidden'
+    | 'too_large'
+    | 'invalid'
+    | 'unavailable'
+    | 'error';
+  /** HTTP status answered, for API requests */
+  status?: number;
+}
+
 export class AuditLog {
   private tail: Promise<void> = Promise.resolve();
   private dirReady = false;
@@ -45,8 +86,8 @@ export class AuditLog {
   ) {}
 
   /** Resolves once the line is written (or the failure logged); never rejects. */
-  append(entry: AuditEntry): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`;
+  append(entry: AuditEntry | ConfigAuditEntry): Promise<void> {
+    const line = processSecrets.redact(`${JSON.stringify(entry)}\n`);
     this.tail = this.tail.then(async () => {
       try {
         if (!this.dirReady) {

@@ -7,6 +7,8 @@
  *   GET /api/status              the agent's status JSON
  *   GET /api/profile             {"active","available"}
  *   PUT /api/profile             switch profiles (bearer token; see profile-api.ts)
+ *   PUT /api/config              apply a config (bearer token; see config-api.ts)
+ *   PUT /api/config/rollback     roll back to a kept version or a time (bearer token)
  *
  * HEAD works wherever GET does. The server times its own requests into the
  * histogram `nrdot.http.request.duration` (route, method, code).
@@ -16,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Logger, silentLogger } from '../core/log.js';
 import { AuditLog } from './audit.js';
+import { CONFIG_BODY_LIMIT, putConfig, putRollback } from './config-api.js';
 import { formatHostPort, isLoopback, type ListenAddress, listenError, parseListen } from './listen.js';
 import { putProfile } from './profile-api.js';
 import type { Registry } from './registry.js';
@@ -37,6 +40,8 @@ export interface ControlServerOptions {
   logger?: Logger;
   /** largest request body accepted (default 64 KiB) */
   bodyLimit?: number;
+  /** largest PUT /api/config body (a config in base64; default 1 MiB) */
+  configBodyLimit?: number;
   /** monotonic milliseconds for request latency (default performance.now) */
   now?: () => number;
   /** wall clock for audit lines (default Date.now) */
@@ -72,6 +77,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
     wallClock: o.wallClock ?? Date.now,
   };
+  const configDeps = { ...profileDeps, bodyLimit: o.configBodyLimit ?? CONFIG_BODY_LIMIT };
   const families = control.processFamilies?.bind(control);
   const uncollect = families ? registry.collect(() => families()) : () => {};
 
@@ -92,6 +98,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
       GET: (_req, res) => sendJson(res, 200, control.profile()),
       PUT: (req, res) => putProfile(req, res, profileDeps),
     },
+    '/api/config': { PUT: (req, res) => putConfig(req, res, configDeps) },
+    '/api/config/rollback': { PUT: (req, res) => putRollback(req, res, configDeps) },
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -1,5 +1,6 @@
 /** Small helpers for answering node:http requests. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { processSecrets } from '../util/redact.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -9,7 +10,8 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string | string[]> = {},
 ): void {
-  const text = `${JSON.stringify(body)}\n`;
+  // a value resolved from a ${env:...} / ${file:...} reference never leaves in an answer
+  const text = processSecrets.redact(`${JSON.stringify(body)}\n`);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -28,7 +30,8 @@ export function sendError(
   sendJson(res, status, { error: message }, headers);
 }
 
-export function sendText(res: ServerResponse, status: number, contentType: string, text: string): void {
+export function sendText(res: ServerResponse, status: number, contentType: string, raw: string): void {
+  const text = processSecrets.redact(raw);
   res.writeHead(status, {
     'content-type': contentType,
     'content-length': Buffer.byteLength(text),

@@ -2,6 +2,7 @@
  * What the control server needs from a running agent. The agent (the `run`
  * command) implements it; the server never reaches into the engine itself.
  */
+import type { ConfigApplyRequest, ConfigApplyResult, ConfigRollbackRequest } from '../control/config/apply.js';
 import type { MetricFamily } from './exposition.js';
 
 export type { MetricFamily };
@@ -19,4 +20,11 @@ export interface AgentControl {
   ready(): boolean;
   /** optional pull mode: per-process metrics of exported processes, as families for the registry format */
   processFamilies?(): MetricFamily[];
+  /**
+   * PUT /api/config: the checked apply (src/control/config/apply.ts). Absent
+   * until the agent can reload: the route answers 501.
+   */
+  applyConfig?(req: ConfigApplyRequest): Promise<ConfigApplyResult>;
+  /** PUT /api/config/rollback; absent → 501 */
+  rollbackConfig?(req: ConfigRollbackRequest): Promise<ConfigApplyResult>;
 }

@@ -15,7 +15,9 @@ const dir = path.join(REPO, 'configs/examples');
 
 describe('configs/examples/otelcol-collector.yaml', () => {
   const col = parse(fs.readFileSync(path.join(dir, 'otelcol-collector.yaml'), 'utf8'));
-  const { config } = loadConfig(path.join(dir, 'otlp-processor.yaml'));
+  const { config } = loadConfig(path.join(dir, 'otlp-processor.yaml'), {
+    env: { NEW_RELIC_LICENSE_KEY: 'example-license-key' },
+  });
 
   it("sends the metrics pipeline to nrdot's receiver address", () => {
     const exporter = col.exporters['otlphttp/nrdot'];

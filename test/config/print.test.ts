@@ -69,10 +69,10 @@ describe('nrdot config print', () => {
     expect(printed.export_options.otlp.retry.max_attempts).toBe(4);
     expect(Object.keys(printed.profiles)).toEqual(['conservative', 'balanced', 'aggressive', 'emergency']);
 
-    // what it prints is itself a valid config
+    // what it prints is itself a valid config (its references resolve where the variable is set)
     const again = path.join(dir, 'printed.yaml');
     fs.writeFileSync(again, r.stdout);
-    const v = await nrdot(['config', 'validate', again]);
+    const v = await nrdot(['config', 'validate', again], { env: { NRDOT_TEST_LICENSE: 'x' } });
     expect(v.stderr).toBe('');
     expect(v.code).toBe(0);
   });
@@ -95,5 +95,31 @@ describe('nrdot config print', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(`${file}: 'export[0]': invalid export spec "otlp:ftp://x"`);
     }
+  });
+
+  it('shows ${env:...} and ${file:...} references wherever they are, never what they resolve to', async () => {
+    const secretFile = path.join(dir, 'secret.txt');
+    fs.writeFileSync(secretFile, 'resolved-from-a-file\n');
+    const file = path.join(dir, 'refs.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'export_options:',
+        '  otlp:',
+        '    headers:',
+        '      x.api.key: ${env:PRINT_SECRET}',
+        `state_dir: \${file:${secretFile}}`,
+        'server:',
+        '  audit_log: /var/log/${env:PRINT_SECRET}.log',
+        '',
+      ].join('\n'),
+    );
+    const r = await nrdot(['config', 'print', '--config', file], { env: { PRINT_SECRET: 'resolved-from-env' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('resolved-from');
+    const printed = parse(r.stdout) as Record<string, any>;
+    expect(printed.export_options.otlp.headers['x.api.key']).toBe('${env:PRINT_SECRET}');
+    expect(printed.state_dir).toBe(`\${file:${secretFile}}`);
+    expect(printed.server.audit_log).toContain('${env:PRINT_SECRET}');
   });
 });

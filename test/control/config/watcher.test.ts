@@ -1,0 +1,153 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type ConfigChange, ConfigWatcher, onReloadSignal } from '../../../src/control/config/watcher.js';
+import { fastTmpDir } from '../../../src/util/tmp.js';
+
+const tmp = fastTmpDir('nrdot-watch-');
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const running: ConfigWatcher[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((w) => w.shutdown()));
+});
+
+/** Wait until `cond` holds (checked every 20 ms, at most 5 s): a bound, not a timing assertion. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
+
+let n = 0;
+function watched(content = 'profile: balanced\n', opts: { pollMs?: number; useEvents?: boolean } = {}) {
+  const dir = path.join(tmp, `d${n++}`);
+  fs.mkdirSync(dir);
+  const file = path.join(dir, 'nrdot.yaml');
+  fs.writeFileSync(file, content);
+  const changes: ConfigChange[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(c, _e, cb) {
+        for (const l of c.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(l));
+        cb();
+      },
+    }),
+  );
+  const w = new ConfigWatcher({
+    files: [file],
+    debounceMs: 100,
+    logger,
+    onChange: (c) => void changes.push(c),
+    ...opts,
+  });
+  running.push(w);
+  w.start();
+  return { dir, file, w, changes, logs };
+}
+
+describe('ConfigWatcher', () => {
+  it('calls back once for a burst of writes, with the file that changed', async () => {
+    const s = watched();
+    for (let i = 0; i < 5; i++) fs.writeFileSync(s.file, `profile: aggressive # ${i}\n`);
+    await until(() => s.changes.length > 0, 'the change');
+    await settle();
+    expect(s.changes).toEqual([{ files: [s.file] }]);
+  });
+
+  it('follows a write-and-rename (how editors and deploy tools save) and a ConfigMap-style symlink swap', async () => {
+    const s = watched();
+    const tmpFile = path.join(s.dir, '.nrdot.yaml.swp');
+    fs.writeFileSync(tmpFile, 'profile: emergency\n');
+    fs.renameSync(tmpFile, s.file);
+    await until(() => s.changes.length === 1, 'the rename');
+
+    const k = path.join(tmp, `k8s${n++}`);
+    fs.mkdirSync(path.join(k, 'v1'), { recursive: true });
+    fs.mkdirSync(path.join(k, 'v2'));
+    fs.writeFileSync(path.join(k, 'v1', 'nrdot.yaml'), 'profile: balanced\n');
+    fs.writeFileSync(path.join(k, 'v2', 'nrdot.yaml'), 'profile: aggressive\n');
+    fs.symlinkSync('v1', path.join(k, '..data'));
+    fs.symlinkSync('..data/nrdot.yaml', path.join(k, 'nrdot.yaml'));
+    const changes: ConfigChange[] = [];
+    const w = new ConfigWatcher({
+      files: [path.join(k, 'nrdot.yaml')],
+      debounceMs: 50,
+      onChange: (c) => void changes.push(c),
+    });
+    running.push(w);
+    w.start();
+    fs.symlinkSync('v2', path.join(k, '..data_tmp'));
+    fs.renameSync(path.join(k, '..data_tmp'), path.join(k, '..data'));
+    await until(() => changes.length === 1, 'the symlink swap');
+  });
+
+  it('does nothing for a touch, an unrelated file, or the same bytes written again', async () => {
+    const s = watched();
+    const t = new Date(Date.now() + 5000);
+    fs.utimesSync(s.file, t, t);
+    fs.writeFileSync(path.join(s.dir, 'other.txt'), 'x');
+    fs.writeFileSync(s.file, 'profile: balanced\n');
+    await settle(500);
+    expect(s.changes).toEqual([]);
+  });
+
+  it('a removed file is logged, not a change; its return with new bytes is', async () => {
+    const s = watched();
+    fs.rmSync(s.file);
+    await until(() => s.logs.some((l) => l.msg === 'config file is gone; the running config stays'), 'the log line');
+    expect(s.changes).toEqual([]);
+    fs.writeFileSync(s.file, 'profile: conservative\n');
+    await until(() => s.changes.length === 1, 'the new file');
+  });
+
+  it('polls when asked, for filesystems without events', async () => {
+    const s = watched('a: 1\n', { pollMs: 50, useEvents: false });
+    fs.writeFileSync(s.file, 'a: 2\n');
+    await until(() => s.changes.length === 1, 'the polled change');
+  });
+
+  it('start and shutdown are safe twice; nothing is called after shutdown', async () => {
+    const s = watched();
+    s.w.start();
+    await s.w.shutdown();
+    await s.w.shutdown();
+    fs.writeFileSync(s.file, 'profile: aggressive\n');
+    await settle(400);
+    expect(s.changes).toEqual([]);
+  });
+});
+
+describe('onReloadSignal', () => {
+  it('calls the handler on SIGHUP, folds signals that arrive during it into one more call, and unhooks', async () => {
+    let calls = 0;
+    let release: (() => void) | undefined;
+    const off = onReloadSignal(async () => {
+      calls++;
+      if (calls === 1) await new Promise<void>((r) => (release = r));
+    });
+    try {
+      process.kill(process.pid, 'SIGHUP');
+      await until(() => calls === 1, 'the first call');
+      process.kill(process.pid, 'SIGHUP');
+      process.kill(process.pid, 'SIGHUP');
+      await settle(100);
+      expect(calls).toBe(1);
+      release?.();
+      await until(() => calls === 2, 'the folded call');
+      await settle(100);
+      expect(calls).toBe(2);
+    } finally {
+      off();
+    }
+    expect(process.listenerCount('SIGHUP')).toBe(0);
+  });
+});
