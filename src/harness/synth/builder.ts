@@ -133,14 +133,6 @@ export class Builder {
     return `${name.slice(0, dot)}-${n}${name.slice(dot)}`;
   }
 
-  /** Mark unit names as taken (advance: the units of the live processes). */
-  reserveUnit(name: string): void {
-    const m = /^(.*)-(\d+)(\.[a-z]+)$/.exec(name);
-    const base = m ? `${m[1]}${m[3]}` : name;
-    const n = m ? Number(m[2]) : 1;
-    if ((this.units.get(base) ?? 0) < n) this.units.set(base, n);
-  }
-
   /** The placement a draft will get (its own, its namespace's, or the nearest ancestor's that has one). */
   placementOf(idx: number): Placement | undefined {
     for (let i = idx; i >= 0; i = this.drafts[i].parent) {

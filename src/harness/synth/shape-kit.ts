@@ -34,7 +34,7 @@ export function scaleOf(n: number): number {
 
 /** A reference count scaled to the host and jittered by ±`jitter`, at least `min`. */
 export function sized(rng: Rng, ref: number, s: number, jitter = 0.3, min = 2): number {
-  return Math.max(min, Math.round(ref * s * rng.range(1 - jitter, 1 + jitter)));
+  return Math.max(Math.round(min), Math.round(ref * s * rng.range(1 - jitter, 1 + jitter)));
 }
 
 /**
