@@ -20,6 +20,15 @@ export function nonNegativeInt(flag: string) {
   };
 }
 
+export function fraction(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+      throw new InvalidArgumentError(`${flag} expects a share between 0 and 1, got '${v}'`);
+    return n;
+  };
+}
+
 export function durationArg(flag: string) {
   return (v: string): number => {
     const s = /^\d+(\.\d+)?$/.test(v) ? `${v}s` : v;

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
+import { SHAPES } from '../harness/synth/types.js';
 import { BACKENDS } from '../sources/index.js';
 import { VERSION } from '../util/version.js';
-import { collect, durationArg, nonNegativeInt, positiveInt } from './options.js';
+import { collect, durationArg, fraction, nonNegativeInt, positiveInt } from './options.js';
 
 /**
  * A command's module is loaded only when that command runs: start-up stays
@@ -129,6 +130,21 @@ export function buildProgram(): Command {
     .option('--processes <n>', 'number of processes', positiveInt('--processes'))
     .option('--seed <s>', 'random seed (same seed, same host)', nonNegativeInt('--seed'), 1)
     .option('--cpus <n>', 'CPU count of the synthetic host', positiveInt('--cpus'))
+    .addOption(
+      new Option(
+        '--shape <name>',
+        'kind of host: mixed (a bit of everything), web (php-fpm/celery/gunicorn/uwsgi pools), k8s (pods and shims), ci (short-lived builds), db (postgres backends), idle (shells and sleepers)',
+      )
+        .choices(SHAPES)
+        .default('mixed'),
+    )
+    .addOption(new Option('--cgroup <version>', '/proc/<pid>/cgroup format').choices(['v1', 'v2']).default('v2'))
+    .option(
+      '--cgroup-unreadable <share>',
+      'share of processes whose cgroup file cannot be read (written as a directory: reading it fails with EISDIR)',
+      fraction('--cgroup-unreadable'),
+      0,
+    )
     .action(lazy(async () => (await import('./synth.js')).synthCommand));
   synth
     .command('advance')
@@ -142,6 +158,11 @@ export function buildProgram(): Command {
       'inject K anomalies (CPU spikes, memory balloons, busy new processes)',
       nonNegativeInt('--anomalies'),
       0,
+    )
+    .option(
+      '--churn <share>',
+      'share of processes that exit and are replaced (default per shape: mixed 0.01, web 0.03, k8s 0.03, ci 0.35, db 0.01, idle 0.002)',
+      fraction('--churn'),
     )
     .option('--json', 'print what changed as JSON')
     .action(lazy(async () => (await import('./synth.js')).synthAdvanceCommand));

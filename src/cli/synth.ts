@@ -2,12 +2,16 @@ import * as path from 'node:path';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { advanceHost, generateHost } from '../harness/synth/index.js';
 import { progressReporter } from '../harness/synth/progress.js';
+import type { Shape } from '../harness/synth/types.js';
 
 interface SynthOpts {
   out?: string;
   processes?: number;
   seed: number;
   cpus?: number;
+  shape: Shape;
+  cgroup: 'v1' | 'v2';
+  cgroupUnreadable: number;
 }
 
 export async function synthCommand(o: SynthOpts): Promise<void> {
@@ -23,6 +27,9 @@ export async function synthCommand(o: SynthOpts): Promise<void> {
       processes: o.processes,
       seed: o.seed,
       cpus: o.cpus,
+      shape: o.shape,
+      cgroupVersion: o.cgroup === 'v1' ? 1 : 2,
+      cgroupUnreadable: o.cgroupUnreadable,
       onProgress: (d) => bar.update(d),
     });
   } catch (e) {
@@ -33,7 +40,7 @@ export async function synthCommand(o: SynthOpts): Promise<void> {
   }
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   process.stdout.write(
-    `wrote ${truth.processes.length} processes (${truth.host.cpus} CPUs, host ${truth.host.hostname}) to ${out} in ${s} s\n` +
+    `wrote ${truth.processes.length} processes (${truth.shape} host, ${truth.host.cpus} CPUs, cgroup v${truth.cgroupVersion}, host ${truth.host.hostname}) to ${out} in ${s} s\n` +
       `use it with: nrdot run --proc-root ${out} --once   |   move it forward: nrdot synth advance --dir ${out} --seconds 10\n`,
   );
 }
@@ -42,6 +49,7 @@ interface AdvanceOpts {
   dir: string;
   seconds: number;
   anomalies: number;
+  churn?: number;
   json?: boolean;
 }
 
@@ -49,7 +57,7 @@ export async function synthAdvanceCommand(o: AdvanceOpts): Promise<void> {
   const dir = path.resolve(o.dir);
   let r: Awaited<ReturnType<typeof advanceHost>>;
   try {
-    r = await advanceHost({ dir, seconds: o.seconds, anomalies: o.anomalies });
+    r = await advanceHost({ dir, seconds: o.seconds, anomalies: o.anomalies, churn: o.churn });
   } catch (e) {
     if (e instanceof NrdotError) throw e;
     throw new NrdotError(ErrorCodes.SYNTH, `synth advance --dir ${dir}: ${(e as Error).message}`);

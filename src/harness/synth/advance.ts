@@ -5,89 +5,24 @@
  */
 import { ErrorCodes, NrdotError } from '../../core/errors.js';
 import { sysconf } from '../../sources/procfs/sysconf.js';
-import { bornAt, linkProc, makeProc, type Spec } from './builder.js';
+import { anomalyKinds, applyExisting, NEW_HOGS } from './anomalies.js';
+import type { Spec } from './builder.js';
 import { SHELL_TOOLS, UID } from './catalog.js';
+import { resolvePlacement } from './cgroup.js';
+import { DEFAULT_CHURN, pickExits, respawn } from './churn.js';
 import { formatCtx } from './format.js';
 import { CHUNK, yieldToLoop } from './generate.js';
 import { sleepSpec, toolSpec } from './groups-system.js';
 import { advanceHostClock, hostFiles } from './host.js';
 import { accrue, pickState, setRss } from './model.js';
 import { mixSeed, Rng } from './prng.js';
-import { readState, truthOf, writeState } from './state.js';
+import { bornAt, linkProc, makeProc } from './proc.js';
+import { PLANS } from './shapes.js';
+import { cgroupCtx, readState, truthOf, writeState } from './state.js';
 import { removeProcDir, rewriteProcCounters, writeHostFiles, writeProcDir } from './tree.js';
-import type { AdvanceOptions, AdvanceResult, AnomalyKind, Category, SynthProc } from './types.js';
+import type { AdvanceOptions, AdvanceResult, AnomalyKind, SynthProc } from './types.js';
 
 const MiB = 1024 * 1024;
-
-/** Categories whose processes make believable CPU/memory anomalies. */
-const SERVICE_CATEGORIES: ReadonlySet<Category> = new Set<Category>([
-  'database',
-  'webserver',
-  'broker',
-  'runtime',
-  'container',
-  'system',
-  'user',
-]);
-
-/** Processes that start with high usage (anomaly 'new'). */
-const NEW_HOGS: readonly Omit<Spec, 'start' | 'ids'>[] = [
-  {
-    argv: ['stress-ng', '--cpu', '4', '--vm', '2', '--timeout', '900s'],
-    exe: '/usr/bin/stress-ng',
-    category: 'tool',
-    role: 'stress-ng',
-    threads: 7,
-    cpu: 3,
-    rssMb: 800,
-    fds: [3, 6],
-  },
-  {
-    argv: ['/usr/bin/python3', '/opt/jobs/etl_backfill.py', '--since', '2020-01-01'],
-    exe: '/usr/bin/python3.11',
-    category: 'runtime',
-    role: 'python-job',
-    threads: 1,
-    cpu: 0.95,
-    rssMb: 2500,
-    fds: [6, 20],
-    readKBps: 20000,
-  },
-  {
-    argv: ['/usr/bin/java', '-Xmx8g', '-jar', '/opt/batch/reindex.jar'],
-    exe: '/usr/lib/jvm/java-21-openjdk-amd64/bin/java',
-    category: 'runtime',
-    role: 'java-batch',
-    threads: 64,
-    cpu: 2.5,
-    rssMb: 3000,
-    fds: [40, 120],
-    fdKind: 'jvm',
-  },
-  {
-    argv: ['ffmpeg', '-i', '/srv/media/in.mov', '-c:v', 'libx264', '-preset', 'slow', '/srv/media/out.mp4'],
-    exe: '/usr/bin/ffmpeg',
-    category: 'user',
-    role: 'ffmpeg',
-    threads: 18,
-    cpu: 1.8,
-    rssMb: 600,
-    fds: [5, 10],
-    readKBps: 3000,
-    writeKBps: 1500,
-  },
-  {
-    argv: ['/tmp/.x/kdevtmpfsi'],
-    exe: '/tmp/.x/kdevtmpfsi (deleted)',
-    comm: 'kdevtmpfsi',
-    category: 'user',
-    role: 'miner',
-    threads: 8,
-    cpu: 3.5,
-    rssMb: 120,
-    fds: [4, 8],
-  },
-];
 
 export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> {
   const dt = opts.seconds;
@@ -96,11 +31,12 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
   const k = opts.anomalies ?? 0;
   if (!Number.isInteger(k) || k < 0)
     throw new NrdotError(ErrorCodes.SYNTH, `synth advance: anomalies must be an integer >= 0, got ${k}`);
-  const churn = opts.churn ?? 0.01;
-  if (!(churn >= 0 && churn <= 1))
-    throw new NrdotError(ErrorCodes.SYNTH, `synth advance: churn must be in [0, 1], got ${churn}`);
+  if (opts.churn !== undefined && !(opts.churn >= 0 && opts.churn <= 1))
+    throw new NrdotError(ErrorCodes.SYNTH, `synth advance: churn must be in [0, 1], got ${opts.churn}`);
   const dir = opts.dir;
   const st = readState(dir);
+  const churn = opts.churn ?? DEFAULT_CHURN[st.shape];
+  const plan = st.shape === 'mixed' ? undefined : PLANS[st.shape];
   const { clkTck, pageSize } = sysconf();
   if (st.clkTck !== clkTck || st.pageSize !== pageSize) {
     throw new NrdotError(
@@ -116,17 +52,23 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
   for (const p of st.procs) byPid.set(p.pid, p);
   const cpus = st.host.cpus;
 
-  // 1. Churn: short-lived leaves exit somewhere in the interval.
-  const kids = new Map<number, number>();
-  for (const p of st.procs) kids.set(p.ppid, (kids.get(p.ppid) ?? 0) + 1);
-  const candidates = rng.shuffle(
-    st.procs.filter((p) => p.m.ephemeral && !p.kernel && p.state !== 'Z' && !kids.has(p.pid)),
-  );
-  const nExit =
-    churn > 0 && candidates.length > 0
-      ? Math.min(candidates.length, Math.max(1, Math.round(churn * st.procs.length)))
-      : 0;
-  const exiting = candidates.slice(0, nExit);
+  // 1. Churn: short-lived processes (and, on shaped hosts, whole pods or jobs) exit in the interval.
+  let exiting: SynthProc[];
+  if (plan) exiting = pickExits(rng, st.procs, churn, plan.churn);
+  else {
+    // The mixed host's churn, unchanged: short-lived leaves only.
+    const kids = new Map<number, number>();
+    for (const p of st.procs) kids.set(p.ppid, (kids.get(p.ppid) ?? 0) + 1);
+    const candidates = rng.shuffle(
+      st.procs.filter((p) => p.m.ephemeral && !p.kernel && p.state !== 'Z' && !kids.has(p.pid)),
+    );
+    const n =
+      churn > 0 && candidates.length > 0
+        ? Math.min(candidates.length, Math.max(1, Math.round(churn * st.procs.length)))
+        : 0;
+    exiting = candidates.slice(0, n);
+  }
+  const nExit = exiting.length;
   const exited: number[] = [];
   let userDelta = 0;
   let sysDelta = 0;
@@ -153,29 +95,14 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
     exited.push(p.pid);
   }
   const exitSet = new Set(exited);
+  const before = st.procs;
   let live = st.procs.filter((p) => !exitSet.has(p.pid));
 
   // 2. Anomalies on existing processes apply from the start of the interval.
   const kinds = anomalyKinds(rng, k);
   const anomalies: { pid: number; kind: AnomalyKind }[] = [];
   // Prefer long-lived services; fall back to any other user-space process.
-  const eligible = live.filter((p) => !p.kernel && p.pid !== 1 && p.state !== 'Z' && p.anomaly === undefined);
-  const services = rng.shuffle(eligible.filter((p) => SERVICE_CATEGORIES.has(p.category)));
-  const targets = services.concat(rng.shuffle(eligible.filter((p) => !SERVICE_CATEGORIES.has(p.category))));
-  const balloon = new Set<number>();
-  let ti = 0;
-  for (const kind of kinds) {
-    if (kind === 'new') continue;
-    const p = targets[ti++];
-    if (!p) break;
-    if (kind === 'cpu') {
-      p.m.cpuRate = rng.range(0.8, 1.0) * (p.threads > 1 ? Math.min(p.threads, cpus, rng.int(1, 4)) : 1);
-      p.m.preemptPerCpuSec *= 3;
-    }
-    if (kind === 'memory') balloon.add(p.pid);
-    p.anomaly = kind;
-    anomalies.push({ pid: p.pid, kind });
-  }
+  const balloon = applyExisting(rng, kinds, live, cpus, anomalies);
 
   // 3. Every live process accrues the interval; memory drifts.
   for (const p of live) {
@@ -193,7 +120,7 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
   // 4. Spawns: replacements for the exited (the first one reuses a freed pid) and 'new' anomalies.
   const spawnedProcs: SynthProc[] = [];
   const shells = live.filter((p) => p.category === 'shell' && p.m.ttyNr !== 0 && p.state !== 'Z');
-  const nSpawn = nExit > 0 ? Math.max(1, nExit + rng.int(-1, 1)) : 0;
+  const nSpawn = plan ? 0 : nExit > 0 ? Math.max(1, nExit + rng.int(-1, 1)) : 0;
   let reuse = exited.length > 0 ? exited[exited.length - 1] : 0;
   const reusedStart = reuse ? (exiting[exiting.length - 1]?.starttimeTicks ?? 0) : 0;
   const allocPid = (): number => {
@@ -209,6 +136,7 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
     const p = makeProc(rng, spec, cpus);
     p.pid = allocPid();
     linkProc(p, parent, leader);
+    p.m.cg = resolvePlacement(p, undefined, undefined, parent);
     let ticks = Math.floor((U0 + rng.range(0.05, 0.95) * dt) * clkTck);
     if (p.pid === exited[exited.length - 1] && ticks <= reusedStart) ticks = reusedStart + 1;
     p.starttimeTicks = Math.min(ticks, Math.floor(U1 * clkTck));
@@ -220,6 +148,29 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
     spawnedProcs.push(p);
     return p;
   };
+  if (plan && nExit > 0) {
+    const made = respawn({
+      rng,
+      aux: new Rng(mixSeed(st.seed ^ 0xa11c5, st.step)),
+      spec: plan.churn,
+      before,
+      live,
+      exiting,
+      cpus,
+      from: U0,
+      to: U1,
+      clkTck,
+      pageSize,
+      alloc: allocPid,
+      minTicks: (pid) => (pid === exited[exited.length - 1] ? reusedStart + 1 : 0),
+    });
+    for (const p of made) {
+      userDelta += p.utimeTicks;
+      sysDelta += p.stimeTicks;
+      ctxDelta += p.volCtx + p.involCtx;
+      spawnedProcs.push(p);
+    }
+  }
   for (let i = 0; i < nSpawn; i++) {
     const sh = shells.length > 0 ? rng.pick(shells) : undefined;
     const ids = sh ? ([sh.uid, sh.m.gid] as const) : UID.root;
@@ -253,12 +204,13 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
   st.lastAdvance = { anomalies, exited, spawned };
 
   const fc = formatCtx(cpus, pageSize, st.host.memTotalBytes);
+  const cg = cgroupCtx(st);
   for (const pid of exited) removeProcDir(dir, pid);
   const fresh = new Set(spawned);
   const total = live.length;
   for (let i = 0; i < total; i++) {
     const p = live[i];
-    if (fresh.has(p.pid)) writeProcDir(dir, p, fc);
+    if (fresh.has(p.pid)) writeProcDir(dir, p, fc, cg);
     else rewriteProcCounters(dir, p, fc, false);
     if ((i + 1) % CHUNK === 0 && i + 1 < total) {
       opts.onProgress?.(i + 1, total);
@@ -269,19 +221,4 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
   writeState(dir, st);
   opts.onProgress?.(total, total);
   return { ...truthOf(st), anomalies, exited, spawned };
-}
-
-/** K anomaly kinds: each kind once when K >= 3, the rest by weight. */
-function anomalyKinds(rng: Rng, k: number): AnomalyKind[] {
-  const base = rng.shuffle<AnomalyKind>(['cpu', 'memory', 'new']);
-  const out = base.slice(0, Math.min(k, 3));
-  while (out.length < k)
-    out.push(
-      rng.weighted<AnomalyKind>([
-        ['cpu', 0.4],
-        ['memory', 0.35],
-        ['new', 0.25],
-      ]),
-    );
-  return out;
 }

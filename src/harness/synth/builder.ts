@@ -4,16 +4,18 @@
  * hands out pids the way the kernel does (increasing, with gaps left by
  * processes that came and went), and fills the counters for each age.
  */
-import { commOf, kernelComm } from './catalog.js';
-import { accrue, pickState, setRss } from './model.js';
+import { resolvePlacement } from './cgroup.js';
 import type { Rng } from './prng.js';
-import type { Category, FdKind, SynthProc } from './types.js';
+import { bornAt, linkProc, makeProc } from './proc.js';
+import type { Category, FdKind, Placement, SynthProc } from './types.js';
 
 export type StartKind = 'boot' | 'early' | 'service' | 'any' | 'child' | 'recent' | 'fresh';
 
 /** A pid namespace (container); counts pids inside it. */
 export interface Namespace {
   next: number;
+  /** the container's cgroup: every process in the namespace is placed there */
+  cg?: Placement;
 }
 
 export interface Spec {
@@ -53,6 +55,12 @@ export interface Spec {
   kernel?: boolean;
   ns?: Namespace;
   umask?: string;
+  /** its own cgroup (else its namespace's, else its parent's) */
+  cg?: Placement;
+  /** worker pool name (see ProcessTruth.pool) */
+  pool?: string;
+  /** exits together with the rest of its cohort (else inherits its parent's) */
+  cohort?: string;
 }
 
 interface Draft {
@@ -62,13 +70,30 @@ interface Draft {
   leader: 0 | 1 | 2;
   ns?: Namespace;
   key: number;
+  /** an existing process registered as a parent (advance): never materialized again */
+  existing?: boolean;
+  cg?: Placement;
+  cohort?: string;
 }
 
-const MiB = 1024 * 1024;
+/** Advance mode: new processes start inside [from, to] (seconds since boot). */
+export interface Window {
+  from: number;
+  to: number;
+}
 
 export class Builder {
   readonly drafts: Draft[] = [];
   kernelCount = 0;
+  /** drafts that are new processes (not existing ones registered with `ext`) */
+  made = 0;
+  /**
+   * A second random stream for what the original generator did not draw
+   * (container ids of app containers, pod uids, QoS classes), so adding it
+   * left the `mixed` host's main stream, and so its bytes, unchanged.
+   */
+  readonly aux: Rng;
+  private readonly units = new Map<string, number>();
 
   constructor(
     readonly rng: Rng,
@@ -76,23 +101,53 @@ export class Builder {
     readonly cpus: number,
     readonly capacity: number,
     readonly kernelBudget: number,
-  ) {}
+    aux: Rng,
+    readonly window?: Window,
+  ) {
+    this.aux = aux;
+  }
 
   get full(): boolean {
-    return this.drafts.length >= this.capacity;
+    return this.made >= this.capacity;
   }
 
   /** Room left for user-space processes (the kernel budget is reserved). */
   get userRoom(): number {
-    return this.capacity - this.drafts.length - Math.max(0, this.kernelBudget - this.kernelCount);
+    return this.capacity - this.made - Math.max(0, this.kernelBudget - this.kernelCount);
   }
 
   get kernelRoom(): number {
-    return Math.min(this.kernelBudget - this.kernelCount, this.capacity - this.drafts.length);
+    return Math.min(this.kernelBudget - this.kernelCount, this.capacity - this.made);
   }
 
   startOf(i: number): number {
     return i < 0 ? 0 : this.drafts[i].start;
+  }
+
+  /** A unit name not used yet on this host: `nginx.service`, then `nginx-2.service`. */
+  unit(name: string): string {
+    const n = (this.units.get(name) ?? 0) + 1;
+    this.units.set(name, n);
+    if (n === 1) return name;
+    const dot = name.lastIndexOf('.');
+    return `${name.slice(0, dot)}-${n}${name.slice(dot)}`;
+  }
+
+  /** The placement a draft will get (its own, its namespace's, or the nearest ancestor's that has one). */
+  placementOf(idx: number): Placement | undefined {
+    for (let i = idx; i >= 0; i = this.drafts[i].parent) {
+      const d = this.drafts[i];
+      const cg = d.existing ? d.p.m.cg : (d.cg ?? d.ns?.cg);
+      if (cg) return cg;
+    }
+    return undefined;
+  }
+
+  /** Register an existing process (advance) so new processes can hang under it. */
+  ext(p: SynthProc, clkTck: number): number {
+    const idx = this.drafts.length;
+    this.drafts.push({ p, parent: -1, start: p.starttimeTicks / clkTck, leader: 0, key: idx, existing: true });
+    return idx;
   }
 
   /** Add a process under draft `parent` (-1: ppid 0). Returns its index, or -1 when there is no room. */
@@ -103,36 +158,43 @@ export class Builder {
     const ps = this.startOf(parent);
     const U = this.uptime;
     let start: number;
-    switch (s.start) {
-      case 'boot':
-        start = ps + rng.range(0.01, 1.2);
-        break;
-      case 'early':
-        start = rng.range(1.5, 25);
-        break;
-      case 'service':
-        start = rng.chance(0.75) ? rng.range(3, 90) : rng.range(90, U);
-        break;
-      case 'any':
-        start = rng.range(ps, U);
-        break;
-      case 'child':
-        start = ps + rng.exp(1.5);
-        break;
-      case 'recent':
-        start = U - rng.exp(600);
-        break;
-      case 'fresh':
-        start = U - rng.exp(4);
-        break;
-    }
-    start = Math.min(Math.max(start, ps + 0.001), U - 0.005);
+    if (this.window) {
+      const from = Math.max(this.window.from, ps);
+      start = from + rng.range(0.05, 0.95) * (this.window.to - from);
+    } else
+      switch (s.start) {
+        case 'boot':
+          start = ps + rng.range(0.01, 1.2);
+          break;
+        case 'early':
+          start = rng.range(1.5, 25);
+          break;
+        case 'service':
+          start = rng.chance(0.75) ? rng.range(3, 90) : rng.range(90, U);
+          break;
+        case 'any':
+          start = rng.range(ps, U);
+          break;
+        case 'child':
+          start = ps + rng.exp(1.5);
+          break;
+        case 'recent':
+          start = U - rng.exp(600);
+          break;
+        case 'fresh':
+          start = U - rng.exp(4);
+          break;
+      }
+    if (!this.window) start = Math.min(Math.max(start, ps + 0.001), U - 0.005);
 
     const p = makeProc(rng, s, this.cpus);
     const kernel = p.kernel;
     if (kernel) this.kernelCount++;
+    this.made++;
     const idx = this.drafts.length;
-    this.drafts.push({ p, parent, start, leader: s.leader ?? 0, ns: s.ns, key: idx });
+    const cohort = s.cohort ?? (parent >= 0 ? this.drafts[parent].p.m.cohort : undefined);
+    this.drafts.push({ p, parent, start, leader: s.leader ?? 0, ns: s.ns, key: idx, cg: s.cg, cohort });
+    if (cohort !== undefined) p.m.cohort = cohort;
     return idx;
   }
 
@@ -164,11 +226,44 @@ export class Builder {
       p.starttimeTicks = Math.floor(d.start * clkTck);
       linkProc(p, parent, d.leader);
       if (d.ns) p.m.nsPid = d.ns.next++;
+      p.m.cg = resolvePlacement(p, d.cg, d.ns?.cg, parent);
       bornAt(p, U, rng, clkTck, pageSize);
       procs.push(p);
     }
     const last = procs.length > 0 ? procs[procs.length - 1].pid : 2;
     return { procs, nextPid: last + 1 + Math.floor(rng.exp(meanGap)) };
+  }
+
+  /**
+   * Advance mode: give the new drafts pids from `alloc` in start order, link
+   * them to their (new or existing) parents and fill their counters up to
+   * the window's end. `minTicks(pid)` keeps a reused pid's start time after
+   * the one of the process that held it.
+   */
+  materializeNew(
+    alloc: () => number,
+    minTicks: (pid: number) => number,
+    clkTck: number,
+    pageSize: number,
+  ): SynthProc[] {
+    const rng = this.rng;
+    const to = this.window?.to ?? this.uptime;
+    const fresh = this.drafts.filter((d) => !d.existing).sort((a, b) => a.start - b.start || a.key - b.key);
+    const out: SynthProc[] = [];
+    for (const d of fresh) {
+      const p = d.p;
+      p.pid = alloc();
+      const parent = d.parent >= 0 ? this.drafts[d.parent].p : undefined;
+      let ticks = Math.floor(d.start * clkTck);
+      ticks = Math.max(ticks, minTicks(p.pid), parent ? parent.starttimeTicks : 0);
+      p.starttimeTicks = Math.min(ticks, Math.floor(to * clkTck));
+      linkProc(p, parent, d.leader);
+      if (d.ns) p.m.nsPid = d.ns.next++;
+      p.m.cg = resolvePlacement(p, d.cg, d.ns?.cg, parent);
+      bornAt(p, to, rng, clkTck, pageSize);
+      out.push(p);
+    }
+    return out;
   }
 
   /** Keep the sum of CPU rates within the host's budget (cores x utilisation). */
@@ -191,143 +286,4 @@ export class Builder {
       for (const d of this.drafts) d.p.m.cpuRate *= f;
     }
   }
-}
-
-/** A process from its spec: everything but the pid, parent links and start time. */
-export function makeProc(rng: Rng, s: Spec, cpus: number): SynthProc {
-  const kernel = s.kernel === true;
-  const threads = s.threads ?? 1;
-  let cpuRate = kernel ? rng.logNormal(s.cpu, 1.0) : rng.logNormal(s.cpu, s.cpuSigma ?? 1.2);
-  if (s.busy && rng.chance(s.busy))
-    cpuRate = rng.range(0.1, 0.95) * (threads > 1 ? rng.range(1, Math.min(threads, 4)) : 1);
-  cpuRate = Math.min(cpuRate, threads, cpus);
-  const rss = kernel || s.state === 'Z' ? 0 : rng.logNormal(s.rssMb, s.rssSigma ?? 0.5) * MiB;
-  const vm =
-    kernel || s.state === 'Z'
-      ? 0
-      : rss * rng.range(1.2, 3) + (s.vmMb ?? 20) * MiB * rng.jitter(0.3) + threads * 8 * MiB;
-  const nice = s.nice ?? 0;
-  const rtPrio = s.rtPrio ?? 0;
-  const wake = s.wake ?? (kernel ? 0.5 : 2);
-  const p: SynthProc = {
-    pid: 0,
-    ppid: 0,
-    comm: s.comm ?? (kernel ? kernelComm(s.argv[0]) : commOf(s.argv[0])),
-    argv: kernel || s.state === 'Z' ? [] : s.argv,
-    cmdline: kernel || s.state === 'Z' ? '' : s.argv.join(' '),
-    exe: kernel || s.state === 'Z' ? '' : s.exe,
-    state: s.state ?? 'S',
-    utimeTicks: 0,
-    stimeTicks: 0,
-    starttimeTicks: 0,
-    vsizeBytes: Math.round(vm),
-    rssBytes: 0,
-    threads: s.state === 'Z' ? 1 : threads,
-    fds: kernel || s.state === 'Z' ? 0 : rng.int(s.fds[0], s.fds[1]),
-    uid: s.ids[0],
-    volCtx: 0,
-    involCtx: 0,
-    readBytes: 0,
-    writeBytes: 0,
-    minflt: 0,
-    majflt: 0,
-    blkioTicks: 0,
-    kernel,
-    category: s.category,
-    role: s.role,
-    m: {
-      gid: s.ids[1],
-      pgrp: 0,
-      session: 0,
-      ttyNr: s.tty ?? 0,
-      tpgid: -1,
-      flags: kernel
-        ? s.argv[0].startsWith('kworker/')
-          ? 0x04208060
-          : 0x00208040
-        : s.ids[0] === 0
-          ? 0x00400100
-          : 0x00400000,
-      nice,
-      policy: rtPrio > 0 ? 1 : 0,
-      rtPrio,
-      processor: rng.int(0, cpus - 1),
-      umask: s.umask ?? (kernel ? '0000' : '0022'),
-      nsPid: 0,
-      cpuRate: s.state === 'Z' ? 0 : cpuRate,
-      userShare: kernel ? 0 : rng.range(0.55, 0.95),
-      tickCarry: 0,
-      wakeRate: s.state === 'Z' ? 0 : rng.logNormal(wake, 0.7),
-      preemptPerCpuSec: rng.logNormal(kernel ? 5 : 25, 0.6),
-      faultsPerCpuSec: kernel ? 0 : rng.logNormal(400, 0.8),
-      readRate: s.readKBps ? rng.logNormal(s.readKBps * 1024, 1) : 0,
-      writeRate: s.writeKBps ? rng.logNormal(s.writeKBps * 1024, 1) : 0,
-      rchar: 0,
-      wchar: 0,
-      syscr: 0,
-      syscw: 0,
-      cancelledWriteBytes: 0,
-      cutime: 0,
-      cstime: 0,
-      cminflt: 0,
-      cmajflt: 0,
-      hwmBytes: 0,
-      peakVsizeBytes: 0,
-      ephemeral: s.ephemeral === true,
-      fdKind: kernel ? 'kernel' : (s.fdKind ?? 'std'),
-    },
-  };
-  p.rssBytes = rss; // rounded to pages in bornAt
-  return p;
-}
-
-/** Derive pgrp/session/tpgid from the parent (leader: 0 inherit, 1 group leader, 2 session leader). */
-export function linkProc(p: SynthProc, parent: SynthProc | undefined, leader: 0 | 1 | 2): void {
-  const m = p.m;
-  p.ppid = parent ? parent.pid : 0;
-  if (leader === 2 || !parent) {
-    m.pgrp = p.pid;
-    m.session = p.pid;
-  } else if (leader === 1) {
-    m.pgrp = p.pid;
-    m.session = parent.m.session;
-  } else {
-    m.pgrp = parent.m.pgrp;
-    m.session = parent.m.session;
-  }
-  if (p.kernel) {
-    m.pgrp = 0;
-    m.session = 0;
-  }
-  m.tpgid = m.ttyNr ? m.pgrp : -1;
-}
-
-/**
- * Give a process (with `starttimeTicks` set) its memory in whole pages, its
- * start-up counters and the counters of its life until `uptime`.
- */
-export function bornAt(p: SynthProc, uptime: number, rng: Rng, clkTck: number, pageSize: number): void {
-  const m = p.m;
-  setRss(p, p.rssBytes, pageSize);
-  p.vsizeBytes = p.kernel || p.state === 'Z' ? 0 : Math.ceil(p.vsizeBytes / pageSize) * pageSize;
-  m.peakVsizeBytes = Math.round((p.vsizeBytes * rng.range(1, 1.15)) / pageSize) * pageSize;
-  m.hwmBytes = Math.round((p.rssBytes * rng.range(1, 1.3)) / pageSize) * pageSize;
-  if (!p.kernel && p.state !== 'Z') {
-    p.minflt = Math.round((p.rssBytes / pageSize) * rng.range(1.2, 3)) + rng.int(80, 400);
-    p.majflt = rng.chance(0.3) ? rng.int(0, 40) : 0;
-    m.rchar = rng.int(2000, 400_000);
-    m.syscr = rng.int(10, 400);
-    m.syscw = rng.int(1, 50);
-    m.wchar = rng.int(0, 20_000);
-  }
-  accrue(p, uptime - p.starttimeTicks / clkTck, rng, clkTck);
-  if (p.state === 'Z') {
-    // A zombie keeps what it used before exiting.
-    p.utimeTicks = rng.int(0, 30);
-    p.stimeTicks = rng.int(0, 10);
-    p.volCtx = rng.int(1, 50);
-    p.involCtx = rng.int(0, 5);
-    p.minflt = rng.int(100, 2000);
-  }
-  p.state = pickState(p, rng);
 }

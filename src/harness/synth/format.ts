@@ -167,7 +167,10 @@ export function fdTargets(p: SynthProc): string[] {
   if (n === 0) return out;
   const rng = new Rng(mixSeed(p.pid ^ 0x5f0d, p.starttimeTicks));
   const kind = p.m.fdKind;
-  const pts = p.m.ttyNr >= 34816 ? `/dev/pts/${p.m.ttyNr - 34816}` : p.m.ttyNr === 1025 ? '/dev/tty1' : '/dev/ttyS0';
+  // tty_nr: major 136 (pts) in bits 8-15, minor in bits 0-7 and 20-31.
+  const major = (p.m.ttyNr >> 8) & 0xfff;
+  const minor = (p.m.ttyNr & 0xff) | ((p.m.ttyNr >>> 12) & 0xfff00);
+  const pts = major === 136 ? `/dev/pts/${minor}` : p.m.ttyNr === 1025 ? '/dev/tty1' : '/dev/ttyS0';
   const std = kind === 'tty' ? pts : '/dev/null';
   let inode = (10000 + rng.next() * 9_000_000) | 0;
   for (let i = 0; i < n; i++) {

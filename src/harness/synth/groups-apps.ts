@@ -4,8 +4,10 @@
  */
 import type { Builder, Namespace } from './builder.js';
 import { UID, USERS } from './catalog.js';
+import { dockerCg, podCg, svcCg, uuidOf } from './cgroup.js';
 import { addPostgres, addWebServer, svc } from './groups-services.js';
 import type { Ctx } from './groups-system.js';
+import type { Qos } from './types.js';
 
 const ROOT = UID.root;
 type AppKind =
@@ -33,6 +35,11 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
         return [x.uid, x.uid] as const;
       })();
   const leader = 2 as const;
+  // On the host each app is its own systemd service; in a container, the container's cgroup.
+  const cg =
+    ns || kind === 'nginx' || kind === 'postgres'
+      ? undefined
+      : svcCg(b.unit(`${APP_UNITS[kind as keyof typeof APP_UNITS]}.service`));
   switch (kind) {
     case 'java':
       b.add(
@@ -64,6 +71,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
             vmMb: 3000,
             ns,
             leader,
+            cg,
           },
         ),
       );
@@ -87,6 +95,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
             vmMb: 900,
             ns,
             leader,
+            cg,
           },
         ),
       );
@@ -112,6 +121,8 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           ns,
           leader,
           wake: 1,
+          cg,
+          pool: 'gunicorn',
         }),
       );
       if (m < 0) return;
@@ -132,6 +143,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           wake: 30,
           ns,
           threads: rng.chance(0.3) ? rng.int(2, 8) : 1,
+          pool: 'gunicorn',
         });
       return;
     }
@@ -145,6 +157,8 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           fds: [12, 20],
           ns,
           leader,
+          cg,
+          pool: 'puma',
         }),
       );
       if (m < 0) return;
@@ -166,6 +180,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           start: 'child',
           wake: 20,
           ns,
+          pool: 'puma',
         });
       return;
     }
@@ -188,6 +203,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
             vmMb: 1200,
             ns,
             leader,
+            cg,
           },
         ),
       );
@@ -210,6 +226,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
             wake: 100,
             ns,
             leader,
+            cg,
           },
         ),
       );
@@ -225,6 +242,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           wake: 30,
           ns,
           leader,
+          cg,
         }),
       );
       return;
@@ -237,7 +255,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           ROOT,
           'container',
           'kube-proxy',
-          { rssMb: 45, threads: rng.int(8, 16), cpu: 0.003, fds: [10, 20], wake: 10, ns, leader },
+          { rssMb: 45, threads: rng.int(8, 16), cpu: 0.003, fds: [10, 20], wake: 10, ns, leader, cg },
         ),
       );
       return;
@@ -255,6 +273,7 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
           wake: 100,
           ns,
           leader,
+          cg,
         }),
       );
       return;
@@ -271,6 +290,10 @@ export function addApp(b: Builder, parent: number, kind: AppKind, ns?: Namespace
 export function addContainer(b: Builder, ctx: Ctx, k8s: boolean, app?: AppKind): void {
   const rng = b.rng;
   const id = rng.hex(64);
+  // The shim's id is the container's (docker) or the pod sandbox's (k8s): the pause container's.
+  const pod = k8s ? uuidOf(b.aux.hex(32)) : '';
+  const qos = k8s ? b.aux.weighted(QOS_WEIGHTS) : 'burstable';
+  const appCg = k8s ? podCg(qos, pod, b.aux.hex(64)) : dockerCg(id);
   const shim = b.add(
     ctx.init,
     svc(
@@ -287,7 +310,15 @@ export function addContainer(b: Builder, ctx: Ctx, k8s: boolean, app?: AppKind):
       ROOT,
       'container',
       'containerd-shim',
-      { rssMb: 11, threads: rng.int(9, 13), cpu: 0.0005, fds: [8, 12], start: 'any', wake: 3 },
+      {
+        rssMb: 11,
+        threads: rng.int(9, 13),
+        cpu: 0.0005,
+        fds: [8, 12],
+        start: 'any',
+        wake: 3,
+        cg: svcCg('containerd.service'),
+      },
     ),
   );
   if (shim < 0) return;
@@ -304,7 +335,7 @@ export function addContainer(b: Builder, ctx: Ctx, k8s: boolean, app?: AppKind):
       fds: [3, 3],
       start: 'child',
       leader: 2,
-      ns: { next: 1 },
+      ns: { next: 1, cg: podCg(qos, pod, id) },
       wake: 0.001,
     });
   const kind: AppKind =
@@ -320,8 +351,28 @@ export function addContainer(b: Builder, ctx: Ctx, k8s: boolean, app?: AppKind):
       ['puma', 1],
       ['postgres', 0.5],
     ]);
-  addApp(b, shim, kind, { next: 1 });
+  addApp(b, shim, kind, { next: 1, cg: appCg });
 }
+
+/** Kubernetes QoS classes by how often a pod has them. */
+export const QOS_WEIGHTS: readonly (readonly [Qos, number])[] = [
+  ['burstable', 65],
+  ['besteffort', 20],
+  ['guaranteed', 15],
+];
+
+/** The systemd unit (without `.service`) of an app run on the host. */
+const APP_UNITS: Record<Exclude<AppKind, 'nginx' | 'postgres'>, string> = {
+  java: 'java-app',
+  node: 'node-app',
+  gunicorn: 'gunicorn',
+  puma: 'puma',
+  go: 'go-service',
+  envoy: 'envoy',
+  coredns: 'coredns',
+  'kube-proxy': 'kube-proxy',
+  redis: 'redis-server',
+};
 
 /** Processes whose names trip naive parsers. */
 export function addOddNames(b: Builder, ctx: Ctx): void {

@@ -3,6 +3,7 @@
  */
 import type { Builder, Namespace, Spec } from './builder.js';
 import { PG_BACKEND_STATES, UID } from './catalog.js';
+import { svcCg } from './cgroup.js';
 import type { Ctx } from './groups-system.js';
 import type { Rng } from './prng.js';
 
@@ -49,6 +50,7 @@ export function addPostgres(
   const ver = rng.pick(['14', '15', '16']);
   const inContainer = ns !== undefined;
   const exe = inContainer ? '/usr/lib/postgresql/16/bin/postgres' : `/usr/lib/postgresql/${ver}/bin/postgres`;
+  const cg = inContainer ? undefined : svcCg(b.unit(`postgresql@${ver}-main.service`));
   const pm = b.add(
     parent,
     svc(
@@ -65,7 +67,7 @@ export function addPostgres(
       ids,
       'database',
       'postgres-postmaster',
-      { rssMb: 30, fds: [8, 12], fdKind: 'db', ns, wake: 1, umask: '0077' },
+      { rssMb: 30, fds: [8, 12], fdKind: 'db', ns, wake: 1, umask: '0077', cg, pool: 'postgres' },
     ),
   );
   if (pm < 0) return;
@@ -94,6 +96,7 @@ export function addPostgres(
       wake: 5,
       ns,
       umask: '0077',
+      pool: 'postgres',
     });
   }
   for (let i = 0; i < backends && b.userRoom > 0; i++) {
@@ -117,6 +120,7 @@ export function addPostgres(
       wake: 20,
       ns,
       umask: '0077',
+      pool: 'postgres',
     });
   }
 }
@@ -146,6 +150,7 @@ export function addDatabase(b: Builder, ctx: Ctx): void {
         readKBps: 200,
         writeKBps: 300,
         wake: 200,
+        cg: svcCg(b.unit('mysql.service')),
       }),
     );
   else if (kind === 'redis')
@@ -161,6 +166,7 @@ export function addDatabase(b: Builder, ctx: Ctx): void {
         fds: [20, 200],
         writeKBps: 20,
         wake: 100,
+        cg: svcCg(b.unit('redis-server.service')),
       }),
     );
   else
@@ -177,6 +183,7 @@ export function addDatabase(b: Builder, ctx: Ctx): void {
         writeKBps: 500,
         wake: 150,
         vmMb: 2000,
+        cg: svcCg(b.unit('mongod.service')),
       }),
     );
 }
@@ -193,7 +200,15 @@ export function addWebServer(b: Builder, parent: number, kind: 'nginx' | 'httpd'
         ROOT,
         'webserver',
         'nginx-master',
-        { comm: 'nginx', rssMb: 6, fds: [10, 30], ns, wake: 0.2 },
+        {
+          comm: 'nginx',
+          rssMb: 6,
+          fds: [10, 30],
+          ns,
+          wake: 0.2,
+          cg: ns ? undefined : svcCg(b.unit('nginx.service')),
+          pool: 'nginx',
+        },
       ),
     );
     if (m < 0) return;
@@ -216,6 +231,7 @@ export function addWebServer(b: Builder, parent: number, kind: 'nginx' | 'httpd'
         wake: 80,
         writeKBps: 5,
         ns,
+        pool: 'nginx',
       });
     }
     return;
@@ -227,6 +243,8 @@ export function addWebServer(b: Builder, parent: number, kind: 'nginx' | 'httpd'
       fds: [10, 20],
       ns,
       wake: 1,
+      cg: ns ? undefined : svcCg(b.unit('httpd.service')),
+      pool: 'httpd',
     }),
   );
   if (m < 0) return;
@@ -247,6 +265,7 @@ export function addWebServer(b: Builder, parent: number, kind: 'nginx' | 'httpd'
       wake: 20,
       ns,
       threads: rng.chance(0.5) ? rng.int(25, 66) : 1,
+      pool: 'httpd',
     });
   }
 }
@@ -287,6 +306,7 @@ export function addBroker(b: Builder, ctx: Ctx, kind: 'kafka' | 'rabbitmq'): voi
           writeKBps: 3000,
           wake: 400,
           vmMb: 6000,
+          cg: svcCg(b.unit('kafka.service')),
         },
       ),
     );
@@ -349,7 +369,16 @@ export function addBroker(b: Builder, ctx: Ctx, kind: 'kafka' | 'rabbitmq'): voi
       UID.rabbitmq,
       'broker',
       'rabbitmq',
-      { rssMb: 180, threads: rng.int(30, 160), cpu: 0.02, busy: 0.2, fds: [80, 300], writeKBps: 200, wake: 300 },
+      {
+        rssMb: 180,
+        threads: rng.int(30, 160),
+        cpu: 0.02,
+        busy: 0.2,
+        fds: [80, 300],
+        writeKBps: 200,
+        wake: 300,
+        cg: svcCg(b.unit('rabbitmq-server.service')),
+      },
     ),
   );
   if (beam < 0) return;
@@ -370,6 +399,7 @@ export function addBroker(b: Builder, ctx: Ctx, kind: 'kafka' | 'rabbitmq'): voi
       rssMb: 1,
       fds: [4, 8],
       cpu: 0.00002,
+      cg: svcCg(b.unit('epmd.service')),
     }),
   );
 }

@@ -3,6 +3,7 @@
  */
 import type { Builder, Spec } from './builder.js';
 import { CRON_JOBS, SHELL_TOOLS, UID, USERS } from './catalog.js';
+import { svcCg, userCg } from './cgroup.js';
 
 /** Indices of well-known processes other groups hang children on (-1 when absent). */
 export interface Ctx {
@@ -16,6 +17,15 @@ export interface Ctx {
   shells: { idx: number; uid: number; gid: number; tty: number }[];
   nextPts: number;
   total: number;
+  /** number of the next login session (`session-N.scope`) */
+  nextSession: number;
+}
+
+/** Which container and orchestration daemons the base system runs (all by default). */
+export interface BaseOptions {
+  containerd?: boolean;
+  dockerd?: boolean;
+  kubelet?: boolean;
 }
 
 const ROOT = UID.root;
@@ -37,9 +47,9 @@ function daemon(argv: string[], exe: string, o: Partial<Spec> & Pick<Spec, 'rssM
 }
 
 /** systemd's daemons, sshd, cron, getty, chrony and the container runtimes. */
-export function addBaseSystem(b: Builder, ctx: Ctx): void {
+export function addBaseSystem(b: Builder, ctx: Ctx, o: BaseOptions = {}): void {
   const init = ctx.init;
-  const add = (s: Spec) => b.add(init, s);
+  const add = (s: Spec) => b.add(init, { ...s, cg: s.cg ?? svcCg(b.unit(`${unitBase(s)}.service`)) });
   add(
     daemon(['/lib/systemd/systemd-journald'], '/usr/lib/systemd/systemd-journald', {
       rssMb: 40,
@@ -64,6 +74,7 @@ export function addBaseSystem(b: Builder, ctx: Ctx): void {
     }),
   );
   add(daemon(['/lib/systemd/systemd-logind'], '/usr/lib/systemd/systemd-logind', { rssMb: 7 }));
+  // dbus-daemon runs as dbus.service
   add(
     daemon(
       [
@@ -76,7 +87,7 @@ export function addBaseSystem(b: Builder, ctx: Ctx): void {
         '--syslog-only',
       ],
       '/usr/bin/dbus-daemon',
-      { comm: 'dbus-daemon', rssMb: 5, ids: UID.messagebus, wake: 2 },
+      { comm: 'dbus-daemon', rssMb: 5, ids: UID.messagebus, wake: 2, cg: svcCg(b.unit('dbus.service')) },
     ),
   );
   add(
@@ -88,12 +99,14 @@ export function addBaseSystem(b: Builder, ctx: Ctx): void {
     }),
   );
   ctx.cron = add(daemon(['/usr/sbin/cron', '-f', '-P'], '/usr/sbin/cron', { rssMb: 3, fds: [5, 8] }));
+  // sshd runs as ssh.service (Debian's name)
   ctx.sshd = add(
     daemon(['sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups'], '/usr/sbin/sshd', {
       rssMb: 9,
       fds: [4, 8],
       role: 'sshd',
       comm: 'sshd',
+      cg: svcCg(b.unit('ssh.service')),
     }),
   );
   add(
@@ -103,69 +116,71 @@ export function addBaseSystem(b: Builder, ctx: Ctx): void {
       tty: 1025,
       fdKind: 'tty',
       wake: 0.01,
+      cg: svcCg(b.unit('getty@tty1.service')),
     }),
   );
   add(
     daemon(
       ['/sbin/agetty', '-o', '-p -- \\u', '--keep-baud', '115200,57600,38400,9600', '-', 'vt220'],
       '/usr/sbin/agetty',
-      { rssMb: 2, fds: [3, 4], tty: 1088, fdKind: 'tty', wake: 0.01 },
+      { rssMb: 2, fds: [3, 4], tty: 1088, fdKind: 'tty', wake: 0.01, cg: svcCg(b.unit('serial-getty@ttyS0.service')) },
     ),
   );
-  add(daemon(['/usr/sbin/chronyd', '-F', '1'], '/usr/sbin/chronyd', { rssMb: 3, ids: UID.chrony, wake: 0.5 }));
+  add(
+    daemon(['/usr/sbin/chronyd', '-F', '1'], '/usr/sbin/chronyd', {
+      rssMb: 3,
+      ids: UID.chrony,
+      wake: 0.5,
+      cg: svcCg(b.unit('chrony.service')),
+    }),
+  );
   add(
     daemon(['/usr/lib/polkit-1/polkitd', '--no-debug'], '/usr/lib/polkit-1/polkitd', {
       rssMb: 9,
       ids: UID.polkitd,
       threads: 4,
+      cg: svcCg(b.unit('polkit.service')),
     }),
   );
-  ctx.containerd = add(
-    daemon(['/usr/bin/containerd'], '/usr/bin/containerd', {
-      category: 'container',
-      rssMb: 60,
-      threads: b.rng.int(20, 60),
-      cpu: 0.01,
-      fds: [60, 200],
-      fdKind: 'server',
-      wake: 40,
-    }),
-  );
-  ctx.dockerd = add(
-    daemon(['/usr/bin/dockerd', '-H', 'fd://', '--containerd=/run/containerd/containerd.sock'], '/usr/bin/dockerd', {
-      category: 'container',
-      rssMb: 90,
-      threads: b.rng.int(15, 40),
-      cpu: 0.003,
-      fds: [40, 120],
-      fdKind: 'server',
-      wake: 10,
-    }),
-  );
-  add(
-    daemon(
-      [
-        '/usr/bin/kubelet',
-        '--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf',
-        '--kubeconfig=/etc/kubernetes/kubelet.conf',
-        '--config=/var/lib/kubelet/config.yaml',
-        '--container-runtime-endpoint=unix:///run/containerd/containerd.sock',
-        '--pod-infra-container-image=registry.k8s.io/pause:3.9',
-      ],
-      '/usr/bin/kubelet',
-      {
+  if (o.containerd !== false) ctx.containerd = addContainerd(b, ctx);
+  if (o.dockerd !== false)
+    ctx.dockerd = add(
+      daemon(['/usr/bin/dockerd', '-H', 'fd://', '--containerd=/run/containerd/containerd.sock'], '/usr/bin/dockerd', {
         category: 'container',
-        rssMb: 110,
-        threads: b.rng.int(30, 80),
-        cpu: 0.02,
-        busy: 0.05,
-        fds: [50, 150],
+        rssMb: 90,
+        threads: b.rng.int(15, 40),
+        cpu: 0.003,
+        fds: [40, 120],
         fdKind: 'server',
-        start: 'service',
-        wake: 60,
-      },
-    ),
-  );
+        wake: 10,
+        cg: svcCg(b.unit('docker.service')),
+      }),
+    );
+  if (o.kubelet !== false)
+    add(
+      daemon(
+        [
+          '/usr/bin/kubelet',
+          '--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf',
+          '--kubeconfig=/etc/kubernetes/kubelet.conf',
+          '--config=/var/lib/kubelet/config.yaml',
+          '--container-runtime-endpoint=unix:///run/containerd/containerd.sock',
+          '--pod-infra-container-image=registry.k8s.io/pause:3.9',
+        ],
+        '/usr/bin/kubelet',
+        {
+          category: 'container',
+          rssMb: 110,
+          threads: b.rng.int(30, 80),
+          cpu: 0.02,
+          busy: 0.05,
+          fds: [50, 150],
+          fdKind: 'server',
+          start: 'service',
+          wake: 60,
+        },
+      ),
+    );
   add(daemon(['/usr/bin/irqbalance', '--foreground'], '/usr/sbin/irqbalance', { rssMb: 4, threads: 2 }));
   add(
     daemon(['/usr/bin/node_exporter', '--collector.systemd', '--web.listen-address=:9100'], '/usr/bin/node_exporter', {
@@ -175,8 +190,32 @@ export function addBaseSystem(b: Builder, ctx: Ctx): void {
       cpu: 0.002,
       start: 'service',
       fdKind: 'server',
+      cg: svcCg(b.unit('prometheus-node-exporter.service')),
     }),
   );
+}
+
+/** containerd.service (its shims stay in its cgroup). */
+export function addContainerd(b: Builder, ctx: Ctx): number {
+  return b.add(
+    ctx.init,
+    daemon(['/usr/bin/containerd'], '/usr/bin/containerd', {
+      category: 'container',
+      rssMb: 60,
+      threads: b.rng.int(20, 60),
+      cpu: 0.01,
+      fds: [60, 200],
+      fdKind: 'server',
+      wake: 40,
+      cg: svcCg(b.unit('containerd.service')),
+    }),
+  );
+}
+
+/** The unit of a base daemon: its program name (`rsyslogd` runs as rsyslog.service). */
+function unitBase(s: Spec): string {
+  const name = s.exe.slice(s.exe.lastIndexOf('/') + 1);
+  return name === 'rsyslogd' ? 'rsyslog' : name;
 }
 
 /** An ssh login: sshd [priv] -> sshd user@pts -> -bash, plus the user's systemd and (sd-pam). */
@@ -198,6 +237,7 @@ export function addSshSession(b: Builder, ctx: Ctx, withUserManager: boolean): v
       fds: [15, 40],
       start: 'any',
       leader: 2,
+      cg: userCg(u.uid, `user@${u.uid}.service`),
     });
     if (sd >= 0)
       b.add(sd, {
@@ -226,6 +266,7 @@ export function addSshSession(b: Builder, ctx: Ctx, withUserManager: boolean): v
     fds: [6, 9],
     start: 'any',
     leader: 2,
+    cg: userCg(u.uid, `session-${ctx.nextSession++}.scope`),
   });
   if (priv < 0) return;
   const net = b.add(priv, {
@@ -277,6 +318,7 @@ export function addTmux(b: Builder, ctx: Ctx): void {
     fds: [12, 30],
     start: 'any',
     leader: 2,
+    cg: userCg(u.uid, `session-${ctx.nextSession++}.scope`),
   });
   if (srv < 0) return;
   const n = rng.int(1, 4);

@@ -5,6 +5,7 @@
  */
 import { Builder } from './builder.js';
 import { UID } from './catalog.js';
+import { INIT_CG } from './cgroup.js';
 import { addApp, addContainer, addOddNames, addZombie } from './groups-apps.js';
 import { addKernel } from './groups-kernel.js';
 import { addBroker, addDatabase, addPostgres, addWebServer } from './groups-services.js';
@@ -48,8 +49,10 @@ export interface Population {
   nextPid: number;
 }
 
+/** The `mixed` host: a bit of everything (the original generator; its output must not change). */
 export function buildPopulation(
   rng: Rng,
+  aux: Rng,
   n: number,
   cpus: number,
   uptime: number,
@@ -57,49 +60,9 @@ export function buildPopulation(
   pageSize: number,
 ): Population {
   const kernelBudget = n < 2 ? 0 : Math.max(1, Math.round(n * rng.range(0.1, 0.22)));
-  const b = new Builder(rng, uptime, cpus, n, kernelBudget);
-  const ctx: Ctx = {
-    init: -1,
-    kthreadd: -1,
-    sshd: -1,
-    cron: -1,
-    containerd: -1,
-    dockerd: -1,
-    shells: [],
-    nextPts: 0,
-    total: n,
-  };
-  ctx.init = b.add(-1, {
-    argv: ['/sbin/init', 'splash'],
-    exe: '/usr/lib/systemd/systemd',
-    comm: 'systemd',
-    ids: UID.root,
-    category: 'init',
-    role: 'systemd',
-    cpu: 0.001,
-    rssMb: 12,
-    fds: [90, 300],
-    start: 'boot',
-    leader: 2,
-    wake: 3,
-    umask: '0000',
-  });
-  ctx.kthreadd = b.add(-1, {
-    argv: ['kthreadd'],
-    exe: '',
-    ids: UID.root,
-    category: 'kernel',
-    role: 'kthreadd',
-    cpu: 0.00002,
-    rssMb: 0,
-    fds: [0, 0],
-    start: 'boot',
-    kernel: true,
-    wake: 0.2,
-  });
-  // Pid 1 and 2 start first, a few ticks after boot.
-  if (ctx.init >= 0) b.drafts[ctx.init].start = 0.04;
-  if (ctx.kthreadd >= 0) b.drafts[ctx.kthreadd].start = 0.04;
+  const b = new Builder(rng, uptime, cpus, n, kernelBudget, aux);
+  const ctx = newCtx(n);
+  addRoots(b, ctx);
   addKernel(b, ctx);
   if (ctx.init >= 0) {
     addBaseSystem(b, ctx);
@@ -125,4 +88,55 @@ export function buildPopulation(
     }
   }
   return b.materialize(clkTck, pageSize, cpus * 0.55);
+}
+
+export function newCtx(n: number): Ctx {
+  return {
+    init: -1,
+    kthreadd: -1,
+    sshd: -1,
+    cron: -1,
+    containerd: -1,
+    dockerd: -1,
+    shells: [],
+    nextPts: 0,
+    total: n,
+    nextSession: 1,
+  };
+}
+
+/** systemd as pid 1 and kthreadd as pid 2. */
+export function addRoots(b: Builder, ctx: Ctx): void {
+  ctx.init = b.add(-1, {
+    argv: ['/sbin/init', 'splash'],
+    exe: '/usr/lib/systemd/systemd',
+    comm: 'systemd',
+    ids: UID.root,
+    category: 'init',
+    role: 'systemd',
+    cpu: 0.001,
+    rssMb: 12,
+    fds: [90, 300],
+    start: 'boot',
+    leader: 2,
+    wake: 3,
+    umask: '0000',
+    cg: INIT_CG,
+  });
+  ctx.kthreadd = b.add(-1, {
+    argv: ['kthreadd'],
+    exe: '',
+    ids: UID.root,
+    category: 'kernel',
+    role: 'kthreadd',
+    cpu: 0.00002,
+    rssMb: 0,
+    fds: [0, 0],
+    start: 'boot',
+    kernel: true,
+    wake: 0.2,
+  });
+  // Pid 1 and 2 start first, a few ticks after boot.
+  if (ctx.init >= 0) b.drafts[ctx.init].start = 0.04;
+  if (ctx.kthreadd >= 0) b.drafts[ctx.kthreadd].start = 0.04;
 }

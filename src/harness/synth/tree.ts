@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCodes, NrdotError } from '../../core/errors.js';
+import { type CgroupCtx, writeCgroup } from './cgroup.js';
 import { cmdlineText, type FormatCtx, fdTargets, ioText, statLine, statusText } from './format.js';
 import type { SynthProc } from './types.js';
 
@@ -44,7 +45,7 @@ export function prepareOut(out: string): void {
 }
 
 /** Write the whole directory of one process. */
-export function writeProcDir(root: string, p: SynthProc, c: FormatCtx): void {
+export function writeProcDir(root: string, p: SynthProc, c: FormatCtx, cg: CgroupCtx): void {
   const dir = `${root}/${p.pid}`;
   fs.mkdirSync(dir);
   fs.writeFileSync(`${dir}/stat`, statLine(p, c.pageSize));
@@ -55,6 +56,7 @@ export function writeProcDir(root: string, p: SynthProc, c: FormatCtx): void {
   fs.mkdirSync(`${dir}/fd`);
   const targets = fdTargets(p);
   for (let i = 0; i < targets.length; i++) fs.symlinkSync(targets[i], `${dir}/fd/${i}`);
+  writeCgroup(dir, p, cg);
 }
 
 /**
