@@ -125,6 +125,8 @@ async function main() {
     thresholds: { cpu_percent: 0, rss_mib: 0 },
     top_n: { important: 1e9, standard: 1e9, noise: 1e9 },
     max_series: 1e12,
+    pools: { top_k: 1e9 },
+    groups: { budget: 1e9 },
     anomaly: config.profiles.balanced!.anomaly,
   };
   const tmp = fastTmpDir('nrdot-bench-');

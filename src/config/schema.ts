@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { configHistorySchema, reloadSchema, securitySchema } from '../control/config/schema.js';
 import { opampSchema } from '../control/opamp/config.js';
 import { NOT_COLLECTED, PROCESS_METRICS } from '../stages/build/metrics.js';
+import { GROUP_KINDS, TEMPLATE_FIELDS, unknownTemplateField } from '../stages/pool/naming.js';
 import { TIERS } from '../telemetry/names.js';
 import { COMMAND_LINE_MODES } from '../util/privacy.js';
 
@@ -124,6 +125,20 @@ const profile = z.strictObject({
     .int()
     .positive()
     .describe('cap on data-point series per cycle (a process costs about 15); critical processes are never capped'),
+  pools: z.strictObject({
+    top_k: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('of a pool (the same executable in the same group), the busiest workers kept at full resolution'),
+  }),
+  groups: z.strictObject({
+    budget: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('groups that keep their own aggregate (the biggest by CPU and memory); the rest roll up into _other_'),
+  }),
   /**
    * The sampled path: processes of these tiers that the profile rolls up are
    * sampled (a stable hash of the identity) toward `budget_points` data
@@ -269,6 +284,25 @@ export const configSchema = z.strictObject({
     important: metricToggles.optional().describe('the same, for important processes'),
     standard: metricToggles.optional().describe('the same, for standard processes'),
     noise: metricToggles.optional().describe('the same, for noise processes'),
+  }),
+  /** how rolled-up processes are grouped (src/stages/pool/naming.ts) */
+  groups: z.strictObject({
+    by: z
+      .array(z.enum(GROUP_KINDS))
+      .min(1, 'at least one of pod, container, service, executable')
+      .describe('group by the first of these that applies to a process'),
+    template: z
+      .string()
+      .superRefine((t, ctx) => {
+        const f = unknownTemplateField(t);
+        if (f !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown template field '.${f}' (known: ${TEMPLATE_FIELDS.map((x) => `.${x}`).join(', ')})`,
+          });
+        }
+      })
+      .describe('a group name template in the manner of process-exporter; "" = use `by`'),
   }),
   /** what exported attributes may reveal (src/util/privacy.ts) */
   privacy: z.strictObject({

@@ -42,20 +42,32 @@ export interface FrameFacts {
   anomaliesExported: number;
   /** roll-up groups exported */
   rollupGroups: number;
+  /** pools of two or more processes (same executable in the same group) */
+  pools: number;
 }
 
-/** The aggregate of the rows of one tier that were not exported at full resolution. */
+/** A group's aggregate of the rows that were not exported at full resolution this cycle. */
 export interface RollupGroup {
-  tier: number;
+  /** `nrdot.group`: pod/<uid>, container/<id>, a systemd unit, exe/<name>, or `_other_` */
+  name: string;
+  /** semantic-convention attributes of the aggregate (k8s.pod.uid, container.id, service.name, ...) */
+  attrs: readonly (readonly [string, string])[];
   count: number;
   cpuCores: number;
   rssBytes: number;
   vsizeBytes: number;
   threads: number;
   fds: number;
+  /** user, system, wait, fractions of one core, over the members whose rate is known */
+  utilization: number[];
+  /** members whose value of each metric is known (and summed) */
+  known: Record<
+    'cpuTime' | 'memoryUsage' | 'memoryVirtual' | 'diskIo' | 'threads' | 'fds' | 'faults' | 'switches' | 'utilization',
+    number
+  >;
   /** cumulative sums since `startMs`, in COUNTERS order */
   cumulative: Float64Array;
-  /** when the roll-up's cumulative series began, ms since the epoch */
+  /** when the group's cumulative series began, ms since the epoch */
   startMs: number;
 }
 
@@ -80,17 +92,21 @@ export class FrameBuffers {
   private cap = 0;
   private u8 = new Uint8Array(0);
   private f64 = new Float64Array(0);
+  private i32 = new Int32Array(0);
   /** u8 columns per frame */
-  static readonly U8 = 8;
+  static readonly U8 = 10;
   /** f64 columns per frame */
   static readonly F64 = 1;
+  /** i32 columns per frame (filled with -1) */
+  static readonly I32 = 2;
 
-  /** Zeroed views for `n` rows: [u8 columns..., f64 columns...]. */
-  take(n: number): { u8: Uint8Array[]; f64: Float64Array[] } {
+  /** Zeroed views for `n` rows: [u8 columns..., f64 columns..., i32 columns (-1)...]. */
+  take(n: number): { u8: Uint8Array[]; f64: Float64Array[]; i32: Int32Array[] } {
     if (n > this.cap) {
       this.cap = Math.max(n, Math.ceil(this.cap * 1.5), 1024);
       this.u8 = new Uint8Array(this.cap * FrameBuffers.U8);
       this.f64 = new Float64Array(this.cap * FrameBuffers.F64);
+      this.i32 = new Int32Array(this.cap * FrameBuffers.I32);
     }
     const u8: Uint8Array[] = [];
     for (let k = 0; k < FrameBuffers.U8; k++) {
@@ -104,7 +120,13 @@ export class FrameBuffers {
       v.fill(0);
       f64.push(v);
     }
-    return { u8, f64 };
+    const i32: Int32Array[] = [];
+    for (let k = 0; k < FrameBuffers.I32; k++) {
+      const v = this.i32.subarray(k * this.cap, k * this.cap + n);
+      v.fill(-1);
+      i32.push(v);
+    }
+    return { u8, f64, i32 };
   }
 }
 
@@ -115,8 +137,16 @@ export class Frame {
   slot: Int32Array;
   isNew: Uint8Array;
   named: Uint8Array;
-  /** classify: tier index (0 critical .. 3 noise) */
+  /** classify: tier index (0 critical .. 3 noise); pool: one lower for pool workers */
   readonly tier: Uint8Array;
+  /** classify: a `classification.protected` pattern matched */
+  readonly prot: Uint8Array;
+  /** pool: the group the row rolls up into (GroupCatalog id) */
+  readonly group: Int32Array;
+  /** pool: the row's pool this cycle (-1: not in a pool of two or more) */
+  readonly pool: Int32Array;
+  /** pool: the row is a worker of its pool (not its master) */
+  readonly worker: Uint8Array;
   /** rates: CPU as a fraction of one core */
   readonly cpuCores: Float64Array;
   /** rates: growth of each counter since the last cycle, row-major (row * NCOUNTERS + k) */
@@ -157,8 +187,21 @@ export class Frame {
     this.slot = ids.slot;
     this.isNew = ids.isNew;
     this.named = ids.named;
-    const { u8, f64 } = buffers.take(n);
-    [this.tier, this.born, this.anomaly, this.points, this.series, this.keep, this.sampled, this.lane] = u8 as [
+    const { u8, f64, i32 } = buffers.take(n);
+    [
+      this.tier,
+      this.prot,
+      this.worker,
+      this.born,
+      this.anomaly,
+      this.points,
+      this.series,
+      this.keep,
+      this.sampled,
+      this.lane,
+    ] = u8 as [
+      Uint8Array,
+      Uint8Array,
       Uint8Array,
       Uint8Array,
       Uint8Array,
@@ -169,6 +212,7 @@ export class Frame {
       Uint8Array,
     ];
     this.cpuCores = f64[0]!;
+    [this.group, this.pool] = i32 as [Int32Array, Int32Array];
     this.deltas = new Float64Array(0);
     this.cpuState = new Float64Array(0);
     this.facts = {
@@ -184,6 +228,7 @@ export class Frame {
       criticalExported: 0,
       anomaliesExported: 0,
       rollupGroups: 0,
+      pools: 0,
     };
   }
 }

@@ -3,11 +3,12 @@
  * stages run and in what order. Everything per process lives in the identity
  * table the stages share; everything else a stage keeps is its own.
  *
- *   classify → rates → score → baseline → profile → memory_cut → sample →
- *   rollup → route → heartbeat → build → cost
+ *   classify → pool → rates → score → baseline → profile → memory_cut →
+ *   sample → rollup → route → heartbeat → build → cost
  */
 import type { Config } from '../config/schema.js';
 import { durationMs } from '../config/schema.js';
+import { GroupCatalog } from '../core/groups.js';
 import type { IdentityTable } from '../core/identity.js';
 import type { Logger } from '../core/log.js';
 import type { ExportHealth } from '../exporters/otlp/queued.js';
@@ -19,6 +20,7 @@ import { CostStage } from '../stages/cost/index.js';
 import { GroupStage } from '../stages/group/index.js';
 import { HeartbeatStage } from '../stages/heartbeat/index.js';
 import { MemoryCutStage } from '../stages/memory-cut/index.js';
+import { PoolStage } from '../stages/pool/index.js';
 import { ProfileStage } from '../stages/profile/index.js';
 import { RatesStage } from '../stages/rates/index.js';
 import { RouteStage } from '../stages/route/index.js';
@@ -68,7 +70,8 @@ export function buildStages(o: StageListOptions): StageList {
     durationMs(sc.min_age) > 0;
   const rates = new RatesStage(ids);
   const score = new ScoreStage(ids, o.workers, durationMs(config.scoring.state_ttl), o.logger);
-  const group = new GroupStage(o.agentStartMs);
+  const catalog = new GroupCatalog();
+  const group = new GroupStage(catalog);
   const route = new RouteStage(sc.detail === 'exported', bounded);
   const heartbeat = new HeartbeatStage(ids, metrics, config.paths.standard.heartbeat_cycles);
   const cost = new CostStage({
@@ -85,6 +88,7 @@ export function buildStages(o: StageListOptions): StageList {
   });
   const stages: Stage[] = [
     new ClassifyStage(ids, config.classification),
+    new PoolStage(ids, catalog, config),
     rates,
     score,
     new BaselineStage(ids, metrics),

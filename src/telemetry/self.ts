@@ -13,7 +13,7 @@ import {
   str,
   TEMPORALITY_CUMULATIVE,
 } from '../otlp/model.js';
-import { SCOPE } from '../stages/build/build.js';
+import { SCOPE } from '../stages/build/scope.js';
 import { ResourceAttr, SelfMetric } from './names.js';
 
 export interface SelfValues {

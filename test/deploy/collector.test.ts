@@ -85,7 +85,9 @@ describe('deploy/collector/otelcol-gateway.yaml', () => {
   });
 
   it("is where nrdot-agent.yaml sends: the receiver's port and metrics path, a body limit above nrdot's requests", () => {
-    const { config } = loadConfig(path.join(DIR, 'nrdot-agent.yaml'));
+    const { config } = loadConfig(path.join(DIR, 'nrdot-agent.yaml'), {
+      env: { ...process.env, NEW_RELIC_LICENSE_KEY: 'test-key' },
+    });
     const specs = config.export.map(parseExportSpec);
     expect(specs).toHaveLength(1);
     const url = new URL((specs[0] as { url: string }).url);

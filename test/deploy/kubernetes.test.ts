@@ -39,7 +39,7 @@ const tmp = fastTmpDir('nrdot-k8s-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const cfgFile = path.join(tmp, 'config.yaml');
 fs.writeFileSync(cfgFile, cm.data['config.yaml']);
-const config = loadConfig(cfgFile).config;
+const config = loadConfig(cfgFile, { env: { ...process.env, NEW_RELIC_LICENSE_KEY: 'test-key' } }).config;
 
 describe('deploy/kubernetes/nrdot.yaml', () => {
   it('parses into a ConfigMap and a DaemonSet in one namespace, with matching labels', () => {

@@ -20,7 +20,9 @@ const DIR = path.join(REPO, 'deploy', 'systemd');
 const unitText = fs.readFileSync(path.join(DIR, 'nrdot.service'), 'utf8');
 const unit = parseUnit(unitText);
 const dropIn = parseUnit(fs.readFileSync(path.join(DIR, 'unprivileged.conf'), 'utf8'));
-const config = loadConfig(path.join(DIR, 'config.yaml')).config;
+const config = loadConfig(path.join(DIR, 'config.yaml'), {
+  env: { ...process.env, NEW_RELIC_LICENSE_KEY: 'test-key' },
+}).config;
 
 const tmp = fastTmpDir('nrdot-systemd-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

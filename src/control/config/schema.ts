@@ -33,7 +33,12 @@ export const reloadSchema = z.strictObject({
 
 export const configHistorySchema = z.strictObject({
   /** applied configs kept under <state_dir>/config-history (oldest removed first) */
-  max_versions: z.number().int().min(2).max(10000),
+  max_versions: z
+    .number()
+    .int()
+    .min(2)
+    .max(10000)
+    .describe('applied configs kept under <state_dir>/config-history (the oldest removed first)'),
 });
 
 export type SecurityConfig = z.infer<typeof securitySchema>;

@@ -12,15 +12,22 @@ export const opampSchema = z
     /** the server's OpAMP/HTTP URL, e.g. https://opamp.example.com/v1/opamp; "" = not an OpAMP agent */
     endpoint: z
       .string()
-      .refine((v) => v === '' || /^https?:\/\/[^/\s]+/.test(v), 'expected an http:// or https:// URL, or ""'),
+      .refine((v) => v === '' || /^https?:\/\/[^/\s]+/.test(v), 'expected an http:// or https:// URL, or ""')
+      .describe('the OpAMP server\'s OpAMP/HTTP URL; "" = nrdot is not an OpAMP agent'),
     /** request headers, e.g. authorization: "Bearer ${env:OPAMP_TOKEN}" */
-    headers: z.record(z.string(), z.string()),
+    headers: z
+      .record(z.string(), z.string())
+      .describe('request headers to the OpAMP server, e.g. authorization: "Bearer ${env:OPAMP_TOKEN}"'),
     /** how often the agent polls the server when nothing changes */
-    poll_interval: duration,
+    poll_interval: duration.describe('how often the agent polls the OpAMP server when nothing changes'),
     /** this host's ring, reported as nrdot.ring; "" = from a stable hash of the host id into `rings` */
     ring: z.union([z.literal(''), ringName]),
     /** rollout rings in order, each with a weight (share of hosts); [] and ring "" = no ring reported */
-    rings: z.array(z.strictObject({ name: ringName, weight: z.number().positive() })),
+    rings: z
+      .array(z.strictObject({ name: ringName, weight: z.number().positive() }))
+      .describe(
+        'rollout rings in order, each with a weight (share of hosts); a host is placed by a stable hash of its id',
+      ),
   })
   .refine((o) => new Set(o.rings.map((r) => r.name)).size === o.rings.length, {
     message: 'ring names must be unique',

@@ -14,8 +14,8 @@ import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import type { CommandLinePrivacy } from '../../util/privacy.js';
 import { TIER_IMPORTANCE } from '../classify/classifier.js';
 import { OUT_REASON_MASK, REASONS } from '../score/score.js';
-import { rollupResource } from './build.js';
 import type { MetricSet } from './metrics.js';
+import { groupResource } from './rollup.js';
 import { writeProcess } from './writer.js';
 
 export class BuildStage implements Stage {
@@ -75,7 +75,7 @@ export class BuildStage implements Stage {
       // received rows carry every metric; scanned ones only with scan.detail all
       const detail = this.rollupDetail || f.pushed;
       const rollups = f.groups.map((g) =>
-        rollupResource(g, b.host, ctx.profileName, timeNs, this.metrics.base, detail),
+        groupResource(g, b.host, ctx.profileName, b.scannedAtMs, this.metrics.base, detail),
       );
       protobuf = Buffer.concat([protobuf, encodeRequest({ resourceMetrics: rollups })]);
       for (const r of rollups) {

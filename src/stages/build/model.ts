@@ -17,8 +17,8 @@ import {
 } from '../../otlp/model.js';
 import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
-import { SCOPE } from './build.js';
 import { M } from './metrics.js';
+import { SCOPE } from './scope.js';
 import { DESCRIPTIONS as D, type RowStrings, type RowTags } from './writer.js';
 
 const a = (k: string, v: string): KeyValue[] => [str(k, v)];

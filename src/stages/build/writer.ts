@@ -13,8 +13,8 @@ import * as w from '../../otlp/encode/pb-buf.js';
 import { nanosFromSec } from '../../otlp/model.js';
 import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
-import { SCOPE } from './build.js';
 import { M } from './metrics.js';
+import { SCOPE } from './scope.js';
 
 /** Length-prefix guess sites (pb-buf keeps one guess per site). */
 const S_RM = 20;

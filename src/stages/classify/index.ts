@@ -1,15 +1,15 @@
 /**
- * classify: the tier of every row. A process is classified once per
- * identity (when its strings arrive) and the tier is kept at its slot; a
- * pre-fork pool worker (same executable name as its parent) is one tier
- * below its rules, so the pool's master keeps the rule's tier.
+ * classify: the tier of every row, by the rules (RE2 sets over executable
+ * name, path and command line). A process is classified once per identity
+ * (when its strings arrive) and the tier is kept at its slot; verdicts are
+ * cached by (kernel, name, command line, path). Pool workers are moved one
+ * tier down afterwards, by the pool stage.
  */
 import type { Config } from '../../config/schema.js';
 import type { Frame } from '../../core/frame.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
 import type { Stage } from '../../pipeline/stage.js';
 import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
-import { TIER_NOISE } from '../../telemetry/names.js';
 import { Classifier } from './classifier.js';
 
 const CACHE_ENTRIES = 65536;
@@ -17,8 +17,8 @@ const CACHE_ENTRIES = 65536;
 export class ClassifyStage implements Stage {
   readonly name = 'classify';
   private readonly classifier: Classifier;
-  private readonly demotePoolWorkers: boolean;
   private readonly tier: Column<Uint8Array>;
+  private readonly prot: Column<Uint8Array>;
   /** 1 once the slot's identity has been classified */
   private readonly done: Column<Uint8Array>;
   /**
@@ -32,8 +32,8 @@ export class ClassifyStage implements Stage {
     cfg: Config['classification'],
   ) {
     this.classifier = new Classifier(cfg);
-    this.demotePoolWorkers = cfg.demote_pool_workers;
     this.tier = ids.u8('classify.tier');
+    this.prot = ids.u8('classify.protected');
     this.done = ids.u8('classify.done');
   }
 
@@ -44,7 +44,6 @@ export class ClassifyStage implements Stage {
     for (let i = 0; i < f.n; i++) {
       if (f.isNew[i] === 1 || f.named[i] === 1 || done.data[f.slot[i]!] === 0) todo.push(i);
     }
-    // after every row has its slot, so a new process's parent is known even when it is new too
     for (const i of todo) {
       const s = f.slot[i]!;
       const kernel = (b.flags[i]! & FLAG_KERNEL_THREAD) !== 0;
@@ -58,17 +57,14 @@ export class ClassifyStage implements Stage {
         if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
         this.cache.set(key, c);
       }
-      let t = c.tier;
-      if (this.demotePoolWorkers && !c.protected && !kernel && t < TIER_NOISE) {
-        // A worker of a pre-fork pool (nginx, httpd, postgres backends,
-        // gunicorn, php-fpm ...) has its parent's executable name: it is one
-        // tier below the parent. The busiest workers still pass thresholds.
-        const p = ids.slotOf(b.ppid[i]!);
-        if (p >= 0 && p !== s && ids.name[p] === name) t++;
-      }
-      tier.data[s] = t;
+      tier.data[s] = c.tier;
+      this.prot.data[s] = c.protected ? 1 : 0;
       done.data[s] = 1;
     }
-    for (let i = 0; i < f.n; i++) f.tier[i] = tier.data[f.slot[i]!]!;
+    for (let i = 0; i < f.n; i++) {
+      const s = f.slot[i]!;
+      f.tier[i] = tier.data[s]!;
+      f.prot[i] = this.prot.data[s]!;
+    }
   }
 }

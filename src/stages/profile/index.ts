@@ -1,11 +1,13 @@
 /**
  * profile: which rows are exported at full resolution (`keep`), by the
  * active profile's tiers, thresholds, per-tier top-N and series budget
- * (policy.ts). Critical rows and anomalies are always kept. Rows are ranked
- * by activity: their share of the host's CPU plus their share of its memory.
+ * (policy.ts), then at most `pools.top_k` workers of each pool (the busiest).
+ * Critical rows and anomalies are always kept. Rows are ranked by activity:
+ * their share of the host's CPU plus their share of its memory.
  */
 import type { Frame } from '../../core/frame.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
+import { TIER_CRITICAL } from '../../telemetry/names.js';
 import { decide } from './policy.js';
 
 export class ProfileStage implements Stage {
@@ -24,8 +26,6 @@ export class ProfileStage implements Stage {
     const activity = new Float64Array(n);
     const cpus = b.host.cpuCount;
     for (let i = 0; i < n; i++) activity[i] = f.cpuCores[i]! / cpus + b.rssBytes[i]! / mem;
-    const forced = new Uint8Array(n);
-    for (let i = 0; i < n; i++) if (f.anomaly[i] !== 0) forced[i] = 1;
     const d = decide(
       {
         count: n,
@@ -34,12 +34,16 @@ export class ProfileStage implements Stage {
         rssBytes: b.rssBytes,
         activity,
         seriesPerRow: f.series,
-        forced,
+        forced: f.anomaly,
       },
       ctx.profile,
     );
     f.keep.set(d.keep);
     const facts = f.facts;
+    const capped = capPools(f, activity, ctx.profile.pools.top_k);
+    d.kept -= capped.rows;
+    d.droppedBy.topN += capped.rows;
+    d.droppedPoints.topN += capped.points;
     facts.kept = d.kept;
     facts.droppedBy.threshold = d.droppedBy.threshold;
     facts.droppedBy.topN = d.droppedBy.topN;
@@ -48,4 +52,33 @@ export class ProfileStage implements Stage {
     facts.droppedPoints.topN = d.droppedPoints.topN;
     facts.droppedPoints.maxSeries = d.droppedPoints.maxSeries;
   }
+}
+
+/**
+ * Of each pool, keep at most `topK` workers (the most active; equal activity:
+ * the lower row), besides critical and anomalous ones, which are always kept.
+ * The others roll up into their group. Returns the rows and points unkept.
+ */
+export function capPools(f: Frame, activity: Float64Array, topK: number): { rows: number; points: number } {
+  const byPool = new Map<number, number[]>();
+  for (let i = 0; i < f.n; i++) {
+    if (f.keep[i] !== 1 || f.worker[i] !== 1 || f.pool[i]! < 0) continue;
+    if (f.tier[i] === TIER_CRITICAL || f.anomaly[i] !== 0) continue;
+    const list = byPool.get(f.pool[i]!);
+    if (list) list.push(i);
+    else byPool.set(f.pool[i]!, [i]);
+  }
+  let rows = 0;
+  let points = 0;
+  for (const list of byPool.values()) {
+    if (list.length <= topK) continue;
+    list.sort((a, b) => activity[b]! - activity[a]! || a - b);
+    for (let j = topK; j < list.length; j++) {
+      const i = list[j]!;
+      f.keep[i] = 0;
+      rows++;
+      points += f.series[i]!;
+    }
+  }
+  return { rows, points };
 }

@@ -1,0 +1,196 @@
+/**
+ * Roll-up into groups: every row not exported at full resolution adds its
+ * values to its group's aggregate. Gauges (RSS, virtual size, threads, fds,
+ * utilization) are summed over the members whose value is known, and each
+ * metric says how many members contributed; cumulative counters grow by
+ * exactly what the members consumed since the previous cycle. So kept
+ * members + group aggregate = all members, for every known value.
+ *
+ * The biggest groups (CPU share of the host plus memory share) keep their own
+ * aggregate, up to the profile's group budget; the rest go to `_other_`.
+ * Pure over columns, apart from the cumulative state it is handed.
+ */
+import type { Frame, RollupGroup } from '../../core/frame.js';
+import type { GroupCatalog } from '../../core/groups.js';
+import { ROLLUP_NAME } from '../../telemetry/names.js';
+import { NCOUNTERS } from '../rates/counters.js';
+
+/** Per-metric contributors, in this order. */
+export const CONTRIBUTIONS = [
+  'cpuTime',
+  'memoryUsage',
+  'memoryVirtual',
+  'diskIo',
+  'threads',
+  'fds',
+  'faults',
+  'switches',
+  'utilization',
+] as const;
+export type Contribution = (typeof CONTRIBUTIONS)[number];
+
+/** The running sums of one group's cumulative series. */
+export interface GroupSeries {
+  cumulative: Float64Array;
+  startMs: number;
+  /** cycle this group last had members */
+  seen: number;
+}
+
+/** Sums of one cycle, per group id. */
+class Sums {
+  count: Int32Array;
+  cpuCores: Float64Array;
+  rss: Float64Array;
+  vsize: Float64Array;
+  threads: Float64Array;
+  fds: Float64Array;
+  util: Float64Array; // 3 per group
+  deltas: Float64Array; // NCOUNTERS per group
+  known: Int32Array; // CONTRIBUTIONS.length per group
+
+  constructor(n: number) {
+    this.count = new Int32Array(n);
+    this.cpuCores = new Float64Array(n);
+    this.rss = new Float64Array(n);
+    this.vsize = new Float64Array(n);
+    this.threads = new Float64Array(n);
+    this.fds = new Float64Array(n);
+    this.util = new Float64Array(n * 3);
+    this.deltas = new Float64Array(n * NCOUNTERS);
+    this.known = new Int32Array(n * CONTRIBUTIONS.length);
+  }
+}
+
+const K = CONTRIBUTIONS.length;
+const KI = Object.fromEntries(CONTRIBUTIONS.map((c, i) => [c, i])) as Record<Contribution, number>;
+
+/**
+ * The cycle's aggregates: own-aggregate groups (at most `budget`, biggest
+ * first) and `_other_` for the rest. `series` holds the cumulative state by
+ * group name (and `ROLLUP_NAME` for `_other_`); new series start at
+ * `startMs` (never after the point time).
+ */
+export function aggregate(
+  f: Frame,
+  catalog: GroupCatalog,
+  budget: number,
+  series: Map<string, GroupSeries>,
+  cycle: number,
+  startMs: number,
+): RollupGroup[] {
+  const b = f.batch;
+  const n = f.n;
+  const sums = new Sums(catalog.bound + 1);
+  const d = f.deltas;
+  let any = false;
+  for (let i = 0; i < n; i++) {
+    if (f.keep[i] === 1) continue;
+    any = true;
+    const g = f.group[i]!;
+    sums.count[g]!++;
+    sums.cpuCores[g]! += f.cpuCores[i]!;
+    const kb = g * K;
+    if (b.utimeSec[i]! >= 0) sums.known[kb + KI.cpuTime]!++;
+    const rss = b.rssBytes[i]!;
+    if (rss >= 0) {
+      sums.rss[g]! += rss;
+      sums.known[kb + KI.memoryUsage]!++;
+    }
+    const vs = b.vsizeBytes[i]!;
+    if (vs >= 0) {
+      sums.vsize[g]! += vs;
+      sums.known[kb + KI.memoryVirtual]!++;
+    }
+    if (b.readBytes[i]! >= 0 && b.writeBytes[i]! >= 0) sums.known[kb + KI.diskIo]!++;
+    const th = b.threads[i]!;
+    if (th >= 0) {
+      sums.threads[g]! += th;
+      sums.known[kb + KI.threads]!++;
+    }
+    const fd = b.fds[i]!;
+    if (fd >= 0) {
+      sums.fds[g]! += fd;
+      sums.known[kb + KI.fds]!++;
+    }
+    if (b.minFaults[i]! >= 0 && b.majFaults[i]! >= 0) sums.known[kb + KI.faults]!++;
+    if (b.volCtx[i]! >= 0 && b.involCtx[i]! >= 0) sums.known[kb + KI.switches]!++;
+    const u = f.cpuState[i * 3]!;
+    if (!Number.isNaN(u)) {
+      sums.util[g * 3]! += u;
+      sums.util[g * 3 + 1]! += f.cpuState[i * 3 + 1]!;
+      sums.util[g * 3 + 2]! += f.cpuState[i * 3 + 2]!;
+      sums.known[kb + KI.utilization]!++;
+    }
+    const base = i * NCOUNTERS;
+    const gb = g * NCOUNTERS;
+    for (let k = 0; k < NCOUNTERS; k++) sums.deltas[gb + k]! += d[base + k]!;
+  }
+  if (!any) return [];
+
+  // rank the groups with members by their share of the host's CPU and memory
+  let mem = b.host.memTotalBytes;
+  if (!(mem > 0)) {
+    mem = 0;
+    for (let g = 0; g < catalog.bound; g++) mem += sums.rss[g]!;
+    if (!(mem > 0)) mem = 1;
+  }
+  const cpus = b.host.cpuCount;
+  const present: number[] = [];
+  for (let g = 0; g < catalog.bound; g++) if (sums.count[g]! > 0) present.push(g);
+  const activity = (g: number) => sums.cpuCores[g]! / cpus + sums.rss[g]! / mem;
+  present.sort((x, y) => activity(y) - activity(x) || catalog.get(x).name.localeCompare(catalog.get(y).name));
+  const own = present.slice(0, Math.max(0, budget));
+  const rest = present.slice(own.length);
+
+  const out: RollupGroup[] = [];
+  const seriesOf = (name: string): GroupSeries => {
+    let s = series.get(name);
+    if (!s) {
+      s = { cumulative: new Float64Array(NCOUNTERS), startMs, seen: cycle };
+      series.set(name, s);
+    }
+    s.seen = cycle;
+    return s;
+  };
+  const emit = (gs: readonly number[], name: string, attrs: readonly (readonly [string, string])[]) => {
+    const s = seriesOf(name);
+    const r: RollupGroup = {
+      name,
+      attrs,
+      count: 0,
+      cpuCores: 0,
+      rssBytes: 0,
+      vsizeBytes: 0,
+      threads: 0,
+      fds: 0,
+      utilization: [0, 0, 0],
+      known: Object.fromEntries(CONTRIBUTIONS.map((c) => [c, 0])) as Record<Contribution, number>,
+      cumulative: s.cumulative,
+      startMs: s.startMs,
+    };
+    for (const g of gs) {
+      r.count += sums.count[g]!;
+      r.cpuCores += sums.cpuCores[g]!;
+      r.rssBytes += sums.rss[g]!;
+      r.vsizeBytes += sums.vsize[g]!;
+      r.threads += sums.threads[g]!;
+      r.fds += sums.fds[g]!;
+      for (let k = 0; k < 3; k++) r.utilization[k]! += sums.util[g * 3 + k]!;
+      for (const [k, c] of CONTRIBUTIONS.entries()) r.known[c] += sums.known[g * K + k]!;
+      for (let k = 0; k < NCOUNTERS; k++) s.cumulative[k]! += sums.deltas[g * NCOUNTERS + k]!;
+    }
+    out.push(r);
+  };
+  for (const g of own) {
+    const info = catalog.get(g);
+    emit([g], info.name, info.attrs);
+  }
+  if (rest.length > 0) emit(rest, ROLLUP_NAME, [['process.executable.name', ROLLUP_NAME]]);
+  return out;
+}
+
+/** Forget the series of groups that had no members for `cycles` cycles. */
+export function forgetIdle(series: Map<string, GroupSeries>, cycle: number, cycles: number): void {
+  for (const [name, s] of series) if (name !== ROLLUP_NAME && cycle - s.seen > cycles) series.delete(name);
+}

@@ -1,0 +1,140 @@
+/**
+ * pool: the group each process rolls up into (pod, container, systemd
+ * service or executable name, from its cgroup), and the pre-fork pools:
+ * processes with the same executable in the same group are one pool,
+ * whatever their parents are. In a pool, the members whose parent is in the
+ * pool too are its workers; when no member's parent is (a flat pool under
+ * pid 1, supervisord or systemd), the oldest member stands as the master and
+ * the others are workers. A worker is one tier below its rules, so the
+ * master keeps the rule's tier; the profile then keeps at most the
+ * profile's `pools.top_k` busiest workers of a pool at full resolution.
+ */
+import type { Config } from '../../config/schema.js';
+import type { Frame } from '../../core/frame.js';
+import type { GroupCatalog } from '../../core/groups.js';
+import type { Column, IdentityTable } from '../../core/identity.js';
+import type { Stage } from '../../pipeline/stage.js';
+import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
+import { TIER_NOISE } from '../../telemetry/names.js';
+import { parseCgroup } from './cgroup.js';
+import { type GroupBy, groupFor } from './naming.js';
+
+/** Process counters the pool stage reports (cumulative since start). */
+export interface PoolCounters {
+  /** fresh identities whose cgroup file could not be read: grouped by executable name */
+  cgroupUnread: number;
+}
+
+export class PoolStage implements Stage {
+  readonly name = 'pool';
+  /** per slot: the group id (catalog), and an id of the executable name */
+  private readonly group: Column<Int32Array>;
+  private readonly exe: Column<Int32Array>;
+  private readonly names = new Map<string, number>();
+  private readonly by: readonly GroupBy[];
+  private readonly template: string;
+  private readonly demote: boolean;
+  readonly counters: PoolCounters = { cgroupUnread: 0 };
+  private live = new Uint8Array(0);
+
+  constructor(
+    private readonly ids: IdentityTable,
+    private readonly catalog: GroupCatalog,
+    cfg: Pick<Config, 'groups' | 'classification'>,
+  ) {
+    this.group = ids.i32('pool.group', { init: -1 });
+    this.exe = ids.i32('pool.exe', { init: -1 });
+    this.by = cfg.groups.by;
+    this.template = cfg.groups.template;
+    this.demote = cfg.classification.demote_pool_workers;
+  }
+
+  private nameId(name: string): number {
+    let id = this.names.get(name);
+    if (id === undefined) {
+      id = this.names.size;
+      this.names.set(name, id);
+    }
+    return id;
+  }
+
+  process(f: Frame): void {
+    const b = f.batch;
+    const ids = this.ids;
+    const group = this.group.data;
+    const exe = this.exe.data;
+    // groups of identities whose strings arrived this cycle
+    const cgroupOf = new Map<number, string>();
+    const fresh = b.freshCgroup;
+    for (let k = 0; k < b.freshRows.length; k++) cgroupOf.set(b.freshRows[k]!, fresh?.[k] ?? '');
+    for (let i = 0; i < f.n; i++) {
+      const s = f.slot[i]!;
+      if (f.named[i] !== 1 && group[s]! >= 0) continue;
+      const text = cgroupOf.get(i);
+      const cgroup = text ? parseCgroup(text) : undefined;
+      if (text === '' && fresh !== undefined && (b.flags[i]! & FLAG_KERNEL_THREAD) === 0) this.counters.cgroupUnread++;
+      const info = groupFor(
+        { name: ids.name[s]!, exe: ids.exe[s]!, owner: ids.owner[s]!, cgroup },
+        this.by,
+        this.template,
+      );
+      group[s] = this.catalog.intern(info);
+      exe[s] = this.nameId(ids.name[s]!);
+    }
+    // pools: same executable in the same group
+    const key = new Float64Array(f.n);
+    const members = new Map<number, number[]>();
+    for (let i = 0; i < f.n; i++) {
+      const s = f.slot[i]!;
+      f.group[i] = group[s]!;
+      if ((b.flags[i]! & FLAG_KERNEL_THREAD) !== 0) {
+        key[i] = -1;
+        continue;
+      }
+      const k = group[s]! * 1048576 + exe[s]!;
+      key[i] = k;
+      const list = members.get(k);
+      if (list) list.push(i);
+      else members.set(k, [i]);
+    }
+    let poolNo = 0;
+    for (const [k, rows] of members) {
+      if (rows.length < 2) continue;
+      const pool = poolNo++;
+      let roots = 0;
+      let oldest = -1;
+      for (const i of rows) {
+        f.pool[i] = pool;
+        const ps = ids.slotOf(b.ppid[i]!);
+        const parentIn = ps >= 0 && ps !== f.slot[i] && group[ps]! * 1048576 + exe[ps]! === k;
+        if (parentIn) f.worker[i] = 1;
+        else {
+          roots++;
+          if (
+            oldest < 0 ||
+            b.startTicks[i]! < b.startTicks[oldest]! ||
+            (b.startTicks[i] === b.startTicks[oldest] && b.pid[i]! < b.pid[oldest]!)
+          )
+            oldest = i;
+        }
+      }
+      // a flat pool: every member's parent is outside it; the oldest stands as its master
+      if (roots === rows.length) for (const i of rows) if (i !== oldest) f.worker[i] = 1;
+    }
+    for (let i = 0; i < f.n; i++) {
+      if (f.pool[i] === -1 || f.worker[i] !== 1) continue;
+      if (this.demote && f.prot[i] === 0 && f.tier[i]! < TIER_NOISE) f.tier[i] = f.tier[i]! + 1;
+    }
+    f.facts.pools = poolNo;
+    this.retainGroups(f);
+  }
+
+  /** Groups no process of this cycle names are forgotten (the slots of the others are freed at its end). */
+  private retainGroups(f: Frame): void {
+    if (this.live.length < this.catalog.bound) this.live = new Uint8Array(Math.max(64, this.catalog.bound * 2));
+    const live = this.live;
+    live.fill(0);
+    for (let i = 0; i < f.n; i++) live[f.group[i]!] = 1;
+    this.catalog.retain(live);
+  }
+}
