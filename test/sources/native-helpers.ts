@@ -62,7 +62,7 @@ export const NUMERIC_FIELDS = [
 export interface RowJson {
   pid: number;
   values: Record<string, number>;
-  fresh?: { name: string; cmdline: string; exe: string };
+  fresh?: { name: string; cmdline: string; exe: string; cgroup: string };
 }
 
 export interface BatchJson {
@@ -81,7 +81,12 @@ export function batchJson(b: ProcessBatch): BatchJson {
     rows.push({ pid: b.pid[i]!, values });
   }
   for (let k = 0; k < b.freshRows.length; k++) {
-    rows[b.freshRows[k]!]!.fresh = { name: b.freshName[k]!, cmdline: b.freshCmdline[k]!, exe: b.freshExe[k]! };
+    rows[b.freshRows[k]!]!.fresh = {
+      name: b.freshName[k]!,
+      cmdline: b.freshCmdline[k]!,
+      exe: b.freshExe[k]!,
+      cgroup: b.freshCgroup[k]!,
+    };
   }
   rows.sort((x, y) => x.pid - y.pid);
   return { count: b.count, host: b.host, counters: b.counters, rows };

@@ -34,7 +34,12 @@ function batchJson(b) {
     rows.push({ pid: b.pid[i], values });
   }
   for (let k = 0; k < b.freshRows.length; k++) {
-    rows[b.freshRows[k]].fresh = { name: b.freshName[k], cmdline: b.freshCmdline[k], exe: b.freshExe[k] };
+    rows[b.freshRows[k]].fresh = {
+      name: b.freshName[k],
+      cmdline: b.freshCmdline[k],
+      exe: b.freshExe[k],
+      cgroup: b.freshCgroup[k],
+    };
   }
   rows.sort((x, y) => x.pid - y.pid);
   return { count: b.count, host: b.host, counters: b.counters, rows };
