@@ -210,10 +210,16 @@ export interface ChildScan {
 
 /**
  * Scan `root` `scans` times with both backends in a child process. `wrap`
- * prefixes the command (setpriv, a shell with `ulimit -n`).
+ * prefixes the command (setpriv, a shell with `ulimit -n`); `opts` are the
+ * ScanOptions of every scan (JSON: no typed arrays).
  */
-export function scanInChild(root: string, scans: number, wrap: string[] = []): Promise<ChildScan> {
-  const argv = [...wrap, process.execPath, CHILD, root, String(scans)];
+export function scanInChild(
+  root: string,
+  scans: number,
+  wrap: string[] = [],
+  opts: Record<string, unknown> = {},
+): Promise<ChildScan> {
+  const argv = [...wrap, process.execPath, CHILD, root, String(scans), JSON.stringify(opts)];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
