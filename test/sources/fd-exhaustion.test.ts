@@ -57,8 +57,13 @@ describe(`ulimit -n ${NOFILE} on a ${PROCESSES}-process tree`, () => {
     for (let s = 0; s < 2; s++) expectSameBatch(out.ts[s]!, out.native[s]!, `scan ${s + 1}`);
   });
 
-  for (const backend of hasNative ? ['ts', 'native'] : ['ts']) {
-    it(`nrdot scan --backend ${backend} completes with every process`, async () => {
+  const runs: [string, string[]][] = [
+    ['ts', []],
+    ['native', []],
+    ['native', ['--full', '--files', 'status,io']],
+  ];
+  for (const [backend, extra] of runs.filter(([b]) => hasNative || b === 'ts')) {
+    it(`nrdot scan ${['--backend', backend, ...extra].join(' ')} completes with every process`, async () => {
       const r = await run([
         ...ULIMIT,
         process.execPath,
@@ -71,6 +76,7 @@ describe(`ulimit -n ${NOFILE} on a ${PROCESSES}-process tree`, () => {
         '--repeat',
         '2',
         '--json',
+        ...extra,
       ]);
       expect(r.code, r.stderr).toBe(0);
       const lines = r.stdout

@@ -64,6 +64,41 @@ describe('scanner backend selection', () => {
     }
   });
 
+  for (const backend of hasNative ? ['native', 'ts'] : ['ts']) {
+    it(`scan --backend ${backend} --files and --no-cgroup: the summary says what was read`, async () => {
+      const full = await nrdot([
+        'scan',
+        '--proc-root',
+        host,
+        '--repeat',
+        '2',
+        '--backend',
+        backend,
+        '--full',
+        '--files',
+        'io',
+      ]);
+      expect(full.code, full.stderr).toBe(0);
+      // a new process reads status whatever the mask; the synthetic tree has no cgroup files
+      expect(full.stdout).toMatch(
+        /scan 1: 200 processes .*first scan: stat, status, io, cmdline, exe, cgroup\).*cgroup unreadable 200/,
+      );
+      expect(full.stdout).toMatch(/scan 2: 200 processes .*full: stat, io\).*cgroup unreadable 0/);
+      const none = await nrdot(['scan', '--proc-root', host, '--backend', backend, '--files', 'none', '--no-cgroup']);
+      expect(none.code, none.stderr).toBe(0);
+      expect(none.stdout).toMatch(
+        /scan 1: 200 processes .*first scan: stat, status, cmdline, exe\).*cgroup unreadable 0/,
+      );
+    });
+  }
+
+  it('scan --files with a name that is not a file: exit 2 naming the flag and the choices', async () => {
+    const r = await nrdot(['scan', '--proc-root', host, '--files', 'status,cpu']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--files expects a comma-separated list of status, io, fds \(or none\), got 'cpu'/);
+    expect(r.stdout).toBe('');
+  });
+
   it.runIf(hasNative)('run --backend native exports the same processes as run --backend ts', async () => {
     const counts: string[] = [];
     for (const backend of ['native', 'ts']) {
