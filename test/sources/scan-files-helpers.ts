@@ -57,9 +57,21 @@ export function expectedCgroup(pid: number): string | null {
   return s.endsWith('\n') ? s.slice(0, -1) : s;
 }
 
+/** Whether `file` already is what kindOf/textOf want for `pid`. */
+function isAsWanted(file: string, pid: number): boolean {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  const kind = kindOf(pid);
+  if (kind === 'missing') return st === undefined;
+  if (st === undefined) return false;
+  if (kind === 'dir') return st.isDirectory();
+  if (kind === 'fifo') return st.isFIFO();
+  return st.isFile() && fs.readFileSync(file).equals(textOf(pid));
+}
+
 /**
- * Give every pid directory of `root` that has none its cgroup entry: a file
- * (several shapes), nothing, a directory or a FIFO (both unreadable as a
+ * Make every pid directory's cgroup entry the one kindOf/textOf give its
+ * pid, replacing what the generator wrote (if anything): a file of one of
+ * several shapes, nothing, a directory or a FIFO (both unreadable as a
  * cgroup file, even by root).
  */
 export function writeCgroups(root: string): void {
@@ -68,7 +80,8 @@ export function writeCgroups(root: string): void {
     if (!/^[1-9][0-9]*$/.test(name)) continue;
     const pid = Number(name);
     const file = path.join(root, name, 'cgroup');
-    if (fs.existsSync(file) || !fs.existsSync(path.join(root, name, 'stat'))) continue;
+    if (!fs.existsSync(path.join(root, name, 'stat')) || isAsWanted(file, pid)) continue;
+    fs.rmSync(file, { recursive: true, force: true });
     const kind = kindOf(pid);
     if (kind === 'text') fs.writeFileSync(file, textOf(pid));
     else if (kind === 'dir') fs.mkdirSync(file);
