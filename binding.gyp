@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/scanner.cc",
+        "native/scanner_files.cc",
         "native/parse.cc",
         "native/fd_budget.cc"
       ],

@@ -6,7 +6,8 @@
  * process-exporter when installed) on the real /proc. Every figure is a
  * median of interleaved runs in this one process, printed with its ratio.
  *
- *   npm run bench:scan [-- --sizes 1000,10000,100000 --rounds 3 --per-round 5 --sleepers 2000]
+ *   npm run bench:scan [-- --sizes 1000,10000,100000 --rounds 3 --per-round 5 --sleepers 2000
+ *                          --sections synthetic,bounded,files,real --files-size 10000]
  *
  * "steady" = the steady-state scan: `stat` only for known processes (a scan
  * with an empty detail set). "full" = stat, status, io and the fd count of
@@ -18,6 +19,15 @@
  * leaves out half the processes (ScanOptions.bounds): per LISTED process,
  * so the saving is what an excluded process no longer costs (everything but
  * its `stat`).
+ *
+ * "File mask and cgroup" (section `files`): steady scans where every process
+ * is a detail row, with every file (`status`, `io`, `fd/`) against
+ * `files: {status: false, io: true, fds: false}` (what the hostmetrics
+ * default metric set needs beyond `stat`), and first scans (every identity
+ * new) with and without the `cgroup` read, at --files-size synthetic
+ * processes (each with a cgroup file) and on the real /proc with the
+ * sleepers. Each configuration gets its own scanner per round (warmed by one
+ * scan, closed after), so no two share the kept-fd budget.
  */
 import { execFileSync, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,6 +40,7 @@ import type { ScanBounds } from '../src/sources/bounds.js';
 import { loadAddon } from '../src/sources/native/loader.js';
 import { NativeScanner } from '../src/sources/native/scanner.js';
 import { ProcfsReader } from '../src/sources/procfs/reader.js';
+import type { ScanFiles, ScanOptions } from '../src/sources/scanner.js';
 import { fastTmpDir } from '../src/util/tmp.js';
 import { compileFloor } from './floor.js';
 
@@ -42,6 +53,8 @@ const sizes = arg('sizes', '1000,10000').split(',').map(Number);
 const rounds = Number(arg('rounds', '3'));
 const perRound = Number(arg('per-round', '5'));
 const sleepers = Number(arg('sleepers', '2000'));
+const sections = new Set(arg('sections', 'synthetic,bounded,files,real').split(','));
+const filesSize = Number(arg('files-size', '10000'));
 const NO_DETAIL = new Int32Array(0);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -230,6 +243,119 @@ async function bounded(tmp: string): Promise<void> {
   }
 }
 
+type AnyScanner = { scan(o?: ScanOptions): ProcessBatch | Promise<ProcessBatch>; close(): void };
+
+/**
+ * Steady scans of a fresh scanner per round: opened, warmed by one scan with
+ * the same options (every identity read), `perRound` timed scans, closed.
+ */
+function steadySampler(open: () => AnyScanner, opts: ScanOptions): Sampler {
+  return async (n) => {
+    const s = open();
+    try {
+      await s.scan(opts);
+      return await scannerSampler(() => s.scan(opts))(n);
+    } finally {
+      s.close();
+    }
+  };
+}
+
+/** First scans: a new scanner for each, closed after. */
+function firstSampler(open: () => AnyScanner, opts: ScanOptions): Sampler {
+  return async (n) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = open();
+      try {
+        out.push(...(await scannerSampler(() => s.scan(opts))(1)));
+      } finally {
+        s.close();
+      }
+    }
+    return out;
+  };
+}
+
+const HOSTMETRICS_FILES: ScanFiles = { status: false, io: true, fds: false };
+
+/** The samplers of the files section for one tree, both backends. */
+function filesSamplers(root: string): { steady: Record<string, Sampler>; first: Record<string, Sampler> } {
+  const openTs = () => new ProcfsReader({ procRoot: root });
+  const openNat = native ? () => new NativeScanner(native, { procRoot: root }) : undefined;
+  const steady: Record<string, Sampler> = {
+    tsAll: steadySampler(openTs, {}),
+    tsIo: steadySampler(openTs, { files: HOSTMETRICS_FILES }),
+    tsStat: steadySampler(openTs, { detail: NO_DETAIL }),
+  };
+  const first: Record<string, Sampler> = {
+    tsCg: firstSampler(openTs, {}),
+    tsNoCg: firstSampler(openTs, { cgroup: false }),
+  };
+  if (openNat) {
+    steady.natAll = steadySampler(openNat, {});
+    steady.natIo = steadySampler(openNat, { files: HOSTMETRICS_FILES });
+    steady.natStat = steadySampler(openNat, { detail: NO_DETAIL });
+    first.natCg = firstSampler(openNat, {});
+    first.natNoCg = firstSampler(openNat, { cgroup: false });
+  }
+  return { steady, first };
+}
+
+function printFiles(where: string, procs: number, steady: Record<string, number>, first: Record<string, number>): void {
+  const nv = (v: number | undefined) => (v === undefined ? 'n/a' : us(v));
+  const rel = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? 'n/a' : ratio(a, b);
+  console.log(`\n## File mask and cgroup: ${where}, ${procs} processes\n`);
+  console.log('| scan | native µs/proc | TypeScript µs/proc | native vs every file | TypeScript vs every file |');
+  console.log('|---|---|---|---|---|');
+  console.log(
+    `| steady, every process a detail row, every file (stat, status, io, fd/) | ${nv(steady.natAll)} | ${nv(steady.tsAll)} | 1.00x | 1.00x |`,
+  );
+  console.log(
+    `| steady, every process a detail row, \`files: {status: false, io: true, fds: false}\` (stat, io) | ${nv(steady.natIo)} | ${nv(steady.tsIo)} | ${rel(steady.natIo, steady.natAll)} | ${rel(steady.tsIo, steady.tsAll)} |`,
+  );
+  console.log(
+    `| steady, stat only (detail: []) | ${nv(steady.natStat)} | ${nv(steady.tsStat)} | ${rel(steady.natStat, steady.natAll)} | ${rel(steady.tsStat, steady.tsAll)} |`,
+  );
+  console.log('\n| first scan (every identity new) | native µs/proc | TypeScript µs/proc |');
+  console.log('|---|---|---|');
+  console.log(`| with cgroup (default) | ${nv(first.natCg)} | ${nv(first.tsCg)} |`);
+  console.log(`| \`cgroup: false\` | ${nv(first.natNoCg)} | ${nv(first.tsNoCg)} |`);
+  console.log(
+    `\ncgroup read, per new process: native ${first.natCg !== undefined && first.natNoCg !== undefined ? us(first.natCg - first.natNoCg) : 'n/a'} µs, TypeScript ${us(first.tsCg! - first.tsNoCg!)} µs`,
+  );
+}
+
+async function filesAndCgroup(tmp: string): Promise<void> {
+  const n = filesSize;
+  const root = path.join(tmp, `files-${n}`);
+  await generateHost({ out: root, processes: n, seed: 3 });
+  // the generator writes no cgroup files: one cgroup v2 line per process, as on a systemd host
+  for (const name of fs.readdirSync(root)) {
+    if (/^[1-9][0-9]*$/.test(name))
+      fs.writeFileSync(path.join(root, name, 'cgroup'), `0::/system.slice/svc-${Number(name) % 50}.service\n`);
+  }
+  try {
+    const s = filesSamplers(root);
+    const steady = await measure(s.steady);
+    const first = await measure(s.first);
+    printFiles('synthetic host (tmpfs)', n, steady, first);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  const cleanup = await startSleepers(sleepers);
+  try {
+    const procs = new ProcfsReader().scan().count;
+    const s = filesSamplers('/proc');
+    const steady = await measure(s.steady);
+    const first = await measure(s.first);
+    printFiles(`real /proc with ${sleepers} extra sleeping processes`, procs, steady, first);
+  } finally {
+    cleanup();
+  }
+}
+
 /** Start `count` sleeping processes in one process group; returns a cleanup. */
 async function startSleepers(count: number): Promise<() => void> {
   const child = spawn('bash', ['-c', `for i in $(seq ${count}); do sleep 3600 & done; wait`], {
@@ -374,9 +500,10 @@ async function main() {
   const tmp = fastTmpDir('nrdot-scan-bench-');
   try {
     const bin = compileFloor(tmp);
-    await synthetic(bin, tmp);
-    await bounded(tmp);
-    await realProc(bin);
+    if (sections.has('synthetic')) await synthetic(bin, tmp);
+    if (sections.has('bounded')) await bounded(tmp);
+    if (sections.has('files')) await filesAndCgroup(tmp);
+    if (sections.has('real')) await realProc(bin);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

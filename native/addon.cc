@@ -87,7 +87,7 @@ class ScannerWrap : public Napi::ObjectWrap<ScannerWrap> {
 
  private:
   // bounds?: { maxProcesses, excludeNames, minCpuPercent, minRssBytes, minAgeSec, keep }
-  // (src/ingest/native/addon.d.ts). False (and a JS exception) on bad input.
+  // (src/sources/native/addon.d.ts). False (and a JS exception) on bad input.
   static bool ReadBounds(Napi::Env env, Napi::Value v, ScanBounds* b) {
     if (v.IsUndefined() || v.IsNull()) return true;
     if (!v.IsObject()) {
@@ -152,7 +152,31 @@ class ScannerWrap : public Napi::ObjectWrap<ScannerWrap> {
     return true;
   }
 
-  // scan(detail?: Int32Array | null, bounds?: object): Promise<RawScan>
+  // reads?: { status, io, fds, cgroup } (booleans, each defaulting to true;
+  // src/sources/native/addon.d.ts). False (and a JS exception) on bad input.
+  static bool ReadReads(Napi::Env env, Napi::Value v, ScanRequest* req) {
+    if (v.IsUndefined() || v.IsNull()) return true;
+    if (!v.IsObject()) {
+      Napi::TypeError::New(env, "scan(detail, bounds, reads): reads must be an object").ThrowAsJavaScriptException();
+      return false;
+    }
+    Napi::Object o = v.As<Napi::Object>();
+    auto flag = [&](const char* key, bool* dst) {
+      Napi::Value x = o.Get(key);
+      if (x.IsUndefined()) return true;
+      if (!x.IsBoolean()) {
+        Napi::TypeError::New(env, std::string("scan(detail, bounds, reads): reads.") + key + " must be a boolean")
+            .ThrowAsJavaScriptException();
+        return false;
+      }
+      *dst = x.As<Napi::Boolean>().Value();
+      return true;
+    };
+    return flag("status", &req->files.status) && flag("io", &req->files.io) && flag("fds", &req->files.fds) &&
+           flag("cgroup", &req->cgroup);
+  }
+
+  // scan(detail?: Int32Array | null, bounds?: object | null, reads?: object | null): Promise<RawScan>
   Napi::Value Scan(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (busy_) {
@@ -175,6 +199,7 @@ class ScannerWrap : public Napi::ObjectWrap<ScannerWrap> {
       return env.Undefined();
     }
     if (info.Length() > 1 && !ReadBounds(env, info[1], &req.bounds)) return env.Undefined();
+    if (info.Length() > 2 && !ReadReads(env, info[2], &req)) return env.Undefined();
     busy_ = true;
     close_requested_ = false;
     auto* w = new ScanWorker(env, this, Value(), std::move(req));
@@ -257,9 +282,11 @@ void ScanWorker::OnOK() {
   o.Set("freshName", Strings(env, r.fresh_name));
   o.Set("freshCmdline", Strings(env, r.fresh_cmdline));
   o.Set("freshExe", Strings(env, r.fresh_exe));
+  o.Set("freshCgroup", Strings(env, r.fresh_cgroup));
   o.Set("vanished", Napi::Number::New(env, r.vanished));
   o.Set("denied", Napi::Number::New(env, r.denied));
   o.Set("malformed", Napi::Number::New(env, r.malformed));
+  o.Set("cgroupUnreadable", Napi::Number::New(env, r.cgroup_unreadable));
   if (r.bounded) {
     Napi::Object x = Napi::Object::New(env);
     x.Set("max_processes", Napi::Number::New(env, r.excluded.max_processes));
@@ -307,7 +334,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFdBudget();
   exports.Set("Scanner", ScannerWrap::Define(env));
   exports.Set("limits", Napi::Function::New<Limits>(env, "limits"));
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

@@ -1,5 +1,5 @@
 // Parsers for procfs text, byte for byte the same interpretation as
-// src/ingest/procfs/parse.ts (the TypeScript reader decodes `stat` as UTF-8
+// src/sources/procfs/parse.ts (the TypeScript reader decodes `stat` as UTF-8
 // and `status`/`io` as latin1; these work on the raw bytes and give the same
 // numbers). No allocation, no sscanf/strtoull over whole lines.
 #ifndef NRDOT_NATIVE_PARSE_H_

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "fd_budget.h"
+#include "io.h"
 #include "parse.h"
 
 namespace nrdot {
@@ -25,16 +26,6 @@ namespace {
 constexpr long kProcSuperMagic = 0x9fa0;
 constexpr size_t kReadBuf = 64 * 1024;
 constexpr size_t kDentsBuf = 128 * 1024;
-
-struct Dirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
-
-long GetDents(int fd, char* buf, size_t len) { return syscall(SYS_getdents64, fd, buf, len); }
 
 // "<pid>/<file>" into out; returns the length of "<pid>/".
 size_t FormatPid(int64_t pid, char* out) {
@@ -48,40 +39,6 @@ size_t FormatPid(int64_t pid, char* out) {
   for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
   out[n] = '/';
   return n + 1;
-}
-
-bool IsDenied(int err) { return err == EACCES || err == EPERM; }
-bool IsGone(int err) { return err == ENOENT || err == ESRCH; }
-
-// pread from offset 0 to the end: a short read is the end on procfs and on
-// regular files. Returns bytes or -errno.
-ssize_t PreadAll(int fd, std::vector<char>* buf) {
-  size_t total = 0;
-  for (;;) {
-    ssize_t n = pread(fd, buf->data() + total, buf->size() - total, static_cast<off_t>(total));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    total += static_cast<size_t>(n);
-    if (total < buf->size() || n == 0) return static_cast<ssize_t>(total);
-    buf->resize(buf->size() * 2);
-  }
-}
-
-// read() to EOF, for files that cannot be pread (pipes): -errno on error.
-ssize_t ReadToEof(int fd, std::vector<char>* buf) {
-  size_t total = 0;
-  for (;;) {
-    if (total == buf->size()) buf->resize(buf->size() * 2);
-    ssize_t n = read(fd, buf->data() + total, buf->size() - total);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    if (n == 0) return static_cast<ssize_t>(total);
-    total += static_cast<size_t>(n);
-  }
 }
 
 // Read a whole small file into a string: 0 or an errno.
@@ -208,36 +165,6 @@ void Scanner::Reset() {
   table_ = PidTable();
 }
 
-void Scanner::CloseKept(int* fd) {
-  if (*fd < 0) return;
-  close(*fd);
-  *fd = -1;
-  kept_--;
-  ReleaseFd();
-}
-
-void Scanner::DropFd(PidEntry* e) { CloseKept(&e->fd); }
-
-void Scanner::DropAux(PidEntry* e) {
-  for (int& fd : e->aux) CloseKept(&fd);
-}
-
-bool Scanner::DropIfStale(int* fd, ScanResult* out) {
-  if (procfs_ || *fd < 0) return false;
-  struct stat st;
-  if (fstat(*fd, &st) == 0 && st.st_nlink > 0) return false;
-  CloseKept(fd);
-  out->reopened++;
-  return true;
-}
-
-bool Scanner::KeepAux(int fd, int* keep) {
-  if (keep == nullptr || (max_kept_ >= 0 && kept_ >= max_kept_) || !AcquireAuxFd()) return false;
-  *keep = fd;
-  kept_++;
-  return true;
-}
-
 bool Scanner::ListPids(int rootfd, std::vector<int64_t>* pids, int* err) {
   for (;;) {
     long n = GetDents(rootfd, dents_.data(), dents_.size());
@@ -261,162 +188,6 @@ bool Scanner::ListPids(int rootfd, std::vector<int64_t>* pids, int* err) {
       if (*p != '\0') continue;
       pids->push_back(v);
     }
-  }
-}
-
-int Scanner::ReadStat(int rootfd, const char* name, PidEntry* e, size_t* len, ScanResult* out) {
-  // A tree on another filesystem replaces files by rename: a kept fd would
-  // read the old content forever. procfs needs no such check (a reaped
-  // process answers ESRCH).
-  DropIfStale(&e->fd, out);
-  if (e->fd >= 0) {
-    ssize_t n = PreadAll(e->fd, &buf_);
-    if (n >= 0) {
-      *len = static_cast<size_t>(n);
-      return 0;
-    }
-    // ESRCH: the process was reaped (its pid may be someone else's now);
-    // ESPIPE: not a seekable file. Either way, open by path again.
-    if (-n == ESPIPE) e->no_keep = true;
-    DropFd(e);
-    out->reopened++;
-  }
-  size_t k = strlen(name);
-  memcpy(path_, name, k);
-  strcpy(path_ + k, "stat");
-  int fd = openat(rootfd, path_, O_RDONLY | O_CLOEXEC);
-  path_[k] = '\0';
-  if (fd < 0) {
-    int err = errno;
-    if (err == EMFILE || err == ENFILE) ShrinkFdBudget();
-    return err;
-  }
-  out->opened++;
-  ssize_t n;
-  if (e->no_keep) {
-    n = ReadToEof(fd, &buf_);
-  } else {
-    n = PreadAll(fd, &buf_);
-    if (n == -ESPIPE) {
-      e->no_keep = true;
-      n = ReadToEof(fd, &buf_);
-    }
-  }
-  bool keep = n >= 0 && !e->no_keep && (max_kept_ < 0 || kept_ < max_kept_) && AcquireFd();
-  if (keep) {
-    e->fd = fd;
-    kept_++;
-  } else {
-    close(fd);
-  }
-  if (n < 0) return static_cast<int>(-n);
-  *len = static_cast<size_t>(n);
-  return 0;
-}
-
-Scanner::Read Scanner::FileError(int rootfd, const char* name, int err, ScanResult* out) {
-  if (IsDenied(err)) {
-    out->denied++;
-    return Read::kUnknown;
-  }
-  if (err == ENOENT) {
-    // Only the file is missing (e.g. no io accounting): unknown. The whole
-    // process directory gone: vanished.
-    char p[64];
-    size_t k = strlen(name);
-    memcpy(p, name, k);
-    strcpy(p + k, "stat");
-    if (faccessat(rootfd, p, F_OK, 0) == 0) return Read::kUnknown;
-  }
-  if (IsGone(err))
-    out->vanished++;
-  else
-    out->malformed++;
-  return Read::kSkip;
-}
-
-Scanner::Read Scanner::ReadOther(int rootfd, const char* name, const char* file, int* keep, size_t* len,
-                                 ScanResult* out) {
-  if (keep != nullptr && *keep >= 0 && !DropIfStale(keep, out)) {
-    ssize_t n = PreadAll(*keep, &text_);
-    if (n >= 0) {
-      *len = static_cast<size_t>(n);
-      return Read::kOk;
-    }
-    CloseKept(keep);  // reaped, or not seekable: by path again
-    out->reopened++;
-  }
-  size_t k = strlen(name);
-  memcpy(path_, name, k);
-  strcpy(path_ + k, file);
-  int fd = openat(rootfd, path_, O_RDONLY | O_CLOEXEC);
-  path_[k] = '\0';
-  *len = 0;
-  if (fd < 0) return FileError(rootfd, name, errno, out);
-  ssize_t n = PreadAll(fd, &text_);
-  bool seekable = n != -ESPIPE;
-  if (!seekable) n = ReadToEof(fd, &text_);
-  if (n < 0) {
-    close(fd);
-    return FileError(rootfd, name, static_cast<int>(-n), out);
-  }
-  *len = static_cast<size_t>(n);
-  if (!seekable || !KeepAux(fd, keep)) close(fd);
-  return Read::kOk;
-}
-
-Scanner::Read Scanner::CountFds(int rootfd, const char* name, int* keep, int32_t* count, ScanResult* out) {
-  *count = -1;
-  int fd = -1;
-  bool kept = false;
-  if (keep != nullptr && *keep >= 0 && !DropIfStale(keep, out)) {
-    if (lseek(*keep, 0, SEEK_SET) == 0) {
-      fd = *keep;
-      kept = true;
-    } else {
-      CloseKept(keep);
-      out->reopened++;
-    }
-  }
-  for (;;) {
-    if (fd < 0) {
-      size_t k = strlen(name);
-      memcpy(path_, name, k);
-      strcpy(path_ + k, "fd");
-      fd = openat(rootfd, path_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      path_[k] = '\0';
-      if (fd < 0) return FileError(rootfd, name, errno, out);
-    }
-    int32_t c = 0;
-    int err = 0;
-    std::vector<char>& b = buf_;
-    for (;;) {
-      long n = GetDents(fd, b.data(), b.size());
-      if (n < 0) {
-        err = errno;
-        break;
-      }
-      if (n == 0) break;
-      for (long off = 0; off < n;) {
-        const Dirent64* d = reinterpret_cast<const Dirent64*>(b.data() + off);
-        off += d->d_reclen;
-        const char* s = d->d_name;
-        if (s[0] == '.' && (s[1] == '\0' || (s[1] == '.' && s[2] == '\0'))) continue;
-        c++;
-      }
-    }
-    if (err != 0 && kept) {
-      // the kept directory belongs to a reaped process: by path again
-      CloseKept(keep);
-      out->reopened++;
-      fd = -1;
-      kept = false;
-      continue;
-    }
-    if (!kept && (err != 0 || !KeepAux(fd, keep))) close(fd);
-    if (err != 0) return FileError(rootfd, name, err, out);
-    *count = c;
-    return Read::kOk;
   }
 }
 
@@ -504,7 +275,7 @@ void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
   size_t free_rows = 0;
 
   size_t n = 0;
-  std::string cmdline, exe, comm;
+  std::string cmdline, exe, comm, cgroup;
   std::vector<char> link(256);
   for (int64_t pid : pids) {
     char name[32];  // "<pid>/"
@@ -569,27 +340,42 @@ void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
     double uid = -1, vol = -1, invol = -1, rb = -1, wb = -1;
     int32_t fds = -1;
     if (detail) {
+      const ScanFiles& mask = req.files;
       size_t tl = 0;
-      Read r = ReadOther(rootfd, name, "status", &e->aux[0], &tl, out);
-      if (r == Read::kSkip) continue;
-      if (r == Read::kOk) {
-        uid = NumberAfter(text_.data(), tl, "\nUid:", 5);
-        vol = NumberAfter(text_.data(), tl, "\nvoluntary_ctxt_switches:", 25);
-        invol = NumberAfter(text_.data(), tl, "\nnonvoluntary_ctxt_switches:", 28);
+      Read r;
+      // A fresh identity reads `status` whatever the mask (its Uid names the
+      // owner), but keeps its fd only when the mask reads it every scan.
+      if (mask.status || fresh) {
+        r = ReadOther(rootfd, name, "status", mask.status ? &e->aux[0] : nullptr, &tl, out);
+        if (r == Read::kSkip) continue;
+        if (r == Read::kOk) {
+          uid = NumberAfter(text_.data(), tl, "\nUid:", 5);
+          vol = NumberAfter(text_.data(), tl, "\nvoluntary_ctxt_switches:", 25);
+          invol = NumberAfter(text_.data(), tl, "\nnonvoluntary_ctxt_switches:", 28);
+        }
       }
-      r = ReadOther(rootfd, name, "io", &e->aux[1], &tl, out);
-      if (r == Read::kSkip) continue;
-      if (r == Read::kOk) {
-        rb = NumberAfterLineStart(text_.data(), tl, "\nread_bytes:", 12);
-        wb = NumberAfterLineStart(text_.data(), tl, "\nwrite_bytes:", 13);
+      // A file the mask turns off is not read: its kept fd goes back to the budget.
+      if (!mask.status) CloseKept(&e->aux[0]);
+      if (mask.io) {
+        r = ReadOther(rootfd, name, "io", &e->aux[1], &tl, out);
+        if (r == Read::kSkip) continue;
+        if (r == Read::kOk) {
+          rb = NumberAfterLineStart(text_.data(), tl, "\nread_bytes:", 12);
+          wb = NumberAfterLineStart(text_.data(), tl, "\nwrite_bytes:", 13);
+        }
+      } else {
+        CloseKept(&e->aux[1]);
       }
-      r = CountFds(rootfd, name, &e->aux[2], &fds, out);
-      if (r == Read::kSkip) continue;
+      if (mask.fds) {
+        r = CountFds(rootfd, name, &e->aux[2], &fds, out);
+        if (r == Read::kSkip) continue;
+      } else {
+        CloseKept(&e->aux[2]);
+      }
       out->detail_rows++;
     } else {
       DropAux(e);  // no longer detailed: give its fds back to the budget
     }
-
 
     uint8_t flags = detail ? kFlagDetail : 0;
     if (fresh) {
@@ -615,6 +401,8 @@ void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
         link.resize(link.size() * 2);
       }
       path_[k] = '\0';
+      if (req.cgroup && ReadCgroup(rootfd, name, &cgroup, out) == Read::kSkip) continue;
+      if (!req.cgroup) cgroup.clear();
       bool kernel = (ToInt32(st.flags) & kPfKthread) != 0;
       e->known = true;
       e->start = st.starttime;
@@ -624,6 +412,7 @@ void Scanner::ScanInner(const ScanRequest& req, ScanResult* out) {
       out->fresh_name.push_back(comm);
       out->fresh_cmdline.push_back(cmdline);
       out->fresh_exe.push_back(exe);
+      out->fresh_cgroup.push_back(cgroup);
       flags |= kFlagNewIdentity;
       if (kernel) flags |= kFlagKernelThread;
     } else {

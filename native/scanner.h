@@ -14,12 +14,12 @@
 
 namespace nrdot {
 
-// Row flags, as in src/ingest/batch.ts.
+// Row flags, as in src/sources/batch.ts.
 constexpr uint8_t kFlagNewIdentity = 1;
 constexpr uint8_t kFlagKernelThread = 2;
 constexpr uint8_t kFlagDetail = 4;
 
-// Bounded discovery (src/ingest/bounds.ts has the same rules for the
+// Bounded discovery (src/sources/bounds.ts has the same rules for the
 // TypeScript reader). Applied right after `stat` is parsed, before status,
 // io, fd/ or cmdline are read. `keep` pids pass every bound.
 struct ScanBounds {
@@ -33,11 +33,23 @@ struct ScanBounds {
   std::vector<int32_t> keep;    // sorted, unique
 };
 
+// Which files detail rows read (ScanOptions.files). A file that is off is
+// neither opened nor kept for rows that are not fresh; fresh rows still read
+// `status` once (its Uid names the owner), without keeping its fd.
+struct ScanFiles {
+  bool status = true;
+  bool io = true;
+  bool fds = true;
+};
+
 struct ScanRequest {
-  // true: status, io and the fd count for every process. false: only for the
-  // pids in `detail_pids` and for identities new in this scan.
+  // true: detail rows are every process. false: only the pids in
+  // `detail_pids` and identities new in this scan.
   bool detail_all = true;
   std::vector<int32_t> detail_pids;
+  ScanFiles files;
+  // read <pid>/cgroup once per identity into fresh_cgroup
+  bool cgroup = true;
   ScanBounds bounds;
 };
 
@@ -85,10 +97,12 @@ struct ScanResult {
   std::vector<std::string> fresh_name;
   std::vector<std::string> fresh_cmdline;
   std::vector<std::string> fresh_exe;
+  std::vector<std::string> fresh_cgroup;  // one trailing newline removed; '' unreadable or not read
 
   uint32_t vanished = 0;
   uint32_t denied = 0;
   uint32_t malformed = 0;
+  uint32_t cgroup_unreadable = 0;  // fresh rows whose cgroup could not be read while stat exists
   bool bounded = false;  // the request had bounds: `excluded` is meaningful
   ExcludedCounts excluded;
 
@@ -104,7 +118,7 @@ struct ScanResult {
   uint32_t kept_fds = 0;     // this scanner's kept fds after the scan
   uint32_t opened = 0;       // stat files opened by path in this scan
   uint32_t reopened = 0;     // kept fds replaced (ESRCH, ESPIPE, replaced file)
-  uint32_t detail_rows = 0;  // rows with status/io/fd read
+  uint32_t detail_rows = 0;  // rows with status/io/fd read (as far as the mask enables them)
   double scan_ns = 0;        // time inside Scan(), on the pool thread
 
   ~ScanResult();
@@ -144,6 +158,10 @@ class Scanner {
   // `keep`: the entry's kept fd for this file (nullptr: never keep).
   Read ReadOther(int rootfd, const char* name, const char* file, int* keep, size_t* len, ScanResult* out);
   Read CountFds(int rootfd, const char* name, int* keep, int32_t* count, ScanResult* out);
+  // <pid>/cgroup into dst (one trailing newline removed). kUnknown ('' and
+  // counted) when it cannot be read or is not a regular file while `stat`
+  // exists; kSkip (vanished) when the process is gone.
+  Read ReadCgroup(int rootfd, const char* name, std::string* dst, ScanResult* out);
   Read FileError(int rootfd, const char* name, int err, ScanResult* out);
   // Close a kept fd (stat or aux) and give it back to the budget.
   void CloseKept(int* fd);

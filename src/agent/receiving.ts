@@ -91,6 +91,7 @@ function onlyNewIdentities(b: ProcessBatch & { freshOwner?: string[] }, known: S
   const name: string[] = [];
   const cmd: string[] = [];
   const exe: string[] = [];
+  const cgroup: string[] = [];
   const owner: string[] = [];
   const seen = new Set<string>();
   for (let k = 0; k < b.freshRows.length; k++) {
@@ -105,6 +106,7 @@ function onlyNewIdentities(b: ProcessBatch & { freshOwner?: string[] }, known: S
     name.push(b.freshName[k]!);
     cmd.push(b.freshCmdline[k]!);
     exe.push(b.freshExe[k]!);
+    cgroup.push(b.freshCgroup[k] ?? '');
     owner.push(b.freshOwner?.[k] ?? '');
   }
   // identities that stopped reporting are gone
@@ -114,6 +116,7 @@ function onlyNewIdentities(b: ProcessBatch & { freshOwner?: string[] }, known: S
   b.freshName = name;
   b.freshCmdline = cmd;
   b.freshExe = exe;
+  b.freshCgroup = cgroup;
   b.freshOwner = owner;
 }
 

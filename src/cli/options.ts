@@ -1,6 +1,7 @@
 /** Parsers for option values; each error names the flag. */
 import { InvalidArgumentError } from 'commander';
 import { durationMs } from '../config/duration.js';
+import { SCAN_FILES, type ScanFile, type ScanFiles } from '../sources/scanner.js';
 
 export function positiveInt(flag: string) {
   return (v: string): number => {
@@ -44,4 +45,28 @@ export function durationArg(flag: string) {
 
 export function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
+}
+
+/**
+ * `--files status,io,fds`: the files detail rows read (ScanOptions.files).
+ * `none` (or an empty list) reads none of them; a name that is not one of the
+ * three is bad usage naming the flag.
+ */
+export function scanFilesArg(flag: string) {
+  return (v: string): Required<ScanFiles> => {
+    const out = { status: false, io: false, fds: false };
+    const names = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    if (names.length === 1 && names[0] === 'none') return out;
+    for (const n of names) {
+      if (!(SCAN_FILES as readonly string[]).includes(n))
+        throw new InvalidArgumentError(
+          `${flag} expects a comma-separated list of ${SCAN_FILES.join(', ')} (or none), got '${n}'`,
+        );
+      out[n as ScanFile] = true;
+    }
+    return out;
+  };
 }

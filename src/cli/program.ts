@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { SHAPES } from '../harness/synth/types.js';
 import { BACKENDS } from '../sources/index.js';
 import { VERSION } from '../util/version.js';
-import { collect, durationArg, fraction, nonNegativeInt, positiveInt } from './options.js';
+import { collect, durationArg, fraction, nonNegativeInt, positiveInt, scanFilesArg } from './options.js';
 
 /**
  * A command's module is loaded only when that command runs: start-up stays
@@ -104,6 +104,12 @@ export function buildProgram(): Command {
       '--full',
       'read status, io and the fd count of every process on every scan (default: stat only after the first)',
     )
+    .option(
+      '--files <list>',
+      'which of status, io, fds (the fd/ directory) detail rows read: the first scan, and every scan with --full; `none` for none (default: all)',
+      scanFilesArg('--files'),
+    )
+    .option('--no-cgroup', 'do not read /proc/<pid>/cgroup of new processes')
     .option('--json', 'print one JSON object per scan: {"backend","processes","durationMs","usPerProcess"}')
     .action(lazy(async () => (await import('./scan.js')).scanCommand));
 

@@ -14,7 +14,11 @@ export const UNKNOWN = -1;
 /** Row flags (bit set in `flags`). */
 export const FLAG_NEW_IDENTITY = 1;
 export const FLAG_KERNEL_THREAD = 2;
-/** `status`, `io` and the fd count were attempted for this row (each may still be unknown, -1). */
+/**
+ * A detail row: `status`, `io` and the fd count were attempted for this row
+ * as far as the scan's `files` mask enables them (each may still be unknown,
+ * -1: denied, missing, or its file masked off).
+ */
 export const FLAG_DETAIL = 4;
 
 export interface HostInfo {
@@ -41,6 +45,12 @@ export interface ScanCounters {
   denied: number;
   /** rows whose `stat` line could not be parsed */
   malformed: number;
+  /**
+   * Fresh rows whose `cgroup` file could not be read while their `stat`
+   * still exists (missing, denied, not a regular file); their
+   * `freshCgroup` is ''. A denied one is counted in `denied` too.
+   */
+  cgroupUnreadable: number;
   /**
    * Processes left out by each bound of `ScanOptions.bounds`; present only
    * when the scan was given bounds. Not included in the other counters.
@@ -88,6 +98,12 @@ export interface ProcessBatch {
   freshCmdline: string[];
   /** executable path from the `exe` link, '' when unreadable */
   freshExe: string[];
+  /**
+   * `/proc/<pid>/cgroup` of each fresh row, raw (one trailing newline
+   * removed); '' when unreadable, not read (`ScanOptions.cgroup: false`) or
+   * not sent (received OTLP without a `process.cgroup` attribute).
+   */
+  freshCgroup: string[];
   /** owner name of each fresh row, when the source names it (received OTLP); otherwise from `uid` */
   freshOwner?: string[];
   /** `/proc/<pid>/cgroup` of each fresh row ('' when it could not be read) */
@@ -123,7 +139,8 @@ export function allocBatch(capacity: number, host: HostInfo): ProcessBatch {
     freshName: [],
     freshCmdline: [],
     freshExe: [],
-    counters: { vanished: 0, denied: 0, malformed: 0 },
+    freshCgroup: [],
+    counters: { vanished: 0, denied: 0, malformed: 0, cgroupUnreadable: 0 },
   };
 }
 

@@ -11,7 +11,8 @@ import { ProcfsReader } from './procfs/reader.js';
 import type { ProcessScanner } from './scanner.js';
 
 export type { ExcludedCounters, ScanBounds } from './bounds.js';
-export type { BackendName, ProcessScanner, ScanOptions } from './scanner.js';
+export type { BackendName, ProcessScanner, ScanFile, ScanFiles, ScanOptions } from './scanner.js';
+export { resolveFiles, SCAN_FILES } from './scanner.js';
 
 export const BACKENDS = ['auto', 'native', 'ts'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];

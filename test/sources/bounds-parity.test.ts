@@ -1,6 +1,7 @@
 /**
  * Bounded discovery gives the same rows and counters on both backends: every
- * bound at once, a `keep` set and a `detail` set, over scans of a tree that
+ * bound at once, a `keep` set, a `detail` set, every file mask and cgroup
+ * reads on and off (cgroup files of every shape), over scans of a tree that
  * churns (exits, new processes, reused pids, files replaced by rename), on a
  * tree with broken and vanished processes, and in a child process under
  * `ulimit -n 64` (no kept fds at all).
@@ -24,6 +25,7 @@ import {
   statLine,
   writeProc,
 } from './native-helpers.js';
+import { MASKS, writeCgroups } from './scan-files-helpers.js';
 
 requireNativeAddon();
 
@@ -36,9 +38,10 @@ afterAll(() => rmTmp(tmp));
 const excludedTotal = (b: ProcessBatch) => Object.values(b.counters.excluded!).reduce((a, v) => a + v, 0);
 
 describe.skipIf(!hasNative)('bounded discovery: native and TypeScript backends agree', () => {
-  it('every bound at once, with keep and detail, over eight scans of a churning tree', async () => {
+  it('every bound at once, with keep, detail, every file mask and cgroup on and off, over eight scans of a churning tree', async () => {
     const root = path.join(tmp, 'churn');
     const truth = await generateHost({ out: root, processes: 1500, seed: 21 });
+    writeCgroups(root);
     const ts = new ProcfsReader({ procRoot: root });
     const nat = openNative(root);
     const rng = new Rng(77);
@@ -56,7 +59,13 @@ describe.skipIf(!hasNative)('bounded discovery: native and TypeScript backends a
         const keep = Int32Array.from(pids.filter(() => rand() < 0.05));
         const detail = Int32Array.from(pids.filter(() => rand() < 0.2));
         // the cap on every other scan: new (young) processes have the highest pids
-        const opts = { bounds: { ...bounds, maxProcesses: s % 2 === 0 ? 400 : 0 }, keep, detail };
+        const opts = {
+          bounds: { ...bounds, maxProcesses: s % 2 === 0 ? 400 : 0 },
+          keep,
+          detail,
+          files: MASKS[(s * 3) % 8],
+          cgroup: s % 3 !== 2,
+        };
         const a = ts.scan(opts);
         const b = await nat.scan(opts);
         expectSameBatch(a, b, `scan ${s + 1}`);
@@ -65,6 +74,7 @@ describe.skipIf(!hasNative)('bounded discovery: native and TypeScript backends a
         for (const k of keep) expect(rows.has(k), `keep pid ${k}`).toBe(true);
         for (const [k, v] of Object.entries(b.counters.excluded!)) seen[k as keyof typeof seen] += v;
         const adv = await advanceHost({ dir: root, seconds: 10, anomalies: 3, churn: 0.04 });
+        writeCgroups(root);
         pids = adv.processes.map((p) => p.pid);
       }
       // every bound was exercised somewhere in the sequence

@@ -46,15 +46,25 @@ describe(`ulimit -n ${NOFILE} on a ${PROCESSES}-process tree`, () => {
   it('both scanners read every process, twice, with the same result', async () => {
     const out = await scanInChild(root, 2, ULIMIT);
     expect(out.ts.map((b) => b.count)).toEqual([PROCESSES, PROCESSES]);
-    for (const b of out.ts) expect(b.counters).toEqual({ vanished: 0, denied: 0, malformed: 0 });
+    // a fresh row without a readable cgroup file has '' and is counted (first scan only)
+    const noCgroup = out.ts[0]!.rows.filter((r) => r.fresh?.cgroup === '').length;
+    expect(out.ts.map((b) => b.counters)).toEqual([
+      { vanished: 0, denied: 0, malformed: 0, cgroupUnreadable: noCgroup },
+      { vanished: 0, denied: 0, malformed: 0, cgroupUnreadable: 0 },
+    ]);
     if (!hasNative) return;
     expect(out.limits).toMatchObject({ soft: NOFILE, hard: NOFILE, budget: 0, kept: 0 });
     expect(out.nativeKept).toEqual([0, 0]);
     for (let s = 0; s < 2; s++) expectSameBatch(out.ts[s]!, out.native[s]!, `scan ${s + 1}`);
   });
 
-  for (const backend of hasNative ? ['ts', 'native'] : ['ts']) {
-    it(`nrdot scan --backend ${backend} completes with every process`, async () => {
+  const runs: [string, string[]][] = [
+    ['ts', []],
+    ['native', []],
+    ['native', ['--full', '--files', 'status,io']],
+  ];
+  for (const [backend, extra] of runs.filter(([b]) => hasNative || b === 'ts')) {
+    it(`nrdot scan ${['--backend', backend, ...extra].join(' ')} completes with every process`, async () => {
       const r = await run([
         ...ULIMIT,
         process.execPath,
@@ -67,6 +77,7 @@ describe(`ulimit -n ${NOFILE} on a ${PROCESSES}-process tree`, () => {
         '--repeat',
         '2',
         '--json',
+        ...extra,
       ]);
       expect(r.code, r.stderr).toBe(0);
       const lines = r.stdout

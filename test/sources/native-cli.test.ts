@@ -3,6 +3,7 @@
  * and says so, falls back to the TypeScript reader with the reason and the
  * fix when it does not; `native` without the addon is bad usage (exit 2).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHost } from '../../src/harness/synth/index.js';
@@ -62,6 +63,47 @@ describe('scanner backend selection', () => {
       expect(r.stderr).toContain('scanner backend: native');
       expect(r.stdout).toMatch(/scan 2: 200 processes .*(steady state, stat only|full)/);
     }
+  });
+
+  for (const backend of hasNative ? ['native', 'ts'] : ['ts']) {
+    it(`scan --backend ${backend} --files and --no-cgroup: the summary says what was read`, async () => {
+      const full = await nrdot([
+        'scan',
+        '--proc-root',
+        host,
+        '--repeat',
+        '2',
+        '--backend',
+        backend,
+        '--full',
+        '--files',
+        'io',
+      ]);
+      expect(full.code, full.stderr).toBe(0);
+      // a new process reads status whatever the mask; a missing or unreadable cgroup file is counted
+      const unreadable = fs
+        .readdirSync(host)
+        .filter((n) => /^[1-9][0-9]*$/.test(n))
+        .filter((n) => !fs.statSync(path.join(host, n, 'cgroup'), { throwIfNoEntry: false })?.isFile()).length;
+      expect(full.stdout).toMatch(
+        new RegExp(
+          `scan 1: 200 processes .*first scan: stat, status, io, cmdline, exe, cgroup\\).*cgroup unreadable ${unreadable}\n`,
+        ),
+      );
+      expect(full.stdout).toMatch(/scan 2: 200 processes .*full: stat, io\).*cgroup unreadable 0/);
+      const none = await nrdot(['scan', '--proc-root', host, '--backend', backend, '--files', 'none', '--no-cgroup']);
+      expect(none.code, none.stderr).toBe(0);
+      expect(none.stdout).toMatch(
+        /scan 1: 200 processes .*first scan: stat, status, cmdline, exe\).*cgroup unreadable 0/,
+      );
+    });
+  }
+
+  it('scan --files with a name that is not a file: exit 2 naming the flag and the choices', async () => {
+    const r = await nrdot(['scan', '--proc-root', host, '--files', 'status,cpu']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--files expects a comma-separated list of status, io, fds \(or none\), got 'cpu'/);
+    expect(r.stdout).toBe('');
   });
 
   it.runIf(hasNative)('run --backend native exports the same processes as run --backend ts', async () => {

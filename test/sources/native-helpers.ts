@@ -62,7 +62,7 @@ export const NUMERIC_FIELDS = [
 export interface RowJson {
   pid: number;
   values: Record<string, number>;
-  fresh?: { name: string; cmdline: string; exe: string };
+  fresh?: { name: string; cmdline: string; exe: string; cgroup: string };
 }
 
 export interface BatchJson {
@@ -81,7 +81,12 @@ export function batchJson(b: ProcessBatch): BatchJson {
     rows.push({ pid: b.pid[i]!, values });
   }
   for (let k = 0; k < b.freshRows.length; k++) {
-    rows[b.freshRows[k]!]!.fresh = { name: b.freshName[k]!, cmdline: b.freshCmdline[k]!, exe: b.freshExe[k]! };
+    rows[b.freshRows[k]!]!.fresh = {
+      name: b.freshName[k]!,
+      cmdline: b.freshCmdline[k]!,
+      exe: b.freshExe[k]!,
+      cgroup: b.freshCgroup[k]!,
+    };
   }
   rows.sort((x, y) => x.pid - y.pid);
   return { count: b.count, host: b.host, counters: b.counters, rows };
@@ -205,10 +210,16 @@ export interface ChildScan {
 
 /**
  * Scan `root` `scans` times with both backends in a child process. `wrap`
- * prefixes the command (setpriv, a shell with `ulimit -n`).
+ * prefixes the command (setpriv, a shell with `ulimit -n`); `opts` are the
+ * ScanOptions of every scan (JSON: no typed arrays).
  */
-export function scanInChild(root: string, scans: number, wrap: string[] = []): Promise<ChildScan> {
-  const argv = [...wrap, process.execPath, CHILD, root, String(scans)];
+export function scanInChild(
+  root: string,
+  scans: number,
+  wrap: string[] = [],
+  opts: Record<string, unknown> = {},
+): Promise<ChildScan> {
+  const argv = [...wrap, process.execPath, CHILD, root, String(scans), JSON.stringify(opts)];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -76,6 +76,8 @@ describe.skipIf(!hasNative)('native backend on the real /proc', () => {
       const raw = fs.readFileSync(`/proc/${process.pid}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0').join(' ');
       expect(b.freshCmdline[k]).toBe(raw);
       expect(b.freshExe[k]).toBe(fs.readlinkSync('/proc/self/exe'));
+      expect(b.freshCgroup[k]).toBe(fs.readFileSync('/proc/self/cgroup', 'utf8').replace(/\n$/, ''));
+      expect(b.freshCgroup[k]).toMatch(/^\d+:[^\n]*:\//);
       expect(b.uid[i]).toBe(process.getuid!());
       expect(b.fds[i]).toBeGreaterThan(2);
       const kthreadd = Array.from(b.pid.subarray(0, b.count)).indexOf(2);
@@ -94,6 +96,28 @@ describe.skipIf(!hasNative)('native backend on the real /proc', () => {
     expect(openFds() - before).toBeGreaterThanOrEqual(b.count - 5);
     nat.close();
     expect(openFds()).toBeLessThanOrEqual(before + 2);
+  });
+
+  it('turning status, io and fd/ off closes their kept fds; a new identity still reads its owner', {
+    retry: 2,
+  }, async () => {
+    const nat = openNative('/proc');
+    try {
+      const first = await nat.scan();
+      const all = nat.lastScan!.keptFds;
+      // stat, status, io and fd/ of (nearly) every process
+      expect(all).toBeGreaterThanOrEqual(4 * first.count - 10);
+      const open = openFds();
+      const b = await nat.scan({ files: { status: false, io: false, fds: false } });
+      expect(nat.lastScan!.keptFds).toBeLessThanOrEqual(b.count + 5);
+      expect(open - openFds()).toBeGreaterThanOrEqual(all - b.count - 10);
+      const i = Array.from(b.pid.subarray(0, b.count)).indexOf(process.pid);
+      expect([b.uid[i], b.fds[i], b.readBytes[i], b.volCtx[i]]).toEqual([-1, -1, -1, -1]);
+      // identities new in this scan still carry their owner
+      for (const r of b.freshRows) expect(b.uid[r], `pid ${b.pid[r]}`).toBeGreaterThanOrEqual(0);
+    } finally {
+      nat.close();
+    }
   });
 
   // The real /proc is shared with everything else running (other test files

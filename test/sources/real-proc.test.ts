@@ -21,6 +21,8 @@ describe('TypeScript reader on the real /proc', () => {
     const raw = fs.readFileSync(`/proc/${process.pid}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0').join(' ');
     expect(b.freshCmdline[k]).toBe(raw);
     expect(b.freshExe[k]).toBe(fs.readlinkSync('/proc/self/exe'));
+    expect(b.freshCgroup[k]).toBe(fs.readFileSync('/proc/self/cgroup', 'utf8').replace(/\n$/, ''));
+    expect(b.freshCgroup[k]).toMatch(/^\d+:[^\n]*:\//);
     const rss = process.memoryUsage().rss;
     expect(Math.abs(b.rssBytes[i]! - rss) / rss).toBeLessThan(0.2);
     expect(b.threads[i]).toBeGreaterThanOrEqual(1);
@@ -30,6 +32,18 @@ describe('TypeScript reader on the real /proc', () => {
     expect(b.host.cpuCount).toBeGreaterThanOrEqual(1);
     expect(b.host.uptimeSec).toBeGreaterThan(0);
     expect(b.host.memTotalBytes).toBeGreaterThan(0);
+  });
+
+  it('reads the cgroup of every process that has one, with the file mask off', () => {
+    const b = new ProcfsReader().scan({ files: { status: false, io: false, fds: false } });
+    // kernel threads and user processes alike have a cgroup file on Linux
+    expect(b.counters.cgroupUnreadable).toBe(0);
+    expect(b.freshCgroup).toHaveLength(b.freshRows.length);
+    expect(b.freshCgroup.filter((c) => c === '')).toEqual([]);
+    const i = Array.from(b.pid.subarray(0, b.count)).indexOf(process.pid);
+    // a new identity reads status whatever the mask (its owner), but io and fd/ not
+    expect(b.uid[i]).toBe(process.getuid!());
+    expect([b.fds[i], b.readBytes[i]]).toEqual([-1, -1]);
   });
 
   it('sees a child process with its exact command line and parent', async () => {

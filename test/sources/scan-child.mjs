@@ -1,5 +1,6 @@
 // Child process for the native-* tests: scans ROOT N times with each backend
-// and prints the batches as JSON (rows keyed by pid). Runs the built code in
+// (with the ScanOptions given as JSON, if any) and prints the batches as JSON
+// (rows keyed by pid). Runs the built code in
 // dist/ (npm test builds it first), under setpriv or a tiny `ulimit -n`.
 import { loadAddon } from '../../dist/src/sources/native/loader.js';
 import { NativeScanner } from '../../dist/src/sources/native/scanner.js';
@@ -34,22 +35,28 @@ function batchJson(b) {
     rows.push({ pid: b.pid[i], values });
   }
   for (let k = 0; k < b.freshRows.length; k++) {
-    rows[b.freshRows[k]].fresh = { name: b.freshName[k], cmdline: b.freshCmdline[k], exe: b.freshExe[k] };
+    rows[b.freshRows[k]].fresh = {
+      name: b.freshName[k],
+      cmdline: b.freshCmdline[k],
+      exe: b.freshExe[k],
+      cgroup: b.freshCgroup[k],
+    };
   }
   rows.sort((x, y) => x.pid - y.pid);
   return { count: b.count, host: b.host, counters: b.counters, rows };
 }
 
-const [root, n] = process.argv.slice(2);
+const [root, n, json] = process.argv.slice(2);
 const scans = Number(n ?? 1);
+const opts = JSON.parse(json ?? '{}');
 const out = { limits: null, native: [], nativeKept: [], ts: [] };
 const ts = new ProcfsReader({ procRoot: root });
-for (let i = 0; i < scans; i++) out.ts.push(batchJson(ts.scan()));
+for (let i = 0; i < scans; i++) out.ts.push(batchJson(ts.scan(opts)));
 const load = loadAddon();
 if (load.ok) {
   const nat = new NativeScanner(load.addon, { procRoot: root });
   for (let i = 0; i < scans; i++) {
-    out.native.push(batchJson(await nat.scan()));
+    out.native.push(batchJson(await nat.scan(opts)));
     out.nativeKept.push(nat.lastScan.keptFds);
   }
   out.limits = load.addon.limits();

@@ -26,6 +26,20 @@ export interface AddonScanBounds {
   keep?: Int32Array;
 }
 
+/**
+ * What detail rows and fresh identities read besides `stat` (every field
+ * optional, default true). `status`, `io`, `fds`: the files detail rows read
+ * (a fresh row still reads `status`, keeping no fd for it when `status` is
+ * false); a kept fd of a file that is off is closed. `cgroup`: read
+ * `<pid>/cgroup` of fresh rows into `freshCgroup`.
+ */
+export interface AddonScanReads {
+  status?: boolean;
+  io?: boolean;
+  fds?: boolean;
+  cgroup?: boolean;
+}
+
 /** One scan's columns; each typed array has `capacity` (= pids listed) rows, `count` of them filled. */
 export interface RawScan {
   count: number;
@@ -52,9 +66,13 @@ export interface RawScan {
   freshName: string[];
   freshCmdline: string[];
   freshExe: string[];
+  /** `<pid>/cgroup` of each fresh row, one trailing newline removed; '' unreadable or not read */
+  freshCgroup: string[];
   vanished: number;
   denied: number;
   malformed: number;
+  /** fresh rows whose cgroup file could not be read while their `stat` exists */
+  cgroupUnreadable: number;
   /** per-bound counts of processes left out; null when the scan had no bounds */
   excluded: { max_processes: number; name: number; cpu: number; rss: number; age: number } | null;
   /** raw host files (latin1), null when unreadable */
@@ -71,7 +89,7 @@ export interface RawScan {
   opened: number;
   /** kept fds dropped and reopened (ESRCH, ESPIPE, a replaced file) */
   reopened: number;
-  /** rows whose status, io and fd count were read */
+  /** detail rows (status, io and the fd count read as far as the mask enables them) */
   detailRows: number;
   /** nanoseconds spent reading and parsing on the pool thread */
   scanNs: number;
@@ -81,8 +99,9 @@ export interface AddonScanner {
   /**
    * Scan off the event loop. `detail`: pids that get status/io/fd; absent or
    * null = all. `bounds`: processes to leave out (absent or null: none).
+   * `reads`: the file mask and the cgroup switch (absent or null: all on).
    */
-  scan(detail?: Int32Array | null, bounds?: AddonScanBounds | null): Promise<RawScan>;
+  scan(detail?: Int32Array | null, bounds?: AddonScanBounds | null, reads?: AddonScanReads | null): Promise<RawScan>;
   /** Close every kept fd (after the running scan, if any) and forget identities. */
   close(): void;
   /** whether procRoot is a procfs mount (kept fds need no staleness check) */

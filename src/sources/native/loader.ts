@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { packageRoot } from '../../util/package.js';
 import type { Addon } from './addon.js';
 
-export const ADDON_ABI_VERSION = 2;
+export const ADDON_ABI_VERSION = 3;
 export const BUILD_HINT = 'build it with `npm run build:native` (needs python3, make and g++)';
 
 export type AddonLoad = { ok: true; addon: Addon; file: string } | { ok: false; reason: string };

@@ -8,8 +8,8 @@ import type { ProcessBatch } from '../batch.js';
 import { normalizeBounds } from '../bounds.js';
 import { hostInfoFromTexts, ProcfsReader, readHostname } from '../procfs/reader.js';
 import { sysconf } from '../procfs/sysconf.js';
-import type { ProcessScanner, ScanOptions } from '../scanner.js';
-import type { Addon, AddonScanBounds, AddonScanner, RawScan } from './addon.js';
+import { type ProcessScanner, resolveFiles, type ScanOptions } from '../scanner.js';
+import type { Addon, AddonScanBounds, AddonScanner, AddonScanReads, RawScan } from './addon.js';
 
 export interface NativeScannerOptions {
   procRoot: string;
@@ -60,9 +60,10 @@ export class NativeScanner implements ProcessScanner {
     } catch (e) {
       return Promise.reject(e);
     }
+    const reads: AddonScanReads = { ...resolveFiles(opts.files), cgroup: opts.cgroup !== false };
     const next = this.queue.then(
-      () => this.scanOnce(detail, bounds),
-      () => this.scanOnce(detail, bounds),
+      () => this.scanOnce(detail, bounds, reads),
+      () => this.scanOnce(detail, bounds, reads),
     );
     this.queue = next.catch(() => undefined);
     return next;
@@ -72,8 +73,12 @@ export class NativeScanner implements ProcessScanner {
     this.core.close();
   }
 
-  private async scanOnce(detail: Int32Array | null, bounds: AddonScanBounds | null): Promise<ProcessBatch> {
-    const r = await this.core.scan(detail, bounds);
+  private async scanOnce(
+    detail: Int32Array | null,
+    bounds: AddonScanBounds | null,
+    reads: AddonScanReads,
+  ): Promise<ProcessBatch> {
+    const r = await this.core.scan(detail, bounds, reads);
     this.hostname ??= readHostname(this.procRoot);
     const host = hostInfoFromTexts(
       this.procRoot,
@@ -119,9 +124,14 @@ export class NativeScanner implements ProcessScanner {
       freshName: r.freshName,
       freshCmdline: r.freshCmdline,
       freshExe: r.freshExe,
-      counters: r.excluded
-        ? { vanished: r.vanished, denied: r.denied, malformed: r.malformed, excluded: r.excluded }
-        : { vanished: r.vanished, denied: r.denied, malformed: r.malformed },
+      freshCgroup: r.freshCgroup,
+      counters: {
+        vanished: r.vanished,
+        denied: r.denied,
+        malformed: r.malformed,
+        cgroupUnreadable: r.cgroupUnreadable,
+        ...(r.excluded ? { excluded: r.excluded } : {}),
+      },
     };
   }
 }

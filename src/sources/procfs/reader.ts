@@ -23,7 +23,8 @@ import {
   type NormalBounds,
   normalizeBounds,
 } from '../bounds.js';
-import type { ScanOptions } from '../scanner.js';
+import { resolveFiles, type ScanOptions } from '../scanner.js';
+import { isDenied, ProcFiles } from './files.js';
 import {
   PF_KTHREAD,
   parseCmdline,
@@ -36,16 +37,7 @@ import {
 } from './parse.js';
 import { sysconf } from './sysconf.js';
 
-const BUF_SIZE = 1 << 16;
 const PID_NAME = /^[1-9][0-9]*$/;
-
-/** Errors that mean "this process is gone". */
-function isVanished(code: string | undefined): boolean {
-  return code === 'ENOENT' || code === 'ESRCH';
-}
-function isDenied(code: string | undefined): boolean {
-  return code === 'EACCES' || code === 'EPERM';
-}
 
 export interface ReaderOptions {
   procRoot?: string;
@@ -133,7 +125,7 @@ interface BoundedScan {
 export class ProcfsReader {
   readonly procRoot: string;
   readonly backend = 'ts' as const;
-  private readonly buf = Buffer.allocUnsafe(BUF_SIZE);
+  private readonly files = new ProcFiles();
   private readonly known = new Map<number, KnownIdentity>();
   private readonly prevCpu = new Map<number, PrevCpu>();
   private gen = 0;
@@ -177,7 +169,9 @@ export class ProcfsReader {
    * One scan. Every process gets `stat`; `status`, `io` and the fd count
    * (FLAG_DETAIL) are read for every process unless `opts.detail` lists the
    * pids that need them, in which case only those and identities new in this
-   * scan get them (the others keep -1 there).
+   * scan get them (the others keep -1 there). `opts.files` masks the three
+   * files off for detail rows; a fresh identity still reads `status`, and
+   * `cmdline`, `exe` and (unless `opts.cgroup` is false) `cgroup`.
    */
   scan(opts: ScanOptions = {}): ProcessBatch {
     const host = this.readHost();
@@ -186,6 +180,9 @@ export class ProcfsReader {
     const gen = ++this.gen;
     const freshRows: number[] = [];
     const detailPids = opts.detail ? new Set(opts.detail) : undefined;
+    const mask = resolveFiles(opts.files);
+    const readCgroup = opts.cgroup !== false;
+    const c = b.counters;
     const { clkTck, pageSize } = host;
     const bd = opts.bounds ? this.startBounded(opts, pids, b) : undefined;
     const excluded = b.counters.excluded!;
@@ -202,11 +199,11 @@ export class ProcfsReader {
         continue;
       }
       const dir = `${this.procRoot}/${pid}`;
-      const statText = this.readProcFile(`${dir}/stat`, b, 'utf8');
+      const statText = this.files.read(`${dir}/stat`, c, 'utf8');
       if (statText == null) continue; // vanished, or (never seen in practice) denied
       const st = parseStat(statText);
       if (!st) {
-        b.counters.malformed++;
+        c.malformed++;
         continue;
       }
       if (bd) {
@@ -246,20 +243,27 @@ export class ProcfsReader {
       let ioText: string | undefined;
       let fdCount = -1;
       if (detail) {
-        const statusText = this.readProcFile(`${dir}/status`, b, 'latin1', dir);
-        if (statusText === null) continue;
-        if (statusText !== undefined) status = parseStatus(statusText);
-        const io = this.readProcFile(`${dir}/io`, b, 'latin1', dir);
-        if (io === null) continue;
-        ioText = io;
-        const fds = this.countFds(`${dir}/fd`, b, dir);
-        if (fds === null) continue;
-        fdCount = fds;
+        // A fresh identity reads `status` whatever the mask: its Uid names the owner.
+        if (mask.status || fresh) {
+          const statusText = this.files.read(`${dir}/status`, c, 'latin1', dir);
+          if (statusText === null) continue;
+          if (statusText !== undefined) status = parseStatus(statusText);
+        }
+        if (mask.io) {
+          const io = this.files.read(`${dir}/io`, c, 'latin1', dir);
+          if (io === null) continue;
+          ioText = io;
+        }
+        if (mask.fds) {
+          const fds = this.files.countFds(`${dir}/fd`, c, dir);
+          if (fds === null) continue;
+          fdCount = fds;
+        }
       }
 
       let flags = detail ? FLAG_DETAIL : 0;
       if (fresh) {
-        const raw = this.readProcFile(`${dir}/cmdline`, b, 'utf8', dir);
+        const raw = this.files.read(`${dir}/cmdline`, c, 'utf8', dir);
         if (raw === null) continue;
         const cmdline = parseCmdline(raw ?? '');
         const kernel = (st.flags & PF_KTHREAD) !== 0;
@@ -267,13 +271,16 @@ export class ProcfsReader {
         try {
           exe = fs.readlinkSync(`${dir}/exe`);
         } catch (e) {
-          if (isDenied(errnoOf(e))) b.counters.denied++;
+          if (isDenied(errnoOf(e))) c.denied++;
         }
+        const cgroup = readCgroup ? this.files.readCgroup(dir, c) : '';
+        if (cgroup === null) continue;
         this.known.set(pid, { start: st.starttime, kernel, seenGen: gen });
         freshRows.push(n);
         b.freshName.push(st.comm);
         b.freshCmdline.push(cmdline);
         b.freshExe.push(exe);
+        b.freshCgroup.push(cgroup);
         flags |= FLAG_NEW_IDENTITY;
         if (kernel) flags |= FLAG_KERNEL_THREAD;
       } else {
@@ -339,76 +346,6 @@ export class ProcfsReader {
 
   /** Nothing to release: the reader keeps no fds between scans. */
   close(): void {}
-
-  /**
-   * Read a per-process file. Returns the text, `undefined` when access is
-   * denied (the value is unknown, not an error), or `null` when the process
-   * vanished (the row is skipped and counted).
-   */
-  private readProcFile(
-    file: string,
-    b: ProcessBatch,
-    enc: BufferEncoding = 'latin1',
-    procDir?: string,
-  ): string | undefined | null {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch (e) {
-      return this.fileError(e, b, procDir);
-    }
-    try {
-      // Read to EOF: one read is enough on procfs, but a recorded tree on
-      // another filesystem may return short reads.
-      let n = 0;
-      let total = 0;
-      let chunks: Buffer[] | undefined;
-      for (;;) {
-        if (n === BUF_SIZE) {
-          chunks ??= [];
-          chunks.push(Buffer.from(this.buf));
-          total += n;
-          n = 0;
-        }
-        const r = fs.readSync(fd, this.buf, n, BUF_SIZE - n, null);
-        if (r === 0) break;
-        n += r;
-      }
-      if (!chunks) return this.buf.toString(enc, 0, n);
-      chunks.push(Buffer.from(this.buf.subarray(0, n)));
-      return Buffer.concat(chunks, total + n).toString(enc);
-    } catch (e) {
-      return this.fileError(e, b, procDir);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  /**
-   * Denied: the value is unknown (undefined). Gone: if the process directory
-   * is gone too the process vanished (null, row skipped); if only the file is
-   * absent (a kernel without io accounting) the value is unknown.
-   */
-  private fileError(e: unknown, b: ProcessBatch, procDir?: string): undefined | null {
-    const code = errnoOf(e);
-    if (isDenied(code)) {
-      b.counters.denied++;
-      return undefined;
-    }
-    if (code === 'ENOENT' && procDir !== undefined && fs.existsSync(`${procDir}/stat`)) return undefined;
-    if (isVanished(code)) b.counters.vanished++;
-    else b.counters.malformed++;
-    return null;
-  }
-
-  /** Open fd count; -1 when denied; null when the process vanished. */
-  private countFds(dir: string, b: ProcessBatch, procDir: string): number | null {
-    try {
-      return fs.readdirSync(dir).length;
-    } catch (e) {
-      return this.fileError(e, b, procDir) === null ? null : -1;
-    }
-  }
 
   private readText(file: string): string | undefined {
     try {

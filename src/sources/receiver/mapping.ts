@@ -38,6 +38,8 @@ import { allocBatch, FLAG_DETAIL, FLAG_NEW_IDENTITY, type HostInfo, type Process
 
 const PROCESS_METRICS: ReadonlySet<string> = new Set(Object.values(ProcessMetric));
 const CPU_COUNT_ATTRS = ['host.cpu.count', 'system.cpu.logical.count', 'host.cpu.logical_count'];
+/** The raw `/proc/<pid>/cgroup` text, when a sender attaches it (freshCgroup; '' when absent). */
+const CGROUP_ATTR = 'process.cgroup';
 
 /** A ProcessBatch built from received data, with the owner names the scraper sent. */
 export interface ReceivedBatch extends ProcessBatch {
@@ -271,6 +273,7 @@ export function toProcessBatch(resources: ResourceMetrics[], hostName: string, r
   b.freshName = new Array(n);
   b.freshCmdline = new Array(n);
   b.freshExe = new Array(n);
+  b.freshCgroup = new Array(n);
   b.freshOwner = new Array(n);
   let latest = 0;
   for (let i = 0; i < n; i++) {
@@ -301,6 +304,7 @@ export function toProcessBatch(resources: ResourceMetrics[], hostName: string, r
     b.freshName[i] = attrString(attrs, ResourceAttr.executableName) ?? '';
     b.freshCmdline[i] = commandLine(attrs);
     b.freshExe[i] = attrString(attrs, ResourceAttr.executablePath) ?? '';
+    b.freshCgroup[i] = attrString(attrs, CGROUP_ATTR) ?? '';
     b.freshOwner[i] = owner;
   }
   b.count = n;

@@ -98,6 +98,7 @@ describe('toProcessBatch', () => {
       expect(b.freshCmdline[i]).toBe(p.cmdline);
       expect(b.freshExe[i]).toBe(p.exe);
       expect(b.freshOwner[i]).toBe(p.owner);
+      expect(b.freshCgroup[i]).toBe(''); // the scraper sends no cgroup
       expect(b.uid[i]).toBe(UNKNOWN); // owner names are not numeric
     }
   });
@@ -125,6 +126,7 @@ describe('toProcessBatch', () => {
             },
           },
           str('process.owner', '1000'),
+          str('process.cgroup', '0::/system.slice/cron.service'),
           int('host.cpu.count', 8),
         ],
       },
@@ -154,6 +156,7 @@ describe('toProcessBatch', () => {
     expect(startEpochSec(b, 0)).toBeCloseTo(1_700_000_000.5, 6);
     expect(b.freshCmdline[0]).toBe('/bin/sh -c x');
     expect(b.freshName[0]).toBe('');
+    expect(b.freshCgroup).toEqual(['0::/system.slice/cron.service']);
     expect(b.uid[0]).toBe(1000);
     for (const col of [
       b.utimeSec,
