@@ -106,8 +106,6 @@ export interface ProcessBatch {
   freshCgroup: string[];
   /** owner name of each fresh row, when the source names it (received OTLP); otherwise from `uid` */
   freshOwner?: string[];
-  /** `/proc/<pid>/cgroup` of each fresh row ('' when it could not be read) */
-  freshCgroup?: string[];
   counters: ScanCounters;
 }
 
