@@ -11,7 +11,10 @@ export interface ResolvedQueueOptions {
   fsyncIntervalMs: number;
   logger: Logger;
   now: () => number;
+  weigh: (payload: Uint8Array) => number;
 }
+
+const weighNothing = () => 0;
 
 function numberOr(v: number | undefined, fallback: number, key: string, allowZero: boolean): number {
   if (v === undefined) return fallback;
@@ -31,5 +34,6 @@ export function resolveQueueOptions(o: Partial<QueueOptions>): ResolvedQueueOpti
     fsyncIntervalMs: numberOr(o.fsyncIntervalMs, DEFAULT_FSYNC_INTERVAL_MS, 'fsyncIntervalMs', true),
     logger: o.logger ?? silentLogger,
     now: o.now ?? Date.now,
+    weigh: o.weigh ?? weighNothing,
   };
 }

@@ -53,6 +53,7 @@ export {
   DEFAULT_MAX_BYTES,
   DEFAULT_SEGMENT_BYTES,
   DROP_REASONS,
+  type DropTally,
   type ExportQueue,
   LANES,
   type Lane,
@@ -70,6 +71,7 @@ export function createDiskQueue(dir: string, opts: QueueOptions & { io?: QueueIo
     io: opts.io ?? nodeIo,
     syncEachWrite: (opts.fsyncIntervalMs ?? DEFAULT_FSYNC_INTERVAL_MS) === 0,
     logger: opts.logger ?? silentLogger,
+    weigh: opts.weigh,
   });
   return new QueueCore(store, opts);
 }

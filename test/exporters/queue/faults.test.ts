@@ -70,14 +70,14 @@ describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncI
     const [seg] = segFiles(dir, 'critical');
     expect(fs.statSync(path.join(dir, 'critical', seg!)).size).toBe(HEADER + 100 + FRAME);
     expect(q.stats()).toMatchObject({ refused: 1, records: 1 });
-    expect(q.stats().dropped.disk_full).toEqual({ records: 1, bytes: 100 + FRAME });
+    expect(q.stats().dropped.disk_full).toEqual({ records: 1, bytes: 100 + FRAME, points: 0 });
     // space is back
     expect((await q.append('critical', payload('c2', 100))).accepted).toBe(true);
     expect((await q.append('critical', payload('c3', 100))).accepted).toBe(true);
     await q.shutdown();
     // the half-written frame was rolled back: nothing corrupt on disk
     const q2 = await reopen();
-    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0 });
+    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0, points: 0 });
     expect(await drain(q2)).toEqual(['c0', 'c2', 'c3']);
   });
 
@@ -88,13 +88,13 @@ describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncI
     fault.failures = 1;
     expect(await q.append('critical', payload('c0', 100))).toEqual({
       accepted: true,
-      evicted: [{ lane: 'sampled', records: 2, bytes: 248 }],
+      evicted: [{ lane: 'sampled', records: 2, bytes: 248, points: 0 }],
     });
     expect(q.stats().dropped.disk_full.records).toBe(2);
     fault.failures = 1;
     expect(await q.append('critical', payload('c1', 100))).toEqual({
       accepted: true,
-      evicted: [{ lane: 'standard', records: 2, bytes: 248 }],
+      evicted: [{ lane: 'standard', records: 2, bytes: 248, points: 0 }],
     });
     // nothing left to evict: the retry fails too
     fault.failures = 2;
@@ -133,7 +133,7 @@ describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncI
     expect((await q.append('critical', payload('c1', 100))).accepted).toBe(true);
     await q.shutdown();
     const q2 = await reopen();
-    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0 });
+    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0, points: 0 });
     expect(await drain(q2)).toEqual(['c1']);
   });
 });
