@@ -80,8 +80,10 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 export class StateStore {
   readonly file: string;
   readonly scoreFile: string;
-  /** false after a write failed: the agent keeps running without persistence */
+  /** false when the state dir cannot be used at all: the agent runs without persistence */
   writable = true;
+  /** a save failed (disk full...): the next checkpoint tries again */
+  private failing = false;
 
   constructor(
     readonly dir: string,
@@ -231,13 +233,17 @@ export class StateStore {
     try {
       writeFileAtomic(this.file, JSON.stringify(data));
       if (scores) writeFileAtomic(this.scoreFile, encodeScoreState(scores, this.procRoot, nowMs));
+      if (this.failing) this.logger.info({ stateDir: this.dir }, 'state saving works again');
+      this.failing = false;
       return true;
     } catch (e) {
-      this.writable = false;
-      this.logger.warn(
-        { stateDir: this.dir, err: (e as Error).message },
-        'cannot write state: running without persistence',
-      );
+      if (!this.failing) {
+        this.logger.warn(
+          { stateDir: this.dir, err: (e as Error).message },
+          'cannot write state: trying again at every checkpoint',
+        );
+      }
+      this.failing = true;
       return false;
     }
   }

@@ -61,6 +61,7 @@ export class QueueCore implements ExportQueue {
   private closed = false;
   private stopping: Promise<void> | undefined;
   private acksSinceSave = 0;
+  private positionFailing = false;
   private posTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Waiters();
@@ -387,8 +388,17 @@ export class QueueCore implements ExportQueue {
         await this.store.savePosition(lane, p, L.nextSeq);
         L.savedPosition = p;
         L.savedEnd = L.nextSeq;
+        if (this.positionFailing) this.log.info({ lane }, 'queue positions are saved again');
+        this.positionFailing = false;
       } catch (e) {
-        this.log.warn({ lane, err: String(e) }, 'could not save the queue position (records may be delivered twice)');
+        // once per streak: a full disk would otherwise log this every 200 ms
+        if (!this.positionFailing) {
+          this.log.warn(
+            { lane, err: String(e) },
+            'could not save the queue position (records may be delivered twice); retrying',
+          );
+        }
+        this.positionFailing = true;
       }
     }
   }
