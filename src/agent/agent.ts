@@ -31,6 +31,7 @@ import { type OtlpReceiver, startOtlpReceiver } from '../sources/receiver/index.
 import type { ProcessScanner } from '../sources/scanner.js';
 import { StateStore } from '../state/store.js';
 import { SelfMetric } from '../telemetry/names.js';
+import { type DirLock, lockAgentDirs } from '../util/lock.js';
 import { processFamilies } from './pull.js';
 import { ReceivedDataProcessor } from './receiving.js';
 
@@ -84,6 +85,8 @@ export class Agent implements AgentControl {
   private cycles = 0;
   private stopping?: Promise<void>;
   readonly queueDir: string;
+  private readonly stateDir: string | undefined;
+  private locks: DirLock[] = [];
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
@@ -134,6 +137,7 @@ export class Agent implements AgentControl {
       logger,
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
+    this.stateDir = stateDir;
     const state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;
     this.engine = new Engine({
       config,
@@ -181,6 +185,8 @@ export class Agent implements AgentControl {
 
   async start(): Promise<void> {
     this.startedAt = Date.now();
+    // one agent per queue and state directory, for its whole life (exit 2 naming the holder)
+    this.locks = lockAgentDirs({ queueDir: this.queueDir, stateDir: this.stateDir });
     this.governor.start();
     try {
       this.governor.check();
@@ -337,6 +343,7 @@ export class Agent implements AgentControl {
         this.governor.shutdown();
         this.scanner.close();
         await this.server?.close();
+        for (const l of this.locks.splice(0).reverse()) l.release();
       }
     })();
     return this.stopping;
