@@ -213,6 +213,8 @@ export class Agent implements AgentControl {
         maxBodyBytes: this.config.receiver.max_body_bytes,
         decodeWorkers: this.config.receiver.decode_workers,
         logger: this.logger,
+        maxConnections: this.config.receiver.max_connections,
+        allowedHosts: this.config.receiver.allowed_hosts,
       });
       this.registry.collect(() => this.receiverFamilies());
     }
@@ -226,6 +228,8 @@ export class Agent implements AgentControl {
         token,
         auditLog: s.audit_log ? path.resolve(s.audit_log) : undefined,
         logger: this.logger,
+        maxConnections: s.max_connections,
+        allowedHosts: s.allowed_hosts,
       });
       this.logger.info(
         { url: this.server.url, profileChanges: token ? 'enabled (bearer token)' : 'disabled (no token)' },

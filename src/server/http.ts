@@ -10,12 +10,19 @@
  *
  * HEAD works wherever GET does. The server times its own requests into the
  * histogram `nrdot.http.request.duration` (route, method, code).
+ *
+ * Against a hostile network (guard.ts): a connection cap that closes idle
+ * connections to make room, so /health answers through a flood; headers
+ * within 10 s, a whole request within 30 s, idle keep-alive closed after
+ * 5 s; and requests whose Host is not a loopback or configured name are
+ * refused with 403 (DNS rebinding).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Logger, silentLogger } from '../core/log.js';
 import { AuditLog } from './audit.js';
+import { connectionCap, guardConnections, hostChecker, hostRefusalLogger } from './guard.js';
 import { formatHostPort, isLoopback, type ListenAddress, listenError, parseListen } from './listen.js';
 import { putProfile } from './profile-api.js';
 import type { Registry } from './registry.js';
@@ -41,6 +48,10 @@ export interface ControlServerOptions {
   now?: () => number;
   /** wall clock for audit lines (default Date.now) */
   wallClock?: () => number;
+  /** connections at once (default 64; capped by the fd limit) */
+  maxConnections?: number;
+  /** Host names served besides loopback names, IP literals and this host's name (server.allowed_hosts) */
+  allowedHosts?: readonly string[];
 }
 
 export interface ControlServer {
@@ -94,15 +105,23 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     },
   };
 
+  const checkHost = hostChecker(o.allowedHosts ?? []);
+  const hostLog = hostRefusalLogger('control server', 'server.allowed_hosts', logger);
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = now();
     const url = new URL(req.url ?? '/', 'http://nrdot.invalid');
-    const table = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
-    const route = table ? url.pathname : 'unmatched';
+    const badHost = checkHost(req);
+    const table = !badHost && Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    const route = badHost ? 'refused_host' : table ? url.pathname : 'unmatched';
     const method = req.method ?? 'GET';
     res.once('finish', () => {
       latency.record((now() - started) / 1000, { route, method, code: String(res.statusCode) });
     });
+    if (badHost) {
+      hostLog.note(badHost, req.socket.remoteAddress);
+      return sendError(res, 403, `Host '${badHost}' is not served here; add it to server.allowed_hosts`);
+    }
     if (!table) return sendError(res, 404, `no such path: ${url.pathname}`);
     const key = method === 'HEAD' ? 'GET' : method;
     const handler = key === 'GET' || key === 'PUT' ? table[key] : undefined;
@@ -115,7 +134,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     await handler(req, res, url);
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       logger.error({ err: e, path: req.url, method: req.method }, 'control server request failed');
       if (!res.headersSent) sendError(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}`);
@@ -124,6 +143,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.timeout = 30_000; // a socket with no traffic at all
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: unknown) => reject(listenError(e, addr));
@@ -133,7 +154,11 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
       resolve();
     });
   });
-  server.on('error', (e) => logger.error({ err: e }, 'control server error'));
+  const connections = guardConnections(server, {
+    name: 'control server',
+    maxConnections: connectionCap(o.maxConnections ?? 64, 0.25),
+    logger,
+  });
 
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
@@ -159,7 +184,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
           clearTimeout(force);
           resolve();
         });
-        server.closeIdleConnections();
+        connections.closeIdle();
       });
       return closing;
     },
