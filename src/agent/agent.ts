@@ -22,7 +22,7 @@ import type { MetricFamily } from '../server/exposition.js';
 import { type ControlServer, startControlServer } from '../server/http.js';
 import { parseListen } from '../server/listen.js';
 import { Registry } from '../server/registry.js';
-import { SelfMetrics } from '../server/self-metrics.js';
+import { oversizeFamilies, SelfMetrics } from '../server/self-metrics.js';
 import { loadToken } from '../server/token.js';
 import type { AgentControl } from '../server/types.js';
 import type { BackendChoice } from '../sources/index.js';
@@ -154,6 +154,7 @@ export class Agent implements AgentControl {
     });
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.engine.lastRequest);
     this.selfMetrics = new SelfMetrics(this.registry);
+    this.registry.collect(oversizeFamilies);
     // queues drain and memory moves between cycles (and there are no cycles with --no-scan)
     this.registry.onScrape(() =>
       this.selfMetrics.live(

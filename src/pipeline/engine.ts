@@ -13,7 +13,7 @@ import type { Lane, LaneBatch } from '../core/lanes.js';
 import type { Logger } from '../core/log.js';
 import { countDataPoints, type ExportMetricsServiceRequest, nanosFromMs, type ResourceMetrics } from '../otlp/model.js';
 import { encodeRequest } from '../otlp/proto.js';
-import { splitByLane } from '../otlp/split.js';
+import { reportSplit, splitByLane } from '../otlp/split.js';
 import { FLAG_DETAIL, type ProcessBatch } from '../sources/batch.js';
 import type { ScanBounds } from '../sources/bounds.js';
 import { boundsFromConfig } from '../sources/bounds-config.js';
@@ -462,12 +462,7 @@ export class Engine {
             : { protobuf: encoded, lanes: built.lanes, points: pointsOf },
           (lane) => (lane === 'critical' ? Math.min(limits, maxRequest) : maxRequest),
         );
-        if (r.oversize > 0) {
-          this.logger.warn(
-            { resources: r.oversize, maxRequestBytes: maxRequest },
-            'a single resource is larger than the request size limit: sent alone',
-          );
-        }
+        reportSplit(r, this.logger, maxRequest);
         split = r.batches;
       }
       return split;

@@ -53,9 +53,9 @@ export interface ReceiverOptions {
   /** limit on the body as received and after decompression; default 16 MiB */
   maxBodyBytes?: number;
   sink: ReceiverSink;
-  /** piscina decode workers; 0 (default) decodes inline */
+  /** piscina threads for big JSON bodies; 0 (default): one, started on the first */
   decodeWorkers?: number;
-  /** bodies (as received) above this decode on workers; default 256 KiB */
+  /** bodies (as received) above this decode in slices (JSON on a worker); default 256 KiB */
   workerThresholdBytes?: number;
   /** decode worker module (default dist/workers/decode.js) */
   decodeWorkerFile?: string;
@@ -258,7 +258,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
     }
     stats.bodyBytes(body.length);
 
-    const onWorker = decoder.usesWorker(body.length);
+    const onWorker = decoder.usesWorker(body.length, encoding);
     const t0 = performance.now();
     const out = await decoder.decode({ body, encoding, gzip: ce === 'gzip', maxBytes: limit });
     if (!out.ok) {
