@@ -69,16 +69,26 @@ export async function runCommand(o: RunOpts): Promise<void> {
 
   let stopping = false;
   let wake: (() => void) | undefined;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // a second signal: the operator does not want to wait for the drain
+      logger.warn(
+        { signal },
+        `second ${signal}: exiting now without draining (what is queued stays in --queue-dir, or is lost without one)`,
+      );
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping after the current cycle');
+    logger.info({ signal }, 'stopping after the current cycle (send the signal again to exit at once)');
     wake?.();
   };
   const onInt = () => stop('SIGINT');
   const onTerm = () => stop('SIGTERM');
+  // until hot reload exists, a SIGHUP (a closed terminal, `kill -HUP`) must not kill the agent
+  const onHup = () => logger.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: configuration reload is not supported yet');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
   try {
     await agent.start();
     if (!agent.scanning) {
@@ -113,8 +123,10 @@ export async function runCommand(o: RunOpts): Promise<void> {
       wake = undefined;
     }
   } finally {
+    // the handlers stay while shutting down: a second signal is the one that skips the drain
+    await agent.shutdown();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    await agent.shutdown();
+    process.off('SIGHUP', onHup);
   }
 }
