@@ -23,7 +23,7 @@ import { type ControlServer, startControlServer } from '../server/http.js';
 import { parseListen } from '../server/listen.js';
 import { Registry } from '../server/registry.js';
 import { oversizeFamilies, SelfMetrics } from '../server/self-metrics.js';
-import { loadToken } from '../server/token.js';
+import { loadToken, tokenIdentity } from '../server/token.js';
 import type { AgentControl } from '../server/types.js';
 import type { BackendChoice } from '../sources/index.js';
 import { openScanner } from '../sources/index.js';
@@ -221,12 +221,14 @@ export class Agent implements AgentControl {
     }
     if (this.listen !== 'off') {
       const s = this.config.server;
-      const token = loadToken({ file: s.token_file || undefined, env: s.token_env || undefined });
+      const tokenSource = { file: s.token_file || undefined, env: s.token_env || undefined };
+      const token = loadToken(tokenSource);
       this.server = await startControlServer({
         listen: this.listen,
         control: this,
         registry: this.registry,
         token,
+        tokenIdentity: tokenIdentity(tokenSource),
         auditLog: s.audit_log ? path.resolve(s.audit_log) : undefined,
         logger: this.logger,
         maxConnections: s.max_connections,

@@ -22,9 +22,10 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Logger, silentLogger } from '../core/log.js';
 import { AuditLog } from './audit.js';
+import { AuthLimiter, type AuthLimitOptions } from './auth-limit.js';
 import { connectionCap, guardConnections, hostChecker, hostRefusalLogger } from './guard.js';
 import { formatHostPort, isLoopback, type ListenAddress, listenError, parseListen } from './listen.js';
-import { putProfile } from './profile-api.js';
+import { auditBlocks, putProfile } from './profile-api.js';
 import type { Registry } from './registry.js';
 import { DEFAULT_BODY_LIMIT, sendError, sendJson, sendText } from './respond.js';
 import type { AgentControl } from './types.js';
@@ -39,6 +40,10 @@ export interface ControlServerOptions {
   registry: Registry;
   /** bearer token for PUT /api/profile; without one, profile changes are refused */
   token?: string;
+  /** who holds the token, the audit's "who" (tokenIdentity(); default 'token') */
+  tokenIdentity?: string;
+  /** rate limit of failed authentications per client address (auth-limit.ts) */
+  authLimit?: AuthLimitOptions;
   /** JSON-lines file every profile-change request is appended to */
   auditLog?: string;
   logger?: Logger;
@@ -75,14 +80,22 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     unit: 's',
     labelNames: ['route', 'method', 'code'],
   });
+  const limiter = new AuthLimiter({ now: o.wallClock, ...o.authLimit });
   const profileDeps = {
     control,
     token: o.token,
+    identity: o.tokenIdentity ?? 'token',
+    limiter,
     audit,
     logger,
     bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
     wallClock: o.wallClock ?? Date.now,
   };
+  // a block's summary line is written soon after it ends, even if no request comes
+  const blocks = setInterval(() => {
+    auditBlocks(profileDeps).catch((e) => logger.error({ err: e }, 'could not audit a rate-limit block'));
+  }, limiter.windowMs);
+  blocks.unref();
   const families = control.processFamilies?.bind(control);
   const uncollect = families ? registry.collect(() => families()) : () => {};
 
@@ -178,11 +191,16 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     close() {
       closing ??= new Promise<void>((resolve) => {
         uncollect();
+        clearInterval(blocks);
         const force = setTimeout(() => server.closeAllConnections(), 2000);
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          resolve();
+          // blocks still running at exit get their summary line too
+          auditBlocks(profileDeps, true).then(resolve, (e) => {
+            logger.error({ err: e }, 'could not audit a rate-limit block');
+            resolve();
+          });
         });
         connections.closeIdle();
       });
