@@ -30,8 +30,14 @@ export const LOCK_FILE = 'nrdot.lock';
 export interface DirLock {
   readonly dir: string;
   readonly file: string;
-  /** 'flock': released by the kernel when the process dies; 'pidfile': the fallback */
-  readonly mode: 'flock' | 'pidfile';
+  /**
+   * 'flock': released by the kernel when the process dies; 'pidfile': the
+   * fallback; 'none': the directory cannot be created or written, so no
+   * other agent can use it either (the component that needs it reports why)
+   */
+  readonly mode: 'flock' | 'pidfile' | 'none';
+  /** why not locked (mode 'none') */
+  readonly reason?: string;
   /** release (safe twice) */
   release(): void;
 }
@@ -185,14 +191,30 @@ function pidfileMode(dir: string, file: string, what: string, flag: string): Dir
   }
 }
 
+/** A directory that cannot be created or written: nothing to lock (no agent can use it). */
+function unlocked(dir: string, e: unknown): DirLock {
+  return {
+    dir,
+    file: path.join(dir, LOCK_FILE),
+    mode: 'none',
+    reason: e instanceof Error ? e.message : String(e),
+    release() {},
+  };
+}
+
 /**
  * Lock `dir` (created when missing) for this process, or throw
  * NrdotError(DIR_IN_USE) naming the directory and the holder's pid. `what`
  * and `flag` name it in the message ('queue directory', '--queue-dir').
  */
 export function lockDir(dir: string, what: string, flag: string): DirLock {
-  makeDirsSync(dir);
-  const real = fs.realpathSync(dir);
+  let real: string;
+  try {
+    makeDirsSync(dir);
+    real = fs.realpathSync(dir);
+  } catch (e) {
+    return unlocked(dir, e);
+  }
   const mine = held.get(real);
   if (mine) {
     mine.users++;
@@ -201,7 +223,13 @@ export function lockDir(dir: string, what: string, flag: string): DirLock {
   const file = path.join(real, LOCK_FILE);
   const load = loadAddon();
   const flock = load.ok ? load.addon.flock : undefined;
-  const lock = flock ? flockMode(dir, file, what, flag, flock) : pidfileMode(dir, file, what, flag);
+  let lock: DirLock;
+  try {
+    lock = flock ? flockMode(dir, file, what, flag, flock) : pidfileMode(dir, file, what, flag);
+  } catch (e) {
+    if (e instanceof NrdotError && e.code === ErrorCodes.DIR_IN_USE) throw e;
+    return unlocked(dir, e);
+  }
   const entry = { lock, users: 1 };
   held.set(real, entry);
   return shared(entry);

@@ -104,7 +104,8 @@ describe('two --once runs with --state-dir', () => {
 
     const first = await run(path.join(tmp, 'once-1.jsonl'), ['--state-dir', state]);
     expect(first.code, first.stderr).toBe(0);
-    expect(fs.readdirSync(state).sort()).toEqual(['nrdot-score.bin', 'nrdot-state.json']);
+    // nrdot.lock: the state directory's lock (src/util/lock.ts), kept for the next agent to flock
+    expect(fs.readdirSync(state).sort()).toEqual(['nrdot-score.bin', 'nrdot-state.json', 'nrdot.lock']);
     const adv = await advanceHost({ dir: host, seconds: 10, anomalies: 6, churn: 0 });
 
     // without the state the second run has no baselines: CPU and memory anomalies go unseen

@@ -61,3 +61,14 @@ describe('pid-file directory lock', () => {
     expect(fs.existsSync(b.file)).toBe(false);
   });
 });
+
+describe('a directory that cannot be used', () => {
+  it('is not locked and does not fail here: the component that needs it says why', () => {
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, 'x');
+    const l = lockDir(path.join(file, 'queue'), 'queue directory', '--queue-dir');
+    expect(l.mode).toBe('none');
+    expect(l.reason).toMatch(/ENOTDIR|not a directory/);
+    l.release();
+  });
+});
