@@ -7,7 +7,8 @@
         "native/scanner.cc",
         "native/scanner_files.cc",
         "native/parse.cc",
-        "native/fd_budget.cc"
+        "native/fd_budget.cc",
+        "native/lock.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "fd_budget.h"
+#include "lock.h"
 #include "scanner.h"
 
 namespace nrdot {
@@ -334,6 +335,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFdBudget();
   exports.Set("Scanner", ScannerWrap::Define(env));
   exports.Set("limits", Napi::Function::New<Limits>(env, "limits"));
+  // optional in addon.d.ts: older builds without it fall back to a pid file (src/util/lock.ts)
+  exports.Set("flock", Napi::Function::New<Flock>(env, "flock"));
   exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }

@@ -23,8 +23,8 @@ import { type ControlServer, startControlServer } from '../server/http.js';
 import { parseListen } from '../server/listen.js';
 import { collectAgentProcess } from '../server/process-metrics.js';
 import { Registry } from '../server/registry.js';
-import { SelfMetrics } from '../server/self-metrics.js';
-import { loadToken } from '../server/token.js';
+import { oversizeFamilies, SelfMetrics } from '../server/self-metrics.js';
+import { loadToken, tokenIdentity } from '../server/token.js';
 import type { AgentControl } from '../server/types.js';
 import type { BackendChoice } from '../sources/index.js';
 import { openScanner } from '../sources/index.js';
@@ -32,6 +32,7 @@ import { type OtlpReceiver, startOtlpReceiver } from '../sources/receiver/index.
 import type { ProcessScanner } from '../sources/scanner.js';
 import { StateStore } from '../state/store.js';
 import { SelfMetric } from '../telemetry/names.js';
+import { type DirLock, lockAgentDirs } from '../util/lock.js';
 import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy.js';
 import { VERSION } from '../util/version.js';
 import { processFamilies } from './pull.js';
@@ -93,6 +94,8 @@ export class Agent implements AgentControl {
   readonly queueDir: string;
   /** privacy.command_line, salt read: the build stage applies it to every exported process */
   readonly commandLine: CommandLinePrivacy;
+  private readonly stateDir: string | undefined;
+  private locks: DirLock[] = [];
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
@@ -113,6 +116,7 @@ export class Agent implements AgentControl {
       logger,
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
+    this.stateDir = stateDir;
     const state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;
     this.engine = new Engine({
       config,
@@ -135,6 +139,7 @@ export class Agent implements AgentControl {
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.lastCycle?.request.request);
     // nrdot_build_info and process_* of the agent itself, as Prometheus exporters serve them
     collectAgentProcess(this.registry, this.scanning ? this.scanner.backend : 'none');
+    this.registry.collect(oversizeFamilies);
     // queues drain and memory moves between cycles (and there are no cycles with --no-scan)
     this.registry.onScrape(() =>
       this.selfMetrics.live(
@@ -166,6 +171,8 @@ export class Agent implements AgentControl {
 
   async start(): Promise<void> {
     this.startedAt = Date.now();
+    // one agent per queue and state directory, for its whole life (exit 2 naming the holder)
+    this.locks = lockAgentDirs({ queueDir: this.queueDir, stateDir: this.stateDir });
     this.governor.start();
     try {
       this.governor.check();
@@ -191,19 +198,25 @@ export class Agent implements AgentControl {
         listen: this.otlpListen,
         sink: this.received,
         logger: this.logger,
+        maxConnections: this.config.receiver.max_connections,
+        allowedHosts: this.config.receiver.allowed_hosts,
       });
       this.registry.collect(() => this.receiverFamilies());
     }
     if (this.listen !== 'off') {
       const s = this.config.server;
-      const token = loadToken({ file: s.token_file || undefined, env: s.token_env });
+      const tokenSource = { file: s.token_file || undefined, env: s.token_env };
+      const token = loadToken(tokenSource);
       this.server = await startControlServer({
         listen: this.listen,
         control: this,
         registry: this.registry,
         token,
+        tokenIdentity: tokenIdentity(tokenSource),
         auditLog: s.audit_log ? path.resolve(s.audit_log) : undefined,
         logger: this.logger,
+        maxConnections: s.max_connections,
+        allowedHosts: s.allowed_hosts,
       });
       this.logger.info(
         { url: this.server.url, profileChanges: token ? 'enabled (bearer token)' : 'disabled (no token)' },
@@ -319,6 +332,7 @@ export class Agent implements AgentControl {
         this.governor.shutdown();
         this.scanner.close();
         await this.server?.close();
+        for (const l of this.locks.splice(0).reverse()) l.release();
       }
     })();
     return this.stopping;

@@ -24,7 +24,7 @@ import {
   type ResourceMetrics,
 } from '../otlp/model.js';
 import { encodeRequest } from '../otlp/proto.js';
-import { splitByLane } from '../otlp/split.js';
+import { reportSplit, splitByLane } from '../otlp/split.js';
 import { Engine, type ExportSink, type MemoryView } from '../pipeline/engine.js';
 import type { ProcessBatch } from '../sources/batch.js';
 import {
@@ -192,14 +192,13 @@ export class ReceivedDataProcessor implements ReceiverSink {
     for (const p of points) this.counts.passthroughPoints += p;
     const limit = this.o.config.export_options.otlp.max_request_bytes;
     const criticalLimit = this.o.config.paths.critical.max_request_bytes;
-    await this.o.sink.export(
-      req,
-      pb,
-      () =>
-        splitByLane({ protobuf: pb, lanes: lanes ?? points.map(() => 'standard' as const), points }, (lane) =>
-          lane === 'critical' ? Math.min(criticalLimit, limit) : limit,
-        ).batches,
-    );
+    await this.o.sink.export(req, pb, () => {
+      const r = splitByLane({ protobuf: pb, lanes: lanes ?? points.map(() => 'standard' as const), points }, (lane) =>
+        lane === 'critical' ? Math.min(criticalLimit, limit) : limit,
+      );
+      reportSplit(r, this.o.logger, limit);
+      return r.batches;
+    });
   }
 
   private runHost(host: string, resources: ResourceMetrics[], atMs: number, extras: ResourceMetrics[]) {

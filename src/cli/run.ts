@@ -77,17 +77,27 @@ export async function runCommand(o: RunOpts): Promise<void> {
 
   let stopping = false;
   let wake: (() => void) | undefined;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // a second signal: the operator does not want to wait for the drain
+      logger.warn(
+        { signal },
+        `second ${signal}: exiting now without draining (what is queued stays in --queue-dir, or is lost without one)`,
+      );
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping after the current cycle');
+    logger.info({ signal }, 'stopping after the current cycle (send the signal again to exit at once)');
     wake?.();
   };
   const onInt = () => stop('SIGINT');
   const onTerm = () => stop('SIGTERM');
+  // until hot reload exists, a SIGHUP (a closed terminal, `kill -HUP`) must not kill the agent
+  const onHup = () => logger.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: configuration reload is not supported yet');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   let opamp: OpampClient | undefined;
+  process.on('SIGHUP', onHup);
   try {
     await agent.start();
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
@@ -142,8 +152,11 @@ export async function runCommand(o: RunOpts): Promise<void> {
       wake = undefined;
     }
   } finally {
+    // the handlers stay while shutting down: a second signal is the one that skips the drain
+    await agent.shutdown();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
     await opamp?.shutdown();
     await agent.shutdown();
   }

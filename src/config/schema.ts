@@ -33,6 +33,11 @@ export const listenAddress = z
 
 const patterns = z.array(z.string().min(1, 'empty pattern'));
 
+/** Host names: `name`, `.domain` (it and its subdomains) or `*`. */
+const allowedHosts = z.array(
+  z.string().regex(/^(\*|\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?)$/, 'expected a host name, .domain or *'),
+);
+
 const tierRules = z.strictObject({
   names: patterns.describe('RE2 patterns over the executable name (comm, at most 15 characters)'),
   paths: patterns.describe('RE2 patterns over the executable path (/proc/PID/exe)'),
@@ -227,6 +232,10 @@ export const configSchema = z.strictObject({
     audit_log: z.string(),
     /** also serve per-process metrics of exported processes on /metrics (pull mode) */
     process_metrics: z.boolean(),
+    /** connections at once (capped by the fd limit too) */
+    max_connections: z.number().int().min(4),
+    /** Host header names served besides loopback names, IP literals and this host's name */
+    allowed_hosts: allowedHosts,
   }),
   receiver: z.strictObject({
     /** OTLP/HTTP receiver; "off" disables */
@@ -234,6 +243,9 @@ export const configSchema = z.strictObject({
     max_body_bytes: z.number().int().min(1024),
     /** piscina threads for decoding large bodies; 0 = inline */
     decode_workers: z.number().int().min(0).max(16),
+    /** connections at once (capped by the fd limit too) */
+    max_connections: z.number().int().min(4),
+    allowed_hosts: allowedHosts,
   }),
   scan: z.strictObject({
     proc_root: z.string().min(1),

@@ -20,6 +20,8 @@ export const ErrorCodes = {
   BAD_EXPORT_SPEC: 'NRDOT_ERR_BAD_EXPORT_SPEC',
   /** an output path that cannot be written */
   OUTPUT_UNWRITABLE: 'NRDOT_ERR_OUTPUT_UNWRITABLE',
+  /** a queue or state directory locked by another running agent */
+  DIR_IN_USE: 'NRDOT_ERR_DIR_IN_USE',
   /** synthetic host generation failed */
   SYNTH: 'NRDOT_ERR_SYNTH',
   /** anything else at run time */
@@ -57,6 +59,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.CONFIG_SECRET,
   ErrorCodes.CONFIG_SIGNATURE,
   ErrorCodes.CONFIG_HISTORY,
+  ErrorCodes.DIR_IN_USE,
 ]);
 
 export class NrdotError extends Error {

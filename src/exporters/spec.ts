@@ -17,8 +17,8 @@ import type { Logger } from '../core/log.js';
 import type { Exporter } from './exporter.js';
 import { FileExporter } from './file.js';
 import { NoneExporter } from './none.js';
-import { type QueuedExporterOptions, QueuedOtlpExporter } from './otlp/queued.js';
-import { endpointLabel, OtlpHttpExporter } from './otlp/send.js';
+import { type QueuedExporterOptions, QueuedOtlpExporter, recordPoints } from './otlp/queued.js';
+import { endpointLabel, OtlpHttpExporter, resolveOtlpEndpoint } from './otlp/send.js';
 import { createDiskQueue, createMemoryQueue } from './queue/index.js';
 import { type ExportSpec, parseExportSpec } from './spec-parse.js';
 import { StdoutExporter } from './stdout.js';
@@ -83,6 +83,7 @@ export function createExporter(spec: string | ExportSpec, options: CreateExporte
         segmentBytes: r.queue.segmentBytes,
         fsyncIntervalMs: r.queue.fsyncIntervalMs,
         logger,
+        weigh: recordPoints,
       };
       const dir = r.queue.dir ? queueDirFor(r.queue.dir, target.endpoint) : '';
       const queue = dir ? createDiskQueue(dir, qo) : createMemoryQueue(qo);

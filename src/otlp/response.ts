@@ -11,6 +11,7 @@ import { type ExportMetricsServiceResponse, encodeResponse } from './proto.js';
 export const RpcCode = {
   INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,

@@ -19,13 +19,22 @@ export type AuditOutcome =
   | 'too_large'
   | 'invalid'
   | 'unknown_profile'
-  | 'error';
+  | 'error'
+  /** attempts refused with 429 during one rate-limit block (one summary line: `count`) */
+  | 'rate_limited';
 
 export interface AuditEntry {
   /** ISO 8601 */
   time: string;
-  /** remote address, prefixed with the X-Nrdot-User header when sent: `alice@127.0.0.1` */
+  /**
+   * the authenticated identity: the token's (`token:<file name>`, `env:NRDOT_TOKEN`),
+   * or `unauthenticated` when the request did not present the right token
+   */
   who: string;
+  /** the client's address */
+  remote: string;
+  /** what the client says about itself (X-Nrdot-User): unverified, for humans only */
+  claimed_by?: string;
   action: 'profile.set';
   /** the profile asked for, when the request got far enough to say */
   requested?: string;
@@ -35,6 +44,10 @@ export interface AuditEntry {
   outcome: AuditOutcome;
   /** HTTP status answered */
   status: number;
+  /** rate_limited: attempts refused during the block, and when it started and ended (ISO 8601) */
+  count?: number;
+  from?: string;
+  until?: string;
 }
 
 /** What happened to a config: refused (signature, validation), applied, rolled back. */
@@ -48,6 +61,8 @@ export interface ConfigAuditEntry {
   /** ISO 8601 */
   time: string;
   who: string;
+  /** what the client's X-Nrdot-User header claimed (unverified) */
+  claimed_by?: string;
   action: ConfigAuditAction;
   /** start, file, sighup, api, opamp, rollback, health */
   source: string;

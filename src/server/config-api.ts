@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConfigApplyResult } from '../control/config/apply.js';
 import type { Logger } from '../core/log.js';
 import type { AuditLog, ConfigAuditEntry } from './audit.js';
-import { whoOf } from './profile-api.js';
+import { claimedBy, UNAUTHENTICATED } from './profile-api.js';
 import { BodyTooLarge, readBody, sendError, sendJson } from './respond.js';
 import { tokenMatches } from './token.js';
 import type { AgentControl } from './types.js';
@@ -21,6 +21,8 @@ import type { AgentControl } from './types.js';
 export interface ConfigApiDeps {
   control: AgentControl;
   token: string | undefined;
+  /** who holds the token (tokenIdentity()): the audit's "who" once the token matched */
+  identity: string;
   audit: AuditLog | undefined;
   logger: Logger;
   /** largest body accepted: a config in base64 (default 1 MiB) */
@@ -48,9 +50,12 @@ async function refuse(
   message: string,
   headers: Record<string, string> = {},
 ): Promise<void> {
+  const authenticated = status !== 401 && status !== 403;
+  const claimed = claimedBy(req);
   const entry: ConfigAuditEntry = {
     time: new Date(d.wallClock()).toISOString(),
-    who: whoOf(req),
+    who: authenticated ? d.identity : UNAUTHENTICATED,
+    ...(claimed ? { claimed_by: claimed } : {}),
     action,
     source: action === 'config.apply' ? 'api' : 'rollback',
     reason: message,
@@ -149,7 +154,7 @@ export async function putConfig(req: IncomingMessage, res: ServerResponse, d: Co
     bytes: Buffer.from(b64, 'base64'),
     ...(typeof o.signature === 'string' ? { signature: { text: o.signature, where: 'the "signature" field' } } : {}),
     source: 'api',
-    who: whoOf(req),
+    who: d.identity,
     ...(typeof o.reason === 'string' && o.reason ? { why: o.reason } : {}),
     ...(typeof o.file === 'string' && o.file ? { file: o.file } : {}),
   });
@@ -185,7 +190,7 @@ export async function putRollback(req: IncomingMessage, res: ServerResponse, d: 
   if (!d.control.rollbackConfig) return refuse(req, res, d, 'config.rollback', 501, 'unavailable', NOT_YET);
   const r = await d.control.rollbackConfig({
     to,
-    who: whoOf(req),
+    who: d.identity,
     ...(typeof o.reason === 'string' && o.reason ? { why: o.reason } : {}),
   });
   answer(res, r);

@@ -12,15 +12,23 @@
  *
  * HEAD works wherever GET does. The server times its own requests into the
  * histogram `nrdot.http.request.duration` (route, method, code).
+ *
+ * Against a hostile network (guard.ts): a connection cap that closes idle
+ * connections to make room, so /health answers through a flood; headers
+ * within 10 s, a whole request within 30 s, idle keep-alive closed after
+ * 5 s; and requests whose Host is not a loopback or configured name are
+ * refused with 403 (DNS rebinding).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Logger, silentLogger } from '../core/log.js';
 import { AuditLog } from './audit.js';
+import { AuthLimiter, type AuthLimitOptions } from './auth-limit.js';
 import { CONFIG_BODY_LIMIT, putConfig, putRollback } from './config-api.js';
+import { connectionCap, guardConnections, hostChecker, hostRefusalLogger } from './guard.js';
 import { formatHostPort, isLoopback, type ListenAddress, listenError, parseListen } from './listen.js';
-import { putProfile } from './profile-api.js';
+import { auditBlocks, putProfile } from './profile-api.js';
 import type { Registry } from './registry.js';
 import { DEFAULT_BODY_LIMIT, sendError, sendJson, sendText } from './respond.js';
 import type { AgentControl } from './types.js';
@@ -35,6 +43,10 @@ export interface ControlServerOptions {
   registry: Registry;
   /** bearer token for PUT /api/profile; without one, profile changes are refused */
   token?: string;
+  /** who holds the token, the audit's "who" (tokenIdentity(); default 'token') */
+  tokenIdentity?: string;
+  /** rate limit of failed authentications per client address (auth-limit.ts) */
+  authLimit?: AuthLimitOptions;
   /** JSON-lines file every profile-change request is appended to */
   auditLog?: string;
   logger?: Logger;
@@ -46,6 +58,10 @@ export interface ControlServerOptions {
   now?: () => number;
   /** wall clock for audit lines (default Date.now) */
   wallClock?: () => number;
+  /** connections at once (default 64; capped by the fd limit) */
+  maxConnections?: number;
+  /** Host names served besides loopback names, IP literals and this host's name (server.allowed_hosts) */
+  allowedHosts?: readonly string[];
 }
 
 export interface ControlServer {
@@ -69,15 +85,23 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     unit: 's',
     labelNames: ['route', 'method', 'code'],
   });
+  const limiter = new AuthLimiter({ now: o.wallClock, ...o.authLimit });
   const profileDeps = {
     control,
     token: o.token,
+    identity: o.tokenIdentity ?? 'token',
+    limiter,
     audit,
     logger,
     bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
     wallClock: o.wallClock ?? Date.now,
   };
   const configDeps = { ...profileDeps, bodyLimit: o.configBodyLimit ?? CONFIG_BODY_LIMIT };
+  // a block's summary line is written soon after it ends, even if no request comes
+  const blocks = setInterval(() => {
+    auditBlocks(profileDeps).catch((e) => logger.error({ err: e }, 'could not audit a rate-limit block'));
+  }, limiter.windowMs);
+  blocks.unref();
   const families = control.processFamilies?.bind(control);
   const uncollect = families ? registry.collect(() => families()) : () => {};
 
@@ -102,15 +126,23 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     '/api/config/rollback': { PUT: (req, res) => putRollback(req, res, configDeps) },
   };
 
+  const checkHost = hostChecker(o.allowedHosts ?? []);
+  const hostLog = hostRefusalLogger('control server', 'server.allowed_hosts', logger);
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = now();
     const url = new URL(req.url ?? '/', 'http://nrdot.invalid');
-    const table = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
-    const route = table ? url.pathname : 'unmatched';
+    const badHost = checkHost(req);
+    const table = !badHost && Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    const route = badHost ? 'refused_host' : table ? url.pathname : 'unmatched';
     const method = req.method ?? 'GET';
     res.once('finish', () => {
       latency.record((now() - started) / 1000, { route, method, code: String(res.statusCode) });
     });
+    if (badHost) {
+      hostLog.note(badHost, req.socket.remoteAddress);
+      return sendError(res, 403, `Host '${badHost}' is not served here; add it to server.allowed_hosts`);
+    }
     if (!table) return sendError(res, 404, `no such path: ${url.pathname}`);
     const key = method === 'HEAD' ? 'GET' : method;
     const handler = key === 'GET' || key === 'PUT' ? table[key] : undefined;
@@ -123,7 +155,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     await handler(req, res, url);
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       logger.error({ err: e, path: req.url, method: req.method }, 'control server request failed');
       if (!res.headersSent) sendError(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}`);
@@ -132,6 +164,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.timeout = 30_000; // a socket with no traffic at all
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: unknown) => reject(listenError(e, addr));
@@ -141,7 +175,11 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
       resolve();
     });
   });
-  server.on('error', (e) => logger.error({ err: e }, 'control server error'));
+  const connections = guardConnections(server, {
+    name: 'control server',
+    maxConnections: connectionCap(o.maxConnections ?? 64, 0.25),
+    logger,
+  });
 
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
@@ -161,13 +199,18 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     close() {
       closing ??= new Promise<void>((resolve) => {
         uncollect();
+        clearInterval(blocks);
         const force = setTimeout(() => server.closeAllConnections(), 2000);
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          resolve();
+          // blocks still running at exit get their summary line too
+          auditBlocks(profileDeps, true).then(resolve, (e) => {
+            logger.error({ err: e }, 'could not audit a rate-limit block');
+            resolve();
+          });
         });
-        server.closeIdleConnections();
+        connections.closeIdle();
       });
       return closing;
     },

@@ -1,11 +1,16 @@
 /**
  * PUT /api/profile: switch the cost profile, guarded by a bearer token.
- * Every attempt, granted or refused, goes to the audit log and the log.
+ * Every attempt, granted or refused, goes to the audit log and the log,
+ * except attempts from an address blocked for failing too often
+ * (auth-limit.ts): those get 429 and one summary line per block. The audit's
+ * "who" is the token's identity; the X-Nrdot-User header is only recorded,
+ * as `claimed_by`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js';
+import type { AuthLimiter } from './auth-limit.js';
 import { BodyTooLarge, readBody, sendError, sendJson } from './respond.js';
 import { tokenMatches } from './token.js';
 import type { AgentControl } from './types.js';
@@ -13,6 +18,9 @@ import type { AgentControl } from './types.js';
 export interface ProfileApiDeps {
   control: AgentControl;
   token: string | undefined;
+  /** who holds the token (tokenIdentity()), the audit's "who" for granted requests */
+  identity: string;
+  limiter: AuthLimiter;
   audit: AuditLog | undefined;
   logger: Logger;
   bodyLimit: number;
@@ -20,15 +28,41 @@ export interface ProfileApiDeps {
   wallClock: () => number;
 }
 
-/** `alice@127.0.0.1` or `127.0.0.1`: the remote address, with the X-Nrdot-User header when sent. */
-export function whoOf(req: IncomingMessage): string {
-  const addr = req.socket.remoteAddress ?? 'unknown';
+/** The X-Nrdot-User header, printable ASCII, at most 64 characters: what the client claims, unverified. */
+export function claimedBy(req: IncomingMessage): string | undefined {
   const raw = req.headers['x-nrdot-user'];
-  const user = (Array.isArray(raw) ? raw[0] : raw)
-    ?.replace(/[^\x21-\x7e]/g, '')
-    .replace(/@/g, '_')
-    .slice(0, 64);
-  return user ? `${user}@${addr}` : addr;
+  const user = (Array.isArray(raw) ? raw[0] : raw)?.replace(/[^\x21-\x7e]/g, '').slice(0, 64);
+  return user || undefined;
+}
+
+export const UNAUTHENTICATED = 'unauthenticated';
+
+/** One audit line per rate-limit block that ended: how many attempts it refused. */
+export async function auditBlocks(
+  d: Pick<ProfileApiDeps, 'limiter' | 'audit' | 'wallClock' | 'control' | 'logger'>,
+  all = false,
+): Promise<void> {
+  for (const b of d.limiter.ended(all)) {
+    const current = d.control.profile().active;
+    const entry: AuditEntry = {
+      time: new Date(d.wallClock()).toISOString(),
+      who: UNAUTHENTICATED,
+      remote: b.remote,
+      action: 'profile.set',
+      before: current,
+      after: current,
+      outcome: 'rate_limited',
+      status: 429,
+      count: b.refused,
+      from: new Date(b.fromMs).toISOString(),
+      until: new Date(b.untilMs).toISOString(),
+    };
+    if (d.audit) await d.audit.append(entry);
+    d.logger.warn(
+      { audit: entry },
+      `${b.refused} profile change attempts from ${b.remote} refused while it was blocked`,
+    );
+  }
 }
 
 function unknownProfileMessage(name: string, available: string[]): string {
@@ -36,8 +70,25 @@ function unknownProfileMessage(name: string, available: string[]): string {
 }
 
 export async function putProfile(req: IncomingMessage, res: ServerResponse, d: ProfileApiDeps): Promise<void> {
-  const who = whoOf(req);
+  const remote = req.socket.remoteAddress ?? 'unknown';
+  const claimed = claimedBy(req);
+  let who = UNAUTHENTICATED;
   const current = d.control.profile().active;
+  await auditBlocks(d);
+  const gate = d.limiter.check(remote);
+  if (!gate.ok) {
+    if (gate.firstRefusal) {
+      d.logger.warn(
+        { remote, retryAfterSec: gate.retryAfterSec, maxFailures: d.limiter.maxFailures },
+        'too many failed authentications from one address: its profile change requests are refused for a while (one audit line when the block ends)',
+      );
+    }
+    res.shouldKeepAlive = false;
+    sendError(res, 429, `too many failed authentications from ${remote}; retry after ${gate.retryAfterSec} s`, {
+      'retry-after': String(gate.retryAfterSec),
+    });
+    return;
+  }
   const finish = async (
     status: number,
     outcome: AuditOutcome,
@@ -45,9 +96,12 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
     extra: Partial<AuditEntry> = {},
     headers: Record<string, string> = {},
   ) => {
+    if (outcome === 'unauthorized' || outcome === 'forbidden') d.limiter.failed(remote);
     const entry: AuditEntry = {
       time: new Date(d.wallClock()).toISOString(),
       who,
+      remote,
+      ...(claimed ? { claimed_by: claimed } : {}),
       action: 'profile.set',
       before: current,
       after: current,
@@ -96,6 +150,8 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
   if (!tokenMatches(m[1]!, d.token)) {
     return finish(403, 'forbidden', 'wrong token');
   }
+  who = d.identity;
+  d.limiter.succeeded(remote);
 
   let body: Buffer;
   try {
@@ -129,7 +185,10 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
   }
   let result: { before: string; after: string };
   try {
-    result = d.control.setProfile(requested, { who, ...(reason ? { reason } : {}) });
+    result = d.control.setProfile(requested, {
+      who: claimed ? `${who} (claimed by ${claimed})` : who,
+      ...(reason ? { reason } : {}),
+    });
   } catch (e) {
     if (e instanceof NrdotError && e.code === ErrorCodes.UNKNOWN_PROFILE) {
       return finish(400, 'unknown_profile', unknownProfileMessage(requested, d.control.profile().available), asked);

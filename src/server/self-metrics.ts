@@ -5,8 +5,10 @@
  * durations become histograms here, so /metrics shows their distribution
  * over the agent's life.
  */
+import { splitReporter } from '../otlp/split.js';
 import { SelfMetric } from '../telemetry/names.js';
 import { EXCLUDE_REASONS, EXPORT_DROP_REASONS, type SelfValues } from '../telemetry/self.js';
+import type { MetricFamily } from './exposition.js';
 import type { Counter, Gauge, Histogram, Registry } from './registry.js';
 
 type ScalarKey = {
@@ -162,4 +164,26 @@ export class SelfMetrics {
     this.scanDuration.record(v.scanSeconds);
     this.cycleDuration.record(v.cycleSeconds);
   }
+}
+
+/** /metrics families for what request splitting did with resources over max_request_bytes (src/otlp/split.ts). */
+export function oversizeFamilies(): MetricFamily[] {
+  const t = splitReporter.totals;
+  return [
+    {
+      name: 'nrdot.export.oversize.resources',
+      help: 'Resources larger than max_request_bytes: split into smaller ones, or refused (their own attributes too big).',
+      type: 'counter',
+      samples: [
+        { labels: { outcome: 'split' }, value: t.split },
+        { labels: { outcome: 'refused' }, value: t.refusedResources },
+      ],
+    },
+    {
+      name: 'nrdot.export.oversize.refused.datapoints',
+      help: 'Data points not sent because, alone, they were larger than max_request_bytes.',
+      type: 'counter',
+      samples: [{ value: t.refusedPoints }],
+    },
+  ];
 }

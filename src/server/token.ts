@@ -1,10 +1,13 @@
 /**
- * The bearer token that guards profile changes: from a file (preferred; it
- * must not be world-readable) or an environment variable.
+ * The bearer token that guards profile changes: from a file (preferred; like
+ * ssh with its keys, nrdot refuses one that group or others may read or
+ * write: 600 and 400 are fine, 640, 660, 620, 604, 602... are not) or an
+ * environment variable. `tokenIdentity` names the token for the audit log.
  */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ErrorCodes, errnoOf, NrdotError } from '../core/errors.js';
 
 export interface TokenSource {
@@ -18,7 +21,8 @@ export interface TokenSource {
 
 /**
  * The token, or undefined when neither source has one. A file that is
- * missing, unreadable, empty or world-readable is an error naming the file.
+ * missing, unreadable, empty, or open to group or others is an error naming
+ * the file (and its mode).
  */
 export function loadToken(src: TokenSource): string | undefined {
   if (src.file !== undefined) return readTokenFile(src.file);
@@ -27,16 +31,30 @@ export function loadToken(src: TokenSource): string | undefined {
   return value ? value : undefined;
 }
 
+/** `its group can read it, other users can write it` */
+function access(mode: number): string {
+  const parts: string[] = [];
+  for (const [bits, who] of [
+    [(mode >> 3) & 7, 'its group'],
+    [mode & 7, 'other users'],
+  ] as const) {
+    const can = [bits & 4 ? 'read' : '', bits & 2 ? 'write' : '', bits & 1 ? 'execute' : ''].filter(Boolean);
+    if (can.length > 0) parts.push(`${who} can ${can.join(' and ')} it`);
+  }
+  return parts.join(', ');
+}
+
 function readTokenFile(file: string): string {
   let st: fs.Stats;
   let text: string;
   try {
     st = fs.statSync(file);
     if (!st.isFile()) throw new NrdotError(ErrorCodes.CONFIG_READ, `token file ${file} is not a regular file`);
-    if ((st.mode & 0o004) !== 0) {
+    if ((st.mode & 0o077) !== 0) {
+      const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
       throw new NrdotError(
         ErrorCodes.CONFIG_READ,
-        `token file ${file} is readable by every user (mode ${(st.mode & 0o777).toString(8)}); refusing it: run chmod 600 ${file}`,
+        `token file ${file} has mode ${mode}: ${access(st.mode)} (group and others must have no access, as ssh insists for keys); refusing it: run chmod 600 ${file}`,
       );
     }
     text = fs.readFileSync(file, 'utf8');
@@ -56,3 +74,16 @@ export function tokenMatches(presented: string, expected: string): boolean {
   const b = createHash('sha256').update(expected, 'utf8').digest();
   return timingSafeEqual(a, b);
 }
+
+/**
+ * Who holds the token, for the audit log: `token:<file name>` for a token
+ * file, `env:<VARIABLE>` for the environment variable. The audit's "who"
+ * comes from this, never from a request header.
+ */
+export function tokenIdentity(src: TokenSource): string {
+  if (src.file !== undefined) return `token:${path.basename(src.file)}`;
+  return src.env ? `env:${src.env}` : UNAUTHENTICATED_IDENTITY;
+}
+
+/** The identity when no token is configured (every change is refused then). */
+export const UNAUTHENTICATED_IDENTITY = 'unauthenticated';

@@ -111,7 +111,14 @@ describe('a running agent', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.outcome)).toEqual(['forbidden', 'ok']);
-    expect(lines[1]).toMatchObject({ before: 'balanced', after: 'aggressive', reason: 'budget' });
+    expect(lines[0]).toMatchObject({ who: 'unauthenticated', remote: '127.0.0.1' });
+    // "who" is the token the agent holds (from the environment here), the CLI's user only claimed_by
+    expect(lines[1]).toMatchObject({
+      who: 'env:NRDOT_TOKEN',
+      before: 'balanced',
+      after: 'aggressive',
+      reason: 'budget',
+    });
     expect(audit).not.toContain(TOKEN);
     expect(err).not.toContain(TOKEN);
   });

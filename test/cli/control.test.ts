@@ -41,13 +41,17 @@ beforeAll(async () => {
   open = await startControlServer({ listen: '127.0.0.1:0', control: new FakeAgent(), registry: new Registry() });
 });
 
+const tokenDirs: string[] = [];
 afterAll(async () => {
   await server?.close();
   await open?.close();
+  for (const d of [dir, ...tokenDirs]) fs.rmSync(d, { recursive: true, force: true });
 });
 
 function tokenFile(mode: number, content = `${TOKEN}\n`): string {
-  const f = path.join(fastTmpDir('nrdot-cli-token-'), 'token');
+  const d = fastTmpDir('nrdot-cli-token-');
+  tokenDirs.push(d);
+  const f = path.join(d, 'token');
   fs.writeFileSync(f, content);
   fs.chmodSync(f, mode);
   return f;
@@ -128,7 +132,7 @@ describe('nrdot profile', () => {
     expect(JSON.parse(j.stdout)).toEqual({ active: agent.active, available: agent.available });
   });
 
-  it('set switches with the token from NRDOT_TOKEN and is audited under the local user', async () => {
+  it('set switches with the token from NRDOT_TOKEN and is audited under the token, the local user only as claimed', async () => {
     agent.active = 'balanced';
     const r = await nrdot(['profile', 'set', 'aggressive', '--reason', 'over budget', '--url', server.url], {
       env: { NRDOT_TOKEN: TOKEN },
@@ -139,7 +143,9 @@ describe('nrdot profile', () => {
     expect(agent.active).toBe('aggressive');
     const last = JSON.parse(fs.readFileSync(auditFile, 'utf8').trim().split('\n').at(-1)!);
     expect(last).toMatchObject({
-      who: `${os.userInfo().username}@127.0.0.1`,
+      who: 'token',
+      remote: '127.0.0.1',
+      claimed_by: os.userInfo().username,
       requested: 'aggressive',
       reason: 'over budget',
       before: 'balanced',
@@ -163,7 +169,7 @@ describe('nrdot profile', () => {
     const before = fs.readFileSync(auditFile, 'utf8');
     const r = await nrdot(['profile', 'set', 'balanced', '--token-file', f, '--url', server.url]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`token file ${f} is readable by every user`);
+    expect(r.stderr).toContain(`token file ${f} has mode 644: its group can read it, other users can read it`);
     expect(r.stderr).toContain(`chmod 600 ${f}`);
     expect(fs.readFileSync(auditFile, 'utf8')).toBe(before);
   });

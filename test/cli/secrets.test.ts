@@ -15,9 +15,16 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('secrets', () => {
-  it('an api-key header from the environment reaches the backend and never a log line, even at trace level', async () => {
+  it('an api-key header from the environment reaches the backend and never a log line, even at trace level and when the backend echoes it', async () => {
     const secret = 'nr-license-0123456789abcdef-SECRET';
-    const server = await startLoopbackServer(() => ({ status: 503, body: 'down' }));
+    // a backend that echoes the request's headers in its error answers (400: not retried and logged at
+    // error; 503: retried and logged at warn)
+    let n = 0;
+    const server = await startLoopbackServer((r) => ({
+      status: n++ === 0 ? 400 : 503,
+      body: JSON.stringify({ error: 'no', youSent: r.headers }),
+      headers: { 'content-type': 'application/json' },
+    }));
     try {
       const cfg = path.join(tmp, 'cfg.yaml');
       fs.writeFileSync(
@@ -38,6 +45,8 @@ describe('secrets', () => {
       expect(r.code, r.stderr).toBe(3);
       expect(server.requests[0]?.headers['api-key']).toBe(secret);
       expect(r.stderr).toContain('OTLP export failed');
+      expect(r.stderr).toContain('the backend refused a request');
+      expect(r.stderr).toContain('[redacted]');
       expect(r.stderr).not.toContain(secret);
       expect(r.stdout).not.toContain(secret);
     } finally {

@@ -1,7 +1,7 @@
 /**
  * Splitting an encoded request by lane and size: every resource lands in
  * exactly one batch of its lane, each batch decodes as a valid request, and
- * no batch passes the limit unless a single resource does.
+ * no batch passes the limit (split-oversize.test.ts: resources over it).
  */
 import { describe, expect, it } from 'vitest';
 import type { Lane } from '../../src/core/lanes.js';
@@ -99,15 +99,17 @@ describe('splitByLane', () => {
     expect(batches.filter((b) => b.lane === 'standard')).toHaveLength(1);
   });
 
-  it('sends a resource bigger than the limit alone and counts it', () => {
+  it('refuses a resource whose own attributes are bigger than the limit, and counts it (it used to be sent whole)', () => {
     const big = [resource(0, 1), resource(1, 1, 5000), resource(2, 1)];
     const enc = encodeRequest({ resourceMetrics: big });
-    const { batches, oversize } = splitByLane(
+    const { batches, oversize, refused } = splitByLane(
       { protobuf: enc, lanes: ['standard', 'standard', 'standard'], points: [1, 1, 1] },
       () => 1000,
     );
     expect(oversize).toBe(1);
-    expect(batches.map((b) => b.resources)).toEqual([1, 1, 1]);
+    expect(refused).toEqual({ resources: 1, points: 1 });
+    expect(batches.map((b) => b.resources)).toEqual([2]);
+    expect(batches.every((b) => b.protobuf.length <= 1000)).toBe(true);
   });
 
   it('refuses a lane list that does not match the request', () => {

@@ -106,8 +106,8 @@ describe('two --once runs with --state-dir', () => {
 
     const first = await run(path.join(tmp, 'once-1.jsonl'), ['--state-dir', state]);
     expect(first.code, first.stderr).toBe(0);
-    // (config-history: the config the run started with, src/control/config/history)
-    expect(fs.readdirSync(state).sort()).toEqual(['config-history', 'nrdot-state.bin']);
+    // config-history: the config the run started with; nrdot.lock: the state directory's lock
+    expect(fs.readdirSync(state).sort()).toEqual(['config-history', 'nrdot-state.bin', 'nrdot.lock']);
     const adv = await advanceHost({ dir: host, seconds: 10, anomalies: 6, churn: 0 });
 
     // without the state the second run has no baselines: CPU and memory anomalies go unseen

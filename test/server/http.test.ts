@@ -34,14 +34,26 @@ interface Started {
 }
 
 const open: ControlServer[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function start(opts: { token?: string; agent?: FakeAgent; listen?: string; bodyLimit?: number } = {}) {
+async function start(
+  opts: {
+    token?: string;
+    agent?: FakeAgent;
+    listen?: string;
+    bodyLimit?: number;
+    wallClock?: () => number;
+    authLimit?: { maxFailures: number; windowMs: number };
+  } = {},
+) {
   const agent = opts.agent ?? new FakeAgent();
   const registry = new Registry();
   const dir = fastTmpDir('nrdot-http-');
+  dirs.push(dir);
   const auditFile = path.join(dir, 'audit', 'audit.jsonl');
   const { logger, lines } = captureLogger();
   const server = await startControlServer({
@@ -52,7 +64,9 @@ async function start(opts: { token?: string; agent?: FakeAgent; listen?: string;
     auditLog: auditFile,
     logger,
     ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
-    wallClock: () => Date.UTC(2025, 0, 2, 3, 4, 5),
+    wallClock: opts.wallClock ?? (() => Date.UTC(2025, 0, 2, 3, 4, 5)),
+    tokenIdentity: 'token:ops.token',
+    ...(opts.authLimit ? { authLimit: opts.authLimit } : {}),
   });
   open.push(server);
   return { server, agent, registry, auditFile, logLines: lines } satisfies Started;
@@ -248,7 +262,8 @@ describe('PUT /api/profile', () => {
     expect(audit(s)).toEqual([
       {
         time: '2025-01-02T03:04:05.000Z',
-        who: '127.0.0.1',
+        who: 'unauthenticated',
+        remote: '127.0.0.1',
         action: 'profile.set',
         before: 'balanced',
         after: 'balanced',
@@ -277,7 +292,7 @@ describe('PUT /api/profile', () => {
     ]);
   });
 
-  it('switches with the right token; the audit line names who, why, before and after', async () => {
+  it('switches with the right token; the audit line names who (the token, not the header), why, before and after', async () => {
     const s = await start({ token: TOKEN });
     const r = await put(
       s,
@@ -287,12 +302,16 @@ describe('PUT /api/profile', () => {
     expect(r.status).toBe(200);
     expect(r.json()).toEqual({ before: 'balanced', after: 'aggressive' });
     expect(s.agent.active).toBe('aggressive');
-    expect(s.agent.changes).toEqual([{ name: 'aggressive', who: 'alice@127.0.0.1', reason: 'budget alert #12' }]);
+    expect(s.agent.changes).toEqual([
+      { name: 'aggressive', who: 'token:ops.token (claimed by alice)', reason: 'budget alert #12' },
+    ]);
     expect((await call(s, '/api/profile')).json().active).toBe('aggressive');
     expect(audit(s)).toEqual([
       {
         time: '2025-01-02T03:04:05.000Z',
-        who: 'alice@127.0.0.1',
+        who: 'token:ops.token',
+        remote: '127.0.0.1',
+        claimed_by: 'alice',
         action: 'profile.set',
         requested: 'aggressive',
         reason: 'budget alert #12',
@@ -366,5 +385,67 @@ describe('PUT /api/profile', () => {
     expect(chunked).toBe(413);
     expect(s.agent.active).toBe('balanced');
     expect(audit(s).map((a) => a.outcome)).toEqual(['too_large', 'too_large']);
+  });
+});
+
+describe('failed authentications', () => {
+  it('are limited per address: after 5 failures, 429 with Retry-After, not audited one by one, then one summary line', async () => {
+    let now = Date.UTC(2025, 0, 2, 3, 4, 5);
+    const s = await start({ token: TOKEN, wallClock: () => now, authLimit: { maxFailures: 5, windowMs: 60_000 } });
+    for (let i = 0; i < 5; i++) {
+      const r = await put(s, { profile: 'aggressive' }, bearer(`guess-${i}`));
+      expect(r.status).toBe(403);
+      now += 1000;
+    }
+    expect(audit(s).map((a) => a.outcome)).toEqual(Array(5).fill('forbidden'));
+    // blocked: wrong and even right tokens get 429, without being checked or audited
+    for (let i = 0; i < 20; i++) {
+      const r = await put(s, { profile: 'aggressive' }, bearer(i === 19 ? TOKEN : `guess-x${i}`));
+      expect(r.status).toBe(429);
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(r.headers['retry-after'])).toBeLessThanOrEqual(60);
+    }
+    expect(s.agent.active).toBe('balanced');
+    expect(audit(s)).toHaveLength(5);
+    // one warning when the block starts, not one per attempt
+    expect(s.logLines.filter((l) => l.includes('too many failed authentications'))).toHaveLength(1);
+    // the block ends: the next request writes its summary first, then goes through
+    now += 61_000;
+    const ok = await put(s, { profile: 'aggressive' }, bearer(TOKEN));
+    expect(ok.status).toBe(200);
+    const lines = audit(s);
+    expect(lines).toHaveLength(7);
+    expect(lines[5]).toMatchObject({
+      who: 'unauthenticated',
+      remote: '127.0.0.1',
+      outcome: 'rate_limited',
+      status: 429,
+      count: 20,
+      from: '2025-01-02T03:04:09.000Z',
+      until: '2025-01-02T03:05:09.000Z',
+    });
+    expect(lines[6]).toMatchObject({ who: 'token:ops.token', outcome: 'ok' });
+  });
+
+  it('a block still running at shutdown is summarised in the audit log', async () => {
+    const s = await start({ token: TOKEN, authLimit: { maxFailures: 2, windowMs: 60_000 } });
+    await put(s, { profile: 'aggressive' });
+    await put(s, { profile: 'aggressive' });
+    for (let i = 0; i < 3; i++) expect((await put(s, { profile: 'aggressive' })).status).toBe(429);
+    await s.server.close();
+    expect(audit(s).map((a) => [a.outcome, a.count])).toEqual([
+      ['unauthorized', undefined],
+      ['unauthorized', undefined],
+      ['rate_limited', 3],
+    ]);
+  });
+
+  it('the X-Nrdot-User header never chooses "who": a refused request is unauthenticated whatever it claims', async () => {
+    const s = await start({ token: TOKEN });
+    await put(s, { profile: 'aggressive' }, { ...bearer('wrong'), 'x-nrdot-user': 'root' });
+    await put(s, { profile: 'aggressive' }, { ...bearer(TOKEN), 'x-nrdot-user': 'token:ops.token' });
+    const [refused, granted] = audit(s);
+    expect(refused).toMatchObject({ who: 'unauthenticated', claimed_by: 'root', outcome: 'forbidden' });
+    expect(granted).toMatchObject({ who: 'token:ops.token', claimed_by: 'token:ops.token', outcome: 'ok' });
   });
 });

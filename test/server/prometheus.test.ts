@@ -57,6 +57,7 @@ async function waitFor(promUrl: string, q: string, pred: (r: Sample[]) => boolea
 let prom: ChildProcess | undefined;
 let promLog = '';
 let server: ControlServer | undefined;
+let promDir: string | undefined;
 
 afterAll(async () => {
   if (prom && prom.exitCode === null) {
@@ -67,6 +68,7 @@ afterAll(async () => {
     clearTimeout(timer);
   }
   await server?.close();
+  if (promDir) fs.rmSync(promDir, { recursive: true, force: true });
 });
 
 describe('scraped by a real Prometheus', () => {
@@ -79,6 +81,7 @@ describe('scraped by a real Prometheus', () => {
       server = await startControlServer({ listen: '127.0.0.1:0', control: new FakeAgent(), registry });
 
       const dir = fastTmpDir('nrdot-prom-');
+      promDir = dir;
       const promPort = await closedPort();
       const config = path.join(dir, 'prometheus.yml');
       fs.writeFileSync(

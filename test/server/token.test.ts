@@ -1,12 +1,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NrdotError } from '../../src/core/errors.js';
-import { loadToken, tokenMatches } from '../../src/server/token.js';
+import { loadToken, tokenIdentity, tokenMatches } from '../../src/server/token.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+function tmpDir(): string {
+  const d = fastTmpDir('nrdot-token-');
+  dirs.push(d);
+  return d;
+}
+
 function tokenFile(content: string, mode: number): string {
-  const file = path.join(fastTmpDir('nrdot-token-'), 'token');
+  const file = path.join(tmpDir(), 'token');
   fs.writeFileSync(file, content);
   fs.chmodSync(file, mode);
   return file;
@@ -25,23 +35,37 @@ function errorOf(fn: () => unknown): NrdotError {
 describe('loadToken', () => {
   it('reads a private file, trimming the newline an editor leaves', () => {
     expect(loadToken({ file: tokenFile('abc123\n', 0o600), env: '' })).toBe('abc123');
-    expect(loadToken({ file: tokenFile('  abc123  \n', 0o640), env: '' })).toBe('abc123');
+    expect(loadToken({ file: tokenFile('  abc123  \n', 0o400), env: '' })).toBe('abc123');
   });
 
-  it('refuses a world-readable file and says chmod 600', () => {
-    const file = tokenFile('abc123\n', 0o644);
-    const e = errorOf(() => loadToken({ file, env: '' }));
-    expect(e.message).toContain(file);
-    expect(e.message).toContain('chmod 600');
+  it.each([0o600, 0o400, 0o700, 0o500])('accepts mode %o (nothing for group or others)', (mode) => {
+    expect(loadToken({ file: tokenFile('abc123\n', mode), env: '' })).toBe('abc123');
+  });
+
+  it.each([
+    [0o640, 'its group can read it'],
+    [0o660, 'its group can read and write it'],
+    [0o620, 'its group can write it'],
+    [0o602, 'other users can write it'],
+    [0o604, 'other users can read it'],
+    [0o644, 'its group can read it, other users can read it'],
+    [0o610, 'its group can execute it'],
+    [0o666, 'its group can read and write it, other users can read and write it'],
+  ])('refuses mode %o like ssh, naming the file, its mode and what to run', (mode, what) => {
+    const file = tokenFile('abc123\n', mode);
+    const e = errorOf(() => loadToken({ file }));
+    expect(e.message).toBe(
+      `token file ${file} has mode ${mode.toString(8)}: ${what} (group and others must have no access, as ssh insists for keys); refusing it: run chmod 600 ${file}`,
+    );
     expect(e.exitCode).toBe(2);
   });
 
   it('names a missing, empty or unreadable file', () => {
-    const missing = path.join(fastTmpDir('nrdot-token-'), 'nope');
+    const missing = path.join(tmpDir(), 'nope');
     expect(errorOf(() => loadToken({ file: missing, env: '' })).message).toBe(`token file ${missing} does not exist`);
     const empty = tokenFile(' \n', 0o600);
     expect(errorOf(() => loadToken({ file: empty, env: '' })).message).toBe(`token file ${empty} is empty`);
-    const dir = fastTmpDir('nrdot-token-');
+    const dir = tmpDir();
     fs.chmodSync(dir, 0o700);
     expect(errorOf(() => loadToken({ file: dir, env: '' })).message).toContain(
       `token file ${dir} is not a regular file`,
@@ -64,6 +88,14 @@ describe('loadToken', () => {
     expect(
       loadToken({ file: tokenFile('from-file', 0o600), env: 'NRDOT_TOKEN', environ: { NRDOT_TOKEN: 'from-env' } }),
     ).toBe('from-file');
+  });
+});
+
+describe('tokenIdentity', () => {
+  it('names the token file or the variable, never anything from a request', () => {
+    expect(tokenIdentity({ file: '/etc/nrdot/ops.token' })).toBe('token:ops.token');
+    expect(tokenIdentity({})).toBe('env:NRDOT_TOKEN');
+    expect(tokenIdentity({ env: 'MY_TOKEN' })).toBe('env:MY_TOKEN');
   });
 });
 

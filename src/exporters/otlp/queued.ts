@@ -20,7 +20,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { ErrorCodes, NrdotError } from '../../core/errors.js';
-import type { LaneBatch } from '../../core/lanes.js';
+import { LANE_ORDER, type Lane, type LaneBatch } from '../../core/lanes.js';
 import { type Logger, silentLogger } from '../../core/log.js';
 import { countDataPoints } from '../../otlp/model.js';
 import {
@@ -80,8 +80,17 @@ export interface ExportHealth {
   /** HTTP attempts that failed (each retry counts) */
   failures: number;
   sent: { records: number; points: number; bytes: number };
-  /** data points lost, by reason: rejected (4xx), partial (partial success), cap, disk_full, io_error, corrupt */
+  /**
+   * data points lost, by reason: rejected (4xx), partial (partial success),
+   * cap, disk_full, io_error (refused by the queue or evicted from it),
+   * corrupt (damaged on disk: the points of damaged records that could still
+   * be read; `droppedRecords.corrupt` counts the records exactly)
+   */
   dropped: Record<string, number>;
+  /** the same per path (lane) */
+  droppedByPath: Record<Lane, Record<string, number>>;
+  /** records lost in the queue, by reason (exact even where points cannot be read back) */
+  droppedRecords: Record<string, number>;
 }
 
 export function packRecord(gz: Uint8Array, uncompressedBytes: number, points: number): Uint8Array {
@@ -91,6 +100,19 @@ export function packRecord(gz: Uint8Array, uncompressedBytes: number, points: nu
   dv.setUint32(4, points >>> 0, true);
   out.set(gz, HEADER);
   return out;
+}
+
+/**
+ * The data points a queued record carries, from its header; 0 when the
+ * header does not look right (a data point takes well over 8 bytes of
+ * protobuf). The queue counts what it drops with this.
+ */
+export function recordPoints(p: Uint8Array): number {
+  if (p.length <= HEADER) return 0;
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  const size = dv.getUint32(0, true);
+  const points = dv.getUint32(4, true);
+  return points * 8 <= size ? points : 0;
 }
 
 export function unpackRecord(p: Uint8Array): { body: Uint8Array; uncompressedBytes: number; points: number } {
@@ -117,7 +139,8 @@ export class QueuedOtlpExporter implements Exporter {
   private retries = 0;
   private failures = 0;
   private readonly sent = { records: 0, points: 0, bytes: 0 };
-  private readonly dropped: Record<string, number> = {};
+  /** losses the exporter itself sees (rejected, partial, unreadable records), per lane */
+  private readonly dropped: Record<Lane, Record<string, number>> = { critical: {}, standard: {}, sampled: {} };
   private refusedLogged = 0;
 
   constructor(o: QueuedExporterOptions) {
@@ -229,6 +252,7 @@ export class QueuedOtlpExporter implements Exporter {
     let bytes = 0;
     let refused = 0;
     let refusedPoints = 0;
+    const refusedLanes: Partial<Record<Lane, number>> = {};
     let reason = '';
     for (const b of batches) {
       const gz = await gzipAsync(b.protobuf);
@@ -242,17 +266,18 @@ export class QueuedOtlpExporter implements Exporter {
       if (out.accepted) {
         bytes += gz.length;
       } else {
+        // counted by the queue (its drops, per lane and reason)
         refused++;
         refusedPoints += b.points;
         reason = out.reason ?? 'refused';
-        this.dropped[reason] = (this.dropped[reason] ?? 0) + b.points;
+        refusedLanes[b.lane] = (refusedLanes[b.lane] ?? 0) + b.points;
       }
     }
     if (refused === 0) return { ok: true, bytes };
     if (this.refusedLogged++ % 100 === 0) {
       this.logger.error(
-        { exporter: this.name, reason, batches: refused, points: refusedPoints },
-        'export queue refused data (see queue.max_bytes and the disk)',
+        { exporter: this.name, reason, batches: refused, points: refusedPoints, lanes: refusedLanes },
+        `export queue refused data on the ${Object.keys(refusedLanes).join(', ')} path (see queue.max_bytes and the disk)`,
       );
     }
     return { ok: false, bytes, error: `queue refused ${refused} of ${batches.length} batches (${reason})` };
@@ -291,7 +316,7 @@ export class QueuedOtlpExporter implements Exporter {
     try {
       unpacked = unpackRecord(rec.payload);
     } catch (e) {
-      this.dropped.corrupt = (this.dropped.corrupt ?? 0) + 1;
+      this.count(rec.lane, 'corrupt', 1);
       this.logger.error({ exporter: this.name, lane: rec.lane, err: describeError(e) }, 'dropping a bad queue record');
       await this.queue.ack(rec);
       return { ok: true, bytes: 0 };
@@ -306,7 +331,7 @@ export class QueuedOtlpExporter implements Exporter {
       this.sent.bytes += unpacked.body.length;
       const rejected = r.rejectedDataPoints ?? 0;
       this.sent.points += unpacked.points - rejected;
-      if (rejected > 0) this.dropped.partial = (this.dropped.partial ?? 0) + rejected;
+      if (rejected > 0) this.count(rec.lane, 'partial', rejected);
       return r;
     }
     if (r.retryable) {
@@ -315,7 +340,7 @@ export class QueuedOtlpExporter implements Exporter {
     }
     // 4xx other than 429: sending it again cannot succeed
     await this.queue.ack(rec);
-    this.dropped.rejected = (this.dropped.rejected ?? 0) + unpacked.points;
+    this.count(rec.lane, 'rejected', unpacked.points);
     this.logger.error(
       { exporter: this.name, lane: rec.lane, status: r.status, error: r.error, points: unpacked.points },
       'the backend refused a request (not retried)',
@@ -323,10 +348,27 @@ export class QueuedOtlpExporter implements Exporter {
     return r;
   }
 
+  private count(lane: Lane, reason: string, points: number): void {
+    const l = this.dropped[lane];
+    l[reason] = (l[reason] ?? 0) + points;
+  }
+
   health(): ExportHealth {
     const q = this.queue.stats();
     const state = this.breaker.state;
-    const dropped: Record<string, number> = { ...this.dropped };
+    const dropped: Record<string, number> = {};
+    const droppedByPath = { critical: {}, standard: {}, sampled: {} } as Record<Lane, Record<string, number>>;
+    const droppedRecords: Record<string, number> = {};
+    const add = (lane: Lane, reason: string, n: number) => {
+      if (n === 0) return;
+      dropped[reason] = (dropped[reason] ?? 0) + n;
+      droppedByPath[lane][reason] = (droppedByPath[lane][reason] ?? 0) + n;
+    };
+    for (const lane of LANE_ORDER) {
+      for (const [reason, n] of Object.entries(this.dropped[lane])) add(lane, reason, n);
+      for (const [reason, t] of Object.entries(q.droppedByLane[lane])) add(lane, reason, t.points);
+    }
+    for (const [reason, t] of Object.entries(q.dropped)) if (t.records > 0) droppedRecords[reason] = t.records;
     return {
       exporter: this.name,
       queue: { records: q.records, bytes: q.bytes, oldestAgeMs: q.oldestAgeMs, persistent: this.queue.persistent },
@@ -336,6 +378,8 @@ export class QueuedOtlpExporter implements Exporter {
       failures: this.failures,
       sent: { ...this.sent },
       dropped,
+      droppedByPath,
+      droppedRecords,
     };
   }
 

@@ -10,7 +10,11 @@
  *
  * Failures (unreachable endpoint, timeout, non-2xx) never throw: they are
  * logged without header values and returned as `{ ok: false }` with a
- * `retryable` hint for a later queue/retry stage.
+ * `retryable` hint for a later queue/retry stage. A response body that goes
+ * into an error or a log line (error answers, partial-success messages) is
+ * first scrubbed of every configured header value (a backend or proxy that
+ * echoes the request's headers would otherwise put the api-key in the
+ * logs), then truncated.
  */
 
 import { promisify } from 'node:util';
@@ -129,10 +133,42 @@ async function parsePartialSuccess(
   return { rejected: Number.isFinite(n) ? n : 0, message: message ?? '' };
 }
 
-function snippet(raw: Buffer, contentType: string): string {
+/** Values shorter than this are not scrubbed (they would blank out ordinary words). */
+const MIN_SECRET_LENGTH = 6;
+const escapeRe = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A function that replaces every configured header value in a text with
+ * `[redacted]`: the value as sent, JSON-escaped and URL-encoded, in any
+ * case, and each word of it (`Bearer <token>`: the token alone too).
+ */
+export function headerScrubber(headers: Readonly<Record<string, string>>): (text: string) => string {
+  const forms = new Set<string>();
+  for (const v of Object.values(headers)) {
+    for (const s of [v, ...v.split(/\s+/)]) {
+      if (s.length < MIN_SECRET_LENGTH) continue;
+      forms.add(s);
+      forms.add(JSON.stringify(s).slice(1, -1));
+      forms.add(encodeURIComponent(s));
+    }
+  }
+  if (forms.size === 0) return (t) => t;
+  // longest first, so a whole value is replaced before one of its words
+  const re = new RegExp(
+    [...forms]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRe)
+      .join('|'),
+    'gi',
+  );
+  return (t) => t.replace(re, '[redacted]');
+}
+
+/** The part of an error body worth logging: scrubbed first, then cut to MAX_ERROR_SNIPPET characters. */
+function snippet(raw: Buffer, contentType: string, scrub: (t: string) => string): string {
   if (raw.length === 0) return '';
   if (!/^(text\/|application\/(json|problem\+json|xml))/i.test(contentType)) return ` (${raw.length} byte body)`;
-  const text = raw.toString('utf8').replace(/\s+/g, ' ').trim();
+  const text = scrub(raw.toString('utf8')).replace(/\s+/g, ' ').trim();
   return text ? `: ${text.length > MAX_ERROR_SNIPPET ? `${text.slice(0, MAX_ERROR_SNIPPET)}…` : text}` : '';
 }
 
@@ -146,6 +182,8 @@ export class OtlpHttpExporter implements Exporter {
   private readonly connections: number;
   private readonly keepAliveMs: number;
   private readonly lifecycle: Lifecycle;
+  /** removes configured header values from what the backend answers, before it is logged */
+  private readonly scrub: (text: string) => string;
   private pool?: Pool;
   private consecutiveFailures = 0;
 
@@ -172,6 +210,7 @@ export class OtlpHttpExporter implements Exporter {
       );
     }
     for (const h of ignored) delete user[h];
+    this.scrub = headerScrubber(user);
     this.headers = {
       'user-agent': USER_AGENT,
       ...user,
@@ -242,7 +281,7 @@ export class OtlpHttpExporter implements Exporter {
           bytes: body.length,
           uncompressedBytes,
           status,
-          error: `HTTP ${status}${snippet(payload, contentType)}`,
+          error: `HTTP ${status}${snippet(payload, contentType, this.scrub)}`,
           retryable: retryableStatus(status),
         };
         if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
@@ -253,16 +292,21 @@ export class OtlpHttpExporter implements Exporter {
       try {
         const ps = await parsePartialSuccess(payload, contentType, headerString(res.headers['content-encoding']));
         if (ps.rejected > 0 || ps.message) {
+          const message = this.scrub(ps.message).slice(0, MAX_ERROR_SNIPPET);
           result.rejectedDataPoints = ps.rejected;
-          result.partialSuccessMessage = ps.message;
+          result.partialSuccessMessage = message;
           this.logger.warn(
-            { exporter: this.name, status, rejectedDataPoints: ps.rejected, message: ps.message.slice(0, 500) },
+            { exporter: this.name, status, rejectedDataPoints: ps.rejected, message },
             'OTLP receiver reported a partial success',
           );
         }
       } catch (e) {
         // the request was accepted; an unreadable answer does not change that
-        this.logger.debug({ exporter: this.name, status, err: describeError(e) }, 'unparsable OTLP response body');
+        // a JSON parse error quotes the body: scrubbed like the body
+        this.logger.debug(
+          { exporter: this.name, status, err: this.scrub(describeError(e)).slice(0, MAX_ERROR_SNIPPET) },
+          'unparsable OTLP response body',
+        );
       }
       this.succeeded();
       return result;
@@ -271,7 +315,7 @@ export class OtlpHttpExporter implements Exporter {
         ? `timed out after ${this.timeoutMs} ms`
         : signal?.aborted
           ? 'aborted (shutting down)'
-          : describeError(e);
+          : this.scrub(describeError(e));
       const result: OtlpExportResult = {
         ok: false,
         bytes: status === undefined ? 0 : body.length,

@@ -12,7 +12,10 @@ export interface ResolvedQueueOptions {
   fsyncIntervalMs: number;
   logger: Logger;
   now: () => number;
+  weigh: (payload: Uint8Array) => number;
 }
+
+const weighNothing = () => 0;
 
 function checked(v: number, key: string, allowZero: boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (v === 0 && !allowZero)) {
@@ -31,5 +34,6 @@ export function resolveQueueOptions(o: QueueOptions): ResolvedQueueOptions {
     fsyncIntervalMs: checked(o.fsyncIntervalMs, 'fsyncIntervalMs', true),
     logger: o.logger ?? silentLogger,
     now: o.now ?? Date.now,
+    weigh: o.weigh ?? weighNothing,
   };
 }

@@ -25,7 +25,7 @@ import {
   noteEvicted,
   sumLanes,
 } from './lane.js';
-import { IN_FLIGHT, Segment } from './segment.js';
+import { IN_FLIGHT, PENDING, Segment } from './segment.js';
 import { CorruptRecordError, type SegmentStore } from './store.js';
 import {
   type AppendOutcome,
@@ -52,6 +52,7 @@ export class QueueCore implements ExportQueue {
   private readonly fsyncIntervalMs: number;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly weigh: (payload: Uint8Array) => number;
   private readonly lanes = {} as Record<Lane, LaneState>;
   private readonly drops: DropLedger;
   private chain: Promise<unknown> = Promise.resolve();
@@ -60,6 +61,7 @@ export class QueueCore implements ExportQueue {
   private closed = false;
   private stopping: Promise<void> | undefined;
   private acksSinceSave = 0;
+  private positionFailing = false;
   private posTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Waiters();
@@ -75,6 +77,7 @@ export class QueueCore implements ExportQueue {
     this.fsyncIntervalMs = o.fsyncIntervalMs;
     this.log = o.logger;
     this.now = o.now;
+    this.weigh = o.weigh;
     this.drops = new DropLedger(this.log);
     for (const lane of LANES) this.lanes[lane] = newLane(lane);
   }
@@ -90,8 +93,9 @@ export class QueueCore implements ExportQueue {
     if (this.closed) return Promise.reject(new NrdotError(ErrorCodes.RUNTIME, 'export queue is shut down'));
     this.starting ??= this.serial(async () => {
       const rec = await this.store.open();
-      this.drops.drop('corrupt', rec.corrupt.records, rec.corrupt.bytes);
       for (const lane of LANES) {
+        const c = rec.lanes[lane].corrupt;
+        this.drops.drop(lane, 'corrupt', c.records, c.bytes, c.points);
         for (const seg of adoptRecovered(this.lanes[lane], rec.lanes[lane])) {
           await this.store
             .remove(seg)
@@ -99,6 +103,8 @@ export class QueueCore implements ExportQueue {
         }
       }
       this.started = true;
+      // record recovered ends that differ from pos.json at once, so lost records are not counted twice
+      if (this.persistent) await this.savePositions();
       if (this.persistent && this.fsyncIntervalMs > 0) {
         this.syncTimer = setInterval(() => {
           this.serial(() => this.store.flush()).catch((e) => this.log.error({ err: String(e) }, 'queue flush failed'));
@@ -144,16 +150,23 @@ export class QueueCore implements ExportQueue {
     // an append queued before shutdown() still runs: the store closes after it
     const fb = frameBytes(payload.length);
     const evicted: Evicted = [];
-    if (payload.length > MAX_PAYLOAD_BYTES || fb > this.maxBytes) return this.refuse(lane, 'cap', fb, evicted);
+    let w = 0;
+    try {
+      w = this.weigh(payload);
+    } catch {
+      // an unreadable weight counts as none
+    }
+    const weight = Number.isSafeInteger(w) && w > 0 && w <= 0xffff_ffff ? w : 0;
+    if (payload.length > MAX_PAYLOAD_BYTES || fb > this.maxBytes) return this.refuse(lane, 'cap', fb, weight, evicted);
     const over = this.totalBytes + fb - this.maxBytes;
     if (over > 0) {
       await this.evict(lane, over, 'queued', 'cap', evicted);
-      if (this.totalBytes + fb > this.maxBytes) return this.refuse(lane, 'cap', fb, evicted);
+      if (this.totalBytes + fb > this.maxBytes) return this.refuse(lane, 'cap', fb, weight, evicted);
     }
     const at = this.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.write(this.lanes[lane], payload, at);
+        await this.write(this.lanes[lane], payload, at, weight);
         break;
       } catch (e) {
         const code = errnoOf(e);
@@ -163,16 +176,17 @@ export class QueueCore implements ExportQueue {
           if (freed > 0) continue;
         }
         this.log.debug({ lane, err: String(e) }, 'queue write failed');
-        return this.refuse(lane, full ? 'disk_full' : 'io_error', fb, evicted, e);
+        return this.refuse(lane, full ? 'disk_full' : 'io_error', fb, weight, evicted, e);
       }
     }
     this.drops.accepted(lane);
     this.wake();
+    this.schedulePositionSave();
     return { accepted: true, evicted };
   }
 
   /** Write one record to the lane's open segment, rotating or creating it as needed. */
-  private async write(L: LaneState, payload: Uint8Array, at: number): Promise<void> {
+  private async write(L: LaneState, payload: Uint8Array, at: number, weight: number): Promise<void> {
     const fb = frameBytes(payload.length);
     let seg = L.segments[L.segments.length - 1];
     if (seg && !seg.sealed && seg.count > 0 && seg.size + fb > this.segmentBytes) {
@@ -192,14 +206,21 @@ export class QueueCore implements ExportQueue {
       if (seg.sealed && seg.count === 0) await this.detach(L, seg, true);
       throw e;
     }
-    seg.push(seg.size, payload.length, at);
+    seg.push(seg.size, payload.length, at, PENDING, weight);
     L.nextSeq++;
     L.records++;
     L.bytes += fb;
   }
 
-  private refuse(lane: Lane, reason: QueueDropReason, fb: number, evicted: Evicted, err?: unknown): AppendOutcome {
-    this.drops.refuse(lane, reason, fb, {
+  private refuse(
+    lane: Lane,
+    reason: QueueDropReason,
+    fb: number,
+    weight: number,
+    evicted: Evicted,
+    err?: unknown,
+  ): AppendOutcome {
+    this.drops.refuse(lane, reason, fb, weight, {
       maxBytes: this.maxBytes,
       queuedBytes: this.totalBytes,
       err: err ? String(err) : undefined,
@@ -224,10 +245,10 @@ export class QueueCore implements ExportQueue {
       const L = this.lanes[victim];
       while (freed < need && L.segments.length > 0) {
         const seg = L.segments[0]!;
-        const { records, bytes, queuedBytes } = evictRecords(L, seg, reason);
+        const { records, bytes, points, queuedBytes } = evictRecords(L, seg, reason);
         freed += measure === 'queued' ? queuedBytes : seg.size;
-        this.drops.drop(reason, records, bytes);
-        if (records > 0) noteEvicted(evicted, victim, records, bytes);
+        this.drops.drop(victim, reason, records, bytes, points);
+        if (records > 0) noteEvicted(evicted, victim, records, bytes, points);
         this.log.debug({ lane: victim, firstSeq: seg.firstSeq, records, bytes, reason }, 'evicted a queue segment');
         await this.detach(L, seg, false);
       }
@@ -268,7 +289,8 @@ export class QueueCore implements ExportQueue {
             throw e;
           }
           const reason = e instanceof CorruptRecordError ? 'corrupt' : 'io_error';
-          this.drops.drop(reason, 1, dropRecord(L, seg, i));
+          const d = dropRecord(L, seg, i);
+          this.drops.drop(L.lane, reason, 1, d.bytes, d.points);
           this.log.warn(
             { lane: L.lane, seq: seg.firstSeq + i, reason, err: String(e) },
             'queued record unreadable; dropped',
@@ -320,14 +342,18 @@ export class QueueCore implements ExportQueue {
       );
     }
     if (++this.acksSinceSave >= ACK_SAVE_BATCH) work.push(this.serial(() => this.savePositions()));
-    else if (!this.posTimer) {
-      this.posTimer = setTimeout(() => {
-        this.posTimer = undefined;
-        this.serial(() => this.savePositions()).catch(() => undefined);
-      }, POSITION_SAVE_MS);
-      this.posTimer.unref();
-    }
+    else this.schedulePositionSave();
     await Promise.all(work);
+  }
+
+  /** Save positions (and lane ends) within POSITION_SAVE_MS, once for any number of changes. */
+  private schedulePositionSave(): void {
+    if (this.posTimer || !this.persistent || this.closed) return;
+    this.posTimer = setTimeout(() => {
+      this.posTimer = undefined;
+      this.serial(() => this.savePositions()).catch(() => undefined);
+    }, POSITION_SAVE_MS);
+    this.posTimer.unref();
   }
 
   release(rec: QueuedRecord): void {
@@ -339,7 +365,7 @@ export class QueueCore implements ExportQueue {
       const o = L.orphans.get(rec.seq);
       if (o) {
         L.orphans.delete(rec.seq);
-        this.drops.drop(o.reason, 1, o.bytes);
+        this.drops.drop(L.lane, o.reason, 1, o.bytes, o.points);
       }
       return;
     }
@@ -357,12 +383,22 @@ export class QueueCore implements ExportQueue {
     for (const lane of LANES) {
       const L = this.lanes[lane];
       const p = lanePosition(L);
-      if (p === L.savedPosition) continue;
+      if (p === L.savedPosition && L.nextSeq === L.savedEnd) continue;
       try {
-        await this.store.savePosition(lane, p);
+        await this.store.savePosition(lane, p, L.nextSeq);
         L.savedPosition = p;
+        L.savedEnd = L.nextSeq;
+        if (this.positionFailing) this.log.info({ lane }, 'queue positions are saved again');
+        this.positionFailing = false;
       } catch (e) {
-        this.log.warn({ lane, err: String(e) }, 'could not save the queue position (records may be delivered twice)');
+        // once per streak: a full disk would otherwise log this every 200 ms
+        if (!this.positionFailing) {
+          this.log.warn(
+            { lane, err: String(e) },
+            'could not save the queue position (records may be delivered twice); retrying',
+          );
+        }
+        this.positionFailing = true;
       }
     }
   }
@@ -384,7 +420,7 @@ export class QueueCore implements ExportQueue {
   stats(): QueueStats {
     return {
       ...sumLanes(this.lanes, this.now(), this.persistent),
-      dropped: this.drops.snapshot(),
+      ...this.drops.snapshot(),
       refused: this.drops.refused,
     };
   }

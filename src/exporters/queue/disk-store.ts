@@ -18,6 +18,7 @@ import {
 } from './format.js';
 import type { QueueIo } from './io.js';
 import { encodePosition, POSITION_FILE, recoverLane } from './recover.js';
+import type { Weigh } from './scan.js';
 import type { Segment } from './segment.js';
 import { CorruptRecordError, type Recovered, type RecoveredLane, type SegmentStore } from './store.js';
 import { LANES, type Lane } from './types.js';
@@ -28,6 +29,8 @@ export interface DiskStoreOptions {
   /** fsync every append before it resolves */
   syncEachWrite: boolean;
   logger: Logger;
+  /** what a record stands for (data points), read from its payload at recovery */
+  weigh?: Weigh;
 }
 
 /** Bytes read at once when draining (the window holds following records too). */
@@ -103,14 +106,9 @@ export class DiskStore implements SegmentStore {
     }
     if (created) await this.dirSynced(this.o.dir);
     const lanes = {} as Record<Lane, RecoveredLane>;
-    const corrupt = { records: 0, bytes: 0 };
-    for (const lane of LANES) {
-      const r = await recoverLane(this.io, this.laneDir(lane), lane, this.log);
-      corrupt.records += r.corrupt.records;
-      corrupt.bytes += r.corrupt.bytes;
-      lanes[lane] = { segments: r.segments, nextSeq: r.nextSeq, position: r.position };
-    }
-    return { lanes, corrupt };
+    for (const lane of LANES)
+      lanes[lane] = await recoverLane(this.io, this.laneDir(lane), lane, this.log, this.o.weigh);
+    return { lanes };
   }
 
   /** fsync a directory now (fsync on every write) or at the next flush. */
@@ -248,10 +246,10 @@ export class DiskStore implements SegmentStore {
     await this.dirSynced(this.laneDir(seg.lane));
   }
 
-  async savePosition(lane: Lane, position: number): Promise<void> {
+  async savePosition(lane: Lane, position: number, end: number): Promise<void> {
     const file = path.join(this.laneDir(lane), POSITION_FILE);
     const tmp = `${file}.tmp`;
-    await this.io.writeFileSync(tmp, encodePosition(lane, position));
+    await this.io.writeFileSync(tmp, encodePosition(lane, position, end));
     await this.io.rename(tmp, file);
     await this.dirSynced(this.laneDir(lane));
   }

@@ -18,7 +18,16 @@
  *    24  n  payload
  *
  * The seq inside each frame lets recovery tell a frame that merely looks
- * valid from the one that belongs at this place.
+ * valid from the one that belongs at this place, and resynchronise after
+ * damage: the next frame whose CRC holds and whose seq fits is where the
+ * intact records resume (see recover.ts).
+ *
+ *   hole marker: a valid frame (CRC and all) whose time field holds the bytes
+ *   "NRDQHOLE" and whose payload starts with "NRDQHOLE" and the u64 seq the
+ *   next frame carries. Recovery writes one over a damaged region it has
+ *   counted, so the next start skips the region without counting it again.
+ *   Readers of format version 1 that predate it see a frame with a bad time
+ *   and an unknown payload; nothing else changes.
  */
 import * as zlib from 'node:zlib';
 import type { Lane } from './types.js';
@@ -132,3 +141,57 @@ export function decodeFrameHeader(b: Uint8Array): FrameHeader {
 
 /** Bytes a record occupies in a segment (and counts against the cap). */
 export const frameBytes = (payloadLength: number) => FRAME_HEADER_BYTES + payloadLength;
+
+/** "NRDQHOLE": the time field and payload prefix of a hole marker. */
+const HOLE_MAGIC = Uint8Array.from([0x4e, 0x52, 0x44, 0x51, 0x48, 0x4f, 0x4c, 0x45]);
+/** Smallest region a hole marker fits in: frame header, magic, next seq. */
+export const HOLE_MIN_BYTES = FRAME_HEADER_BYTES + 16;
+
+/**
+ * A hole marker filling exactly `bytes` bytes (at least HOLE_MIN_BYTES): it
+ * stands for the records `seq` .. `nextSeq - 1`, already counted as lost.
+ */
+export function encodeHole(seq: number, nextSeq: number, bytes: number): Uint8Array {
+  if (bytes < HOLE_MIN_BYTES) throw new RangeError(`a hole marker needs ${HOLE_MIN_BYTES} bytes, got ${bytes}`);
+  const out = new Uint8Array(bytes);
+  const dv = view(out);
+  dv.setUint32(0, bytes - FRAME_HEADER_BYTES, true);
+  setU64(dv, 8, seq);
+  out.set(HOLE_MAGIC, 16);
+  out.set(HOLE_MAGIC, FRAME_HEADER_BYTES);
+  setU64(dv, FRAME_HEADER_BYTES + 8, nextSeq);
+  dv.setUint32(4, frameCrc(out, out.subarray(FRAME_HEADER_BYTES)), true);
+  return out;
+}
+
+/** The seq after the hole when `frame` (header and payload, CRC already checked) is a hole marker. */
+export function holeEnd(frame: Uint8Array): number | undefined {
+  if (frame.length < HOLE_MIN_BYTES) return undefined;
+  for (let i = 0; i < 8; i++) {
+    if (frame[16 + i] !== HOLE_MAGIC[i] || frame[FRAME_HEADER_BYTES + i] !== HOLE_MAGIC[i]) return undefined;
+  }
+  return getU64(view(frame), FRAME_HEADER_BYTES + 8);
+}
+
+/**
+ * The frame at `off` in `buf` when it is whole and its CRC holds, with a seq
+ * in [minSeq, maxSeq]; else undefined. Cheap tests first, so scanning every
+ * offset of a damaged region stays fast.
+ */
+export function validFrameAt(
+  buf: Uint8Array,
+  off: number,
+  minSeq: number,
+  maxSeq: number,
+): (FrameHeader & { off: number }) | undefined {
+  if (buf.length - off < FRAME_HEADER_BYTES) return undefined;
+  const dv = view(buf);
+  const seq = getU64(dv, off + 8);
+  if (seq < minSeq || seq > maxSeq) return undefined;
+  const len = dv.getUint32(off, true);
+  if (len > MAX_PAYLOAD_BYTES || off + FRAME_HEADER_BYTES + len > buf.length) return undefined;
+  const frame = buf.subarray(off, off + FRAME_HEADER_BYTES + len);
+  const crc = dv.getUint32(off + 4, true);
+  if (frameCrc(frame, frame.subarray(FRAME_HEADER_BYTES)) !== crc) return undefined;
+  return { off, len, crc, seq, enqueuedAtMs: dv.getFloat64(off + 16, true) };
+}

@@ -50,6 +50,7 @@ export { nodeIo } from './io.js';
 export {
   type AppendOutcome,
   DROP_REASONS,
+  type DropTally,
   type ExportQueue,
   LANES,
   type Lane,
@@ -67,6 +68,7 @@ export function createDiskQueue(dir: string, opts: QueueOptions & { io?: QueueIo
     io: opts.io ?? nodeIo,
     syncEachWrite: opts.fsyncIntervalMs === 0,
     logger: opts.logger ?? silentLogger,
+    weigh: opts.weigh,
   });
   return new QueueCore(store, opts);
 }

@@ -23,12 +23,24 @@ export interface LaneState {
   bytes: number;
   inFlight: number;
   savedPosition: number;
+  /** the nextSeq last saved with the position */
+  savedEnd: number;
   /** in-flight records whose segment was evicted: an ack is a delivery, a release a drop */
-  orphans: Map<number, { bytes: number; reason: QueueDropReason }>;
+  orphans: Map<number, { bytes: number; points: number; reason: QueueDropReason }>;
 }
 
 export function newLane(lane: Lane): LaneState {
-  return { lane, segments: [], nextSeq: 0, records: 0, bytes: 0, inFlight: 0, savedPosition: 0, orphans: new Map() };
+  return {
+    lane,
+    segments: [],
+    nextSeq: 0,
+    records: 0,
+    bytes: 0,
+    inFlight: 0,
+    savedPosition: 0,
+    savedEnd: 0,
+    orphans: new Map(),
+  };
 }
 
 /** Lanes an append to `lane` may evict, oldest segments first: never critical, never a more important lane. */
@@ -78,9 +90,10 @@ export function evictRecords(
   L: LaneState,
   seg: Segment,
   reason: QueueDropReason,
-): { records: number; bytes: number; queuedBytes: number } {
+): { records: number; bytes: number; points: number; queuedBytes: number } {
   let records = 0;
   let bytes = 0;
+  let points = 0;
   let queuedBytes = 0;
   for (let i = seg.ackedPrefix; i < seg.count; i++) {
     const s = seg.state[i];
@@ -89,24 +102,30 @@ export function evictRecords(
     queuedBytes += b;
     L.records--;
     L.bytes -= b;
+    const w = seg.weights[i]!;
     if (s === IN_FLIGHT) {
       L.inFlight--;
-      L.orphans.set(seg.firstSeq + i, { bytes: b, reason });
+      L.orphans.set(seg.firstSeq + i, { bytes: b, points: w, reason });
     } else {
       records++;
       bytes += b;
+      points += w;
     }
   }
-  return { records, bytes, queuedBytes };
+  return { records, bytes, points, queuedBytes };
 }
 
 /**
  * Take over the segments recovered from disk. Returns the ones whose records
  * are all acked (below the saved position), for the caller to delete.
  */
-export function adoptRecovered(L: LaneState, r: { segments: Segment[]; nextSeq: number; position: number }): Segment[] {
+export function adoptRecovered(
+  L: LaneState,
+  r: { segments: Segment[]; nextSeq: number; position: number; savedEnd: number },
+): Segment[] {
   L.nextSeq = r.nextSeq;
   L.savedPosition = r.position;
+  L.savedEnd = r.savedEnd;
   const done: Segment[] = [];
   for (const seg of r.segments) {
     if (seg.fullyAcked) {
@@ -121,23 +140,30 @@ export function adoptRecovered(L: LaneState, r: { segments: Segment[]; nextSeq: 
   return done;
 }
 
-/** Mark record `i` acked because it cannot be delivered; returns its frame bytes. */
-export function dropRecord(L: LaneState, seg: Segment, i: number): number {
+/** Mark record `i` acked because it cannot be delivered; returns its frame bytes and weight. */
+export function dropRecord(L: LaneState, seg: Segment, i: number): { bytes: number; points: number } {
   const b = frameBytes(seg.lens[i]!);
   if (seg.state[i] === IN_FLIGHT) L.inFlight--;
   seg.markAcked(i);
   L.records--;
   L.bytes -= b;
-  return b;
+  return { bytes: b, points: seg.weights[i]! };
 }
 
 /** Add an eviction to an append's outcome, one entry per lane. */
-export function noteEvicted(evicted: AppendOutcome['evicted'], lane: Lane, records: number, bytes: number): void {
+export function noteEvicted(
+  evicted: AppendOutcome['evicted'],
+  lane: Lane,
+  records: number,
+  bytes: number,
+  points: number,
+): void {
   const e = evicted.find((x) => x.lane === lane);
   if (e) {
     e.records += records;
     e.bytes += bytes;
-  } else evicted.push({ lane, records, bytes });
+    e.points += points;
+  } else evicted.push({ lane, records, bytes, points });
 }
 
 /** Totals over the lanes (without drops and refusals). */

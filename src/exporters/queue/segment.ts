@@ -1,7 +1,9 @@
 /**
  * The in-memory index of one segment: where each record sits and what state
- * it is in. Payloads are not kept here; a record costs 21 bytes of index
- * (offset f64, length u32, time f64, state u8) in growable typed arrays.
+ * it is in. Payloads are not kept here; a record costs 25 bytes of index
+ * (offset f64, length u32, time f64, weight u32, state u8) in growable
+ * typed arrays. The weight is what the record stands for (the exporter's
+ * data points), so that what is dropped can be counted in those units.
  */
 import { frameBytes } from './format.js';
 import type { Lane } from './types.js';
@@ -19,6 +21,7 @@ export class Segment {
   offsets: Float64Array;
   lens: Uint32Array;
   times: Float64Array;
+  weights: Uint32Array;
   state: Uint8Array;
   acked = 0;
   /** every record below this index is acked */
@@ -37,6 +40,7 @@ export class Segment {
     this.offsets = new Float64Array(capacity);
     this.lens = new Uint32Array(capacity);
     this.times = new Float64Array(capacity);
+    this.weights = new Uint32Array(capacity);
     this.state = new Uint8Array(capacity);
   }
 
@@ -45,12 +49,13 @@ export class Segment {
   }
 
   /** Index a record written at `offset` (the frame header's offset). */
-  push(offset: number, len: number, timeMs: number, state = PENDING): number {
+  push(offset: number, len: number, timeMs: number, state = PENDING, weight = 0): number {
     if (this.count === this.offsets.length) this.grow();
     const i = this.count++;
     this.offsets[i] = offset;
     this.lens[i] = len;
     this.times[i] = timeMs;
+    this.weights[i] = weight;
     this.state[i] = state;
     this.size = offset + frameBytes(len);
     if (state === ACKED) {
@@ -58,6 +63,25 @@ export class Segment {
       if (this.ackedPrefix === i) this.ackedPrefix = i + 1;
     }
     return i;
+  }
+
+  /**
+   * `n` seqs with no record (lost to damage, already counted): indexed as
+   * acked, so positions and deletion work over them; the file size is not
+   * touched.
+   */
+  skip(n: number): void {
+    for (let k = 0; k < n; k++) {
+      if (this.count === this.offsets.length) this.grow();
+      const i = this.count++;
+      this.offsets[i] = this.size;
+      this.lens[i] = 0;
+      this.times[i] = 0;
+      this.weights[i] = 0;
+      this.state[i] = ACKED;
+      this.acked++;
+      if (this.ackedPrefix === i) this.ackedPrefix = i + 1;
+    }
   }
 
   /** Index of the first pending record, or -1. */
@@ -107,6 +131,7 @@ export class Segment {
     this.offsets = this.offsets.slice(0, this.count);
     this.lens = this.lens.slice(0, this.count);
     this.times = this.times.slice(0, this.count);
+    this.weights = this.weights.slice(0, this.count);
     this.state = this.state.slice(0, this.count);
   }
 
@@ -121,6 +146,9 @@ export class Segment {
     const t = new Float64Array(n);
     t.set(this.times);
     this.times = t;
+    const w = new Uint32Array(n);
+    w.set(this.weights);
+    this.weights = w;
     const s = new Uint8Array(n);
     s.set(this.state);
     this.state = s;

@@ -13,12 +13,14 @@ export interface RecoveredLane {
   nextSeq: number;
   /** the position read from disk (first un-acked seq) */
   position: number;
+  /** the lane end saved with it (0 when no position file; -1 when unknown: saved again at once) */
+  savedEnd: number;
+  /** un-acked records lost to damage (bytes of the damaged regions, weights as far as readable) */
+  corrupt: { records: number; bytes: number; points: number };
 }
 
 export interface Recovered {
   lanes: Record<Lane, RecoveredLane>;
-  /** records and bytes truncated or moved aside as corrupt */
-  corrupt: { records: number; bytes: number };
 }
 
 /** A record that is on disk but does not read back as written. */
@@ -47,7 +49,8 @@ export interface SegmentStore {
   seal(seg: Segment): Promise<void>;
   /** delete the segment */
   remove(seg: Segment): Promise<void>;
-  savePosition(lane: Lane, position: number): Promise<void>;
+  /** the lane's first un-acked seq and its next seq */
+  savePosition(lane: Lane, position: number, end: number): Promise<void>;
   /** fsync whatever was written since the last flush */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -60,8 +63,9 @@ export class MemoryStore implements SegmentStore {
 
   async open(): Promise<Recovered> {
     const lanes = {} as Record<Lane, RecoveredLane>;
-    for (const l of LANES) lanes[l] = { segments: [], nextSeq: 0, position: 0 };
-    return { lanes, corrupt: { records: 0, bytes: 0 } };
+    for (const l of LANES)
+      lanes[l] = { segments: [], nextSeq: 0, position: 0, savedEnd: 0, corrupt: { records: 0, bytes: 0, points: 0 } };
+    return { lanes };
   }
 
   async create(seg: Segment): Promise<void> {

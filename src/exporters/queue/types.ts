@@ -35,7 +35,14 @@ export interface AppendOutcome {
    * records; in-flight records of an evicted segment count as dropped only if
    * they are released rather than acked)
    */
-  evicted: { lane: Lane; records: number; bytes: number }[];
+  evicted: { lane: Lane; records: number; bytes: number; points: number }[];
+}
+
+/** Records, their frame bytes, and their weight (data points, when the queue is given `weigh`). */
+export interface DropTally {
+  records: number;
+  bytes: number;
+  points: number;
 }
 
 export interface LaneStats {
@@ -50,8 +57,10 @@ export interface QueueStats {
   bytes: number;
   oldestAgeMs: number;
   lanes: Record<Lane, LaneStats>;
-  /** cumulative since start: records dropped (evicted under the cap, refused, truncated as corrupt) by reason */
-  dropped: Record<QueueDropReason, { records: number; bytes: number }>;
+  /** cumulative since start: records dropped (evicted under the cap or a full disk, refused, lost as corrupt) by reason */
+  dropped: Record<QueueDropReason, DropTally>;
+  /** the same, per lane */
+  droppedByLane: Record<Lane, Record<QueueDropReason, DropTally>>;
   /** cumulative: appends refused (not accepted) */
   refused: number;
   /** bytes of segment files on disk (0 for the memory queue) */
@@ -91,4 +100,10 @@ export interface QueueOptions {
   fsyncIntervalMs: number;
   logger?: Logger;
   now?: () => number;
+  /**
+   * What a record stands for, read from its payload (the OTLP exporter: its
+   * data points), so that drops are counted in those units too; also read
+   * back from the payloads at recovery. Default: 0.
+   */
+  weigh?: (payload: Uint8Array) => number;
 }

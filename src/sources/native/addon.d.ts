@@ -121,5 +121,10 @@ export interface FdLimits {
 export interface Addon {
   Scanner: new (opts: AddonScannerOptions) => AddonScanner;
   limits(): FdLimits;
+  /**
+   * flock(fd, LOCK_EX | LOCK_NB): 0 when locked, else the errno
+   * (native/lock.cc; absent in builds from before it, which fall back to a pid file)
+   */
+  flock?: (fd: number) => number;
   abiVersion: number;
 }

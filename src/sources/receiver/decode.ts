@@ -1,14 +1,25 @@
 /**
  * Body → request: decompression with a hard output limit, then the protobuf
- * or JSON decoder. The same function runs inline (with zlib on libuv's thread
- * pool) and on piscina workers (workers/decode.ts); `BodyDecoder` picks one
- * per body by size.
+ * or JSON decoder. `BodyDecoder` picks the way per body:
+ *
+ * - small bodies (up to `thresholdBytes`): inline, zlib on libuv's pool;
+ * - big protobuf bodies: decompressed on libuv's pool, then decoded on the
+ *   main thread in slices that yield to the event loop every few ms
+ *   (decodeProtobufRequestSliced), so /health and other requests are
+ *   answered while a 15 MB body decodes;
+ * - big JSON bodies: JSON.parse cannot be sliced, so a piscina worker
+ *   (workers/decode.ts) parses them and hands back the request re-encoded as
+ *   protobuf, which is then decoded in slices as above. Handing back the
+ *   decoded objects instead would block the main thread about as long as
+ *   decoding (structured clone of the object graph; a typed array crosses as
+ *   one copy). Without `decode_workers` one worker is started on the first
+ *   big JSON body.
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { Piscina } from 'piscina';
 import { decodeJsonRequest } from '../../otlp/decode/json-decode.js';
-import { decodeProtobufRequest } from '../../otlp/decode/pb-decode.js';
+import { decodeProtobufRequest, decodeProtobufRequestSliced } from '../../otlp/decode/pb-decode.js';
 import { OtlpDecodeError } from '../../otlp/decode/wire.js';
 import { countDataPoints, type ExportMetricsServiceRequest } from '../../otlp/model.js';
 import { workerModule } from '../../util/package.js';
@@ -26,6 +37,14 @@ export interface DecodeTask {
   gzip: boolean;
   maxBytes: number;
 }
+
+/** What a decode worker answers: the request as protobuf bytes, or the failure. */
+export type ReencodeOutcome =
+  | { ok: true; protobuf: Uint8Array; decodedBytes: number }
+  | { ok: false; status: 400 | 413; message: string };
+
+/** A main-thread slice of a big body's decode runs at most about this long before yielding (ms). */
+export const DECODE_SLICE_MS = 8;
 
 const gunzipAsync = promisify(zlib.gunzip) as (buf: Uint8Array, opts: zlib.ZlibOptions) => Promise<Buffer>;
 
@@ -96,46 +115,81 @@ export async function decodeTaskInline(task: DecodeTask): Promise<DecodeOutcome>
   return decodeBytes(bytes, task.encoding);
 }
 
+/** Decode protobuf bytes in slices that yield to the event loop. Never throws. */
+export async function decodeBytesSliced(bytes: Uint8Array, sliceMs = DECODE_SLICE_MS): Promise<DecodeOutcome> {
+  try {
+    const request = await decodeProtobufRequestSliced(bytes, { sliceMs });
+    return { ok: true, request, points: countDataPoints(request), decodedBytes: bytes.length };
+  } catch (e) {
+    const message = e instanceof OtlpDecodeError ? e.message : String((e as Error)?.message ?? e);
+    return { ok: false, status: 400, message: `malformed protobuf ExportMetricsServiceRequest: ${message}` };
+  }
+}
+
 /** dist/workers/decode.js */
 export function decodeWorkerFile(): string {
   return workerModule('decode');
 }
 
 export interface BodyDecoderOptions {
-  /** 0 = every body inline */
+  /** decode worker threads for big JSON bodies; 0 = one, started when the first one arrives */
   workers: number;
-  /** bodies (as received) larger than this go to a worker */
+  /** bodies (as received) larger than this are big: decoded in slices, JSON on a worker */
   thresholdBytes: number;
   /** worker module (default: decodeWorkerFile()) */
   workerFile?: string;
+  /** main-thread slice length (default DECODE_SLICE_MS) */
+  sliceMs?: number;
 }
 
 export class BodyDecoder {
-  private readonly pool: Piscina<DecodeTask, DecodeOutcome> | undefined;
+  private pool: Piscina<DecodeTask, ReencodeOutcome> | undefined;
   private closed = false;
 
   constructor(private readonly opts: BodyDecoderOptions) {
-    if (opts.workers > 0) {
-      this.pool = new Piscina({
-        filename: opts.workerFile ?? decodeWorkerFile(),
-        minThreads: opts.workers,
-        maxThreads: opts.workers,
-        idleTimeout: 60_000,
-        name: 'default',
-      });
-    }
+    if (opts.workers > 0) this.pool = this.newPool(opts.workers, opts.workers);
   }
 
-  /** Whether a body of this size decodes on a worker. */
-  usesWorker(bodyBytes: number): boolean {
-    return this.pool !== undefined && bodyBytes > this.opts.thresholdBytes;
+  private newPool(min: number, max: number): Piscina<DecodeTask, ReencodeOutcome> {
+    return new Piscina({
+      filename: this.opts.workerFile ?? decodeWorkerFile(),
+      minThreads: min,
+      maxThreads: max,
+      idleTimeout: 60_000,
+      name: 'default',
+    });
+  }
+
+  /** Whether a body of this size and encoding is parsed on a worker (big JSON bodies). */
+  usesWorker(bodyBytes: number, encoding: BodyEncoding = 'json'): boolean {
+    return encoding === 'json' && bodyBytes > this.opts.thresholdBytes;
   }
 
   async decode(task: DecodeTask): Promise<DecodeOutcome> {
-    if (!this.pool || !this.usesWorker(task.body.length)) return decodeTaskInline(task);
+    const sliceMs = this.opts.sliceMs ?? DECODE_SLICE_MS;
+    if (task.body.length <= this.opts.thresholdBytes) return decodeTaskInline(task);
+    if (task.encoding === 'protobuf') {
+      let bytes = task.body;
+      if (task.gzip) {
+        try {
+          bytes = await gunzipAsync(task.body, {
+            maxOutputLength: task.maxBytes,
+            chunkSize: gunzipChunkSize(task.body, task.maxBytes),
+          });
+        } catch (e) {
+          return gzipFailure(e, task.maxBytes);
+        }
+      }
+      return decodeBytesSliced(bytes, sliceMs);
+    }
+    if (this.closed) return { ok: false, status: 400, message: 'the receiver is shutting down' };
+    this.pool ??= this.newPool(0, 1);
     const b = task.body;
     const own = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
-    return this.pool.run(task, own ? { transferList: [b.buffer as ArrayBuffer] } : undefined);
+    const r = await this.pool.run(task, own ? { transferList: [b.buffer as ArrayBuffer] } : undefined);
+    if (!r.ok) return r;
+    const out = await decodeBytesSliced(r.protobuf, sliceMs);
+    return out.ok ? { ...out, decodedBytes: r.decodedBytes } : out;
   }
 
   async close(): Promise<void> {

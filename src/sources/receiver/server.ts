@@ -18,12 +18,18 @@
  * unsized bodies) makes Node close the socket once it is sent, so the rest
  * of such a body is never read.
  * Bad input never gets a 5xx.
+ *
+ * Against a hostile network (src/server/guard.ts): a connection cap that
+ * closes idle connections to make room; headers within 10 s, a whole
+ * request within 60 s, idle keep-alive closed after 65 s; 403 for a Host
+ * that is not a loopback or configured name (DNS rebinding).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Logger, silentLogger } from '../../core/log.js';
 import type { ExportMetricsServiceRequest } from '../../otlp/model.js';
 import { CONTENT_TYPE, encodeStatus, encodingOf, mediaType, RpcCode, successBody } from '../../otlp/response.js';
+import { connectionCap, guardConnections, hostChecker, hostRefusalLogger } from '../../server/guard.js';
 import { formatHostPort, listenError, parseListen } from '../../server/listen.js';
 import { BodyDecoder, type BodyEncoding } from './decode.js';
 import { LogLimiter, type ReceiverStats, StatsRecorder } from './stats.js';
@@ -47,9 +53,9 @@ export interface ReceiverOptions {
   /** limit on the body as received and after decompression (`receiver.max_body_bytes`) */
   maxBodyBytes: number;
   sink: ReceiverSink;
-  /** piscina decode workers; 0 decodes inline (`receiver.decode_workers`) */
-  decodeWorkers: number;
-  /** bodies (as received) above this decode on workers; default 256 KiB */
+  /** piscina threads for big JSON bodies; 0 (default): one, started on the first */
+  decodeWorkers?: number;
+  /** bodies (as received) above this decode in slices (JSON on a worker); default 256 KiB */
   workerThresholdBytes?: number;
   /** decode worker module (default dist/workers/decode.js) */
   decodeWorkerFile?: string;
@@ -58,6 +64,10 @@ export interface ReceiverOptions {
   now?: () => number;
   /** idle keep-alive connection timeout; default 65 s (longer than typical client pools) */
   keepAliveTimeoutMs?: number;
+  /** connections at once (default 1024; capped by the fd limit) */
+  maxConnections?: number;
+  /** Host names served besides loopback names, IP literals and this host's name (receiver.allowed_hosts) */
+  allowedHosts?: readonly string[];
 }
 
 export interface OtlpReceiver {
@@ -118,7 +128,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
   const stats = new StatsRecorder();
   const limiter = new LogLimiter(60_000, opts.now ?? Date.now);
   const decoder = new BodyDecoder({
-    workers: opts.decodeWorkers,
+    workers: opts.decodeWorkers ?? 0,
     thresholdBytes: opts.workerThresholdBytes ?? DEFAULT_WORKER_THRESHOLD_BYTES,
     workerFile: opts.decodeWorkerFile,
   });
@@ -144,6 +154,9 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
     headers?: Record<string, string>,
   ) => send(res, status, encodeStatus(code, message, encoding), encoding, headers);
 
+  const checkHost = hostChecker(opts.allowedHosts ?? []);
+  const hostLog = hostRefusalLogger('otlp receiver', 'receiver.allowed_hosts', log);
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -155,6 +168,19 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
     // an answer given without reading the body: drain small bodies, close on large or unknown ones
     const early = (): Record<string, string> =>
       announced !== undefined && announced <= DRAIN_LIMIT ? {} : { Connection: 'close' };
+
+    const badHost = checkHost(req);
+    if (badHost) {
+      hostLog.note(badHost, req.socket.remoteAddress);
+      return fail(
+        res,
+        403,
+        RpcCode.PERMISSION_DENIED,
+        `Host '${badHost}' is not served here; add it to receiver.allowed_hosts`,
+        replyEnc,
+        early(),
+      );
+    }
 
     if (pathname !== path) {
       return fail(
@@ -230,7 +256,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
     }
     stats.bodyBytes(body.length);
 
-    const onWorker = decoder.usesWorker(body.length);
+    const onWorker = decoder.usesWorker(body.length, encoding);
     const t0 = performance.now();
     const out = await decoder.decode({ body, encoding, gzip: ce === 'gzip', maxBytes: limit });
     if (!out.ok) {
@@ -256,7 +282,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
     send(res, 200, successBody(rejected, result?.errorMessage, encoding), encoding);
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       // only reachable through a bug here: answer rather than leave the client hanging
       const allow = limiter.admit(`handler:${(e as Error)?.message}`);
@@ -265,8 +291,11 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
     });
   });
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
-  server.headersTimeout = Math.max(server.keepAliveTimeout + 1000, 60_000);
-  server.requestTimeout = 300_000;
+  // since Node 18 the headers timer runs from a request's first byte (or the
+  // connection's start), not across keep-alive idleness: it can be short
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  server.timeout = 60_000; // a socket with no traffic at all
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -283,6 +312,11 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
       resolve();
     });
   });
+  const connections = guardConnections(server, {
+    name: 'otlp receiver',
+    maxConnections: connectionCap(opts.maxConnections ?? 1024, 0.5),
+    logger: log,
+  });
   const addr = server.address() as AddressInfo;
   const url = `http://${formatHostPort(addr.address, addr.port)}${path}`;
   log.info({ url, decodeWorkers: opts.decodeWorkers, maxBodyBytes: limit }, 'otlp receiver listening');
@@ -290,12 +324,15 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
   let closing: Promise<void> | undefined;
   return {
     url,
-    stats: () => stats.snapshot(),
+    stats: () => ({ ...stats.snapshot(), connections: connections.stats(), refusedHosts: hostLog.refused }),
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          server.closeIdleConnections();
+          connections.closeIdle();
+          // a request still uploading after its own timeout's worth of time is cut off
+          const force = setTimeout(() => server.closeAllConnections(), server.requestTimeout);
+          force.unref();
         });
         await decoder.close();
       })();

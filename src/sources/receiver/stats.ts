@@ -4,6 +4,7 @@
  * error once per interval instead of once per request.
  */
 import * as hdr from 'hdr-histogram-js';
+import type { ConnectionStats } from '../../server/guard.js';
 
 export interface ReceiverStats {
   /** answered requests by HTTP status ("200", "400", ...); "aborted" when the client went away mid-body */
@@ -20,6 +21,10 @@ export interface ReceiverStats {
   decode: { count: number; p50Us: number; p99Us: number; maxUs: number };
   inlineDecodes: number;
   workerDecodes: number;
+  /** open connections and what the connection cap did (src/server/guard.ts) */
+  connections?: ConnectionStats;
+  /** requests refused for their Host header */
+  refusedHosts?: number;
 }
 
 export class StatsRecorder {

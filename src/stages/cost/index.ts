@@ -13,7 +13,7 @@ import type { Logger } from '../../core/log.js';
 import type { ExportHealth } from '../../exporters/otlp/queued.js';
 import { countDataPoints } from '../../otlp/model.js';
 import { encodeRequest } from '../../otlp/proto.js';
-import { splitByLane } from '../../otlp/split.js';
+import { reportSplit, splitByLane } from '../../otlp/split.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import type { PipelineTotals } from '../../pipeline/telemetry.js';
 import { type SelfValues, selfResource } from '../../telemetry/self.js';
@@ -159,12 +159,7 @@ export class CostStage implements Stage {
         const r = splitByLane({ protobuf: encoded, lanes, points }, (lane) =>
           lane === 'critical' ? Math.min(o.criticalMaxRequestBytes, o.maxRequestBytes) : o.maxRequestBytes,
         );
-        if (r.oversize > 0) {
-          o.logger.warn(
-            { resources: r.oversize, maxRequestBytes: o.maxRequestBytes },
-            'a single resource is larger than the request size limit: sent alone',
-          );
-        }
+        reportSplit(r, o.logger, o.maxRequestBytes);
         split = r.batches;
       }
       return split;

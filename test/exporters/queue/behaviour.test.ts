@@ -128,22 +128,22 @@ describe.each(kinds)('%s queue', (kind, make) => {
 
       expect(await q.append('critical', payload('c0', P))).toEqual({
         accepted: true,
-        evicted: [{ lane: 'sampled', records: 2, bytes: 248 }],
+        evicted: [{ lane: 'sampled', records: 2, bytes: 248, points: 0 }],
       });
       expect((await q.append('critical', payload('c1', P))).evicted).toEqual([]);
       expect((await q.append('critical', payload('c2', P))).evicted).toEqual([
-        { lane: 'sampled', records: 2, bytes: 248 },
+        { lane: 'sampled', records: 2, bytes: 248, points: 0 },
       ]);
       await q.append('critical', payload('c3', P));
       expect((await q.append('critical', payload('c4', P))).evicted).toEqual([
-        { lane: 'standard', records: 2, bytes: 248 },
+        { lane: 'standard', records: 2, bytes: 248, points: 0 },
       ]);
       expect((await q.append('critical', payload('c5', P))).accepted).toBe(true);
       expect(await q.append('critical', payload('c6', P))).toEqual({ accepted: false, reason: 'cap', evicted: [] });
 
       const s = q.stats();
       expect(s.refused).toBe(1);
-      expect(s.dropped.cap).toEqual({ records: 7, bytes: 7 * 124 });
+      expect(s.dropped.cap).toEqual({ records: 7, bytes: 7 * 124, points: 0 });
       expect(s.lanes.sampled.records + s.lanes.standard.records).toBe(0);
       expect(s.bytes).toBeLessThanOrEqual(opts.maxBytes);
       expect(await drain(q)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
@@ -181,7 +181,7 @@ describe.each(kinds)('%s queue', (kind, make) => {
       await q.ack(a); // delivered after all: not a drop
       q.release(b); // could not be sent and its data is gone: a drop
       q.release(b);
-      expect(q.stats().dropped.cap).toEqual({ records: 1, bytes: 124 });
+      expect(q.stats().dropped.cap).toEqual({ records: 1, bytes: 124, points: 0 });
       expect(await drain(q)).toEqual(['c0', 's2', 's3', 's4', 's5']);
     });
   });

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiskQueue, type ExportQueue, nodeIo, type QueueIo } from '../../../src/exporters/queue/index.js';
 import { QUEUE } from '../../helpers/defaults.js';
-import { diskTmpDir, drain, payload, rmrf, segFiles } from './helpers.js';
+import { captureLogger, diskTmpDir, drain, payload, rmrf, segFiles, tagOf, WARN } from './helpers.js';
 
 const FRAME = 24;
 const HEADER = 24;
@@ -71,14 +71,14 @@ describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncI
     const [seg] = segFiles(dir, 'critical');
     expect(fs.statSync(path.join(dir, 'critical', seg!)).size).toBe(HEADER + 100 + FRAME);
     expect(q.stats()).toMatchObject({ refused: 1, records: 1 });
-    expect(q.stats().dropped.disk_full).toEqual({ records: 1, bytes: 100 + FRAME });
+    expect(q.stats().dropped.disk_full).toEqual({ records: 1, bytes: 100 + FRAME, points: 0 });
     // space is back
     expect((await q.append('critical', payload('c2', 100))).accepted).toBe(true);
     expect((await q.append('critical', payload('c3', 100))).accepted).toBe(true);
     await q.shutdown();
     // the half-written frame was rolled back: nothing corrupt on disk
     const q2 = await reopen();
-    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0 });
+    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0, points: 0 });
     expect(await drain(q2)).toEqual(['c0', 'c2', 'c3']);
   });
 
@@ -89,13 +89,13 @@ describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncI
     fault.failures = 1;
     expect(await q.append('critical', payload('c0', 100))).toEqual({
       accepted: true,
-      evicted: [{ lane: 'sampled', records: 2, bytes: 248 }],
+      evicted: [{ lane: 'sampled', records: 2, bytes: 248, points: 0 }],
     });
     expect(q.stats().dropped.disk_full.records).toBe(2);
     fault.failures = 1;
     expect(await q.append('critical', payload('c1', 100))).toEqual({
       accepted: true,
-      evicted: [{ lane: 'standard', records: 2, bytes: 248 }],
+      evicted: [{ lane: 'standard', records: 2, bytes: 248, points: 0 }],
     });
     // nothing left to evict: the retry fails too
     fault.failures = 2;
@@ -134,8 +134,54 @@ describe.each([0, 1000])('disk queue write faults (fsyncIntervalMs %i)', (fsyncI
     expect((await q.append('critical', payload('c1', 100))).accepted).toBe(true);
     await q.shutdown();
     const q2 = await reopen();
-    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0 });
+    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0, points: 0 });
     expect(await drain(q2)).toEqual(['c1']);
+  });
+});
+
+describe('disk full accounting per lane', () => {
+  it('counts refusals and evictions by their real lane and weight, and names every refused lane in a warning', async () => {
+    const dir = diskTmpDir();
+    dirs.push(dir);
+    const { io, fault } = faultyIo();
+    const { logger, lines } = captureLogger();
+    // weight: the number after the tag's letter, so each record says what it stands for
+    const weigh = (p: Uint8Array) => Number(tagOf(p).slice(1)) + 1;
+    const q = createDiskQueue(dir, {
+      maxBytes: 1 << 20,
+      segmentBytes: HEADER + 2 * (100 + FRAME),
+      fsyncIntervalMs: 0,
+      io,
+      logger,
+      weigh,
+    });
+    open.push(q);
+    await q.start();
+    for (let i = 0; i < 2; i++) await q.append('sampled', payload(`s${i}`, 100)); // weights 1 + 2
+    fault.failures = 2; // the write fails, the sampled segment is evicted, the retry fails too
+    expect(await q.append('critical', payload('c9', 100))).toEqual({
+      accepted: false,
+      reason: 'disk_full',
+      evicted: [{ lane: 'sampled', records: 2, bytes: 248, points: 3 }],
+    });
+    fault.failures = 1; // nothing left to evict: refused at once
+    expect(await q.append('standard', payload('t4', 100))).toMatchObject({ accepted: false, reason: 'disk_full' });
+    fault.failures = 1;
+    expect(await q.append('critical', payload('c6', 100))).toMatchObject({ accepted: false, reason: 'disk_full' });
+    const st = q.stats();
+    expect(st.droppedByLane.sampled.disk_full).toEqual({ records: 2, bytes: 248, points: 3 });
+    expect(st.droppedByLane.critical.disk_full).toEqual({ records: 2, bytes: 248, points: 17 });
+    expect(st.droppedByLane.standard.disk_full).toEqual({ records: 1, bytes: 124, points: 5 });
+    expect(st.dropped.disk_full).toEqual({ records: 5, bytes: 620, points: 25 });
+    // one warning per lane and streak, each naming its lane
+    const refusals = lines.filter((l) => l.level >= WARN && /refused/.test(l.msg));
+    expect(refusals.map((l) => l.lane)).toEqual(['critical', 'standard']);
+    expect(refusals[0]!.msg).toMatch(/refused a critical record/);
+    // space returns: each lane says so once, with what it refused
+    expect((await q.append('critical', payload('c1', 100))).accepted).toBe(true);
+    expect((await q.append('critical', payload('c2', 100))).accepted).toBe(true);
+    const again = lines.filter((l) => /accepts \w+ records again/.test(l.msg));
+    expect(again).toEqual([expect.objectContaining({ lane: 'critical', refused: 2, points: 17 })]);
   });
 });
 

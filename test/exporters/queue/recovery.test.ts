@@ -102,7 +102,8 @@ describe('disk queue restart', () => {
     await fill(q, 'critical', 'c', 5);
     for (let i = 0; i < 3; i++) await q.ack((await q.take())!);
     const pos = path.join(dir, 'critical', 'pos.json');
-    for (let i = 0; i < 500 && !fs.existsSync(pos); i++) await new Promise((r) => setTimeout(r, 10));
+    const next = () => (fs.existsSync(pos) ? JSON.parse(fs.readFileSync(pos, 'utf8')).next : undefined);
+    for (let i = 0; i < 500 && next() !== 3; i++) await new Promise((r) => setTimeout(r, 10));
     expect(JSON.parse(fs.readFileSync(pos, 'utf8')).next).toBe(3);
     // a crash now delivers only what was not acked
     const q2 = await openQueue(dir);
@@ -145,7 +146,7 @@ describe('disk queue restart', () => {
     expect(segFiles(dir, 'standard')).toHaveLength(1);
     await q.shutdown();
     const pos = JSON.parse(fs.readFileSync(path.join(dir, 'standard', 'pos.json'), 'utf8'));
-    expect(pos).toEqual({ format: 1, lane: 'standard', next: 6 });
+    expect(pos).toMatchObject({ format: 1, lane: 'standard', next: 6, end: 6 });
     const q2 = await openQueue(dir);
     expect(segFiles(dir, 'standard')).toEqual([]);
     expect(q2.stats()).toMatchObject({ records: 0, diskBytes: 0 });
@@ -178,7 +179,7 @@ describe('disk queue recovery from damaged files', () => {
 
     const second = captureLogger();
     const q2 = await openQueue(dir, { logger: second.logger });
-    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0 });
+    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0, points: 0 });
     expect(warnings(second.lines)).toEqual([]);
     expect(await drain(q2)).toEqual(['r0', 'r1', 'r2', 'r3']);
   });
@@ -191,7 +192,7 @@ describe('disk queue recovery from damaged files', () => {
     expect(await drain(q)).toEqual(['r0', 'r1', 'r2']);
   });
 
-  it('a corrupt frame in the middle drops the rest of its segment and keeps later segments', async () => {
+  it('a corrupt frame in the middle loses only that record: recovery resynchronises on the next intact frame', async () => {
     // five 100-byte records per segment, two segments
     const { dir, files } = await prepared(10, HEADER + 5 * (100 + FRAME));
     expect(files).toHaveLength(2);
@@ -204,12 +205,16 @@ describe('disk queue recovery from damaged files', () => {
     fs.closeSync(fd);
     const { logger, lines } = captureLogger();
     const q = await openQueue(dir, { logger });
-    expect(q.stats().dropped.corrupt).toEqual({ records: 3, bytes: 3 * (100 + FRAME) });
+    expect(q.stats().dropped.corrupt).toEqual({ records: 1, bytes: 100 + FRAME, points: 0 });
     expect(warnings(lines).map((l) => l.file)).toEqual([files[0]]);
+    expect(warnings(lines)[0]).toMatchObject({ records: 1, seqs: '2', kept: 4 });
     await q.shutdown();
-    const q2 = await openQueue(dir);
+    // the damaged region is marked: the next start neither counts nor reports it again
+    const second = captureLogger();
+    const q2 = await openQueue(dir, { logger: second.logger });
     expect(q2.stats().dropped.corrupt.records).toBe(0);
-    expect(await drain(q2)).toEqual(['r0', 'r1', 'r5', 'r6', 'r7', 'r8', 'r9']);
+    expect(warnings(second.lines)).toEqual([]);
+    expect(await drain(q2)).toEqual(['r0', 'r1', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9']);
   });
 
   it('a length field that runs past the end is a corrupt tail', async () => {
@@ -224,22 +229,36 @@ describe('disk queue recovery from damaged files', () => {
     expect(await drain(q)).toEqual(['r0', 'r1', 'r2']);
   });
 
-  it('moves a segment with a foreign header aside as .bad and ignores files it does not know', async () => {
+  it('a damaged segment header over intact records is rewritten: no record lost', async () => {
     const { dir, files } = await prepared(10, HEADER + 5 * (100 + FRAME));
     const fd = fs.openSync(files[0]!, 'r+');
     fs.writeSync(fd, Buffer.from('GARBAGE!'), 0, 8, 0);
     fs.closeSync(fd);
+    const { logger, lines } = captureLogger();
+    const q = await openQueue(dir, { logger });
+    expect(q.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0, points: 0 });
+    expect(warnings(lines).map((l) => [l.file, l.msg])).toEqual([
+      [files[0], 'queue segment header damaged; rewritten from its records (no record lost)'],
+    ]);
+    expect(fs.readFileSync(files[0]!).subarray(0, 8).toString('latin1')).toBe('NRDQSEG\n');
+    expect(await drain(q)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9']);
+  });
+
+  it('moves a file that is not a segment of ours aside as .bad and ignores files it does not know', async () => {
+    const { dir, files } = await prepared(10, HEADER + 5 * (100 + FRAME));
+    const foreign = path.join(dir, 'critical', '0000000000000020.seg');
+    fs.writeFileSync(foreign, Buffer.alloc(300, 0x5a));
     fs.writeFileSync(path.join(dir, 'critical', 'notes.txt'), 'hello');
     fs.writeFileSync(path.join(dir, 'critical', '12.seg'), 'not ours either');
     fs.mkdirSync(path.join(dir, 'junk'));
-    const size = fs.statSync(files[0]!).size;
     const { logger, lines } = captureLogger();
     const q = await openQueue(dir, { logger });
-    expect(fs.existsSync(`${files[0]}.bad`)).toBe(true);
-    expect(fs.existsSync(files[0]!)).toBe(false);
-    expect(q.stats().dropped.corrupt.bytes).toBe(size);
-    expect(warnings(lines).some((l) => l.file === files[0] && /moved aside/.test(l.msg))).toBe(true);
-    expect(await drain(q)).toEqual(['r5', 'r6', 'r7', 'r8', 'r9']);
+    expect(fs.existsSync(`${foreign}.bad`)).toBe(true);
+    expect(fs.existsSync(foreign)).toBe(false);
+    expect(q.stats().dropped.corrupt.bytes).toBe(300);
+    expect(warnings(lines).some((l) => l.file === foreign && /moved aside/.test(l.msg))).toBe(true);
+    expect(await drain(q)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9']);
+    expect(files).toHaveLength(2);
     expect(fs.readFileSync(path.join(dir, 'critical', 'notes.txt'), 'utf8')).toBe('hello');
     expect(fs.existsSync(path.join(dir, 'critical', '12.seg'))).toBe(true);
     await q.shutdown();
@@ -258,7 +277,7 @@ describe('disk queue recovery from damaged files', () => {
     fs.writeFileSync(torn, head);
     const q2 = await openQueue(dir);
     expect(fs.existsSync(torn)).toBe(false);
-    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0 });
+    expect(q2.stats().dropped.corrupt).toEqual({ records: 0, bytes: 0, points: 0 });
     expect(await drain(q2)).toEqual(['t0', 't1']);
   });
 
@@ -284,6 +303,6 @@ describe('disk queue recovery from damaged files', () => {
     fs.writeSync(fd, Buffer.from([0xee]), 0, 1, HEADER + FRAME + 10);
     fs.closeSync(fd);
     expect(await drain(q)).toEqual(['r1', 'r2']);
-    expect(q.stats().dropped.corrupt).toEqual({ records: 1, bytes: 100 + FRAME });
+    expect(q.stats().dropped.corrupt).toEqual({ records: 1, bytes: 100 + FRAME, points: 0 });
   });
 });

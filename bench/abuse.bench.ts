@@ -1,0 +1,161 @@
+/**
+ * Abuse: a connection flood against a low file descriptor limit (the
+ * overload part of issue 12's bench waits for the memory governor rework).
+ *
+ * The built CLI runs under `ulimit -n 256` with the control server and the
+ * OTLP receiver. /health is timed (a new connection per request, as a
+ * liveness probe does) first with nothing else going on (the baseline, same
+ * run), then while FLOOD idle connections are held open against each
+ * server. Printed: /health latency p50/p99/max in both phases and the
+ * ratio, the share of probes that failed, and what the servers logged.
+ *
+ *   npm run bench:abuse [-- --flood 2000 --probes 200 --ulimit 256]
+ */
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const FLOOD = Number(arg('flood', '2000'));
+const PROBES = Number(arg('probes', '200'));
+const ULIMIT = Number(arg('ulimit', '256'));
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+
+interface Lat {
+  p50: number;
+  p99: number;
+  max: number;
+  failed: number;
+}
+
+/** GET /health on a fresh connection; ms, or NaN when it fails or takes over 5 s. */
+function probe(url: URL): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const s = net.connect(Number(url.port), url.hostname);
+    let got = '';
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(ok ? performance.now() - t0 : Number.NaN);
+    };
+    const timer = setTimeout(() => done(false), 5000);
+    s.on('connect', () => s.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+    s.on('data', (d) => {
+      got += d.toString();
+      if (got.includes('\r\n\r\n')) done(got.startsWith('HTTP/1.1 200'));
+    });
+    s.on('error', () => done(false));
+  });
+}
+
+async function latencies(url: URL): Promise<Lat> {
+  const ms: number[] = [];
+  let failed = 0;
+  for (let i = 0; i < PROBES; i++) {
+    const t = await probe(url);
+    if (Number.isNaN(t)) failed++;
+    else ms.push(t);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  ms.sort((a, b) => a - b);
+  const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? Number.NaN;
+  return { p50: q(0.5), p99: q(0.99), max: ms[ms.length - 1] ?? Number.NaN, failed };
+}
+
+async function flood(url: URL, n: number, into: net.Socket[]): Promise<void> {
+  for (let done = 0; done < n; done += 100) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(100, n - done) },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = net.connect(Number(url.port), url.hostname, () => resolve());
+            s.on('error', () => resolve());
+            s.on('close', () => resolve());
+            into.push(s);
+          }),
+      ),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const child = spawn(
+    'bash',
+    [
+      '-c',
+      `ulimit -n ${ULIMIT}; exec "$0" "$@"`,
+      process.execPath,
+      CLI,
+      'run',
+      '--no-scan',
+      '--otlp-listen',
+      '127.0.0.1:0',
+      '--listen',
+      '127.0.0.1:0',
+      '--export',
+      'none',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const logs: Record<string, unknown>[] = [];
+  let partial = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    partial += d.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) {
+      try {
+        logs.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  const urlOf = async (msg: string): Promise<URL> => {
+    for (let i = 0; i < 400; i++) {
+      const l = logs.find((x) => x.msg === msg);
+      if (l) return new URL(String(l.url));
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`the agent did not log '${msg}'`);
+  };
+  const sockets: net.Socket[] = [];
+  try {
+    const control = await urlOf('control server listening');
+    const receiver = await urlOf('otlp receiver listening');
+    for (let i = 0; i < 30; i++) await probe(control); // warm-up, not counted
+    const base = await latencies(control);
+    await Promise.all([flood(control, FLOOD, sockets), flood(receiver, FLOOD, sockets)]);
+    const during = await latencies(control);
+    const alive = child.exitCode === null;
+    const limits = logs.filter((l) => /connection limit reached/.test(String(l.msg)));
+    const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
+    console.log(`\n/health latency (ms), agent under ulimit -n ${ULIMIT}, ${PROBES} probes each`);
+    console.log('                      p50      p99      max   failed');
+    console.log(
+      `baseline (no flood) ${f(base.p50).padStart(6)} ${f(base.p99).padStart(8)} ${f(base.max).padStart(8)} ${String(base.failed).padStart(8)}`,
+    );
+    console.log(
+      `${FLOOD} idle conns x 2 ${f(during.p50).padStart(6)} ${f(during.p99).padStart(8)} ${f(during.max).padStart(8)} ${String(during.failed).padStart(8)}`,
+    );
+    console.log(`ratio (flood/baseline) p50 ${f(during.p50 / base.p50)}x, p99 ${f(during.p99 / base.p99)}x`);
+    console.log(
+      `agent alive: ${alive}; limit lines logged: ${limits.map((l) => `${l.server} (max ${l.maxConnections}, fd limit ${l.fdLimit})`).join(', ') || 'none'}`,
+    );
+  } finally {
+    for (const s of sockets) s.destroy();
+    child.kill('SIGKILL');
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
