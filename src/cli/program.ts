@@ -134,6 +134,25 @@ export function buildProgram(): Command {
     .option('--json', 'print what changed as JSON')
     .action(lazy(async () => (await import('./synth.js')).synthAdvanceCommand));
 
+  program
+    .command('discover')
+    .description(
+      'find the services on this host (processes, listening sockets, config files, packages, units) and render the Collector config for them',
+    )
+    .option('--json', 'print the discovery as JSON: services with confidence and evidence, other listeners, problems')
+    .addOption(
+      new Option('--render <what>', 'render a config for the discovered services (to stdout, or --out)').choices([
+        'collector',
+      ]),
+    )
+    .option('--out <file>', 'write the rendered config here (the only file discover ever writes)')
+    .option('--diff <file>', 'show what the rendered config changes against an existing one')
+    .option('--root <dir>', 'read every host path (/proc, /etc, /var/lib/dpkg...) under this directory')
+    .option('--proc-root <dir>', 'procfs tree to read (default: <root>/proc)')
+    .option('--config <file>', 'YAML config (for the discovery: section: template_dir, min_confidence, collector)')
+    .option('--template-dir <dir>', 'your own service templates (default: config discovery.template_dir)')
+    .action(lazy(async () => (await import('./discover.js')).discoverCommand));
+
   const config = program.command('config').description('config files');
   config
     .command('validate')
