@@ -190,8 +190,8 @@ function addPackageEvidence(s: Signals, svc: DiscoveredService, tpl: ServiceTemp
       detail: `package ${hostEv.packages.map((x) => `${x.name} ${x.version}`).join(', ')} installed (${p.manager})`,
       weight: WEIGHTS.package,
     });
-    // a running binary outside the package (e.g. /usr/local) may be another version
-    if (!svc.executable || svc.executable.startsWith('/usr/bin/') || svc.executable.startsWith('/usr/sbin/')) {
+    // a binary outside the package manager's tree (/usr/local, /opt, a home) may be another version
+    if (!svc.executable || /^\/(usr\/(?!local\/)|bin\/|sbin\/|lib)/.test(svc.executable)) {
       svc.version = { value: upstreamVersion(p.version), source: `package ${p.name} ${p.version}` };
     }
   }

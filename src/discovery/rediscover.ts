@@ -82,13 +82,19 @@ export class Rediscoverer extends EventEmitter<RediscovererEvents> {
     this.templateProblems = problems.list;
     for (const p of this.templateProblems) this.opts.logger?.warn({ file: p.file, line: p.line }, p.message);
     this.abort = new AbortController();
+    const interval = this.opts.intervalMs;
+    // runs keep a fixed cadence from the start (a slow run does not push the next ones later)
+    let due = this.clock.now() + interval;
     await this.runOnce().catch(() => undefined);
     const signal = this.abort.signal;
     this.loop = (async () => {
       while (!signal.aborted) {
-        await this.clock.sleep(this.opts.intervalMs, signal);
+        await this.clock.sleep(Math.max(0, due - this.clock.now()), signal);
         if (signal.aborted) break;
         await this.runOnce().catch(() => undefined);
+        due += interval;
+        // missed ticks (a run longer than the interval) are skipped, not run back to back
+        if (due < this.clock.now()) due = this.clock.now() + interval;
       }
     })();
   }

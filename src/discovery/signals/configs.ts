@@ -130,7 +130,8 @@ function usableLog(p: string, dir: string): string | undefined {
     return undefined;
   }
   const abs = path.posix.resolve(dir, p);
-  return abs.startsWith('/dev/') ? undefined : abs;
+  // /dev/null, /dev/stderr and friends are not files to tail (/dev/shm is)
+  return /^\/dev\/(null|zero|std(in|out|err)|console|tty|fd\/|log$)/.test(abs) ? undefined : abs;
 }
 
 /**

@@ -71,6 +71,7 @@ export function parseDpkgStatus(text: string, file: string, problems: Problems):
     if (line.startsWith(' ') || line.startsWith('\t')) continue; // continuation of the previous field
     const colon = line.indexOf(':');
     if (colon <= 0) {
+      if (i === lines.length - 1 && !endsClean) continue; // the cut itself: reported with its stanza
       problems.malformed(file, i + 1, `expected 'Field: value' in the stanza starting at line ${start + 1}`);
       continue;
     }
