@@ -6,7 +6,8 @@
         "native/addon.cc",
         "native/scanner.cc",
         "native/parse.cc",
-        "native/fd_budget.cc"
+        "native/fd_budget.cc",
+        "native/sock_diag.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"

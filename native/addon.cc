@@ -12,6 +12,7 @@
 
 #include "fd_budget.h"
 #include "scanner.h"
+#include "sock_diag.h"
 
 namespace nrdot {
 namespace {
@@ -307,6 +308,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFdBudget();
   exports.Set("Scanner", ScannerWrap::Define(env));
   exports.Set("limits", Napi::Function::New<Limits>(env, "limits"));
+  exports.Set("listeningSockets", Napi::Function::New<ListeningSockets>(env, "listeningSockets"));
   exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }

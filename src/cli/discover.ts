@@ -13,6 +13,7 @@ import { diffConfigs, formatChanges } from '../discovery/diff.js';
 import { discover } from '../discovery/discover.js';
 import { Problems } from '../discovery/host.js';
 import { listenerText } from '../discovery/instances.js';
+import type { SocketBackend } from '../discovery/signals/socket-source.js';
 import { loadTemplates } from '../discovery/templates/load.js';
 import type { DiscoveredService, DiscoveryResult, Problem } from '../discovery/types.js';
 
@@ -25,6 +26,8 @@ export interface DiscoverOpts {
   procRoot?: string;
   config?: string;
   templateDir?: string;
+  owners?: boolean;
+  sockets?: SocketBackend;
 }
 
 function checkDir(flag: string, dir: string): void {
@@ -52,7 +55,7 @@ function printHuman(r: DiscoveryResult): void {
   const out: string[] = [];
   const secs = (Object.values(st.timings).reduce((a, b) => a + b, 0) / 1000).toFixed(2);
   out.push(
-    `${st.processes} processes, ${st.listeners} listening sockets (${r.socketSource === 'sock_diag' ? 'netlink sock_diag' : '/proc/net'}), ${st.packages} packages, ${st.units} unit files, read in ${secs} s${r.root !== '/' ? ` under ${r.root}` : ''}`,
+    `${st.processes} processes, ${st.listeners} listening sockets (${r.socketSource === 'sock_diag' ? 'netlink sock_diag' : `/proc/net${r.socketNote ? `: ${r.socketNote}` : ''}`}), ${st.packages} packages, ${st.units} unit files, read in ${secs} s${r.root !== '/' ? ` under ${r.root}` : ''}`,
   );
   if (r.services.length === 0) out.push('', 'no services found');
   for (const s of r.services) {
@@ -137,7 +140,22 @@ export async function discoverCommand(o: DiscoverOpts): Promise<void> {
   const templateDir = o.templateDir ? path.resolve(o.templateDir) : settings.templateDir;
   const problems = new Problems();
   const templates = loadTemplates({ userDir: templateDir }, problems);
-  const result = await discover({ root, procRoot, templates, problems });
+  let result: DiscoveryResult;
+  try {
+    result = await discover({
+      root,
+      procRoot,
+      templates,
+      problems,
+      ownersOfAll: o.owners === true,
+      sockets: o.sockets,
+    });
+  } catch (e) {
+    if (o.sockets === 'sock_diag' && /^sockets: /.test((e as Error).message)) {
+      throw new NrdotError(ErrorCodes.USAGE, `--sockets sock_diag: ${(e as Error).message.slice(9)}`);
+    }
+    throw e;
+  }
 
   if (!o.render) {
     if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

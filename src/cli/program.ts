@@ -151,6 +151,18 @@ export function buildProgram(): Command {
     .option('--proc-root <dir>', 'procfs tree to read (default: <root>/proc)')
     .option('--config <file>', 'YAML config (for the discovery: section: template_dir, min_confidence, collector)')
     .option('--template-dir <dir>', 'your own service templates (default: config discovery.template_dir)')
+    .addOption(
+      new Option(
+        '--sockets <source>',
+        'listening sockets from netlink sock_diag (the native addon, live host) or the /proc/net tables',
+      )
+        .choices(['auto', 'procfs', 'sock_diag'])
+        .default('auto'),
+    )
+    .option(
+      '--owners',
+      'tie every listening socket to its process, not only those a template could claim (walks every open fd)',
+    )
     .action(lazy(async () => (await import('./discover.js')).discoverCommand));
 
   const config = program.command('config').description('config files');

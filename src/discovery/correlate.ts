@@ -38,8 +38,53 @@ export interface Signals {
   matches: Map<number, Map<number, MatchField[]>>;
   listeners: readonly Listener[];
   owners: FdOwners;
+  /** walk more of the host until these socket inodes have an owner (or every process was walked) */
+  resolveOwners: (inodes: number[]) => void;
   packages: PackageDb;
   units: UnitIndex;
+}
+
+/** Reads shared by the instances of one discovery (many workers of one server read the same files). */
+class Memo {
+  private readonly configs = new Map<string, ConfigRead | undefined>();
+  private readonly owns = new Map<string, boolean>();
+  private readonly versions = new Map<string, string | undefined>();
+  private readonly globs = new Map<string, boolean>();
+
+  constructor(private readonly s: Pick<Signals, 'host' | 'problems'>) {}
+
+  config(tpl: ServiceTemplate, file: string): ConfigRead | undefined {
+    const k = `${tpl.file}\0${file}`;
+    if (!this.configs.has(k)) this.configs.set(k, readServiceConfig(this.s.host, tpl, file, this.s.problems));
+    return this.configs.get(k);
+  }
+
+  dpkgOwns(pkg: string, exe: string): boolean {
+    const k = `${pkg}\0${exe}`;
+    if (!this.owns.has(k)) this.owns.set(k, dpkgOwns(this.s.host, pkg, exe, this.s.problems));
+    return this.owns.get(k)!;
+  }
+
+  binaryVersion(exe: string, pattern: string): string | undefined {
+    const k = `${pattern}\0${exe}`;
+    if (!this.versions.has(k)) this.versions.set(k, versionFromBinary(this.s.host.real(exe), pattern));
+    return this.versions.get(k);
+  }
+
+  globHas(glob: string): boolean {
+    if (!this.globs.has(glob)) this.globs.set(glob, expandGlob(this.s.host, glob).length > 0);
+    return this.globs.get(glob)!;
+  }
+}
+
+const memos = new WeakMap<Signals, Memo>();
+function memo(s: Signals): Memo {
+  let m = memos.get(s);
+  if (!m) {
+    m = new Memo(s);
+    memos.set(s, m);
+  }
+  return m;
 }
 
 interface HostEvidence {
@@ -171,7 +216,7 @@ function blank(tpl: ServiceTemplate, state: DiscoveredService['state']): Discove
 function addPackageEvidence(s: Signals, svc: DiscoveredService, tpl: ServiceTemplate, hostEv: HostEvidence) {
   let owner: (typeof hostEv.packages)[number] | undefined;
   if (svc.executable) {
-    owner = hostEv.packages.find((p) => p.manager === 'dpkg' && dpkgOwns(s.host, p.name, svc.executable!, s.problems));
+    owner = hostEv.packages.find((p) => p.manager === 'dpkg' && memo(s).dpkgOwns(p.name, svc.executable!));
   }
   if (owner) {
     svc.evidence.push({
@@ -196,7 +241,7 @@ function addPackageEvidence(s: Signals, svc: DiscoveredService, tpl: ServiceTemp
     }
   }
   if (!svc.version && svc.executable && tpl.version.binary) {
-    const v = versionFromBinary(s.host.real(svc.executable), tpl.version.binary);
+    const v = memo(s).binaryVersion(svc.executable, tpl.version.binary);
     if (v) {
       svc.version = { value: v, source: `binary ${svc.executable}` };
       svc.evidence.push({ kind: 'binary', detail: `${svc.executable} states version ${v}`, weight: WEIGHTS.binary });
@@ -230,7 +275,7 @@ function pickConfig(
 ): { read?: ConfigRead; agrees?: string } {
   let first: ConfigRead | undefined;
   for (const c of candidates.slice(0, 8)) {
-    const read = readServiceConfig(s.host, tpl, c, s.problems);
+    const read = memo(s).config(tpl, c);
     if (!read) continue;
     first ??= read;
     const port = read.values.port ? Number(read.values.port) : undefined;
@@ -248,7 +293,7 @@ function finish(svc: DiscoveredService, tpl: ServiceTemplate, s: Signals, config
     svc.logPaths = [...config.logs];
   }
   if (svc.logPaths.length === 0) {
-    for (const g of tpl.defaultLogs) if (expandGlob(s.host, g).length > 0) svc.logPaths.push(g);
+    for (const g of tpl.defaultLogs) if (memo(s).globHas(g)) svc.logPaths.push(g);
   }
   for (const [k, note] of Object.entries(tpl.notesIfDefault)) if (svc.values[k] === undefined) svc.notes.push(note);
   svc.notes.push(...tpl.notes);
@@ -295,22 +340,24 @@ function runningInstance(
 
   // listeners whose owner could not be read, on this service's port or socket
   const denied = inst.pids.filter((p) => s.owners.denied.has(p));
-  if (denied.length > 0 || owned.length === 0) {
+  if (denied.length > 0) {
     const cfgPort = svc.values.port ? Number(svc.values.port) : undefined;
-    for (const l of s.listeners) {
-      if (claimed.has(l.inode) || s.owners.owners.has(l.inode)) continue;
-      const onPort =
-        l.transport !== 'unix' &&
-        ((denied.length > 0 && tpl.match.ports.some((p) => p.port === l.port && p.transport === l.transport)) ||
-          (cfgPort !== undefined && l.port === cfgPort));
-      const onSocket =
-        l.transport === 'unix' && (l.path === svc.values.socket || (denied.length > 0 && unixOk(l.path)));
-      if (!onPort && !onSocket) continue;
+    const onPort = (l: Listener) =>
+      l.transport !== 'unix' &&
+      (tpl.match.ports.some((p) => p.port === l.port && p.transport === l.transport) ||
+        (cfgPort !== undefined && l.port === cfgPort));
+    const onSocket = (l: Listener) => l.transport === 'unix' && (l.path === svc.values.socket || unixOk(l.path));
+    const candidates = s.listeners.filter((l) => !claimed.has(l.inode) && (onPort(l) || onSocket(l)));
+    // is some readable process holding them? then they are not this service's
+    s.resolveOwners(candidates.map((l) => l.inode));
+    for (const l of candidates) {
+      if (s.owners.owners.has(l.inode)) continue;
       svc.endpoints.push(toEndpoint(l, 'listener'));
       claimed.add(l.inode);
+      const configured = l.transport === 'unix' ? l.path === svc.values.socket : cfgPort === l.port;
       svc.evidence.push({
         kind: 'listener',
-        detail: `${l.transport} ${listenerText(l)} is on its ${onSocket || cfgPort === l.port ? 'configured' : 'usual'} ${l.transport === 'unix' ? 'socket' : 'port'}; the socket's owner could not be read`,
+        detail: `${l.transport} ${listenerText(l)} is on its ${configured ? 'configured' : 'usual'} ${l.transport === 'unix' ? 'socket' : 'port'}; the socket's owner could not be read`,
         weight: WEIGHTS.listenerUnowned,
         port: l.port,
       });

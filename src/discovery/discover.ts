@@ -7,13 +7,15 @@
  *
  * Reads only; what it could not read is in `problems`.
  */
+import RE2 from 're2';
 import { correlate } from './correlate.js';
 import { Host, Problems } from './host.js';
 import { type MatchField, ProcessMatcher } from './matcher.js';
-import { newFdOwners, walkProcessFds, walkUntilOwned } from './signals/fds.js';
+import { newFdOwners, walkProcessFds, walkUntilOwned, walkUntilOwnedSync } from './signals/fds.js';
 import { readPackages } from './signals/packages.js';
 import { readProcesses, YIELD_EVERY, yieldNow } from './signals/processes.js';
 import { readSockets, type SocketBackend } from './signals/socket-source.js';
+import type { Listener } from './signals/sockets.js';
 import { readUnitIndex } from './signals/units.js';
 import { loadTemplates } from './templates/load.js';
 import type { ServiceTemplate } from './templates/types.js';
@@ -30,12 +32,27 @@ export interface DiscoverOptions {
   embeddedTemplateDir?: string;
   /** templates already loaded (a re-discovery reuses them); their load problems are not repeated */
   templates?: readonly ServiceTemplate[];
-  /** how to read listening sockets (default auto: sock_diag when the addon has it and the root is live) */
+  /** how to read listening sockets (default auto: netlink sock_diag on the live host when the addon has it, else /proc/net) */
   sockets?: SocketBackend;
   /** collects what could not be read; pass one holding the template problems of a preloaded set */
   problems?: Problems;
+  /**
+   * tie every listening socket to its process (walks every fd of the host);
+   * default: only the listeners a template could claim
+   */
+  ownersOfAll?: boolean;
   /** wall-clock milliseconds for `at` (injected in tests) */
   now?: () => number;
+}
+
+/** Listeners a template could claim: on a usual port, or a unix socket a template names. */
+function relevantListeners(templates: readonly ServiceTemplate[], listeners: readonly Listener[]): number[] {
+  const ports = new Set(templates.flatMap((t) => t.match.ports.map((p) => `${p.transport}/${p.port}`)));
+  const sockets = templates.flatMap((t) => t.match.unixSockets);
+  const set = sockets.length ? new RE2.Set(sockets) : undefined;
+  return listeners
+    .filter((l) => (l.transport === 'unix' ? !!set && set.test(l.path ?? '') : ports.has(`${l.transport}/${l.port}`)))
+    .map((l) => l.inode);
 }
 
 export async function discover(opts: DiscoverOptions = {}): Promise<DiscoveryResult> {
@@ -68,22 +85,49 @@ export async function discover(opts: DiscoverOptions = {}): Promise<DiscoveryRes
   }
   lap('processes');
 
-  const { listeners, source } = await readSockets(host, problems, opts.sockets ?? 'auto');
+  const { listeners, source, note: socketNote } = await readSockets(host, problems, opts.sockets ?? 'auto');
   lap('sockets');
 
-  // matching processes first (they are what we need), then the rest until every listener has an owner
-  const wanted = new Set(listeners.map((l) => l.inode));
+  // The fd walk is most of the cost on a big host, so only what correlation needs is walked:
+  // every matching process, then the others until each listener that could be a service's
+  // (on a template's usual port or socket) has an owner. `ownersOfAll` ties every listener.
+  // A matching tree's members (pre-fork workers, backends) inherit their root's listeners:
+  // they are walked only when the root holds none or cannot be read.
   const owners = newFdOwners();
+  const listenerInodes = new Set(listeners.map((l) => l.inode));
+  const matchedSet = new Set(matchedPids);
+  const rootOf = (pid: number): number => {
+    let root = pid;
+    for (let cur = table.byPid.get(pid), hops = 0; cur && hops < 64; hops++) {
+      if (!matchedSet.has(cur.ppid) || cur.ppid === cur.pid) break;
+      root = cur.ppid;
+      cur = table.byPid.get(cur.ppid);
+    }
+    return root;
+  };
+  const roots = new Map<number, boolean>(); // root pid → holds a listener
+  const members: Array<[number, number]> = [];
   for (let i = 0; i < matchedPids.length; i++) {
     if (i > 0 && i % YIELD_EVERY === 0) await yieldNow();
-    walkProcessFds(host, matchedPids[i]!, wanted, owners);
+    const pid = matchedPids[i]!;
+    const root = rootOf(pid);
+    if (root !== pid) {
+      members.push([pid, root]);
+      continue;
+    }
+    roots.set(
+      pid,
+      walkProcessFds(host, pid, owners).some((inode) => listenerInodes.has(inode)),
+    );
   }
-  await walkUntilOwned(
-    host,
-    table.procs.map((p) => p.pid),
-    wanted,
-    owners,
-  );
+  for (let i = 0; i < members.length; i++) {
+    if (i > 0 && i % YIELD_EVERY === 0) await yieldNow();
+    const [pid, root] = members[i]!;
+    if (!roots.get(root)) walkProcessFds(host, pid, owners);
+  }
+  const allPids = table.procs.map((p) => p.pid);
+  const wanted = opts.ownersOfAll ? listeners.map((l) => l.inode) : relevantListeners(templates, listeners);
+  await walkUntilOwned(host, allPids, new Set(wanted), owners);
   lap('fds');
 
   const packages = await readPackages(host, problems);
@@ -98,6 +142,7 @@ export async function discover(opts: DiscoverOptions = {}): Promise<DiscoveryRes
     matches,
     listeners,
     owners,
+    resolveOwners: (inodes) => walkUntilOwnedSync(host, allPids, inodes, owners),
     packages,
     units,
   });
@@ -119,11 +164,13 @@ export async function discover(opts: DiscoverOptions = {}): Promise<DiscoveryRes
     unmatchedListeners: unmatched,
     problems: problems.list,
     socketSource: source,
+    ...(socketNote ? { socketNote } : {}),
     stats: {
       processes: table.procs.length,
       fdWalked: owners.walked.size,
       fdDenied: owners.denied.size,
       listeners: listeners.length,
+      ownersOfAll: opts.ownersOfAll === true,
       packages: packages.packages.size,
       units: units.files.size,
       timings,

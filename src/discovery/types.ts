@@ -89,6 +89,8 @@ export interface DiscoveryStats {
   /** processes whose fd directory could not be read (other users' without CAP_SYS_PTRACE) */
   fdDenied: number;
   listeners: number;
+  /** every listener was tied to its process (otherwise only those a template could claim) */
+  ownersOfAll: boolean;
   packages: number;
   units: number;
   /** milliseconds per phase */
@@ -105,5 +107,7 @@ export interface DiscoveryResult {
   problems: Problem[];
   /** how sockets were read: netlink sock_diag (native) or the /proc/net text files */
   socketSource: 'sock_diag' | 'procfs';
+  /** why sock_diag was not used on the live host (the addon is missing or older, netlink failed) */
+  socketNote?: string;
   stats: DiscoveryStats;
 }

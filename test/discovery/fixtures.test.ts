@@ -154,10 +154,12 @@ describe('discovery on fixture roots', () => {
     expect(s.endpoints).toEqual([]);
     expect(s.confidence).toBeLessThan(0.5);
     expect(s.notes.join(' ')).toMatch(/no listening socket/);
-    // sshd's port is not claimed by the redis look-alike
-    expect(r.unmatchedListeners).toEqual([
-      { transport: 'tcp', address: '0.0.0.0', port: 22, pid: 20, process: 'sshd' },
-    ]);
+    // sshd's port is not claimed by the redis look-alike; its owner is looked up only when asked
+    expect(r.unmatchedListeners).toEqual([{ transport: 'tcp', address: '0.0.0.0', port: 22 }]);
+    const all = await discover({ root: fx.root, ownersOfAll: true });
+    expect(all.unmatchedListeners).toEqual([{ transport: 'tcp', address: '0.0.0.0', port: 22, pid: 20, process: 'sshd' }]);
+    expect(all.stats.fdWalked).toBe(2);
+    expect(r.stats.fdWalked).toBe(1);
   });
 
   it('finds a service that listens on IPv6 only and renders its address as [::1]', async () => {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Host, Problems } from '../../src/discovery/host.js';
 import { newFdOwners, walkProcessFds } from '../../src/discovery/signals/fds.js';
+import { readSockDiag, readSockets } from '../../src/discovery/signals/socket-source.js';
 import {
   decodeIPv4,
   decodeIPv6,
@@ -18,7 +19,10 @@ import {
   readSocketTables,
 } from '../../src/discovery/signals/sockets.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
+import { hasNative, requireNativeAddon } from '../sources/native-helpers.js';
 import { hexV4, hexV6 } from './fixture.js';
+
+requireNativeAddon();
 
 const servers: net.Server[] = [];
 let udp: dgram.Socket;
@@ -73,8 +77,47 @@ describe('the real /proc/net tables', () => {
     const c = find((l) => l.transport === 'udp' && l.address === '127.0.0.1' && l.port === ports.udp);
     const d = find((l) => l.transport === 'unix' && l.path === ports.sock);
     const owners = newFdOwners();
-    walkProcessFds(host, process.pid, new Set([a.inode, b.inode, c.inode, d.inode]), owners);
+    walkProcessFds(host, process.pid, owners);
     for (const l of [a, b, c, d]) expect(owners.owners.get(l.inode)).toEqual([process.pid]);
+  });
+});
+
+describe.skipIf(!hasNative)('netlink sock_diag (native/sock_diag.cc)', () => {
+  it('returns the same listeners as the /proc/net tables', async () => {
+    const diag = await readSockDiag();
+    if (!('listeners' in diag)) throw new Error(diag.reason);
+    const problems = new Problems();
+    const text = readSocketTables(new Host(), problems).listeners;
+    const key = (l: { transport: string; address?: string; port?: number; path?: string; inode: number }) =>
+      `${l.transport} ${l.address ?? ''} ${l.port ?? ''} ${l.path ?? ''} ${l.inode}`;
+    // both include this test's sockets
+    for (const want of [
+      `tcp 127.0.0.1 ${ports.v4}`,
+      `tcp ::1 ${ports.v6}`,
+      `udp 127.0.0.1 ${ports.udp}`,
+      `unix   ${ports.sock}`,
+    ]) {
+      expect(diag.listeners.map(key).some((k) => k.startsWith(want))).toBe(true);
+    }
+    // and agree on everything (the two reads are a moment apart: compare the sockets this process holds)
+    const owners = newFdOwners();
+    const mine = new Set(walkProcessFds(new Host(), process.pid, owners));
+    const ours = (ls: typeof text) =>
+      ls
+        .filter((l) => mine.has(l.inode))
+        .map(key)
+        .sort();
+    expect(ours(diag.listeners)).toEqual(ours(text));
+    expect(ours(text).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('is what auto uses on the live host, and never under another root', async () => {
+    const problems = new Problems();
+    expect((await readSockets(new Host(), problems, 'auto')).source).toBe('sock_diag');
+    const other = new Host({ root: dir });
+    fs.mkdirSync(path.join(dir, 'proc/net'), { recursive: true });
+    expect((await readSockets(other, problems, 'auto')).source).toBe('procfs');
+    await expect(readSockets(other, problems, 'sock_diag')).rejects.toThrow(/sock_diag reads the live host only/);
   });
 });
 

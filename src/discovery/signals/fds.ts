@@ -10,7 +10,7 @@ import type { Host } from '../host.js';
 import { YIELD_EVERY, yieldNow } from './processes.js';
 
 export interface FdOwners {
-  /** socket inode → pids holding it (a pre-fork server's workers share the listener) */
+  /** socket inode → pids holding it (a pre-fork server's workers share the listener); every socket of every walked process */
   owners: Map<number, number[]>;
   walked: Set<number>;
   denied: Set<number>;
@@ -22,9 +22,10 @@ export function newFdOwners(): FdOwners {
 
 const SOCKET_PREFIX = 'socket:[';
 
-/** Walk one process's fd directory; record the owners of the `wanted` inodes. */
-export function walkProcessFds(host: Host, pid: number, wanted: ReadonlySet<number>, into: FdOwners): void {
-  if (into.walked.has(pid) || into.denied.has(pid)) return;
+/** Walk one process's fd directory (once); record the owner of every socket it holds. */
+export function walkProcessFds(host: Host, pid: number, into: FdOwners): number[] {
+  const found: number[] = [];
+  if (into.walked.has(pid) || into.denied.has(pid)) return found;
   const dir = host.proc(`${pid}/fd`);
   let names: string[];
   try {
@@ -32,7 +33,7 @@ export function walkProcessFds(host: Host, pid: number, wanted: ReadonlySet<numb
   } catch (e) {
     const code = errnoOf(e);
     if (code === 'EACCES' || code === 'EPERM') into.denied.add(pid);
-    return;
+    return found;
   }
   into.walked.add(pid);
   for (const n of names) {
@@ -44,11 +45,12 @@ export function walkProcessFds(host: Host, pid: number, wanted: ReadonlySet<numb
     }
     if (!target.startsWith(SOCKET_PREFIX)) continue;
     const inode = Number(target.slice(SOCKET_PREFIX.length, -1));
-    if (!wanted.has(inode)) continue;
+    found.push(inode);
     const list = into.owners.get(inode);
     if (list) list.push(pid);
     else into.owners.set(inode, [pid]);
   }
+  return found;
 }
 
 /**
@@ -61,16 +63,25 @@ export async function walkUntilOwned(
   wanted: ReadonlySet<number>,
   into: FdOwners,
 ): Promise<void> {
-  let missing = 0;
-  for (const i of wanted) if (!into.owners.has(i)) missing++;
-  for (let k = 0; k < pids.length && missing > 0; k++) {
-    if (k > 0 && k % YIELD_EVERY === 0) {
-      await yieldNow();
-      missing = 0;
-      for (const i of wanted) if (!into.owners.has(i)) missing++;
-    }
-    const before = into.owners.size;
-    walkProcessFds(host, pids[k]!, wanted, into);
-    missing -= into.owners.size - before;
+  const missing = new Set([...wanted].filter((i) => !into.owners.has(i)));
+  for (let k = 0; k < pids.length && missing.size > 0; k++) {
+    if (k > 0 && k % YIELD_EVERY === 0) await yieldNow();
+    walkOne(host, pids[k]!, missing, into);
   }
+}
+
+/** The same, synchronously (a few inodes asked for during correlation). */
+export function walkUntilOwnedSync(
+  host: Host,
+  pids: readonly number[],
+  wanted: Iterable<number>,
+  into: FdOwners,
+): void {
+  const missing = new Set([...wanted].filter((i) => !into.owners.has(i)));
+  for (let k = 0; k < pids.length && missing.size > 0; k++) walkOne(host, pids[k]!, missing, into);
+}
+
+function walkOne(host: Host, pid: number, missing: Set<number>, into: FdOwners): void {
+  if (into.walked.has(pid) || into.denied.has(pid)) return;
+  for (const i of walkProcessFds(host, pid, into)) missing.delete(i);
 }

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { errnoOf } from '../../core/errors.js';
-import { parseCmdline, parseStat } from '../../sources/procfs/parse.js';
+import { parseCmdline } from '../../sources/procfs/parse.js';
 import type { Host } from '../host.js';
 
 export interface ProcInfo {
@@ -60,6 +60,22 @@ export function readSmall(file: string): string | undefined {
   }
 }
 
+/**
+ * comm and ppid from a `stat` line (the comm may hold spaces and parentheses,
+ * so it ends at the last ')'); null for a truncated line.
+ */
+export function commAndPpid(line: string): { comm: string; ppid: number } | null {
+  const open = line.indexOf('(');
+  const close = line.lastIndexOf(')');
+  if (open < 1 || close < open) return null;
+  // ") S 1234 ": state, then ppid
+  const start = close + 4;
+  const end = line.indexOf(' ', start);
+  if (end < 0) return null;
+  const ppid = Number(line.slice(start, end));
+  return Number.isInteger(ppid) ? { comm: line.slice(open + 1, close), ppid } : null;
+}
+
 /** List the pids of the tree (numeric directory names), sorted. */
 export function listPids(host: Host): number[] {
   const pids: number[] = [];
@@ -78,7 +94,7 @@ export async function readProcesses(host: Host): Promise<ProcessTable> {
     const dir = `${host.procRoot}/${pid}`;
     const statText = readSmall(`${dir}/stat`);
     if (statText === undefined) continue; // exited
-    const st = parseStat(statText);
+    const st = commAndPpid(statText);
     if (!st) continue;
     const raw = readSmall(`${dir}/cmdline`);
     const cmdline = raw === undefined ? '' : parseCmdline(raw);

@@ -66,6 +66,20 @@ export function decodeIPv6(hex: string): string | undefined {
   return `${hexes.slice(0, best).join(':')}::${hexes.slice(best + bestLen).join(':')}`;
 }
 
+/** The 4th space-separated field of a line, or undefined. */
+function fourthField(line: string): string | undefined {
+  let i = 0;
+  const n = line.length;
+  for (let f = 0; f < 3; f++) {
+    while (i < n && line.charCodeAt(i) === 32) i++;
+    while (i < n && line.charCodeAt(i) !== 32) i++;
+  }
+  while (i < n && line.charCodeAt(i) === 32) i++;
+  const start = i;
+  while (i < n && line.charCodeAt(i) !== 32) i++;
+  return i > start ? line.slice(start, i) : undefined;
+}
+
 /**
  * Parse one of /proc/net/{tcp,tcp6,udp,udp6}: the listening (tcp) or bound
  * unconnected (udp) sockets. `file` names the table in problems.
@@ -79,8 +93,14 @@ export function parseInetTable(
 ): Listener[] {
   const out: Listener[] = [];
   const lines = text.split('\n');
+  const want = transport === 'tcp' ? '0A' : '07';
   for (let n = 0; n < lines.length; n++) {
-    const line = lines[n]!.trim();
+    const raw = lines[n]!;
+    // Fast path: most lines are connections. Their 4th field (the state) is two hex digits
+    // other than the listening state; those are skipped without splitting the line.
+    const st = fourthField(raw);
+    if (st !== undefined && st.length === 2 && st !== want && HEX.test(st)) continue;
+    const line = raw.trim();
     if (line === '' || (n === 0 && line.startsWith('sl'))) continue;
     const f = line.split(/\s+/);
     const bad = (why: string) =>
