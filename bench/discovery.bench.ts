@@ -230,7 +230,9 @@ async function main(): Promise<void> {
           res = await discover({ root, templates });
         }),
       );
-      for (const [k, v] of Object.entries(res!.stats.timings)) (phases[k] ??= []).push(v);
+      for (const [k, v] of Object.entries(res!.stats.timings)) {
+        phases[k] = [...(phases[k] ?? []), v];
+      }
       cold.push(await timeAsync(() => discover({ root })));
     }
     const fl = median(floorFd) + median(floorProc);

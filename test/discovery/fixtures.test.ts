@@ -157,7 +157,9 @@ describe('discovery on fixture roots', () => {
     // sshd's port is not claimed by the redis look-alike; its owner is looked up only when asked
     expect(r.unmatchedListeners).toEqual([{ transport: 'tcp', address: '0.0.0.0', port: 22 }]);
     const all = await discover({ root: fx.root, ownersOfAll: true });
-    expect(all.unmatchedListeners).toEqual([{ transport: 'tcp', address: '0.0.0.0', port: 22, pid: 20, process: 'sshd' }]);
+    expect(all.unmatchedListeners).toEqual([
+      { transport: 'tcp', address: '0.0.0.0', port: 22, pid: 20, process: 'sshd' },
+    ]);
     expect(all.stats.fdWalked).toBe(2);
     expect(r.stats.fdWalked).toBe(1);
   });
