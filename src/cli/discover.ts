@@ -180,9 +180,6 @@ export async function discoverCommand(o: DiscoverOpts): Promise<void> {
         `${o.out ? `wrote ${o.out}` : 'rendered'}: ${r.rendered.length} service receivers (${what}); ${r.skipped.length} services not rendered\n`,
       );
     }
-    if (o.json) {
-      process.stderr.write(`${JSON.stringify({ rendered: r.rendered, skipped: r.skipped })}\n`);
-    }
   }
   if (!o.json || o.render) {
     for (const p of result.problems) process.stderr.write(`nrdot: warning: ${problemText(p)}\n`);

@@ -5,7 +5,7 @@
  * an executable, so a version can come from the package that really holds
  * the running binary.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Host, Problems } from '../host.js';
@@ -115,27 +115,75 @@ export function which(bin: string, env: NodeJS.ProcessEnv = process.env): string
   return undefined;
 }
 
-/** `rpm -qa` (with `--root` for another root); undefined when rpm is absent. */
+const RPM_DB_DIRS = ['/var/lib/rpm', '/usr/lib/sysimage/rpm'];
+const RPM_DB_FILES = ['Packages', 'Packages.db', 'rpmdb.sqlite'];
+let rpmDbPath: string | undefined;
+
+/** Where this rpm keeps its database (`%_dbpath`; Debian's rpm uses ~/.rpmdb), asked once. */
+function rpmDbDirs(rpmBin: string): string[] {
+  if (rpmDbPath === undefined) {
+    try {
+      rpmDbPath = execFileSync(rpmBin, ['-E', '%_dbpath'], { encoding: 'utf8', timeout: 10_000 }).trim();
+    } catch {
+      rpmDbPath = '';
+    }
+  }
+  return rpmDbPath && !RPM_DB_DIRS.includes(rpmDbPath) ? [...RPM_DB_DIRS, rpmDbPath] : RPM_DB_DIRS;
+}
+
+function hasRpmDb(host: Host, dirs: readonly string[]): string | undefined {
+  return dirs.find((d) => RPM_DB_FILES.some((f) => host.exists(`${d}/${f}`)));
+}
+
+/**
+ * `rpm -qa` (with `--root` for another root) when an rpm database exists
+ * under the root; nothing (and no process spawned) on hosts without one.
+ */
 export async function readRpm(host: Host, problems: Problems, rpmBin = which('rpm')): Promise<InstalledPackage[]> {
   if (!rpmBin) {
-    for (const db of ['/var/lib/rpm', '/usr/lib/sysimage/rpm']) {
-      if (host.exists(`${db}/Packages`) || host.exists(`${db}/rpmdb.sqlite`)) {
-        problems.add({
-          kind: 'unavailable',
-          file: db,
-          message: 'an rpm database is present but no rpm binary is on PATH; rpm packages not read',
-        });
-      }
+    const db = hasRpmDb(host, RPM_DB_DIRS);
+    if (db) {
+      problems.add({
+        kind: 'unavailable',
+        file: db,
+        message: 'an rpm database is present but no rpm binary is on PATH; rpm packages not read',
+      });
     }
     return [];
   }
+  const db = hasRpmDb(host, rpmDbDirs(rpmBin));
+  if (!db) return [];
+  // a re-discovery does not spawn rpm again while the database is unchanged
+  const key = `${host.root}\0${db}`;
+  const stamp = dbStamp(host, db);
+  const hit = rpmCache.get(key);
+  if (hit && stamp !== undefined && hit.stamp === stamp) return hit.packages;
+  const packages = await queryRpm(host, problems, rpmBin, db);
+  if (stamp !== undefined) rpmCache.set(key, { stamp, packages });
+  return packages;
+}
+
+const rpmCache = new Map<string, { stamp: string; packages: InstalledPackage[] }>();
+
+function dbStamp(host: Host, db: string): string | undefined {
+  try {
+    return [...RPM_DB_FILES, 'rpmdb.sqlite-wal'].map((f) => {
+      const st = fs.statSync(host.real(`${db}/${f}`), { throwIfNoEntry: false });
+      return st ? `${st.mtimeMs}/${st.size}` : '-';
+    }).join(',');
+  } catch {
+    return undefined;
+  }
+}
+
+function queryRpm(host: Host, problems: Problems, rpmBin: string, db: string): Promise<InstalledPackage[]> {
   const args = [...(host.live ? [] : ['--root', host.root]), '-qa', '--qf', '%{NAME}\\t%{VERSION}-%{RELEASE}\\n'];
   return new Promise((resolve) => {
     execFile(rpmBin, args, { timeout: 20_000, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
       if (err) {
         problems.add({
           kind: 'unreadable',
-          file: host.live ? '/var/lib/rpm' : path.join(host.root, 'var/lib/rpm'),
+          file: db,
           message: `rpm -qa failed: ${(stderr || err.message).trim().split('\n')[0]}`,
         });
         resolve([]);
@@ -144,7 +192,7 @@ export async function readRpm(host: Host, problems: Problems, rpmBin = which('rp
       const out: InstalledPackage[] = [];
       for (const line of stdout.split('\n')) {
         const [name, version] = line.split('\t');
-        if (name && version) out.push({ name, version, manager: 'rpm', source: 'rpm -qa' });
+        if (name && version) out.push({ name, version, manager: 'rpm', source: `rpm -qa (${db})` });
       }
       resolve(out);
     });
