@@ -102,8 +102,13 @@ export class Host {
       if (opts.maxBytes !== undefined) {
         const fd = fs.openSync(real, 'r');
         try {
-          const buf = Buffer.allocUnsafe(opts.maxBytes);
-          const n = fs.readSync(fd, buf, 0, opts.maxBytes, 0);
+          const st = fs.fstatSync(fd);
+          const size = st.size;
+          if (st.isFile() && size === 0 && !real.startsWith(this.procRoot)) return '';
+          // procfs files report size 0: they are read up to maxBytes below
+          if (size > 0 && size <= opts.maxBytes) return fs.readFileSync(fd, 'utf8');
+          const buf = Buffer.allocUnsafe(Math.min(opts.maxBytes, size > 0 ? size : opts.maxBytes));
+          const n = fs.readSync(fd, buf, 0, buf.length, 0);
           return buf.toString('utf8', 0, n);
         } finally {
           fs.closeSync(fd);
