@@ -10,6 +10,7 @@
  *   diffConfigs(before, after) / formatChanges(changes)
  *   loadTemplates({ embeddedDir?, userDir? }, problems)
  *   discoverySettings(config.discovery, baseDir)
+ *   servicePids(result, minConfidence) / serviceResourceAttributes(svc) / discoveryStatus(result)
  */
 export {
   type CollectorRender,
@@ -33,3 +34,10 @@ export type {
   Problem,
   UnmatchedListener,
 } from './types.js';
+export {
+  type AttributeValue,
+  type DiscoveryStatus,
+  discoveryStatus,
+  servicePids,
+  serviceResourceAttributes,
+} from './views.js';

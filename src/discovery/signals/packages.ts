@@ -167,10 +167,12 @@ const rpmCache = new Map<string, { stamp: string; packages: InstalledPackage[] }
 
 function dbStamp(host: Host, db: string): string | undefined {
   try {
-    return [...RPM_DB_FILES, 'rpmdb.sqlite-wal'].map((f) => {
-      const st = fs.statSync(host.real(`${db}/${f}`), { throwIfNoEntry: false });
-      return st ? `${st.mtimeMs}/${st.size}` : '-';
-    }).join(',');
+    return [...RPM_DB_FILES, 'rpmdb.sqlite-wal']
+      .map((f) => {
+        const st = fs.statSync(host.real(`${db}/${f}`), { throwIfNoEntry: false });
+        return st ? `${st.mtimeMs}/${st.size}` : '-';
+      })
+      .join(',');
   } catch {
     return undefined;
   }
