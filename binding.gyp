@@ -8,7 +8,8 @@
         "native/scanner_files.cc",
         "native/parse.cc",
         "native/fd_budget.cc",
-        "native/lock.cc"
+        "native/lock.cc",
+        "native/sock_diag.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"

@@ -13,6 +13,7 @@
 #include "fd_budget.h"
 #include "lock.h"
 #include "scanner.h"
+#include "sock_diag.h"
 
 namespace nrdot {
 namespace {
@@ -335,6 +336,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFdBudget();
   exports.Set("Scanner", ScannerWrap::Define(env));
   exports.Set("limits", Napi::Function::New<Limits>(env, "limits"));
+  exports.Set("listeningSockets", Napi::Function::New<ListeningSockets>(env, "listeningSockets"));
   // optional in addon.d.ts: older builds without it fall back to a pid file (src/util/lock.ts)
   exports.Set("flock", Napi::Function::New<Flock>(env, "flock"));
   exports.Set("abiVersion", Napi::Number::New(env, 3));

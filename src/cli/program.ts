@@ -173,6 +173,37 @@ export function buildProgram(): Command {
     .option('--json', 'print what changed as JSON')
     .action(lazy(async () => (await import('./synth.js')).synthAdvanceCommand));
 
+  program
+    .command('discover')
+    .description(
+      'find the services on this host (processes, listening sockets, config files, packages, units) and render the Collector config for them',
+    )
+    .option('--json', 'print the discovery as JSON: services with confidence and evidence, other listeners, problems')
+    .addOption(
+      new Option('--render <what>', 'render a config for the discovered services (to stdout, or --out)').choices([
+        'collector',
+      ]),
+    )
+    .option('--out <file>', 'write the rendered config here (the only file discover ever writes)')
+    .option('--diff <file>', 'show what the rendered config changes against an existing one')
+    .option('--root <dir>', 'read every host path (/proc, /etc, /var/lib/dpkg...) under this directory')
+    .option('--proc-root <dir>', 'procfs tree to read (default: <root>/proc)')
+    .option('--config <file>', 'YAML config (for the discovery: section: template_dir, min_confidence, collector)')
+    .option('--template-dir <dir>', 'your own service templates (default: config discovery.template_dir)')
+    .addOption(
+      new Option(
+        '--sockets <source>',
+        'listening sockets from netlink sock_diag (the native addon, live host) or the /proc/net tables',
+      )
+        .choices(['auto', 'procfs', 'sock_diag'])
+        .default('auto'),
+    )
+    .option(
+      '--owners',
+      'tie every listening socket to its process, not only those a template could claim (walks every open fd)',
+    )
+    .action(lazy(async () => (await import('./discover.js')).discoverCommand));
+
   const config = program.command('config').description('config files');
   config
     .command('validate')

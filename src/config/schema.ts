@@ -323,6 +323,28 @@ export const configSchema = z.strictObject({
     salt_env: z.string(),
   }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** service discovery and Collector config rendering (src/discovery/) */
+  discovery: z.strictObject({
+    interval: duration,
+    template_dir: z.string(),
+    min_confidence: z.number().min(0).max(1),
+    collector: z.strictObject({
+      collection_interval: z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a Collector duration like 10s or 1m'),
+      nrdot_endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+      exporter: z.strictObject({
+        endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+        headers: z.record(
+          z.string(),
+          z
+            .string()
+            .regex(
+              /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/,
+              'header values must be ${env:VAR} references (credentials are never written into a rendered config)',
+            ),
+        ),
+      }),
+    }),
+  }),
   classification: z.strictObject({
     protected: patterns,
     default_tier: tier,
@@ -348,3 +370,4 @@ export type ProfileConfig = z.infer<typeof profile>;
 export type TierRules = z.infer<typeof tierRules>;
 export type AnomalyConfig = z.infer<typeof anomaly>;
 export type ScoringConfig = Config['scoring'];
+export type DiscoveryConfig = Config['discovery'];

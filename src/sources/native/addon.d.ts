@@ -118,6 +118,17 @@ export interface FdLimits {
   kept: number;
 }
 
+/** One listening socket from netlink sock_diag (native/sock_diag.cc). */
+export interface DiagListener {
+  transport: 'tcp' | 'udp' | 'unix';
+  inode: number;
+  family?: 4 | 6;
+  address?: string;
+  port?: number;
+  uid?: number;
+  path?: string;
+}
+
 export interface Addon {
   Scanner: new (opts: AddonScannerOptions) => AddonScanner;
   limits(): FdLimits;
@@ -126,5 +137,7 @@ export interface Addon {
    * (native/lock.cc; absent in builds from before it, which fall back to a pid file)
    */
   flock?: (fd: number) => number;
+  /** listening sockets over netlink sock_diag; absent in builds before it was added */
+  listeningSockets?(): Promise<DiagListener[]>;
   abiVersion: number;
 }
