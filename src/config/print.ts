@@ -6,6 +6,7 @@
  * the values of their query parameters (a key may ride there).
  */
 import { stringify } from 'yaml';
+import { passedThrough } from '../control/config/secrets.js';
 import { ENV_REFERENCE, type LoadedConfig } from './load.js';
 
 export const MASK = '***';
@@ -70,8 +71,21 @@ function setAt(root: Tree, key: string, text: string): void {
   }
 }
 
+/** Every string's literal `${` written as `$${`, as a config file must (not under keys passed through as written). */
+function escapeLiterals(v: unknown, p: (string | number)[]): unknown {
+  if (passedThrough(p)) return v;
+  if (typeof v === 'string') return v.replaceAll('${', '$${');
+  if (Array.isArray(v)) return v.map((x, i) => escapeLiterals(x, [...p, i]));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = escapeLiterals(x, [...p, k]);
+    return out;
+  }
+  return v;
+}
+
 export function effectiveYaml(loaded: LoadedConfig): string {
-  const c = structuredClone(loaded.config);
+  const c = escapeLiterals(structuredClone(loaded.config), []) as LoadedConfig['config'];
   // a value that came from ${env:...} / ${file:...} is shown as its references, never what they resolved to
   const refs = new Map<string, string>();
   for (const r of loaded.references) refs.set(r.key, (refs.get(r.key) ?? '') + r.ref);

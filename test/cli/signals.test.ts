@@ -66,7 +66,7 @@ describe('signals', () => {
     a.child.kill('SIGTERM');
     expect(await a.exited).toEqual({ code: 0, signal: null });
     // the shutdown saved the state
-    expect(fs.existsSync(path.join(stateDir, 'nrdot-state.json'))).toBe(true);
+    expect(fs.existsSync(path.join(stateDir, 'nrdot-state.bin'))).toBe(true);
   }, 60_000);
 
   it.each(['SIGINT', 'SIGTERM'] as const)(

@@ -8,6 +8,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { headerScrubber, OtlpHttpExporter } from '../../src/exporters/otlp/send.js';
+import { OTLP } from '../helpers/defaults.js';
 import { type LoopbackServer, type ReceivedRequest, startLoopbackServer } from '../helpers/loopback-http.js';
 import { richRequest } from './fixture.js';
 
@@ -64,6 +65,7 @@ describe('backend error bodies', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'trace' }, { write: (s: string) => lines.push(s) });
     exporter = new OtlpHttpExporter({
+      ...OTLP,
       url: server.origin,
       logger,
       headers: { 'api-key': KEY, authorization: `Bearer ${TOKEN}` },

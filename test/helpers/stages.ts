@@ -4,26 +4,34 @@
  */
 import type { Config } from '../../src/config/schema.js';
 import { Frame } from '../../src/core/frame.js';
+import { GroupCatalog } from '../../src/core/groups.js';
 import { IdentityTable } from '../../src/core/identity.js';
 import type { ProcessBatch } from '../../src/sources/batch.js';
 import { ClassifyStage } from '../../src/stages/classify/index.js';
+import { PoolStage } from '../../src/stages/pool/index.js';
 import { RatesStage } from '../../src/stages/rates/index.js';
 
-/** Feeds batches through identity assignment, classification (when given a config) and rates. */
+/** Feeds batches through identity assignment, classification and pools (when given a config) and rates. */
 export class StageRunner {
   readonly ids = new IdentityTable();
   readonly rates = new RatesStage(this.ids);
+  readonly catalog = new GroupCatalog();
   private readonly classify?: ClassifyStage;
+  private readonly pool?: PoolStage;
   private cycle = 0;
 
-  constructor(classification?: Config['classification']) {
-    if (classification) this.classify = new ClassifyStage(this.ids, classification);
+  constructor(config?: Pick<Config, 'classification' | 'groups'>) {
+    if (config) {
+      this.classify = new ClassifyStage(this.ids, config.classification);
+      this.pool = new PoolStage(this.ids, this.catalog, config);
+    }
   }
 
   /** One cycle over `b`: the frame with its identities, tiers (if classifying) and rates. */
   step(b: ProcessBatch, nowMs = 0): Frame {
     const f = new Frame(b, false, ++this.cycle, nowMs, this.ids.assign(b));
     this.classify?.process(f);
+    this.pool?.process(f);
     this.rates.process(f);
     this.ids.sweep();
     return f;

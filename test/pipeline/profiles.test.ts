@@ -15,6 +15,8 @@ import { Engine } from '../../src/pipeline/engine.js';
 import { ProcfsReader } from '../../src/sources/procfs/reader.js';
 import type { ScanOptions } from '../../src/sources/scanner.js';
 import { Classifier } from '../../src/stages/classify/classifier.js';
+import { parseCgroup } from '../../src/stages/pool/cgroup.js';
+import { groupFor } from '../../src/stages/pool/naming.js';
 import { ProcessMetric, TIERS } from '../../src/telemetry/names.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { plainExporterOptions } from '../helpers/defaults.js';
@@ -50,12 +52,48 @@ async function runProfile(profile: string, out: string, cycles = 1, between?: ()
   return reports;
 }
 
+type Truth = SynthTruth['processes'][number];
+
+/** The group a process rolls up into, from the generator's truth (its cgroup as written). */
+function groupOfTruth(p: Truth): string {
+  const cgroup = p.cgroupReadable ? parseCgroup(p.cgroup.join('\n')) : undefined;
+  return groupFor({ name: p.comm, exe: p.exe, owner: '', cgroup }, config.groups.by, config.groups.template).name;
+}
+
+/**
+ * Pool workers, from the truth: the same executable in the same group is a
+ * pool; a member whose parent is in it is a worker; in a flat pool every
+ * member but the oldest is.
+ */
+let workers: Set<number> | undefined;
+function isWorker(p: Truth): boolean {
+  if (!workers) {
+    workers = new Set();
+    const pools = new Map<string, Truth[]>();
+    for (const q of truth.processes) {
+      if (q.kernel) continue;
+      const k = `${groupOfTruth(q)}\0${q.comm}`;
+      pools.set(k, [...(pools.get(k) ?? []), q]);
+    }
+    for (const members of pools.values()) {
+      if (members.length < 2) continue;
+      const pids = new Set(members.map((q) => q.pid));
+      const roots = members.filter((q) => !pids.has(q.ppid) || q.ppid === q.pid);
+      for (const q of members) if (!roots.includes(q)) workers.add(q.pid);
+      if (roots.length === members.length) {
+        const oldest = [...roots].sort((a, b) => a.starttimeTicks - b.starttimeTicks || a.pid - b.pid)[0]!;
+        for (const q of roots) if (q !== oldest) workers.add(q.pid);
+      }
+    }
+  }
+  return workers.has(p.pid);
+}
+
 /** The tier the config's rules give a process, computed from the generator's truth. */
-function tierOfTruth(p: SynthTruth['processes'][number]): number {
+function tierOfTruth(p: Truth): number {
   const c = classifier.classify(p.comm, p.exe, p.cmdline, p.kernel);
-  const parent = truth.processes.find((q) => q.pid === p.ppid);
-  // pool workers (same name as the parent) sit one tier lower
-  if (!c.protected && !p.kernel && c.tier < 3 && parent && parent.comm === p.comm) return c.tier + 1;
+  // pool workers sit one tier lower
+  if (!c.protected && !p.kernel && c.tier < 3 && isWorker(p)) return c.tier + 1;
   return c.tier;
 }
 
@@ -105,24 +143,33 @@ describe.each(['conservative', 'balanced', 'aggressive', 'emergency'])(
       }
       if (sampling) expect(r!.paths.sampled.points).toBeLessThanOrEqual(sampling.budget_points);
 
-      // roll-up gauges equal the sums over the dropped processes, per tier
+      // roll-up gauges equal the sums over the dropped processes, per group (the biggest
+      // up to the budget, the rest in _other_)
       const rollups = req!.resourceMetrics.filter(isRollup);
       const dropped = truth.processes.filter((p) => !exportedPids.has(p.pid));
       expect(dropped.length).toBe(r!.rolledUp);
-      for (let t = 0; t < TIERS.length; t++) {
-        const mine = dropped.filter((p) => tierOfTruth(p) === t);
-        const rm = rollups.find((x) => attr(x, 'nrdot.tier') === TIERS[t]);
-        if (mine.length === 0) {
-          expect(rm).toBeUndefined();
-          continue;
-        }
-        expect(rm, `roll-up for ${TIERS[t]}`).toBeDefined();
-        expect(attr(rm!, 'process.executable.name')).toBe('_other_');
-        expect(pointValue(rm!, 'nrdot.rollup.count')).toBe(mine.length);
-        expect(pointValue(rm!, ProcessMetric.memoryUsage)).toBe(mine.reduce((s, p) => s + p.rssBytes, 0));
-        expect(pointValue(rm!, ProcessMetric.memoryVirtual)).toBe(mine.reduce((s, p) => s + p.vsizeBytes, 0));
+      const budget = config.profiles[profile]!.groups.budget;
+      const own = rollups.filter((rm) => attr(rm, 'nrdot.group') !== '_other_');
+      expect(own.length).toBeLessThanOrEqual(budget);
+      const inOwn = new Set<string>();
+      for (const rm of own) {
+        const name = attr(rm, 'nrdot.group') as string;
+        inOwn.add(name);
+        const mine = dropped.filter((p) => groupOfTruth(p) === name);
+        expect(mine.length, `members of ${name}`).toBeGreaterThan(0);
+        expect(pointValue(rm, 'nrdot.rollup.count')).toBe(mine.length);
+        expect(pointValue(rm, ProcessMetric.memoryUsage)).toBe(mine.reduce((s, p) => s + p.rssBytes, 0));
+        expect(pointValue(rm, ProcessMetric.memoryVirtual)).toBe(mine.reduce((s, p) => s + p.vsizeBytes, 0));
         // process.threads is not in the default metric set: not exported, not summed
-        expect(pointValue(rm!, ProcessMetric.threads)).toBeUndefined();
+        expect(pointValue(rm, ProcessMetric.threads)).toBeUndefined();
+      }
+      const rest = dropped.filter((p) => !inOwn.has(groupOfTruth(p)));
+      const other = rollups.find((rm) => attr(rm, 'nrdot.group') === '_other_');
+      if (rest.length === 0) expect(other).toBeUndefined();
+      else {
+        expect(attr(other!, 'process.executable.name')).toBe('_other_');
+        expect(pointValue(other!, 'nrdot.rollup.count')).toBe(rest.length);
+        expect(pointValue(other!, ProcessMetric.memoryUsage)).toBe(rest.reduce((s, p) => s + p.rssBytes, 0));
       }
       // kept + rolled-up memory = host total over all processes
       const keptRss = processes.reduce((s, rm) => s + pointValue(rm, ProcessMetric.memoryUsage)!, 0);
@@ -240,7 +287,7 @@ describe('tier-aware reads (scan.detail)', () => {
     expect(rollups.length).toBeGreaterThan(0);
     for (const rm of rollups) {
       expect(pointValue(rm, ProcessMetric.diskIo, 'direction', 'read')).toBeUndefined();
-      expect(pointValue(rm, ProcessMetric.memoryUsage)).toBeGreaterThan(0);
+      expect(pointValue(rm, ProcessMetric.memoryUsage)).toBeGreaterThanOrEqual(0);
     }
     // processes exported in both cycles keep their full metric set
     const pids1 = new Set(reqs[0]!.resourceMetrics.filter(isProcess).map((rm) => attr(rm, 'process.pid')));

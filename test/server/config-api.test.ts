@@ -56,7 +56,7 @@ async function start(opts: { applier?: boolean; token?: string | null; configBod
     listen: '127.0.0.1:0',
     control: agent,
     registry: new Registry(),
-    ...(opts.token === null ? {} : { token: opts.token ?? TOKEN }),
+    ...(opts.token === null ? {} : { token: opts.token ?? TOKEN, tokenIdentity: 'token:ops.token' }),
     auditLog: auditFile,
     ...(opts.configBodyLimit ? { configBodyLimit: opts.configBodyLimit } : {}),
   });
@@ -99,8 +99,8 @@ describe('PUT /api/config without a reloading agent', () => {
     const rb = await put(s.server.url, '/api/config/rollback', { version: 1 });
     expect(rb.status).toBe(501);
     expect(s.audit().map((a) => [a.action, a.outcome, a.status, a.who])).toEqual([
-      ['config.apply', 'unavailable', 501, 'alice@127.0.0.1'],
-      ['config.rollback', 'unavailable', 501, 'alice@127.0.0.1'],
+      ['config.apply', 'unavailable', 501, 'token:ops.token'],
+      ['config.rollback', 'unavailable', 501, 'token:ops.token'],
     ]);
   });
 
@@ -155,7 +155,8 @@ describe('PUT /api/config with the checked apply', () => {
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ ok: true, outcome: 'applied', version: 2 });
     expect(s.engine!.running.bytes.toString()).toBe(text);
-    expect(s.history!.get(2)).toMatchObject({ who: 'alice@127.0.0.1', why: 'cheaper', source: 'api' });
+    // "who" is the token that authenticated the request, never what X-Nrdot-User claims
+    expect(s.history!.get(2)).toMatchObject({ who: 'token:ops.token', why: 'cheaper', source: 'api' });
     const bad = await put(s.server.url, '/api/config', { config_base64: b64('profile: balanced\nbogus: 1\n') });
     expect(bad.status).toBe(400);
     expect(bad.json.error).toBe("PUT /api/config: unknown key 'bogus'");

@@ -93,8 +93,9 @@ describe('loadToken', () => {
 
 describe('tokenIdentity', () => {
   it('names the token file or the variable, never anything from a request', () => {
-    expect(tokenIdentity({ file: '/etc/nrdot/ops.token' })).toBe('token:ops.token');
-    expect(tokenIdentity({})).toBe('env:NRDOT_TOKEN');
+    expect(tokenIdentity({ file: '/etc/nrdot/ops.token', env: 'NRDOT_TOKEN' })).toBe('token:ops.token');
+    expect(tokenIdentity({ env: 'NRDOT_TOKEN' })).toBe('env:NRDOT_TOKEN');
+    expect(tokenIdentity({ env: '' })).toBe('unauthenticated');
     expect(tokenIdentity({ env: 'MY_TOKEN' })).toBe('env:MY_TOKEN');
   });
 });

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RollupMemory } from '../../src/stages/group/rollup.js';
-import { CounterMemory } from '../../src/stages/rates/counters.js';
+import { IdentityTable } from '../../src/core/identity.js';
+import { RatesStage } from '../../src/stages/rates/index.js';
 import { STATE_FILE, StateStore } from '../../src/state/store.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 
@@ -25,15 +25,17 @@ describe('state saving after a failed write', () => {
     // the temp file's name is taken by a directory: every write fails (EISDIR), as a full disk would
     const blocker = path.join(dir, `${STATE_FILE}.tmp-${process.pid}`);
     fs.mkdirSync(blocker);
-    const save = () => store.save(new CounterMemory(), new RollupMemory(0), 1);
+    const ids = new IdentityTable();
+    const rates = new RatesStage(ids);
+    const save = () => store.save(ids, [rates], 1);
     expect(save()).toBe(false);
     expect(save()).toBe(false);
-    expect(lines.map((l) => l.msg)).toEqual(['cannot write state: trying again at every checkpoint']);
+    expect(lines.map((l) => l.msg)).toEqual(['cannot write state: trying again at the next checkpoint']);
     fs.rmdirSync(blocker);
     expect(save()).toBe(true);
     expect(fs.existsSync(path.join(dir, STATE_FILE))).toBe(true);
     expect(lines.map((l) => l.msg)).toEqual([
-      'cannot write state: trying again at every checkpoint',
+      'cannot write state: trying again at the next checkpoint',
       'state saving works again',
     ]);
     expect(save()).toBe(true);

@@ -62,6 +62,16 @@ export function keyPath(p: ReadonlyArray<string | number>): string {
   return out || '(top level)';
 }
 
+/**
+ * Keys whose strings are written for another program, references and all:
+ * the Collector config `nrdot discover --render collector` writes keeps its
+ * `${env:VAR}` credentials as references (src/discovery), so nrdot must not
+ * resolve them.
+ */
+export function passedThrough(p: ReadonlyArray<string | number>): boolean {
+  return p[0] === 'discovery' && p[1] === 'collector';
+}
+
 /** Keys under which the bare `${NAME}` form is read from the environment (it always was). */
 function legacyAllowed(p: ReadonlyArray<string | number>): boolean {
   return p.length === 4 && p[0] === 'export_options' && p[1] === 'otlp' && p[2] === 'headers';
@@ -152,6 +162,7 @@ export function resolveReferences(data: unknown, opts: ResolveOptions = {}): Res
   };
 
   const walk = (v: unknown, p: (string | number)[]): unknown => {
+    if (passedThrough(p)) return v;
     if (typeof v === 'string') return expand(v, p);
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...p, i]));
     if (v !== null && typeof v === 'object') {

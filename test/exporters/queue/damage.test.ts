@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiskQueue, type ExportQueue } from '../../../src/exporters/queue/index.js';
+import { QUEUE } from '../../helpers/defaults.js';
 import { captureLogger, diskTmpDir, drain, type LogLine, payload, rmrf, segFiles, WARN } from './helpers.js';
 
 const FRAME = 24;
@@ -30,6 +31,7 @@ const dirs: string[] = [];
 beforeAll(async () => {
   base = diskTmpDir('nrdot-damage-');
   const q = createDiskQueue(base, {
+    ...QUEUE,
     maxBytes: 1 << 30,
     segmentBytes: HEADER + PER_SEG * (SIZE + FRAME),
     fsyncIntervalMs: 1000,
@@ -67,7 +69,7 @@ const cut = (at: number) => (file: string) => fs.truncateSync(file, at);
 
 async function open(dir: string): Promise<{ q: ExportQueue; lines: LogLine[] }> {
   const { logger, lines } = captureLogger();
-  const q = createDiskQueue(dir, { maxBytes: 1 << 30, fsyncIntervalMs: 0, logger, weigh });
+  const q = createDiskQueue(dir, { ...QUEUE, maxBytes: 1 << 30, fsyncIntervalMs: 0, logger, weigh });
   await q.start();
   return { q, lines };
 }

@@ -107,7 +107,9 @@ describe('pool workers', () => {
     b.freshRows = Int32Array.from([0, 1, 2]);
     const tiersOf = (demote: boolean) =>
       Array.from(
-        new StageRunner({ ...config.classification, demote_pool_workers: demote }).step(b).tier,
+        new StageRunner({ ...config, classification: { ...config.classification, demote_pool_workers: demote } }).step(
+          b,
+        ).tier,
         (t) => TIERS[t],
       );
     expect(tiersOf(true)).toEqual(['critical', 'important', 'noise']);
