@@ -266,9 +266,21 @@ export class Agent implements AgentControl {
       },
       {
         name: 'nrdot.receiver.passthrough.datapoints',
-        help: 'Received data points passed through unchanged (not process data).',
+        help: 'Received data points passed through unchanged (not process data, or hosts beyond receiver.max_hosts).',
         type: 'counter',
         samples: [{ value: p.passthroughPoints }],
+      },
+      {
+        name: 'nrdot.receiver.hosts.evicted',
+        help: 'Hosts forgotten to make room for a new one at receiver.max_hosts (quiet for receiver.host_idle).',
+        type: 'counter',
+        samples: [{ value: p.hostsEvicted }],
+      },
+      {
+        name: 'nrdot.receiver.hosts.over_limit.resources',
+        help: 'Process resources of hosts beyond receiver.max_hosts, passed through as received.',
+        type: 'counter',
+        samples: [{ value: p.hostsPassedThrough }],
       },
     ];
   }

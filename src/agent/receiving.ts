@@ -9,10 +9,15 @@
  * odd types) passes through to the exporters unchanged, on the standard path.
  *
  * Requests for one host are processed one after another (an engine is not
- * re-entrant); hosts not heard from for `hostTtlMs` are forgotten.
+ * re-entrant); hosts not heard from for `receiver.host_ttl` are forgotten.
+ * At most `receiver.max_hosts` hosts are optimized at once: a new host takes
+ * the place of the least recently seen one when that one has been quiet for
+ * `receiver.host_idle`, and otherwise its data passes through as received
+ * (counted and logged), so a flood of host names neither exhausts memory nor
+ * locks the known hosts out.
  */
 
-import type { Config } from '../config/schema.js';
+import { type Config, durationMs } from '../config/schema.js';
 import type { Lane } from '../core/lanes.js';
 import type { Logger } from '../core/log.js';
 import {
@@ -49,6 +54,10 @@ interface HostEngine {
 
 export interface ReceivedStats {
   hosts: number;
+  /** hosts forgotten to make room for a new one (quiet for host_idle) */
+  hostsEvicted: number;
+  /** resources of hosts beyond max_hosts, passed through as received */
+  hostsPassedThrough: number;
   requests: number;
   processResources: number;
   passthroughResources: number;
@@ -80,8 +89,6 @@ export interface ReceivingOptions {
   memory?: MemoryView;
   /** refusal from the memory governor (tier refuse_input) */
   refuse: () => boolean;
-  /** forget a host not heard from this long (default 1 h) */
-  hostTtlMs?: number;
   now?: () => number;
 }
 
@@ -125,8 +132,13 @@ export class ReceivedDataProcessor implements ReceiverSink {
   private readonly o: ReceivingOptions;
   private readonly now: () => number;
   private readonly hostTtlMs: number;
+  private readonly hostIdleMs: number;
+  private readonly maxHosts: number;
   private closed = false;
+  private lastCapLog = -Infinity;
   readonly counts: Omit<ReceivedStats, 'hosts'> = {
+    hostsEvicted: 0,
+    hostsPassedThrough: 0,
     requests: 0,
     processResources: 0,
     passthroughResources: 0,
@@ -138,7 +150,10 @@ export class ReceivedDataProcessor implements ReceiverSink {
   constructor(o: ReceivingOptions) {
     this.o = o;
     this.now = o.now ?? Date.now;
-    this.hostTtlMs = o.hostTtlMs ?? 3_600_000;
+    const r = o.config.receiver;
+    this.hostTtlMs = durationMs(r.host_ttl);
+    this.hostIdleMs = durationMs(r.host_idle);
+    this.maxHosts = r.max_hosts;
   }
 
   admit(): { ok: true } | { ok: false; retryAfterSec: number; reason: string } {
@@ -171,7 +186,16 @@ export class ReceivedDataProcessor implements ReceiverSink {
     const work: Promise<unknown>[] = [];
     if (other.length > 0) work.push(this.forward({ resourceMetrics: other }));
     const receivedAt = this.now();
+    this.sweep(receivedAt);
     for (const [host, resources] of groupByHost(processes)) {
+      if (!this.makeRoom(host, receivedAt)) {
+        // beyond max_hosts: passed through as received, never refused
+        const rest = [...resources, ...(extras.get(host) ?? [])];
+        extras.delete(host);
+        this.counts.hostsPassedThrough += rest.length;
+        work.push(this.forward({ resourceMetrics: rest }));
+        continue;
+      }
       this.counts.processResources += resources.length;
       work.push(this.runHost(host, resources, receivedAt, extras.get(host) ?? []));
       extras.delete(host);
@@ -179,8 +203,39 @@ export class ReceivedDataProcessor implements ReceiverSink {
     // extras of a process whose main metrics did not come: nothing decides for them
     for (const rest of extras.values()) work.push(this.forward({ resourceMetrics: rest }));
     await Promise.all(work);
-    this.sweep(receivedAt);
     return {};
+  }
+
+  /**
+   * Whether `host` has (or now gets) an engine: at max_hosts, the least
+   * recently seen host makes room when it has been quiet for host_idle.
+   */
+  private makeRoom(host: string, nowMs: number): boolean {
+    if (this.hosts.has(host) || this.hosts.size < this.maxHosts) return true;
+    let lru: [string, HostEngine] | undefined;
+    for (const e of this.hosts) if (!lru || e[1].lastMs < lru[1].lastMs) lru = e;
+    if (lru && nowMs - lru[1].lastMs >= this.hostIdleMs) {
+      this.forget(lru[0], lru[1]);
+      this.counts.hostsEvicted++;
+      this.o.logger.info(
+        { host: lru[0], for: host },
+        'forgot the least recently seen host to make room (receiver.max_hosts)',
+      );
+      return true;
+    }
+    if (nowMs - this.lastCapLog >= 60_000) {
+      this.lastCapLog = nowMs;
+      this.o.logger.warn(
+        { host, maxHosts: this.maxHosts, passedThrough: this.counts.hostsPassedThrough },
+        'receiver.max_hosts reached and every known host is active: new hosts pass through as received',
+      );
+    }
+    return false;
+  }
+
+  private forget(host: string, h: HostEngine): void {
+    this.hosts.delete(host);
+    void h.tail.then(() => h.engine.shutdown()).catch(() => undefined);
   }
 
   /** Non-process data: exported as it came, split under the request size limit. */
@@ -255,8 +310,7 @@ export class ReceivedDataProcessor implements ReceiverSink {
   private sweep(nowMs: number): void {
     for (const [host, h] of this.hosts) {
       if (nowMs - h.lastMs > this.hostTtlMs) {
-        this.hosts.delete(host);
-        void h.tail.then(() => h.engine.shutdown()).catch(() => undefined);
+        this.forget(host, h);
         this.o.logger.info({ host }, 'forgot a host that stopped sending process data');
       }
     }

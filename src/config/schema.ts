@@ -246,6 +246,11 @@ export const configSchema = z.strictObject({
     /** connections at once (capped by the fd limit too) */
     max_connections: z.number().int().min(4),
     allowed_hosts: allowedHosts,
+    max_hosts: z.number().int().min(1).describe('hosts whose process data is optimized at once'),
+    host_idle: duration.describe(
+      'at max_hosts, a new host replaces the least recently seen one if it was quiet this long',
+    ),
+    host_ttl: duration.describe('a host not heard from this long is forgotten'),
   }),
   scan: z.strictObject({
     proc_root: z.string().min(1),

@@ -81,6 +81,11 @@ export interface BuiltRequest {
   points: number[];
   /** pids exported this cycle and their path (received data only: their extras follow them) */
   exportedPids?: Map<number, Lane>;
+  /**
+   * pids kept at full resolution but not re-sent this cycle (the heartbeat:
+   * their values did not change, so their series downstream still hold)
+   */
+  heldPids: number[];
 }
 
 /**

@@ -189,7 +189,13 @@ export class Engine {
       this.logger.error({ anomalies: report.anomalies }, 'anomaly coverage below 100%: this is a bug');
     }
     if (this.state && cycle % this.config.scoring.checkpoint_cycles === 0) this.checkpoint();
-    const result: CycleResult = { report, self: out.self, request, exportedPids: frame.built?.exportedPids };
+    const result: CycleResult = {
+      report,
+      self: out.self,
+      request,
+      exportedPids: frame.built?.exportedPids,
+      heldPids: frame.built?.heldPids ?? [],
+    };
     for (const fn of this.listeners) fn(result);
     return report;
   }

@@ -110,6 +110,8 @@ export interface CycleResult {
   request: EncodedRequest;
   /** received data: the pids exported this cycle and their path */
   exportedPids?: ReadonlyMap<number, Lane>;
+  /** pids kept at full resolution whose unchanged values were not re-sent (the heartbeat) */
+  heldPids: readonly number[];
 }
 
 export interface EngineOptions {

@@ -7,6 +7,7 @@
  * Unknown values (permission denied, file missing) are -1.
  */
 
+import type { ResourceMetrics } from '../otlp/model.js';
 import type { ExcludedCounters } from './bounds.js';
 
 export const UNKNOWN = -1;
@@ -107,6 +108,17 @@ export interface ProcessBatch {
   /** owner name of each fresh row, when the source names it (received OTLP); otherwise from `uid` */
   freshOwner?: string[];
   counters: ScanCounters;
+  /**
+   * Received data: the resource each row was read from, exported as it came
+   * (attributes, scope, points, time stamps) when the row is kept.
+   */
+  source?: readonly ResourceMetrics[];
+  /**
+   * Received data: the latest point time as sent (decimal nanoseconds), the
+   * time of the roll-ups built from it, kept exactly (a double in
+   * milliseconds would round it).
+   */
+  timeUnixNano?: string;
 }
 
 export function allocBatch(capacity: number, host: HostInfo): ProcessBatch {

@@ -2,11 +2,11 @@
  * From received OTLP to nrdot's process model (pure functions).
  *
  * - `splitRequest` separates the process data a Collector's hostmetrics
- *   `process` scraper sends (resources carrying `process.pid`; gauge/sum
- *   metrics named like the scraper's, see ProcessMetric) from everything
- *   else, which passes through unchanged: other resources, other metrics of a
- *   process resource (`process.signals_pending`, a histogram, ...) and
- *   process metrics of an unexpected type.
+ *   `process` scraper sends (resources carrying `process.pid` and at least
+ *   one gauge/sum metric named like the scraper's, see ProcessMetric) from
+ *   everything else, which passes through unchanged. A process resource
+ *   stays whole: its other metrics (`process.signals_pending`, a histogram,
+ *   ...) go wherever the process goes, in the same resource.
  * - `groupByHost` groups process resources by `host.name`.
  * - `toProcessBatch` turns one host's process resources into a ProcessBatch.
  *
@@ -48,7 +48,7 @@ export interface ReceivedBatch extends ProcessBatch {
 }
 
 export interface SplitRequest {
-  /** process resources holding only the process metrics nrdot models */
+  /** process resources carrying at least one metric nrdot models (whole, as received) */
   processes: ResourceMetrics[];
   /** everything else, in the request's order */
   passthrough: ExportMetricsServiceRequest;
@@ -68,32 +68,8 @@ export function splitRequest(req: ExportMetricsServiceRequest): SplitRequest {
   const processes: ResourceMetrics[] = [];
   const passthrough: ResourceMetrics[] = [];
   for (const rm of req.resourceMetrics) {
-    if (!isProcessResource(rm)) {
-      passthrough.push(rm);
-      continue;
-    }
-    let mixed = false;
-    let any = false;
-    for (const sm of rm.scopeMetrics) {
-      for (const m of sm.metrics) {
-        if (isProcessMetric(m)) any = true;
-        else mixed = true;
-      }
-    }
-    if (!any) passthrough.push(rm);
-    else if (!mixed) processes.push(rm);
-    else {
-      const mine: ScopeMetrics[] = [];
-      const rest: ScopeMetrics[] = [];
-      for (const sm of rm.scopeMetrics) {
-        const a = sm.metrics.filter(isProcessMetric);
-        const b = sm.metrics.filter((m) => !isProcessMetric(m));
-        if (a.length) mine.push({ ...sm, metrics: a });
-        if (b.length) rest.push({ ...sm, metrics: b });
-      }
-      processes.push({ ...rm, scopeMetrics: mine });
-      passthrough.push({ ...rm, scopeMetrics: rest });
-    }
+    if (isProcessResource(rm) && rm.scopeMetrics.some((sm) => sm.metrics.some(isProcessMetric))) processes.push(rm);
+    else passthrough.push(rm);
   }
   return { processes, passthrough: { resourceMetrics: passthrough } };
 }
@@ -116,7 +92,15 @@ export function nanosToSec(ns: string): number {
   return Number(ns.slice(0, -9)) + Number(ns.slice(-9)) / 1e9;
 }
 
-const value = (p: NumberDataPoint): number => (p.asDouble !== undefined ? p.asDouble : Number(p.asInt ?? Number.NaN));
+/**
+ * A point's value for the model, or NaN (unknown) when the model could not
+ * hold it exactly: negative, not finite, or an integer beyond 2^53. The
+ * process is still exported as it came; only decisions and roll-ups skip it.
+ */
+const value = (p: NumberDataPoint): number => {
+  const v = p.asDouble !== undefined ? p.asDouble : Number(p.asInt ?? Number.NaN);
+  return v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : Number.NaN;
+};
 
 function pointAttr(p: NumberDataPoint, key: string): string | undefined {
   return attrString(p.attributes, key);
@@ -139,6 +123,13 @@ interface Row {
   invol: number;
   startNs: string | undefined;
   latestSec: number;
+  /** the latest point time as sent ('' without points) */
+  latestNs: string;
+}
+
+/** Whether decimal nanosecond string `a` is later than `b` (no precision lost to doubles). */
+function laterNs(a: string, b: string): boolean {
+  return a.length > b.length || (a.length === b.length && a > b);
 }
 
 function readRow(rm: ResourceMetrics): Row {
@@ -158,6 +149,7 @@ function readRow(rm: ResourceMetrics): Row {
     invol: UNKNOWN,
     startNs: undefined,
     latestSec: 0,
+    latestNs: '',
   };
   let latestNs = '';
   for (const sm of rm.scopeMetrics) {
@@ -223,6 +215,7 @@ function readRow(rm: ResourceMetrics): Row {
     }
   }
   r.latestSec = latestNs ? nanosToSec(latestNs) : 0;
+  r.latestNs = latestNs;
   return r;
 }
 
@@ -276,10 +269,12 @@ export function toProcessBatch(resources: ResourceMetrics[], hostName: string, r
   b.freshCgroup = new Array(n);
   b.freshOwner = new Array(n);
   let latest = 0;
+  let latestNs = '';
   for (let i = 0; i < n; i++) {
     const attrs = resources[i]!.resource.attributes;
     const r = readRow(resources[i]!);
     if (r.latestSec > latest) latest = r.latestSec;
+    if (laterNs(r.latestNs, latestNs)) latestNs = r.latestNs;
     b.pid[i] = attrNumber(attrs, ResourceAttr.pid) ?? 0;
     b.ppid[i] = attrNumber(attrs, ResourceAttr.parentPid) ?? UNKNOWN;
     b.startTicks[i] = r.startNs !== undefined ? nanosToSec(r.startNs) * host.clkTck : 0;
@@ -308,6 +303,8 @@ export function toProcessBatch(resources: ResourceMetrics[], hostName: string, r
     b.freshOwner[i] = owner;
   }
   b.count = n;
+  b.source = resources;
+  if (latestNs) b.timeUnixNano = latestNs;
   if (latest > 0) host.uptimeSec = latest;
   return b;
 }

@@ -10,6 +10,9 @@
  * - `sameSet`: every present process with the metrics nrdot has enabled for
  *   its tier, as read (an unknown value has no point).
  *
+ * For received data both baselines are what the sender exports today: the
+ * points and encoded bytes of the resources as they came.
+ *
  * Values are fixed-width in protobuf, so a resource's size changes only when
  * its set of points (or its strings) does: each size is measured once per
  * identity from a full read and summed every cycle; a row read `stat`-only
@@ -18,7 +21,8 @@
 import type { Frame } from '../../core/frame.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
 import * as w from '../../otlp/encode/pb-buf.js';
-import { nanosFromMs } from '../../otlp/model.js';
+import { countDataPoints, nanosFromMs } from '../../otlp/model.js';
+import { encodeRequest } from '../../otlp/proto.js';
 import type { Stage } from '../../pipeline/stage.js';
 import { FLAG_DETAIL, type ProcessBatch, UNKNOWN } from '../../sources/batch.js';
 import { HOSTMETRICS_DEFAULT, type MetricSet, maskPoints } from '../build/metrics.js';
@@ -65,9 +69,27 @@ export class BaselineStage implements Stage {
     let samePoints = 0;
     let sameBytes = 0;
     let hmBytes = 0;
+    let hmPoints = 0;
+    const source = b.source;
     for (let i = 0; i < f.n; i++) {
       const s = f.slot[i]!;
       const mask = this.metrics.tier[f.tier[i]!]!;
+      if (source) {
+        // received data: what the sender exports today is the baseline, both ways
+        const rm = source[i]!;
+        const pts = countDataPoints({ resourceMetrics: [rm] });
+        f.points[i] = Math.min(255, pts);
+        f.series[i] = Math.min(255, pts);
+        if (points[s] !== Math.min(255, pts) || bytes[s] === 0) {
+          bytes[s] = encodeRequest({ resourceMetrics: [rm] }).length;
+          points[s] = Math.min(255, pts);
+        }
+        samePoints += pts;
+        sameBytes += bytes[s]!;
+        hmPoints += pts;
+        hmBytes += bytes[s]!;
+        continue;
+      }
       const pts = processPoints(b, i, mask, f.cpuState);
       f.points[i] = pts;
       // a row read without detail still costs its full set once it is exported
@@ -94,9 +116,10 @@ export class BaselineStage implements Stage {
       samePoints += points[s]!;
       sameBytes += bytes[s]!;
       hmBytes += hm[s]!;
+      hmPoints += HOSTMETRICS_POINTS;
     }
     const bl = f.facts.baseline;
-    bl.hostmetrics.points = HOSTMETRICS_POINTS * f.n;
+    bl.hostmetrics.points = hmPoints;
     bl.hostmetrics.bytes = hmBytes;
     bl.sameSet.points = samePoints;
     bl.sameSet.bytes = sameBytes;

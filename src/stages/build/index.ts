@@ -2,21 +2,24 @@
  * build: the exported rows straight from the frame's columns into OTLP
  * protobuf (writer.ts, no object model per row), then the roll-ups, in one
  * buffer: a repeated protobuf field is the concatenation of its elements, so
- * the per-path requests are slices of this one encoding.
+ * the per-path requests are slices of this one encoding. A received row is
+ * exported as it came (its resource with nrdot's attributes added, its
+ * scope, every point it carried with its time stamps), never rebuilt.
  */
 import { type Frame, LANE_NAMES, LANE_NONE, LANE_SAMPLED } from '../../core/frame.js';
 import type { IdentityTable } from '../../core/identity.js';
 import type { Lane } from '../../core/lanes.js';
 import * as w from '../../otlp/encode/pb-buf.js';
-import { countDataPoints, nanosFromMs } from '../../otlp/model.js';
+import { countDataPoints, dbl, nanosFromMs, type ResourceMetrics, str } from '../../otlp/model.js';
 import { encodeRequest } from '../../otlp/proto.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
+import { ResourceAttr, TIERS } from '../../telemetry/names.js';
 import type { CommandLinePrivacy } from '../../util/privacy.js';
 import { TIER_IMPORTANCE } from '../classify/classifier.js';
 import { OUT_REASON_MASK, REASONS } from '../score/score.js';
 import type { MetricSet } from './metrics.js';
 import { groupResource } from './rollup.js';
-import { writeProcess } from './writer.js';
+import { type RowTags, writeProcess } from './writer.js';
 
 export class BuildStage implements Stage {
   readonly name = 'build';
@@ -37,13 +40,33 @@ export class BuildStage implements Stage {
     const lanes: Lane[] = [];
     const points: number[] = [];
     const exportedPids = f.pushed ? new Map<number, Lane>() : undefined;
+    const source = b.source;
+    const received: Uint8Array[] = [];
     w.reset();
+    const heldPids: number[] = [];
     for (let i = 0; i < f.n; i++) {
       const lane = f.lane[i]!;
+      if (lane === LANE_NONE && f.keep[i] === 1) heldPids.push(b.pid[i]!);
       if (lane === LANE_NONE) continue;
       const s = f.slot[i]!;
       const t = f.tier[i]!;
       const reason = f.anomaly[i]! & OUT_REASON_MASK;
+      const tags = {
+        tier: t,
+        importance: TIER_IMPORTANCE[t]!,
+        profile: ctx.profileName,
+        anomaly: REASONS[reason]!,
+        sampleRate: lane === LANE_SAMPLED ? f.facts.sampleRate : undefined,
+      };
+      const name = LANE_NAMES[lane]!;
+      if (source) {
+        const rm = tagged(source[i]!, tags);
+        received.push(encodeRequest({ resourceMetrics: [rm] }));
+        lanes.push(name);
+        points.push(countDataPoints({ resourceMetrics: [rm] }));
+        exportedPids?.set(b.pid[i]!, name);
+        continue;
+      }
       writeProcess(
         b,
         i,
@@ -57,25 +80,18 @@ export class BuildStage implements Stage {
         f.cpuState,
         timeNs,
         this.metrics.tier[t]!,
-        {
-          tier: t,
-          importance: TIER_IMPORTANCE[t]!,
-          profile: ctx.profileName,
-          anomaly: REASONS[reason]!,
-          sampleRate: lane === LANE_SAMPLED ? f.facts.sampleRate : undefined,
-        },
+        tags,
       );
-      const name = LANE_NAMES[lane]!;
       lanes.push(name);
       points.push(f.points[i]!);
       exportedPids?.set(b.pid[i]!, name);
     }
-    let protobuf = w.finish();
+    let protobuf = source ? Buffer.concat(received) : w.finish();
     if (f.groups.length > 0) {
       // received rows carry every metric; scanned ones only with scan.detail all
       const detail = this.rollupDetail || f.pushed;
       const rollups = f.groups.map((g) =>
-        groupResource(g, b.host, ctx.profileName, b.scannedAtMs, this.metrics.base, detail),
+        groupResource(g, b.host, ctx.profileName, b.scannedAtMs, this.metrics.base, detail, b.timeUnixNano),
       );
       protobuf = Buffer.concat([protobuf, encodeRequest({ resourceMetrics: rollups })]);
       for (const r of rollups) {
@@ -83,6 +99,32 @@ export class BuildStage implements Stage {
         points.push(countDataPoints({ resourceMetrics: [r] }));
       }
     }
-    f.built = { protobuf, lanes, points, exportedPids };
+    f.built = { protobuf, lanes, points, exportedPids, heldPids };
   }
+}
+
+const OWN_KEYS = new Set<string>([
+  ResourceAttr.tier,
+  ResourceAttr.importance,
+  ResourceAttr.profile,
+  ResourceAttr.anomaly,
+  ResourceAttr.sampleRate,
+]);
+
+/**
+ * A received resource with nrdot's attributes added after its own (everything
+ * else as it came). A resource that already carries them (it went through
+ * another nrdot first) gets this decision instead: OTLP forbids repeated keys.
+ */
+function tagged(rm: ResourceMetrics, t: RowTags): ResourceMetrics {
+  const own = rm.resource.attributes;
+  const attributes = [
+    ...(own.some((a) => OWN_KEYS.has(a.key)) ? own.filter((a) => !OWN_KEYS.has(a.key)) : own),
+    str(ResourceAttr.tier, TIERS[t.tier]!),
+    dbl(ResourceAttr.importance, t.importance),
+    str(ResourceAttr.profile, t.profile),
+  ];
+  if (t.anomaly) attributes.push(str(ResourceAttr.anomaly, t.anomaly));
+  if (t.sampleRate !== undefined) attributes.push(dbl(ResourceAttr.sampleRate, t.sampleRate));
+  return { ...rm, resource: { ...rm.resource, attributes } };
 }

@@ -5,7 +5,8 @@
  * summed over the members whose value is known, `nrdot.rollup.count` (the
  * members), and `nrdot.rollup.contributors{metric}` for a metric some
  * members could not give. Cumulative sums start when the group's series
- * began, never after the point time.
+ * began, never after the point time. A sum that a double cannot hold
+ * exactly (beyond 2^53) is left out rather than rounded.
  */
 
 import type { RollupGroup } from '../../core/frame.js';
@@ -29,12 +30,15 @@ const dp = (start: string | undefined, time: string, v: number, attributes?: Key
   start === undefined
     ? { attributes, timeUnixNano: time, asDouble: v }
     : { attributes, startTimeUnixNano: start, timeUnixNano: time, asDouble: v };
-const ip = (start: string, time: string, v: number, attributes?: KeyValue[]): NumberDataPoint => ({
-  attributes,
-  startTimeUnixNano: start,
-  timeUnixNano: time,
-  asInt: String(Math.trunc(v)),
-});
+/** an integer point; asInt '' when the sum is not exact in a double (beyond 2^53): its metric is left out */
+const ip = (start: string, time: string, v: number, attributes?: KeyValue[]): NumberDataPoint => {
+  const t = Math.trunc(v);
+  return { attributes, startTimeUnixNano: start, timeUnixNano: time, asInt: Number.isSafeInteger(t) ? String(t) : '' };
+};
+const exact = (m: Metric): boolean =>
+  (m.sum ?? m.gauge)!.dataPoints.every(
+    (p) => p.asInt !== '' && (p.asDouble === undefined || Number.isFinite(p.asDouble)),
+  );
 
 function sum(name: string, unit: string, description: string, monotonic: boolean, dataPoints: NumberDataPoint[]) {
   return {
@@ -58,9 +62,13 @@ export function groupResource(
   mask: number,
   /** io, fds and context switches were read for every member (scan.detail: all, or received data) */
   withDetail: boolean,
+  /** the exact time of received data (decimal nanoseconds), when it has one */
+  timeUnixNano?: string,
 ): ResourceMetrics {
-  const timeNs = nanosFromMs(timeMs);
-  const start = nanosFromMs(Math.min(g.startMs, timeMs));
+  const timeNs = timeUnixNano ?? nanosFromMs(timeMs);
+  let start = nanosFromMs(Math.min(g.startMs, timeMs));
+  // a start after the time would make an invalid cumulative point
+  if (timeUnixNano !== undefined && BigInt(start) > BigInt(timeUnixNano)) start = timeUnixNano;
   const c = g.cumulative;
   const k = g.known;
   const attributes: KeyValue[] = [str('nrdot.group', g.name)];
@@ -75,7 +83,9 @@ export function groupResource(
   /** a metric summed over `known` members: left out when none could give it */
   const add = (bit: number, known: number, metric: () => Metric, name: string, detail = false) => {
     if (!(mask & bit) || known === 0 || (detail && !withDetail)) return;
-    metrics.push(metric());
+    const m = metric();
+    if (!exact(m)) return;
+    metrics.push(m);
     if (known < g.count) partial.push([name, known]);
   };
   add(

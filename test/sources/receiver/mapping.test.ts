@@ -25,22 +25,21 @@ describe('splitRequest', () => {
     const { processes, passthrough } = splitRequest(decoded);
 
     expect(processes).toHaveLength(4);
-    expect(processes.map((r) => names(r).length)).toEqual([9, 9, 9, 1]);
-    expect(names(processes[3])).toEqual(['process.memory.usage']);
-    expect(processes.flatMap(names)).not.toContain('process.signals_pending');
+    // a process resource stays whole: the metric nrdot does not model travels with it
+    expect(processes.slice(0, 3).map((r) => names(r).length)).toEqual([10, 10, 10]);
+    for (const rm of processes.slice(0, 3)) expect(names(rm)).toContain('process.signals_pending');
+    expect(processes[3]).toStrictEqual(odd);
 
-    expect(passthrough.resourceMetrics).toHaveLength(5);
+    expect(passthrough.resourceMetrics).toHaveLength(1);
     expect(passthrough.resourceMetrics[0]).toStrictEqual(other);
-    // each hostmetrics process keeps its resource and scope, with the metric nrdot does not model
-    for (const rm of passthrough.resourceMetrics.slice(1, 4)) {
-      expect(names(rm)).toEqual(['process.signals_pending']);
-      expect(rm.scopeMetrics[0].scope.name).toMatch(/processscraper$/);
-      expect(rm.resource.attributes.find((a) => a.key === 'process.pid')).toBeDefined();
-    }
-    const oddOut = passthrough.resourceMetrics[4];
-    expect(oddOut.resource).toStrictEqual(odd.resource);
-    expect(oddOut.scopeMetrics[0].scope).toStrictEqual(odd.scopeMetrics[0].scope);
-    expect(oddOut.scopeMetrics[0].metrics).toStrictEqual(odd.scopeMetrics[0].metrics.slice(1));
+  });
+
+  it('passes a process resource without any modelled metric through', () => {
+    const only = processWithOddMetric(78);
+    only.scopeMetrics[0]!.metrics = only.scopeMetrics[0]!.metrics.slice(1);
+    const { processes, passthrough } = splitRequest({ resourceMetrics: [only] });
+    expect(processes).toEqual([]);
+    expect(passthrough.resourceMetrics).toEqual([only]);
   });
 
   it('passes a request without process resources through as it is', () => {
