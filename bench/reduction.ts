@@ -173,7 +173,15 @@ class Tally {
       this.baseline += HOSTMETRICS_POINTS * v.truth.processes.length;
       this.groups += rollups.length;
       // anomalies: the ones injected last step had this cycle as their second chance
-      for (const pid of this.pending) if (exportedPids.has(pid)) this.caught++;
+      for (const pid of this.pending) {
+        if (exportedPids.has(pid)) this.caught++;
+        else if (process.env.NRDOT_BENCH_VERBOSE) {
+          const p = v.truth.processes.find((q) => q.pid === pid);
+          process.stderr.write(
+            `missed anomaly: pid ${pid} ${p ? `${p.comm} cpu ticks ${p.utimeTicks + p.stimeTicks} rss ${p.rssBytes}` : '(gone)'}\n`,
+          );
+        }
+      }
     }
     this.pending = [];
     for (const pid of injected) {

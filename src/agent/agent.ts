@@ -36,6 +36,7 @@ import { type DirLock, lockAgentDirs } from '../util/lock.js';
 import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy.js';
 import { VERSION } from '../util/version.js';
 import { processFamilies } from './pull.js';
+import { ReceivedSelf } from './received-self.js';
 import { ReceivedDataProcessor } from './receiving.js';
 
 export interface AgentOptions {
@@ -91,6 +92,10 @@ export class Agent implements AgentControl {
   private stopping?: Promise<void>;
   /** what the last scan cycle produced (status, /metrics, pull mode) */
   private lastCycle?: CycleResult;
+  /** received data (behind a Collector): the agent's figures summed over hosts */
+  private readonly receivedSelf = new ReceivedSelf();
+  private lastReceived?: { host: string; report: CycleReport };
+  private readonly receivedListeners: ((host: string, r: CycleResult) => void)[] = [];
   readonly queueDir: string;
   /** privacy.command_line, salt read: the build stage applies it to every exported process */
   readonly commandLine: CommandLinePrivacy;
@@ -192,6 +197,8 @@ export class Agent implements AgentControl {
         intervalMs: this.o.intervalMs,
         memory,
         refuse: () => gov.policy.refuseInput,
+        onCycle: (host, r) => this.receivedCycle(host, r),
+        onForget: (host) => this.receivedSelf.forget(host),
       });
       this.receiver = await startOtlpReceiver({
         ...receiverOptions(this.config),
@@ -298,6 +305,19 @@ export class Agent implements AgentControl {
     return r;
   }
 
+  /** Called for each received batch once processed (with --no-scan: the summary line). */
+  onReceivedCycle(fn: (host: string, r: CycleResult) => void): void {
+    this.receivedListeners.push(fn);
+  }
+
+  private receivedCycle(host: string, r: CycleResult): void {
+    const total = this.receivedSelf.update(host, r.self);
+    this.lastReceived = { host, report: r.report };
+    // with a scan, the scan cycle owns the nrdot.* gauges; without one, received data does
+    if (!this.scanning) this.selfMetrics.update(total, r.report.profile);
+    for (const fn of this.receivedListeners) fn(host, r);
+  }
+
   status(): unknown {
     const r = this.lastCycle?.report;
     return {
@@ -325,7 +345,23 @@ export class Agent implements AgentControl {
           }
         : null,
       memory: this.governor.stats(),
-      receiver: this.receiver ? { url: this.receiver.url, ...this.receiver.stats(), ...this.received?.stats() } : null,
+      receiver: this.receiver
+        ? {
+            url: this.receiver.url,
+            ...this.receiver.stats(),
+            ...this.received?.stats(),
+            lastBatch: this.lastReceived
+              ? {
+                  host: this.lastReceived.host,
+                  processes: this.lastReceived.report.processes,
+                  exported: this.lastReceived.report.exported,
+                  datapoints: this.lastReceived.report.datapoints,
+                  reduction: this.lastReceived.report.reduction,
+                  coverage: { critical: this.lastReceived.report.coverageCritical },
+                }
+              : null,
+          }
+        : null,
       exporters: this.sink.exporterStats(),
       queues: this.sink.health(),
     };

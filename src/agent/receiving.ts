@@ -31,6 +31,7 @@ import {
 import { encodeRequest } from '../otlp/proto.js';
 import { reportSplit, splitByLane } from '../otlp/split.js';
 import { Engine, type ExportSink, type MemoryView } from '../pipeline/engine.js';
+import type { CycleResult } from '../pipeline/types.js';
 import type { ProcessBatch } from '../sources/batch.js';
 import {
   groupByHost,
@@ -90,6 +91,10 @@ export interface ReceivingOptions {
   /** refusal from the memory governor (tier refuse_input) */
   refuse: () => boolean;
   now?: () => number;
+  /** a host's batch was processed (the summary line and /metrics of received data) */
+  onCycle?: (host: string, r: CycleResult) => void;
+  /** a host was forgotten (quiet for host_ttl, or evicted for a new one) */
+  onForget?: (host: string) => void;
 }
 
 /** Keep only the fresh rows of identities this host has not sent before. */
@@ -235,6 +240,7 @@ export class ReceivedDataProcessor implements ReceiverSink {
 
   private forget(host: string, h: HostEngine): void {
     this.hosts.delete(host);
+    this.o.onForget?.(host);
     void h.tail.then(() => h.engine.shutdown()).catch(() => undefined);
   }
 
@@ -274,6 +280,7 @@ export class ReceivedDataProcessor implements ReceiverSink {
       const he: HostEngine = { engine, known: new Set(), tail: engine.start(), lastMs: atMs };
       engine.onCycle((r) => {
         he.exported = r.exportedPids;
+        this.o.onCycle?.(host, r);
       });
       h = he;
       this.hosts.set(host, h);

@@ -38,8 +38,8 @@ export function buildProgram(): Command {
       'cost profile: conservative, balanced, aggressive, emergency (or one defined in the config)',
     )
     .option('--proc-root <dir>', 'procfs tree to read (default /proc, or scan.proc_root)')
-    .option('--once', 'run a single cycle and exit')
-    .option('--cycles <n>', 'run N cycles and exit', positiveInt('--cycles'))
+    .option('--once', 'run a single cycle and exit (with --no-scan: after one received batch)')
+    .option('--cycles <n>', 'run N cycles and exit (with --no-scan: N received batches)', positiveInt('--cycles'))
     .option(
       '--interval <duration>',
       'time between cycles, e.g. 10s (default: config interval)',

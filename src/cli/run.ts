@@ -98,6 +98,17 @@ export async function runCommand(o: RunOpts): Promise<void> {
   process.on('SIGTERM', onTerm);
   let opamp: OpampClient | undefined;
   process.on('SIGHUP', onHup);
+  // behind a Collector without a scan, a processed batch stands for a cycle:
+  // the same summary line, and --once / --cycles N stop after N batches
+  let batches = 0;
+  if (!agent.scanning) {
+    agent.onReceivedCycle((host, r) => {
+      if (cycles !== undefined && batches >= cycles) return;
+      batches++;
+      if (!o.quiet) process.stdout.write(`host ${host || '(no host.name)'}: ${summaryLine(r.report)}\n`);
+      if (cycles !== undefined && batches >= cycles) wake?.();
+    });
+  }
   try {
     await agent.start();
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
@@ -121,13 +132,19 @@ export async function runCommand(o: RunOpts): Promise<void> {
       });
     }
     if (!agent.scanning) {
+      if (!agent.receiverUrl && cycles !== undefined) {
+        throw new NrdotError(
+          ErrorCodes.USAGE,
+          `--no-scan with ${o.once ? '--once' : '--cycles'} needs an OTLP receiver (--otlp-listen): without a scan, a cycle is a received batch`,
+        );
+      }
       if (!agent.receiverUrl) {
         logger.warn('--no-scan without an OTLP receiver (--otlp-listen): nothing to do but serve /metrics');
       }
       // a pure OTLP processor: work happens per received request until a signal
       await new Promise<void>((resolve) => {
         wake = resolve;
-        if (stopping) resolve();
+        if (stopping || (cycles !== undefined && batches >= cycles)) resolve();
       });
     }
     for (let c = 0; agent.scanning && !stopping && (cycles === undefined || c < cycles); c++) {

@@ -79,6 +79,14 @@ const anomaly = z.strictObject({
     .nonnegative()
     .describe('a process started since the previous scan is anomalous (`new`) at this CPU percent of a core'),
   new_rss_mib: z.number().nonnegative().describe('... or at this RSS in MiB'),
+  new_routine_after: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe(
+      'default 5: once this many processes of one executable were seen starting, a busy start of that executable is routine (compilers on a build host, workers of a pool): it is `new` only at relative_jump over their usual start; 0 = every busy start is `new`',
+    ),
   hold: duration.describe('an anomalous process stays exported at full resolution this long'),
 });
 
@@ -129,7 +137,15 @@ const profile = z.strictObject({
     .number()
     .int()
     .positive()
-    .describe('cap on data-point series per cycle (a process costs about 15); critical processes are never capped'),
+    .describe(
+      'cap on data-point series per cycle (a process costs about 7 with the hostmetrics set); critical processes are never capped',
+    ),
+  tier_metrics: z
+    .boolean()
+    .optional()
+    .describe(
+      "default true: export metrics_per_tier's extras under this profile (false: every exported process carries the `metrics` set only)",
+    ),
   pools: z.strictObject({
     top_k: z
       .number()
@@ -152,7 +168,23 @@ const profile = z.strictObject({
   sampling: z
     .strictObject({
       tiers: z.array(tier).describe('tiers whose rolled-up processes are sampled'),
-      budget_points: z.number().int().nonnegative().describe('data points per cycle the sample aims at'),
+      budget_points: z
+        .number()
+        .int()
+        .nonnegative()
+        .optional()
+        .describe('data points per cycle the sample aims at (at most)'),
+      budget_share: z
+        .number()
+        .min(0)
+        .max(1)
+        .optional()
+        .describe(
+          "... or at most this share of the hostmetrics default's points for every process present (0.02 = 2%); with both, the smaller budget",
+        ),
+    })
+    .refine((v) => v.budget_points !== undefined || v.budget_share !== undefined, {
+      message: 'needs budget_points, budget_share or both',
     })
     .optional()
     .describe('Optional. Each sampled resource carries nrdot.sample.rate.'),

@@ -166,3 +166,81 @@ describe('run --no-scan --otlp-listen (behind a collector)', () => {
     expect(Number(exp.exponentialHistogram.dataPoints[0]!.count)).toBe(3);
   }, 60_000);
 });
+
+describe('run --no-scan --cycles N (receiver-only mode shows its work)', () => {
+  it('prints a summary line per received batch, fills nrdot.* on /metrics and stops after N batches', async () => {
+    const out = path.join(tmp, 'cycles.jsonl');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '--no-scan',
+        '--cycles',
+        '2',
+        '--otlp-listen',
+        '127.0.0.1:0',
+        '--listen',
+        '127.0.0.1:0',
+        '--export',
+        `file:${out}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    const waitFor = stderrOf(child);
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const source = new HostmetricsSource({ processes: 300, hostName: 'web-3', seed: 9, nowMs: 1_790_000_000_000 });
+    try {
+      const [, receiverUrl] = (await waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+\/v1\/metrics)"/))!;
+      const [, controlUrl] = (await waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)","profileChanges"/))!;
+      expect(await post(receiverUrl!, source.request(1_790_000_000_000))).toBe(200);
+      // the batch is processed after the answer: wait for its line
+      for (let i = 0; i < 400 && !stdout.includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
+      const metrics = await (await request(`${controlUrl}/metrics`)).body.text();
+      // the same self-telemetry as a scan cycle, from the received batch
+      const seen = /^nrdot_processes_seen(?:_total)? (\d+)/m.exec(metrics);
+      expect(seen, metrics).not.toBeNull();
+      expect(Number(seen![1])).toBe(300);
+      const ratio = /^nrdot_reduction_ratio\{baseline="hostmetrics"\} ([\d.e-]+)/m.exec(metrics);
+      expect(ratio, metrics).not.toBeNull();
+      // the same figure as the batch's summary line
+      const shown = /reduction (\d+\.\d)%/.exec(stdout);
+      expect(shown, stdout).not.toBeNull();
+      expect(Number(ratio![1]) * 100).toBeCloseTo(Number(shown![1]), 0);
+      expect(await post(receiverUrl!, source.request(1_790_000_010_000))).toBe(200);
+    } catch (e) {
+      child.kill('SIGTERM');
+      throw e;
+    }
+    // no signal: the second batch ends the run
+    expect(await exited).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const [k, line] of lines.entries()) {
+      expect(line).toMatch(new RegExp(`^host web-3: cycle ${k + 1} \\[balanced\\] processes 300, exported \\d+`));
+      expect(line).toMatch(/reduction \d+\.\d%/);
+    }
+    expect(readRequests(out).length).toBeGreaterThan(0);
+  });
+
+  it('refuses --once without a receiver instead of waiting forever', async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', '--no-scan', '--once', '--otlp-listen', 'off', '--listen', 'off'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--no-scan with --once needs an OTLP receiver (--otlp-listen)');
+  });
+});

@@ -23,9 +23,9 @@ import type { Column, IdentityTable } from '../../core/identity.js';
 import * as w from '../../otlp/encode/pb-buf.js';
 import { countDataPoints, nanosFromMs } from '../../otlp/model.js';
 import { encodeRequest } from '../../otlp/proto.js';
-import type { Stage } from '../../pipeline/stage.js';
+import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import { FLAG_DETAIL, type ProcessBatch, UNKNOWN } from '../../sources/batch.js';
-import { HOSTMETRICS_DEFAULT, type MetricSet, maskPoints } from '../build/metrics.js';
+import { HOSTMETRICS_DEFAULT, type MetricSet, maskPoints, tierMask } from '../build/metrics.js';
 import { processPoints, type RowStrings, writeProcess } from '../build/writer.js';
 
 const HOSTMETRICS_POINTS = maskPoints(HOSTMETRICS_DEFAULT);
@@ -60,7 +60,7 @@ export class BaselineStage implements Stage {
     return w.pos;
   }
 
-  process(f: Frame): void {
+  process(f: Frame, ctx?: CycleContext): void {
     const b = f.batch;
     const points = this.points.data;
     const bytes = this.bytes.data;
@@ -73,7 +73,7 @@ export class BaselineStage implements Stage {
     const source = b.source;
     for (let i = 0; i < f.n; i++) {
       const s = f.slot[i]!;
-      const mask = this.metrics.tier[f.tier[i]!]!;
+      const mask = tierMask(this.metrics, f.tier[i]!, ctx?.profile ?? {});
       if (source) {
         // received data: what the sender exports today is the baseline, both ways
         const rm = source[i]!;

@@ -17,7 +17,7 @@ import { ResourceAttr, TIERS } from '../../telemetry/names.js';
 import type { CommandLinePrivacy } from '../../util/privacy.js';
 import { TIER_IMPORTANCE } from '../classify/classifier.js';
 import { OUT_REASON_MASK, REASONS } from '../score/score.js';
-import type { MetricSet } from './metrics.js';
+import { type MetricSet, tierMask } from './metrics.js';
 import { groupResource } from './rollup.js';
 import { type RowTags, writeProcess } from './writer.js';
 
@@ -79,7 +79,7 @@ export class BuildStage implements Stage {
         },
         f.cpuState,
         timeNs,
-        this.metrics.tier[t]!,
+        tierMask(this.metrics, t, ctx.profile),
         tags,
       );
       lanes.push(name);

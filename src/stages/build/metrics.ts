@@ -99,3 +99,8 @@ export function filesFor(mask: number): { status: boolean; io: boolean; fds: boo
   const needs = (s: MetricSource) => PROCESS_METRICS.some((d, i) => d.source === s && mask & (1 << i));
   return { status: needs('status'), io: needs('io'), fds: needs('fds') };
 }
+
+/** The metrics of a row of tier `t` under a profile (`tier_metrics: false`: the base set only). */
+export function tierMask(set: MetricSet, t: number, profile: { tier_metrics?: boolean }): number {
+  return profile.tier_metrics === false ? set.base : set.tier[t]!;
+}

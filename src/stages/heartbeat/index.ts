@@ -12,10 +12,10 @@
  */
 import { type Frame, LANE_NONE, LANE_STANDARD } from '../../core/frame.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
-import type { Stage } from '../../pipeline/stage.js';
+import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import { FLAG_DETAIL, type ProcessBatch } from '../../sources/batch.js';
 import type { Stateful } from '../../state/checkpoint.js';
-import { M, type MetricSet } from '../build/metrics.js';
+import { M, type MetricSet, tierMask } from '../build/metrics.js';
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -103,7 +103,7 @@ export class HeartbeatStage implements Stage, Stateful {
     this.detailSent = ids.f64('heartbeat.detail', { init: -1, valid: print });
   }
 
-  process(f: Frame): void {
+  process(f: Frame, ctx?: CycleContext): void {
     const cycle = ++this.cycles;
     const b = f.batch;
     const every = this.every;
@@ -114,7 +114,7 @@ export class HeartbeatStage implements Stage, Stateful {
     for (let i = 0; i < f.n; i++) {
       if (f.lane[i] !== LANE_STANDARD) continue;
       const s = f.slot[i]!;
-      const mask = this.metrics.tier[f.tier[i]!]!;
+      const mask = tierMask(this.metrics, f.tier[i]!, ctx?.profile ?? {});
       const st = statPrint(b, i, mask);
       // a row read stat-only carries no io/fd/switch values: compare what was read
       const de = (b.flags[i]! & FLAG_DETAIL) !== 0 ? detailPrint(b, i, mask) : detailSent[s]!;

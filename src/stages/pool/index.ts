@@ -5,7 +5,8 @@
  * whatever their parents are. In a pool, the members whose parent is in the
  * pool too are its workers; when no member's parent is (a flat pool under
  * pid 1, supervisord or systemd), the oldest member stands as the master and
- * the others are workers. A worker is one tier below its rules, so the
+ * the others are workers. A child of a process with the same executable is
+ * a worker as well, in whichever group. A worker is one tier below its rules, so the
  * master keeps the rule's tier; the profile then keeps at most the
  * profile's `pools.top_k` busiest workers of a pool at full resolution.
  */
@@ -121,8 +122,18 @@ export class PoolStage implements Stage {
       // a flat pool: every member's parent is outside it; the oldest stands as its master
       if (roots === rows.length) for (const i of rows) if (i !== oldest) f.worker[i] = 1;
     }
+    // a child of a process with the same executable is a worker too, whichever
+    // group it is in (sshd sessions under the listening sshd, each in its own
+    // session scope; systemd --user instances; forked children moved to their
+    // own cgroup): it stands one tier below its rule, like a pool's worker
     for (let i = 0; i < f.n; i++) {
-      if (f.pool[i] === -1 || f.worker[i] !== 1) continue;
+      if (f.worker[i] === 1 || key[i]! < 0) continue;
+      const s = f.slot[i]!;
+      const ps = ids.slotOf(b.ppid[i]!);
+      if (ps >= 0 && ps !== s && exe[ps]! === exe[s]!) f.worker[i] = 1;
+    }
+    for (let i = 0; i < f.n; i++) {
+      if (f.worker[i] !== 1) continue;
       if (this.demote && f.prot[i] === 0 && f.tier[i]! < TIER_NOISE) f.tier[i] = f.tier[i]! + 1;
     }
     f.facts.pools = poolNo;

@@ -11,6 +11,7 @@ import type { Logger } from '../../core/log.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import type { Stateful } from '../../state/checkpoint.js';
 import { type ScoreParams, scoreParams } from './params.js';
+import { RoutineStarts } from './routine.js';
 import { OUT_PROMOTED_NOW, OUT_REASON_MASK, REASON_CPU, REASON_MEMORY, REASON_NEW } from './score.js';
 import { createScorer, InlineScorer, type Scorer } from './scorer.js';
 import { ScoreColumns } from './table.js';
@@ -19,6 +20,7 @@ export class ScoreStage implements Stage, Stateful {
   readonly name = 'score';
   readonly stateName = 'score';
   private readonly cols: ScoreColumns;
+  private readonly routine: RoutineStarts;
   private scorer: Scorer = new InlineScorer();
   private params?: { profile: string; params: ScoreParams };
   private started = false;
@@ -31,6 +33,7 @@ export class ScoreStage implements Stage, Stateful {
     private readonly logger: Logger,
   ) {
     this.cols = new ScoreColumns(ids);
+    this.routine = new RoutineStarts(ids);
   }
 
   async start(): Promise<void> {
@@ -64,6 +67,8 @@ export class ScoreStage implements Stage, Stateful {
       void broken.close().catch(() => undefined);
       out = await this.scorer.score(this.cols, input, params, f.cycle, f.nowMs);
     }
+    // busy starts that are what their executable usually does are not `new`
+    this.routine.apply(f, out, params, ctx.profile.anomaly.new_routine_after ?? 5);
     f.anomaly.set(out);
     const facts = f.facts;
     for (let i = 0; i < f.n; i++) {
@@ -79,7 +84,7 @@ export class ScoreStage implements Stage, Stateful {
   }
 
   columns(): Column[] {
-    return this.cols.all();
+    return [...this.cols.all(), this.routine.column];
   }
 
   restoreAllowed(savedAtMs: number, nowMs: number): string | undefined {

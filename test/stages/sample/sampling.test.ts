@@ -133,3 +133,28 @@ describe('applyMemoryCut', () => {
     expect(keep.every((k) => k === 1)).toBe(true);
   });
 });
+
+describe('sampling budget', () => {
+  it('is the smaller of budget_points and budget_share of the hostmetrics default for every process', async () => {
+    const { samplingBudget } = await import('../../../src/stages/sample/index.js');
+    // 7 points per process in the hostmetrics default
+    expect(samplingBudget({ budget_share: 0.02 }, 2000)).toBe(280);
+    expect(samplingBudget({ budget_points: 1000, budget_share: 0.02 }, 2000)).toBe(280);
+    expect(samplingBudget({ budget_points: 1000, budget_share: 0.02 }, 100_000)).toBe(1000);
+    expect(samplingBudget({ budget_points: 50 }, 100_000)).toBe(50);
+    expect(samplingBudget({}, 100)).toBe(0);
+  });
+
+  it('a sampling section without a budget is refused, naming the key', async () => {
+    const { loadConfig } = await import('../../../src/config/load.js');
+    const { configSchema } = await import('../../../src/config/schema.js');
+    const { config } = loadConfig();
+    const bad = structuredClone(config);
+    bad.profiles.balanced!.sampling = { tiers: ['standard'] };
+    const r = configSchema.safeParse(bad);
+    expect(r.success).toBe(false);
+    const issue = r.error!.issues[0]!;
+    expect(issue.path.join('.')).toBe('profiles.balanced.sampling');
+    expect(issue.message).toBe('needs budget_points, budget_share or both');
+  });
+});
