@@ -3,6 +3,7 @@
  *
  *   scanner ─► engine (classify, score, profile, paths) ─► sink (file | stdout | queue → breaker → retry → OTLP)
  *   memory governor ─► engine (tier cuts) · control server (/metrics, /health, /api)
+ *   service discovery ─► engine (important pids, service resources) · status, /metrics
  *
  * Start order is downstream first (exporters, then the engine, then the
  * server that reports on them); shutdown is upstream first (stop cycling,
@@ -15,6 +16,7 @@ import { exporterOptions, governorOptions, receiverOptions } from '../config/com
 import type { Config } from '../config/schema.js';
 import { MemoryGovernor, readRssBytes } from '../control/index.js';
 import type { Logger } from '../core/log.js';
+import { discoverySettings } from '../discovery/config.js';
 import type { Fanout } from '../exporters/fanout.js';
 import { createSink } from '../exporters/sink.js';
 import { type CycleReport, type CycleResult, Engine, type MemoryView } from '../pipeline/engine.js';
@@ -35,6 +37,7 @@ import { SelfMetric } from '../telemetry/names.js';
 import { type DirLock, lockAgentDirs } from '../util/lock.js';
 import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy.js';
 import { VERSION } from '../util/version.js';
+import { AgentDiscovery, type AgentDiscoveryOptions, discoveryDecision } from './discovery.js';
 import { processFamilies } from './pull.js';
 import { ReceivedSelf } from './received-self.js';
 import { ReceivedDataProcessor } from './receiving.js';
@@ -61,6 +64,10 @@ export interface AgentOptions {
   noScan?: boolean;
   /** host.name of scanned processes; undefined = config scan.host_name, "" = from the proc root */
   hostName?: string;
+  /** --no-discovery */
+  noDiscovery?: boolean;
+  /** the discovery run (tests inject failures); default discover() */
+  discoveryRun?: AgentDiscoveryOptions['run'];
 }
 
 /** Stands in for the scanner with --no-scan. */
@@ -101,6 +108,9 @@ export class Agent implements AgentControl {
   readonly commandLine: CommandLinePrivacy;
   private readonly stateDir: string | undefined;
   private locks: DirLock[] = [];
+  /** service discovery, when it runs (discovery.enabled, --no-discovery) */
+  readonly discovery?: AgentDiscovery;
+  readonly discoveryNote: string;
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
@@ -123,6 +133,13 @@ export class Agent implements AgentControl {
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
     this.stateDir = stateDir;
     const state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;
+    const ds = discoverySettings(config.discovery);
+    const decision = discoveryDecision(ds, { procRoot: o.procRoot, scanning: this.scanning, flagOff: !!o.noDiscovery });
+    this.discoveryNote = decision.why;
+    if (decision.on) {
+      this.discovery = new AgentDiscovery({ settings: ds, procRoot: o.procRoot, logger, run: o.discoveryRun });
+      this.registry.collect(() => this.discovery!.families());
+    }
     this.engine = new Engine({
       config,
       profile: o.profile,
@@ -135,6 +152,8 @@ export class Agent implements AgentControl {
       // the governor's getters are the engine's view of it
       memory: this.memoryView,
       privacy: this.commandLine,
+      importantPids: this.discovery?.importantPids,
+      extraResources: this.discovery?.resources,
     });
     this.selfMetrics = new SelfMetrics(this.registry);
     this.engine.onCycle((r) => {
@@ -186,6 +205,8 @@ export class Agent implements AgentControl {
       this.logger.warn({ err: (e as Error).message }, 'could not read memory use');
     }
     await this.engine.start(); // exporters first, inside
+    // upstream of the engine; the first run goes on in the background (never awaited)
+    this.discovery?.start();
     if (this.otlpListen !== 'off') {
       const gov = this.governor;
       const memory = this.memoryView;
@@ -364,6 +385,7 @@ export class Agent implements AgentControl {
         : null,
       exporters: this.sink.exporterStats(),
       queues: this.sink.health(),
+      discovery: this.discovery?.status() ?? { enabled: false, why: this.discoveryNote },
     };
   }
 
@@ -375,6 +397,7 @@ export class Agent implements AgentControl {
         // upstream first: stop taking input, finish what was accepted
         await this.receiver?.close();
         await this.received?.close();
+        await this.discovery?.shutdown();
         await this.engine.shutdown();
       } finally {
         this.governor.shutdown();

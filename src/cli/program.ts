@@ -68,6 +68,10 @@ export function buildProgram(): Command {
     )
     .option('--no-scan', 'do not scan /proc: only optimize and forward what the OTLP receiver gets')
     .option(
+      '--no-discovery',
+      'do not run service discovery (default: config discovery.enabled; auto = on when scanning the live /proc)',
+    )
+    .option(
       '--host-name <name>',
       'host.name of the scanned processes (default: config scan.host_name, else PROC_ROOT/sys/kernel/hostname); in a container, the node name',
     )

@@ -24,6 +24,8 @@ interface RunOpts {
   otlpListen?: string | boolean;
   /** commander's --no-scan sets this to false */
   scan?: boolean;
+  /** commander's --no-discovery sets this to false */
+  discovery?: boolean;
   workers?: number;
   backend: BackendChoice;
   logLevel?: string;
@@ -54,6 +56,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
     listen: o.listen,
     otlpListen: o.otlpListen === true ? '127.0.0.1:4318' : o.otlpListen || undefined,
     noScan: o.scan === false,
+    noDiscovery: o.discovery === false,
     workers: o.workers,
     hostName: o.hostName,
   });
@@ -71,6 +74,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
       queueDir: agent.queueDir || '(memory)',
       workers: o.workers ?? config.scoring.workers,
       memoryLimitMib: config.memory.limit_mib,
+      discovery: agent.discovery ? `on (${agent.discoveryNote})` : `off (${agent.discoveryNote})`,
     },
     agent.scannerNote,
   );

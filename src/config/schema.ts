@@ -362,6 +362,10 @@ export const configSchema = z.strictObject({
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** service discovery and Collector config rendering (src/discovery/) */
   discovery: z.strictObject({
+    /** run discovery in `nrdot run`: auto = on when the agent scans this host's /proc */
+    enabled: z.union([z.boolean(), z.literal('auto')], { error: 'expected true, false or auto' }),
+    /** host paths (/etc, /var/lib/dpkg, unit files) are read under this root; "" = / */
+    root: z.string(),
     interval: duration,
     template_dir: z.string(),
     min_confidence: z.number().min(0).max(1),

@@ -11,6 +11,9 @@
  *
  * Templates are loaded once at start; their problems are repeated in every
  * result. The clock is injected, so tests advance time instead of sleeping.
+ * A failed run is logged once, then at most once per `failureLogMs` while
+ * runs keep failing (with how many failed meanwhile), and once more when a
+ * run works again; `failedRuns` counts them all.
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, realClock } from '../core/clock.js';
@@ -28,6 +31,10 @@ export interface RediscovererOptions {
   discover?: Omit<DiscoverOptions, 'templates' | 'problems'>;
   clock?: Clock;
   logger?: Logger;
+  /** while runs keep failing, log at most one failure per this many ms (default 10 min) */
+  failureLogMs?: number;
+  /** the discovery itself (default discover(); tests inject failures) */
+  run?: (opts: DiscoverOptions) => Promise<DiscoveryResult>;
 }
 
 export interface RediscovererEvents {
@@ -53,6 +60,10 @@ export class Rediscoverer extends EventEmitter<RediscovererEvents> {
   private running: Promise<DiscoveryResult> | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
   private runs = 0;
+  private failures = 0;
+  /** failures since the last logged one, and when that was (-1: the last run worked) */
+  private unlogged = 0;
+  private failureLoggedAt = -1;
 
   constructor(private readonly opts: RediscovererOptions) {
     super();
@@ -68,6 +79,11 @@ export class Rediscoverer extends EventEmitter<RediscovererEvents> {
   /** Runs completed so far. */
   get completedRuns(): number {
     return this.runs;
+  }
+
+  /** Runs that threw so far. */
+  get failedRuns(): number {
+    return this.failures;
   }
 
   /** Load the templates, run the first discovery, then re-run every interval. */
@@ -117,18 +133,45 @@ export class Rediscoverer extends EventEmitter<RediscovererEvents> {
         try {
           const problems = new Problems();
           for (const p of this.templateProblems) problems.add(p);
-          const r = await discover({ ...this.opts.discover, templates: this.templates, problems });
+          const r = await (this.opts.run ?? discover)({ ...this.opts.discover, templates: this.templates, problems });
+          this.recovered();
           this.publish(r);
           return r;
         } catch (e) {
           const err = e instanceof Error ? e : new Error(String(e));
-          this.opts.logger?.error({ err }, 'service discovery failed');
+          this.failed(err);
           this.emit('failed', err);
           throw err;
         }
       });
     this.running = run;
     return run;
+  }
+
+  private failed(err: Error): void {
+    this.failures++;
+    const now = this.clock.now();
+    const every = this.opts.failureLogMs ?? 600_000;
+    if (this.failureLoggedAt >= 0 && now - this.failureLoggedAt < every) {
+      this.unlogged++;
+      return;
+    }
+    const meanwhile = this.unlogged;
+    this.opts.logger?.error(
+      { err, failedRuns: this.failures, ...(meanwhile > 0 ? { notLogged: meanwhile } : {}) },
+      meanwhile > 0
+        ? `service discovery failed (${meanwhile} more failures since the last one logged)`
+        : 'service discovery failed (the agent goes on; the next run is at the next interval)',
+    );
+    this.unlogged = 0;
+    this.failureLoggedAt = now;
+  }
+
+  private recovered(): void {
+    if (this.failureLoggedAt < 0) return;
+    this.opts.logger?.info({ failedRuns: this.failures }, 'service discovery works again');
+    this.failureLoggedAt = -1;
+    this.unlogged = 0;
   }
 
   private publish(r: DiscoveryResult): void {

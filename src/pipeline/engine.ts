@@ -93,6 +93,8 @@ export class Engine {
       totals: this.totals,
       scanMs: () => this.timer.last('scan'),
       privacy: o.privacy ?? new CommandLinePrivacy('keep'),
+      importantPids: o.importantPids,
+      extraResources: o.extraResources,
     });
   }
 

@@ -36,6 +36,7 @@ export function cycleReport(r: ReportInput): CycleReport {
     rollupGroups: facts.rollupGroups,
     critical: { present: facts.criticalPresent, exported: facts.criticalExported },
     datapoints: { exported: exportedPoints, processes: out.points.processes, baseline: hm.points },
+    extra: { ...out.extra },
     bytes: { exported: exportedBytes, baseline: hm.bytes },
     reduction: {
       bytes: saved(exportedBytes, hm.bytes),

@@ -15,6 +15,7 @@ import type { ExportHealth } from '../exporters/otlp/queued.js';
 import { BaselineStage } from '../stages/baseline/index.js';
 import { BuildStage } from '../stages/build/index.js';
 import { metricSet } from '../stages/build/metrics.js';
+import { ImportantPids } from '../stages/classify/floor.js';
 import { ClassifyStage } from '../stages/classify/index.js';
 import { CostStage } from '../stages/cost/index.js';
 import { GroupStage } from '../stages/group/index.js';
@@ -30,6 +31,7 @@ import type { Stateful } from '../state/checkpoint.js';
 import type { CommandLinePrivacy } from '../util/privacy.js';
 import type { Stage } from './stage.js';
 import type { PipelineTotals } from './telemetry.js';
+import type { EngineOptions } from './types.js';
 
 export interface StageListOptions {
   config: Config;
@@ -43,6 +45,8 @@ export interface StageListOptions {
   totals: PipelineTotals;
   scanMs: () => number;
   privacy: CommandLinePrivacy;
+  importantPids?: EngineOptions['importantPids'];
+  extraResources?: EngineOptions['extraResources'];
 }
 
 export interface StageList {
@@ -85,10 +89,13 @@ export function buildStages(o: StageListOptions): StageList {
     totals: o.totals,
     scanMs: o.scanMs,
     logger: o.logger,
+    extraResources: o.extraResources,
   });
+  // classify and pool read the same set in a cycle
+  const important = o.importantPids ? new ImportantPids(o.importantPids) : undefined;
   const stages: Stage[] = [
-    new ClassifyStage(ids, config.classification),
-    new PoolStage(ids, catalog, config),
+    new ClassifyStage(ids, config.classification, important),
+    new PoolStage(ids, catalog, config, important),
     rates,
     score,
     new BaselineStage(ids, metrics),

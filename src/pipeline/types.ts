@@ -7,7 +7,7 @@ import type { Lane, LaneBatch } from '../core/lanes.js';
 import type { Logger } from '../core/log.js';
 import type { EncodedRequest } from '../exporters/exporter.js';
 import type { ExportHealth } from '../exporters/otlp/queued.js';
-import type { ExportMetricsServiceRequest } from '../otlp/model.js';
+import type { ExportMetricsServiceRequest, ResourceMetrics } from '../otlp/model.js';
 import type { ProcessBatch } from '../sources/batch.js';
 import type { ScanOptions } from '../sources/scanner.js';
 import type { MemoryCut } from '../stages/memory-cut/cut.js';
@@ -69,6 +69,8 @@ export interface CycleReport {
   critical: { present: number; exported: number };
   /** `baseline`: the hostmetrics process scraper's default export of every present process */
   datapoints: { exported: number; processes: number; baseline: number };
+  /** the extra resources of the export (discovered services): included in datapoints.exported and bytes.exported */
+  extra: { resources: number; points: number; bytes: number };
   bytes: { exported: number; baseline: number };
   /** against the hostmetrics baseline (what users run today), and against `sameSet` */
   reduction: { bytes: number; datapoints: number; sameSet: { bytes: number; datapoints: number } };
@@ -131,4 +133,14 @@ export interface EngineOptions {
   privacy?: CommandLinePrivacy;
   /** add nrdot's own telemetry to each cycle's export (default true; off for received data) */
   selfTelemetry?: boolean;
+  /**
+   * pids classified at least important whatever the rules say (the
+   * processes of discovered services); read once per cycle, must not throw
+   */
+  importantPids?: () => ReadonlySet<number>;
+  /**
+   * resources appended to each cycle's export on the critical path (the
+   * discovered services), counted in its points, bytes and cost; must not throw
+   */
+  extraResources?: (at: { nowMs: number; hostName: string }) => readonly ResourceMetrics[];
 }

@@ -91,6 +91,20 @@ export const SelfMetric = {
   pathDatapoints: 'nrdot.path.datapoints',
   /** sampled path rate this cycle */
   samplingRate: 'nrdot.sampling.rate',
+  /** discovered services, by `state` (running, installed): on /metrics */
+  discoveryServices: 'nrdot.discovery.services',
+  /** cumulative services that appeared, disappeared or changed, attribute `change`: on /metrics */
+  discoveryChanges: 'nrdot.discovery.changes',
+  /** cumulative discovery runs, attribute `result` (ok, failed): on /metrics */
+  discoveryRuns: 'nrdot.discovery.runs',
+  /** how long the last discovery took: on /metrics */
+  discoveryDuration: 'nrdot.discovery.duration',
+  /** processes classified at least important because a discovered service runs them: on /metrics */
+  discoveryPids: 'nrdot.discovery.pids',
+  /** 1 on each discovered service's OTLP resource (service.name, server.port...) */
+  discoveryServiceUp: 'nrdot.discovery.service.up',
+  /** the service's discovery confidence, 0-1, on its OTLP resource */
+  discoveryConfidence: 'nrdot.discovery.confidence',
 } as const;
 
 export const TIERS = ['critical', 'important', 'standard', 'noise'] as const;

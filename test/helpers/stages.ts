@@ -7,6 +7,7 @@ import { Frame } from '../../src/core/frame.js';
 import { GroupCatalog } from '../../src/core/groups.js';
 import { IdentityTable } from '../../src/core/identity.js';
 import type { ProcessBatch } from '../../src/sources/batch.js';
+import { ImportantPids } from '../../src/stages/classify/floor.js';
 import { ClassifyStage } from '../../src/stages/classify/index.js';
 import { PoolStage } from '../../src/stages/pool/index.js';
 import { RatesStage } from '../../src/stages/rates/index.js';
@@ -20,10 +21,12 @@ export class StageRunner {
   private readonly pool?: PoolStage;
   private cycle = 0;
 
-  constructor(config?: Pick<Config, 'classification' | 'groups'>) {
+  /** `important`: pids at least important (discovered services), read once per step */
+  constructor(config?: Pick<Config, 'classification' | 'groups'>, important?: () => ReadonlySet<number>) {
     if (config) {
-      this.classify = new ClassifyStage(this.ids, config.classification);
-      this.pool = new PoolStage(this.ids, this.catalog, config);
+      const floor = important ? new ImportantPids(important) : undefined;
+      this.classify = new ClassifyStage(this.ids, config.classification, floor);
+      this.pool = new PoolStage(this.ids, this.catalog, config, floor);
     }
   }
 

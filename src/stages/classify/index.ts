@@ -3,14 +3,19 @@
  * name, path and command line). A process is classified once per identity
  * (when its strings arrive) and the tier is kept at its slot; verdicts are
  * cached by (kernel, name, command line, path). Pool workers are moved one
- * tier down afterwards, by the pool stage.
+ * tier down afterwards, by the pool stage. Rows whose pid is in the
+ * `important` set (processes of discovered services) are raised to
+ * important in the frame, every cycle: the set changes, the slot keeps the
+ * rules' tier.
  */
 import type { Config } from '../../config/schema.js';
 import type { Frame } from '../../core/frame.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
 import type { Stage } from '../../pipeline/stage.js';
 import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
+import { TIER_IMPORTANT } from '../../telemetry/names.js';
 import { Classifier } from './classifier.js';
+import type { ImportantPids } from './floor.js';
 
 const CACHE_ENTRIES = 65536;
 
@@ -30,6 +35,7 @@ export class ClassifyStage implements Stage {
   constructor(
     private readonly ids: IdentityTable,
     cfg: Config['classification'],
+    private readonly important?: ImportantPids,
   ) {
     this.classifier = new Classifier(cfg);
     this.tier = ids.u8('classify.tier');
@@ -65,6 +71,10 @@ export class ClassifyStage implements Stage {
       const s = f.slot[i]!;
       f.tier[i] = tier.data[s]!;
       f.prot[i] = this.prot.data[s]!;
+    }
+    const floor = this.important?.of(f);
+    if (floor && floor.size > 0) {
+      for (let i = 0; i < f.n; i++) if (f.tier[i]! > TIER_IMPORTANT && floor.has(b.pid[i]!)) f.tier[i] = TIER_IMPORTANT;
     }
   }
 }

@@ -4,14 +4,16 @@
  * and is part of what it costs. Every self-telemetry value is a double, so
  * its encoded size is measured first with placeholder values and the cost
  * then reported includes the self-telemetry itself. The request is the
- * build's encoding followed by the self-telemetry's; per-path requests under
- * the size limits are cut from it only if an exporter asks for them.
+ * build's encoding, then the extra resources (discovered services: one
+ * resource each, on the critical path, counted in the cost), then the
+ * self-telemetry's; per-path requests under the size limits are cut from it
+ * only if an exporter asks for them.
  */
 import type { Frame } from '../../core/frame.js';
 import type { Lane, LaneBatch } from '../../core/lanes.js';
 import type { Logger } from '../../core/log.js';
 import type { ExportHealth } from '../../exporters/otlp/queued.js';
-import { countDataPoints } from '../../otlp/model.js';
+import { countDataPoints, type ResourceMetrics } from '../../otlp/model.js';
 import { encodeRequest } from '../../otlp/proto.js';
 import { reportSplit, splitByLane } from '../../otlp/split.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
@@ -32,6 +34,8 @@ export interface CostOptions {
   /** the scan's duration this cycle, ms */
   scanMs: () => number;
   logger: Logger;
+  /** resources appended to every export on the critical path (must not throw) */
+  extraResources?: (at: { nowMs: number; hostName: string }) => readonly ResourceMetrics[];
 }
 
 /** What goes to the exporters, and the figures of the report. */
@@ -44,6 +48,8 @@ export interface CycleOutput {
   requests: () => { critical: number; standard: number; sampled: number };
   self: SelfValues;
   points: { exported: number; processes: number };
+  /** the extra resources of this cycle: how many, their data points and encoded bytes */
+  extra: { resources: number; points: number; bytes: number };
   pathPoints: { critical: number; standard: number; sampled: number };
   hourly: (bytes: number) => number;
   health: ExportHealth[];
@@ -74,7 +80,15 @@ export class CostStage implements Stage {
       processPoints += p;
       pathPoints[built.lanes[k]!] += p;
     }
-    const processBytes = built.protobuf.length;
+    const extras = o.extraResources?.({ nowMs: f.nowMs, hostName: b.host.hostname }) ?? [];
+    const extraPb = extras.length > 0 ? encodeRequest({ resourceMetrics: [...extras] }) : undefined;
+    const extraPoints = extras.map((rm) => countDataPoints({ resourceMetrics: [rm] }));
+    const extra = {
+      resources: extras.length,
+      points: extraPoints.reduce((a, x) => a + x, 0),
+      bytes: extraPb?.length ?? 0,
+    };
+    pathPoints.critical += extra.points;
     const intervalSec = o.intervalMs / 1000;
     const hourly = (bytes: number) => (bytes * (3600 / intervalSec) * o.pricePerGb) / 1e9;
     const health = o.health();
@@ -124,10 +138,12 @@ export class CostStage implements Stage {
       })),
     };
     const withSelf = o.selfTelemetry;
-    let encoded = built.protobuf;
-    let exportedPoints = processPoints;
-    let lanes: readonly Lane[] = built.lanes;
-    let points: readonly number[] = built.points;
+    const body = extraPb ? Buffer.concat([built.protobuf, extraPb]) : built.protobuf;
+    const bodyBytes = body.length;
+    let encoded = body;
+    let exportedPoints = processPoints + extra.points;
+    let lanes: readonly Lane[] = extraPb ? [...built.lanes, ...extras.map((): Lane => 'critical')] : built.lanes;
+    let points: readonly number[] = extraPb ? [...built.points, ...extraPoints] : built.points;
     if (withSelf) {
       // size first (placeholder values, fixed width), then totals that include it
       const probe = selfResource(self, b.host.hostname, ctx.profileName, o.agentStartMs, f.nowMs);
@@ -135,7 +151,7 @@ export class CostStage implements Stage {
       const selfPoints = countDataPoints({ resourceMetrics: [probe] });
       exportedPoints += selfPoints;
       self.datapointsExported = exportedPoints;
-      self.costBytes = processBytes + selfBytes;
+      self.costBytes = bodyBytes + selfBytes;
       self.costHourly = hourly(self.costBytes);
       this.reductions(self, facts, exportedPoints);
       self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
@@ -143,13 +159,13 @@ export class CostStage implements Stage {
       const selfPb = encodeRequest({
         resourceMetrics: [selfResource(self, b.host.hostname, ctx.profileName, o.agentStartMs, f.nowMs)],
       });
-      encoded = Buffer.concat([built.protobuf, selfPb]);
-      lanes = [...built.lanes, 'critical'];
-      points = [...built.points, selfPoints];
+      encoded = Buffer.concat([body, selfPb]);
+      lanes = [...lanes, 'critical'];
+      points = [...points, selfPoints];
     } else {
       self.datapointsExported = exportedPoints;
-      self.costBytes = processBytes;
-      self.costHourly = hourly(processBytes);
+      self.costBytes = bodyBytes;
+      self.costHourly = hourly(bodyBytes);
       this.reductions(self, facts, exportedPoints);
       self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
     }
@@ -175,6 +191,7 @@ export class CostStage implements Stage {
       requests,
       self,
       points: { exported: exportedPoints, processes: processPoints },
+      extra,
       pathPoints,
       hourly,
       health,

@@ -9,6 +9,8 @@
  * a worker as well, in whichever group. A worker is one tier below its rules, so the
  * master keeps the rule's tier; the profile then keeps at most the
  * profile's `pools.top_k` busiest workers of a pool at full resolution.
+ * A worker whose pid is in the `important` set (a discovered service's
+ * process) is never demoted below important.
  */
 import type { Config } from '../../config/schema.js';
 import type { Frame } from '../../core/frame.js';
@@ -16,7 +18,8 @@ import type { GroupCatalog } from '../../core/groups.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
 import type { Stage } from '../../pipeline/stage.js';
 import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
-import { TIER_NOISE } from '../../telemetry/names.js';
+import { TIER_IMPORTANT, TIER_NOISE } from '../../telemetry/names.js';
+import type { ImportantPids } from '../classify/floor.js';
 import { parseCgroup } from './cgroup.js';
 import { type GroupBy, groupFor } from './naming.js';
 
@@ -42,6 +45,7 @@ export class PoolStage implements Stage {
     private readonly ids: IdentityTable,
     private readonly catalog: GroupCatalog,
     cfg: Pick<Config, 'groups' | 'classification'>,
+    private readonly important?: ImportantPids,
   ) {
     this.group = ids.i32('pool.group', { init: -1 });
     this.exe = ids.i32('pool.exe', { init: -1 });
@@ -132,9 +136,13 @@ export class PoolStage implements Stage {
       const ps = ids.slotOf(b.ppid[i]!);
       if (ps >= 0 && ps !== s && exe[ps]! === exe[s]!) f.worker[i] = 1;
     }
+    const floor = this.important?.of(f);
     for (let i = 0; i < f.n; i++) {
       if (f.worker[i] !== 1) continue;
-      if (this.demote && f.prot[i] === 0 && f.tier[i]! < TIER_NOISE) f.tier[i] = f.tier[i]! + 1;
+      if (this.demote && f.prot[i] === 0 && f.tier[i]! < TIER_NOISE) {
+        const t = f.tier[i]! + 1;
+        f.tier[i] = t > TIER_IMPORTANT && floor?.has(b.pid[i]!) ? Math.min(f.tier[i]!, TIER_IMPORTANT) : t;
+      }
     }
     f.facts.pools = poolNo;
     this.retainGroups(f);
