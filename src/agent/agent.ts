@@ -13,7 +13,7 @@
 import * as path from 'node:path';
 import { exporterOptions, governorOptions, receiverOptions } from '../config/components.js';
 import type { Config } from '../config/schema.js';
-import { MemoryGovernor, readRssBytes } from '../control/index.js';
+import { criticalTest, gcRelief, InputAdmission, MemoryGovernor, readRssBytes } from '../control/index.js';
 import type { Logger } from '../core/log.js';
 import type { Fanout } from '../exporters/fanout.js';
 import { createSink } from '../exporters/sink.js';
@@ -83,6 +83,7 @@ export class Agent implements AgentControl {
   private server?: ControlServer;
   private receiver?: OtlpReceiver;
   private received?: ReceivedDataProcessor;
+  private admission?: InputAdmission;
   private readonly otlpListen: string;
   readonly scanning: boolean;
   private readonly listen: string;
@@ -113,6 +114,8 @@ export class Agent implements AgentControl {
     this.governor = new MemoryGovernor({
       ...governorOptions(config),
       readMemoryBytes: o.readMemoryBytes ?? readRssBytes,
+      // under pressure, a major collection gives the heap's dead pages back
+      relieve: config.memory.limit_mib > 0 ? gcRelief() : undefined,
       logger,
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
@@ -193,10 +196,14 @@ export class Agent implements AgentControl {
         memory,
         refuse: () => gov.policy.refuseInput,
       });
+      // received input is admitted by size against the memory limit (whole, critical part only, or 503)
+      this.admission = memory ? new InputAdmission({ governor: gov }) : undefined;
       this.receiver = await startOtlpReceiver({
         ...receiverOptions(this.config),
         listen: this.otlpListen,
         sink: this.received,
+        admission: this.admission,
+        critical: criticalTest(this.config.classification),
         logger: this.logger,
         maxConnections: this.config.receiver.max_connections,
         allowedHosts: this.config.receiver.allowed_hosts,
@@ -265,6 +272,12 @@ export class Agent implements AgentControl {
         samples: [{ value: p.hosts }],
       },
       {
+        name: 'nrdot.receiver.shed.datapoints',
+        help: 'Received data points of non-critical processes refused (OTLP partial success) to stay under the memory limit.',
+        type: 'counter',
+        samples: [{ value: r.memory.shedDataPoints }],
+      },
+      {
         name: 'nrdot.receiver.passthrough.datapoints',
         help: 'Received data points passed through unchanged (not process data).',
         type: 'counter',
@@ -312,7 +325,7 @@ export class Agent implements AgentControl {
             cycleMs: Math.round(r.cycleMs * 10) / 10,
           }
         : null,
-      memory: this.governor.stats(),
+      memory: { ...this.governor.stats(), admission: this.admission?.counts ?? null },
       receiver: this.receiver ? { url: this.receiver.url, ...this.receiver.stats(), ...this.received?.stats() } : null,
       exporters: this.sink.exporterStats(),
       queues: this.sink.health(),
