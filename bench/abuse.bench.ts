@@ -1,6 +1,6 @@
 /**
- * Abuse: a connection flood against a low file descriptor limit (the
- * overload part of issue 12's bench waits for the memory governor rework).
+ * Abuse: a connection flood against a low file descriptor limit, and an
+ * overload against a memory limit (bench/overload.ts).
  *
  * The built CLI runs under `ulimit -n 256` with the control server and the
  * OTLP receiver. /health is timed (a new connection per request, as a
@@ -9,12 +9,14 @@
  * server. Printed: /health latency p50/p99/max in both phases and the
  * ratio, the share of probes that failed, and what the servers logged.
  *
- *   npm run bench:abuse [-- --flood 2000 --probes 200 --ulimit 256]
+ *   npm run bench:abuse [-- --scenario all|flood|overload --flood 2000 --probes 200 --ulimit 256
+ *                          --limit-mib 150 --procs 1000 --rate 2 --duration 15 --critical-share 0.05]
  */
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runOverload } from './overload.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,6 +26,7 @@ function arg(name: string, fallback: string): string {
 const FLOOD = Number(arg('flood', '2000'));
 const PROBES = Number(arg('probes', '200'));
 const ULIMIT = Number(arg('ulimit', '256'));
+const SCENARIO = arg('scenario', 'all');
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
 interface Lat {
@@ -86,6 +89,19 @@ async function flood(url: URL, n: number, into: net.Socket[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (SCENARIO === 'all' || SCENARIO === 'flood') await connectionFlood();
+  if (SCENARIO === 'all' || SCENARIO === 'overload') {
+    await runOverload({
+      limitMib: Number(arg('limit-mib', '150')),
+      processes: Number(arg('procs', '1000')),
+      rate: Number(arg('rate', '2')),
+      durationSec: Number(arg('duration', '15')),
+      criticalShare: Number(arg('critical-share', '0.05')),
+    });
+  }
+}
+
+async function connectionFlood(): Promise<void> {
   const child = spawn(
     'bash',
     [

@@ -14,7 +14,7 @@
 import * as path from 'node:path';
 import { exporterOptions, governorOptions, receiverOptions } from '../config/components.js';
 import type { Config } from '../config/schema.js';
-import { MemoryGovernor, readRssBytes } from '../control/index.js';
+import { criticalTest, gcRelief, InputAdmission, MemoryGovernor, readRssBytes } from '../control/index.js';
 import type { Logger } from '../core/log.js';
 import { discoverySettings } from '../discovery/config.js';
 import type { Fanout } from '../exporters/fanout.js';
@@ -91,6 +91,7 @@ export class Agent implements AgentControl {
   private server?: ControlServer;
   private receiver?: OtlpReceiver;
   private received?: ReceivedDataProcessor;
+  private admission?: InputAdmission;
   private readonly otlpListen: string;
   readonly scanning: boolean;
   private readonly listen: string;
@@ -128,6 +129,8 @@ export class Agent implements AgentControl {
     this.governor = new MemoryGovernor({
       ...governorOptions(config),
       readMemoryBytes: o.readMemoryBytes ?? readRssBytes,
+      // under pressure, a major collection gives the heap's dead pages back
+      relieve: config.memory.limit_mib > 0 ? gcRelief() : undefined,
       logger,
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
@@ -221,10 +224,14 @@ export class Agent implements AgentControl {
         onCycle: (host, r) => this.receivedCycle(host, r),
         onForget: (host) => this.receivedSelf.forget(host),
       });
+      // received input is admitted by size against the memory limit (whole, critical part only, or 503)
+      this.admission = memory ? new InputAdmission({ governor: gov }) : undefined;
       this.receiver = await startOtlpReceiver({
         ...receiverOptions(this.config),
         listen: this.otlpListen,
         sink: this.received,
+        admission: this.admission,
+        critical: criticalTest(this.config.classification),
         logger: this.logger,
         maxConnections: this.config.receiver.max_connections,
         allowedHosts: this.config.receiver.allowed_hosts,
@@ -291,6 +298,12 @@ export class Agent implements AgentControl {
         help: 'Hosts whose process data arrives over OTLP.',
         type: 'gauge',
         samples: [{ value: p.hosts }],
+      },
+      {
+        name: 'nrdot.receiver.shed.datapoints',
+        help: 'Received data points of non-critical processes refused (OTLP partial success) to stay under the memory limit.',
+        type: 'counter',
+        samples: [{ value: r.memory.shedDataPoints }],
       },
       {
         name: 'nrdot.receiver.passthrough.datapoints',
@@ -365,7 +378,7 @@ export class Agent implements AgentControl {
             cycleMs: Math.round(r.cycleMs * 10) / 10,
           }
         : null,
-      memory: this.governor.stats(),
+      memory: { ...this.governor.stats(), admission: this.admission?.counts ?? null },
       receiver: this.receiver
         ? {
             url: this.receiver.url,

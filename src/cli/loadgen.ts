@@ -16,6 +16,7 @@ interface LoadgenOpts {
   concurrency: number;
   hostName?: string;
   seed?: number;
+  criticalShare?: number;
   json?: boolean;
 }
 
@@ -60,7 +61,7 @@ export function summaryText(s: LoadSummary, o: LoadgenOpts): string {
   return [
     `loadgen: ${o.processes} processes × ${s.pointsPerRequest / Math.max(1, o.processes)} points per request, ${o.encoding}${o.gzip ? '+gzip' : ''}, target ${o.rate} req/s for ${o.duration}s`,
     `  requests:    ${s.completed} in ${s.elapsedSec.toFixed(1)}s = ${num(s.requestsPerSec, 1)} req/s (skipped at the concurrency limit: ${s.skipped})`,
-    `  data points: ${num(s.pointsPerSec)} /s accepted (2xx)`,
+    `  data points: ${num(s.pointsPerSec)} /s accepted (2xx, less ${num(s.rejectedPoints)} rejected by partial success)`,
     `  statuses:    ${statusList(s.statuses)}`,
     `  latency:     p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms`,
     `  sent:        ${num(s.bytesSent / 1024 / 1024, 1)} MiB`,
@@ -78,6 +79,7 @@ export async function loadgenCommand(o: LoadgenOpts): Promise<void> {
     encoding: o.encoding,
     gzip: o.gzip ?? false,
     concurrency: o.concurrency,
+    criticalShare: o.criticalShare,
     hostName: o.hostName,
     seed: o.seed,
     onProgress: o.json ? undefined : (r) => process.stdout.write(`${progressLine(r)}\n`),

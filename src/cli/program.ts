@@ -346,6 +346,11 @@ export function buildProgram(): Command {
     .option('--concurrency <c>', 'connections and most requests in flight', positiveInt('--concurrency'), 4)
     .option('--host-name <name>', 'host.name of the synthetic host', 'loadgen-host')
     .option('--seed <s>', 'seed of the synthetic processes', nonNegativeInt('--seed'), 1)
+    .option(
+      '--critical-share <f>',
+      'share of processes named as the default rules make critical (postgres, containerd, redis-server, nginx); the rest get non-critical names',
+      fraction('--critical-share'),
+    )
     .option('--json', 'print only the summary, as one JSON object')
     .action(lazy(async () => (await import('./loadgen.js')).loadgenCommand));
 

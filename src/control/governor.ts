@@ -1,12 +1,24 @@
 /**
- * The memory governor: reads this process's memory every interval, compares
- * it with `limit_mib` and moves through the tiers of `tiers.ts`. Consumers
- * read `tier`/`policy` when they need them (cheap getters) or subscribe with
- * `onChange`.
+ * The memory governor: reads this process's memory (on its timer and
+ * whenever a consumer asks, e.g. the OTLP receiver on every request),
+ * compares it with `limit_mib` and moves through the tiers of `tiers.ts`
+ * one step per reading. Consumers read `tier`/`policy` when they need them
+ * (cheap getters) or subscribe with `onChange`.
+ *
+ * Work that is about to allocate (a received body to decode) reserves its
+ * estimated cost first (`reserve`): `headroom()` is what is left below a
+ * threshold after the current reading and every reservation, so admission
+ * can refuse what would cross it before it lands.
+ *
+ * Under pressure (a reading at or above the first tier's threshold) it asks
+ * the runtime to collect garbage (`relieve`, at most once per
+ * `reliefIntervalMs`): the resident size of a V8 process follows its peak
+ * heap until a major collection gives pages back, so without this a burst
+ * keeps the agent in a high tier long after the data is gone.
  */
 
 import { type Logger, silentLogger } from '../core/log.js';
-import { MEMORY_TIERS, type MemoryTier, nextTier, policyFor, type TierPolicy } from './tiers.js';
+import { MEMORY_TIERS, type MemoryTier, nextTier, policyFor, TIER_THRESHOLDS, type TierPolicy } from './tiers.js';
 
 const MIB = 1024 * 1024;
 
@@ -32,6 +44,22 @@ export interface MemoryGovernorOptions {
   now?: () => number;
   logger?: Logger;
   onChange?: (e: TierChange) => void;
+  /**
+   * Ask the runtime to give memory back (a major garbage collection); called
+   * after a reading at or above the first tier's threshold, at most once per
+   * `reliefIntervalMs`. Default: none (see `gcRelief()` in gc.ts).
+   */
+  relieve?: () => void;
+  /** default 500 ms */
+  reliefIntervalMs?: number;
+}
+
+/** A reservation of memory for work about to allocate; `release` is idempotent. */
+export interface Reservation {
+  readonly bytes: number;
+  /** change the reserved amount (e.g. once a body's real size is known) */
+  resize(bytes: number): void;
+  release(): void;
 }
 
 export interface MemoryGovernorStats {
@@ -43,6 +71,12 @@ export interface MemoryGovernorStats {
   /** tier changes so far */
   changes: number;
   timeInTierMs: Record<MemoryTier, number>;
+  /** memory reserved by admitted work not finished yet */
+  reservedBytes: number;
+  /** readings so far (timer and on demand) */
+  readings: number;
+  /** garbage collections requested under pressure */
+  reliefs: number;
 }
 
 function invalid(name: string, rule: string, v: unknown): never {
@@ -67,6 +101,12 @@ export class MemoryGovernor {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readFailing = false;
+  private reserved = 0;
+  private readings = 0;
+  private reliefs = 0;
+  private lastReliefAt = Number.NEGATIVE_INFINITY;
+  private readonly relieve?: () => void;
+  private readonly reliefIntervalMs: number;
 
   constructor(o: MemoryGovernorOptions) {
     if (!(Number.isFinite(o.limitMib) && o.limitMib >= 0)) invalid('limitMib', 'a finite number >= 0', o.limitMib);
@@ -85,6 +125,11 @@ export class MemoryGovernor {
     this.now = o.now ?? Date.now;
     this.logger = o.logger ?? silentLogger;
     this.onChange = o.onChange;
+    this.relieve = o.relieve;
+    this.reliefIntervalMs = o.reliefIntervalMs ?? 500;
+    if (!(Number.isFinite(this.reliefIntervalMs) && this.reliefIntervalMs >= 0)) {
+      invalid('reliefIntervalMs', 'a finite number >= 0', o.reliefIntervalMs);
+    }
     this.spent = Object.fromEntries(MEMORY_TIERS.map((t) => [t, 0])) as Record<MemoryTier, number>;
     this.enteredAt = this.now();
   }
@@ -107,16 +152,92 @@ export class MemoryGovernor {
     this.timer = undefined;
   }
 
-  /** Read the memory now, update the tier and return it. Throws what the reader throws. */
+  /**
+   * Read the memory now, move at most one tier (see `nextTier`) and return
+   * the tier. Throws what the reader throws.
+   */
   check(): number {
     if (!this.enabled) return 0;
     const rss = this.read();
+    this.readings++;
     const usage = rss / this.limitBytes;
     this.lastRss = rss;
     this.lastUsage = usage;
     const to = nextTier(this.current, usage, this.hysteresis);
     if (to !== this.current) this.change(to, usage, rss);
+    if (this.relieve && usage >= TIER_THRESHOLDS[1]!) this.relief();
     return this.current;
+  }
+
+  /** `check()` for callers that must not fail: on a reader error the last reading stands. */
+  measure(): number {
+    try {
+      return this.check();
+    } catch {
+      return this.current;
+    }
+  }
+
+  /** the limit in bytes (0 when disabled) */
+  get limit(): number {
+    return this.limitBytes;
+  }
+
+  /** the last reading, bytes */
+  get rssBytes(): number {
+    return this.lastRss;
+  }
+
+  /** memory reserved by admitted work, bytes */
+  get reservedBytes(): number {
+    return this.reserved;
+  }
+
+  /**
+   * Bytes left below `fraction` of the limit after the last reading and
+   * every reservation (negative when already above; Infinity when disabled).
+   */
+  headroom(fraction: number): number {
+    if (!this.enabled) return Number.POSITIVE_INFINITY;
+    return fraction * this.limitBytes - this.lastRss - this.reserved;
+  }
+
+  /** Reserve `bytes` for work about to allocate, until `release()` (nothing is held when disabled). */
+  reserve(bytes: number): Reservation {
+    const size = (n: number) => (this.enabled ? Math.max(0, n) || 0 : 0);
+    let held = size(bytes);
+    let released = false;
+    this.reserved += held;
+    const gov = this;
+    return {
+      get bytes() {
+        return released ? 0 : held;
+      },
+      resize(n: number) {
+        if (released) return;
+        const next = size(n);
+        gov.reserved += next - held;
+        held = next;
+      },
+      release() {
+        if (released) return;
+        released = true;
+        gov.reserved -= held;
+        if (gov.reserved < 1e-6) gov.reserved = 0;
+      },
+    };
+  }
+
+  private relief(): void {
+    const at = this.now();
+    if (at - this.lastReliefAt < this.reliefIntervalMs) return;
+    this.lastReliefAt = at;
+    this.reliefs++;
+    try {
+      this.relieve?.();
+    } catch (err) {
+      this.logger.warn({ err: String(err) }, 'memory governor: relief (garbage collection) failed');
+    }
   }
 
   get tier(): number {
@@ -147,6 +268,9 @@ export class MemoryGovernor {
       limitBytes: this.limitBytes,
       changes: this.changes,
       timeInTierMs,
+      reservedBytes: this.reserved,
+      readings: this.readings,
+      reliefs: this.reliefs,
     };
   }
 
@@ -177,6 +301,7 @@ export class MemoryGovernor {
       to: e.to,
       usage: Math.round(usage * 1000) / 1000,
       rssBytes,
+      reservedBytes: this.reserved,
       limitBytes: this.limitBytes,
     };
     if (up) this.logger.warn(fields, 'memory tier raised: shedding load');

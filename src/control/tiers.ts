@@ -15,10 +15,17 @@ export const MEMORY_TIERS = [
 
 export type MemoryTier = (typeof MEMORY_TIERS)[number];
 
-/** Fraction of the limit at which each tier engages, by tier index. */
-export const TIER_THRESHOLDS: readonly number[] = Object.freeze([0, 0.6, 0.7, 0.8, 0.9, 1.0]);
+/**
+ * Fraction of the limit at which each tier engages, by tier index. The
+ * hardest tier engages at 95%, not 100%: what is in flight when it engages
+ * (and garbage not yet collected) must still fit under the limit.
+ */
+export const TIER_THRESHOLDS: readonly number[] = Object.freeze([0, 0.6, 0.7, 0.8, 0.9, 0.95]);
 
 export const MAX_TIER = MEMORY_TIERS.length - 1;
+
+/** The tier that keeps critical processes only (the receiver admits only their part of a request). */
+export const CRITICAL_ONLY_TIER = MEMORY_TIERS.indexOf('critical_only');
 
 export type ProcessTier = 'critical' | 'important' | 'standard' | 'noise';
 
@@ -34,7 +41,7 @@ export interface TierPolicy {
 }
 
 /** The highest tier whose threshold `usage` reaches (0 for NaN). */
-function engagedTier(usage: number): number {
+export function engagedTier(usage: number): number {
   let t = 0;
   while (t < MAX_TIER && usage >= TIER_THRESHOLDS[t + 1]!) t++;
   return t;
@@ -42,19 +49,19 @@ function engagedTier(usage: number): number {
 
 /**
  * The tier after a reading of `usage` (a fraction of the limit) in tier
- * `current`. Up at once to the highest tier whose threshold is reached; down
- * only once usage falls below the current threshold minus `hysteresis`, and
- * then to the highest tier that usage still holds with the same hysteresis,
- * which may be several tiers lower. A NaN reading keeps the tier.
+ * `current`, one step at a time: up one tier when usage reaches the next
+ * tier's threshold, down one tier when it falls below the current tier's
+ * threshold minus `hysteresis`. A reading far above (or below) moves one
+ * tier only; the next reading moves the next one, so every tier is entered,
+ * logged and given its chance to shed before the next. A NaN reading keeps
+ * the tier.
  */
 export function nextTier(current: number, usage: number, hysteresis: number): number {
   const cur = Math.min(MAX_TIER, Math.max(0, Math.trunc(current) || 0));
   if (Number.isNaN(usage)) return cur;
-  const up = engagedTier(usage);
-  if (up > cur) return up;
-  let t = cur;
-  while (t > 0 && usage < TIER_THRESHOLDS[t]! - hysteresis) t--;
-  return t;
+  if (cur < MAX_TIER && usage >= TIER_THRESHOLDS[cur + 1]!) return cur + 1;
+  if (cur > 0 && usage < TIER_THRESHOLDS[cur]! - hysteresis) return cur - 1;
+  return cur;
 }
 
 function policy(drop: ProcessTier[], importantKeep: number, criticalOnly: boolean, refuseInput: boolean): TierPolicy {

@@ -62,6 +62,24 @@ export interface HostmetricsSourceOptions {
   seed?: number;
   /** wall clock of the host's "now" at construction; processes started before it */
   nowMs?: number;
+  /**
+   * Exactly this share of the processes (spread evenly) carries a name the
+   * default classification rules make critical (postgres, containerd,
+   * redis-server, nginx) and a parent of another name (pid 1), so no pool
+   * demotion applies; the others carry names that are not critical (java,
+   * node, python3, sshd, bash, kworker). Default: names drawn at random from
+   * the whole list, as before.
+   */
+  criticalShare?: number;
+}
+
+/** Names the default rules classify as critical, and names they do not. */
+export const CRITICAL_NAMES = ['postgres', 'containerd', 'redis-server', 'nginx'] as const;
+export const NON_CRITICAL_NAMES = ['java', 'node', 'python3', 'sshd', 'bash', 'kworker'] as const;
+
+/** Whether process `i` is one of the critical share (evenly spread: exactly floor(n × share) of n). */
+export function inCriticalShare(i: number, share: number): boolean {
+  return Math.floor((i + 1) * share) > Math.floor(i * share);
 }
 
 const NAMES = ['postgres', 'nginx', 'java', 'node', 'python3', 'sshd', 'containerd', 'kworker', 'bash', 'redis-server'];
@@ -175,7 +193,23 @@ export class HostmetricsSource {
     const now = opts.nowMs ?? Date.now();
     this.hostName = opts.hostName ?? 'loadgen-host';
     const procs: SyntheticProcess[] = [];
-    for (let i = 0; i < opts.processes; i++) procs.push(makeProcess(rng, i, now, procs));
+    const share = opts.criticalShare;
+    if (share !== undefined && !(share >= 0 && share <= 1)) {
+      throw new RangeError(`criticalShare must be in [0, 1], got ${share}`);
+    }
+    const drawn = [0, 0]; // critical, other: names go round each list
+    for (let i = 0; i < opts.processes; i++) {
+      const p = makeProcess(rng, i, now, procs);
+      if (share !== undefined) {
+        const critical = inCriticalShare(i, share);
+        const names: readonly string[] = critical ? CRITICAL_NAMES : NON_CRITICAL_NAMES;
+        p.name = names[drawn[critical ? 0 : 1]++ % names.length]!;
+        p.exe = `/usr/bin/${p.name}`;
+        p.cmdline = `/usr/bin/${p.name} --worker ${i}`;
+        if (critical) p.ppid = 1;
+      }
+      procs.push(p);
+    }
     this.processes = procs;
     this.starts = procs.map((p) => nanosFromMs(p.startEpochMs));
   }

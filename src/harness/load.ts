@@ -5,13 +5,16 @@
  * counted, so a slow target shows up as skips, not as a silently lower rate).
  * Identities are stable across requests (same pids and start times), values
  * advance with the clock. Latency is measured from dispatch (body ready) to
- * the end of the response, in an hdr histogram.
+ * the end of the response, in an hdr histogram. Accepted data points are
+ * those of 2xx answers less what their partial success rejected
+ * (`rejected_data_points`, protobuf or JSON answers).
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
-import { HostmetricsSource } from './hostmetrics.js';
+import { decodeResponse } from '../otlp/proto.js';
+import { HostmetricsSource, inCriticalShare } from './hostmetrics.js';
 import { HostmetricsEncoder } from './hostmetrics-pb.js';
 
 const gzipAsync = promisify(zlib.gzip) as (b: Uint8Array, o: zlib.ZlibOptions) => Promise<Buffer>;
@@ -29,6 +32,8 @@ export interface LoadOptions {
   concurrency: number;
   hostName?: string;
   seed?: number;
+  /** share of processes with critical names (HostmetricsSource's criticalShare); default: random names */
+  criticalShare?: number;
   /** called about once a second */
   onProgress?: (p: LoadReport) => void;
 }
@@ -46,8 +51,10 @@ export interface LoadReport {
   statuses: Record<string, number>;
   /** over the report's window: the last second for progress, the whole run for the summary */
   requestsPerSec: number;
-  /** data points in 2xx answers per second, same window */
+  /** accepted data points per second (2xx answers less partial-success rejections), same window */
   pointsPerSec: number;
+  /** data points rejected by partial success (in 2xx answers), so far */
+  rejectedPoints: number;
   p50Ms: number;
   p99Ms: number;
 }
@@ -55,6 +62,30 @@ export interface LoadReport {
 export interface LoadSummary extends LoadReport {
   pointsPerRequest: number;
   bytesSent: number;
+  /** processes of the critical share in each request (0 without criticalShare) */
+  criticalPerRequest: number;
+  /** critical processes in requests answered 2xx */
+  criticalAccepted: number;
+}
+
+/** rejected_data_points of an OTLP answer's partial success (0 when absent or unreadable). */
+export function rejectedPointsOf(body: Uint8Array, contentType: string | undefined): number {
+  if (body.length === 0) return 0;
+  try {
+    let v: string | number | undefined;
+    if (/json/i.test(contentType ?? '')) {
+      const o = JSON.parse(Buffer.from(body).toString('utf8')) as {
+        partialSuccess?: { rejectedDataPoints?: string | number };
+      };
+      v = o?.partialSuccess?.rejectedDataPoints;
+    } else {
+      v = decodeResponse(body).partialSuccess?.rejectedDataPoints;
+    }
+    const n = Number(v ?? 0);
+    return Number.isFinite(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function histogram() {
@@ -69,7 +100,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
 export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   const url = new URL(opts.target);
-  const source = new HostmetricsSource({ processes: opts.processes, hostName: opts.hostName, seed: opts.seed });
+  const source = new HostmetricsSource({
+    processes: opts.processes,
+    hostName: opts.hostName,
+    seed: opts.seed,
+    criticalShare: opts.criticalShare,
+  });
+  let criticalPerRequest = 0;
+  if (opts.criticalShare !== undefined) {
+    for (let i = 0; i < opts.processes; i++) if (inCriticalShare(i, opts.criticalShare)) criticalPerRequest++;
+  }
   const encoder = opts.encoding === 'protobuf' ? new HostmetricsEncoder(source) : undefined;
   const pool = new Pool(url.origin, { connections: opts.concurrency, keepAliveTimeout: 60_000 });
   const headers: Record<string, string> = {
@@ -90,6 +130,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   let windowDone = 0;
   let windowPoints = 0;
   let bytesSent = 0;
+  let rejectedPoints = 0;
+  let criticalAccepted = 0;
   const inflight = new Set<Promise<void>>();
 
   const body = async (nowMs: number): Promise<Uint8Array> => {
@@ -103,15 +145,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
     let status: string;
     let ok = false;
     let us = 0;
+    let rejected = 0;
     try {
       const b = await body(Date.now());
       bytesSent += b.length;
       const t0 = performance.now();
       const res = await pool.request({ path, method: 'POST', body: b, headers });
-      await res.body.arrayBuffer();
+      const answer = new Uint8Array(await res.body.arrayBuffer());
       us = (performance.now() - t0) * 1000;
       status = String(res.statusCode);
       ok = res.statusCode >= 200 && res.statusCode < 300;
+      if (ok) rejected = Math.min(perRequest, rejectedPointsOf(answer, String(res.headers['content-type'] ?? '')));
     } catch (e) {
       status = `error:${(e as NodeJS.ErrnoException)?.code ?? (e as Error)?.name ?? 'unknown'}`;
     }
@@ -125,8 +169,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
       window.recordValue(v);
     }
     if (ok) {
-      okPoints += perRequest;
-      windowPoints += perRequest;
+      okPoints += perRequest - rejected;
+      windowPoints += perRequest - rejected;
+      rejectedPoints += rejected;
+      criticalAccepted += criticalPerRequest;
     }
   };
 
@@ -145,6 +191,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
     statuses: Object.fromEntries(statuses),
     requestsPerSec: windowSec > 0 ? done / windowSec : 0,
     pointsPerSec: windowSec > 0 ? points / windowSec : 0,
+    rejectedPoints,
     p50Ms: h.totalCount ? h.getValueAtPercentile(50) / 1000 : 0,
     p99Ms: h.totalCount ? h.getValueAtPercentile(99) / 1000 : 0,
   });
@@ -181,5 +228,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   await Promise.all(inflight);
   const elapsed = (performance.now() - start) / 1000;
   await pool.close();
-  return { ...report(total, elapsed, elapsed, completed, okPoints), pointsPerRequest: perRequest, bytesSent };
+  return {
+    ...report(total, elapsed, elapsed, completed, okPoints),
+    pointsPerRequest: perRequest,
+    bytesSent,
+    criticalPerRequest,
+    criticalAccepted,
+  };
 }

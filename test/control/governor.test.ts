@@ -89,13 +89,24 @@ describe('MemoryGovernor', () => {
     expect(s.gov.stats().changes).toBe(2);
   });
 
-  it('jumps from 50% straight to critical_only at 95%', () => {
+  it('steps from 50% to critical_only at 95% one tier per reading, with an event for each', () => {
     const s = setup();
     s.at(0.5);
-    expect(s.at(0.95)).toBe('critical_only');
-    expect(s.changes).toHaveLength(1);
+    expect([0.95, 0.95, 0.95, 0.95, 0.95].map((u) => s.at(u))).toEqual([
+      'drop_noise',
+      'drop_standard',
+      'sample_important',
+      'critical_only',
+      'refuse_input',
+    ]);
+    expect(s.changes.map((c) => `${c.from}>${c.to}`)).toEqual([
+      'normal>drop_noise',
+      'drop_noise>drop_standard',
+      'drop_standard>sample_important',
+      'sample_important>critical_only',
+      'critical_only>refuse_input',
+    ]);
     expect(s.gov.policy.dropTiers.has('critical')).toBe(false);
-    expect([...s.gov.policy.dropTiers].sort()).toEqual(['important', 'noise', 'standard']);
   });
 
   it('reports usage, bytes and time spent in each tier from the injected clock', () => {
@@ -111,8 +122,8 @@ describe('MemoryGovernor', () => {
     expect(st.rssBytes).toBe(100 * MIB);
     expect(st.timeInTierMs).toEqual({
       normal: 3250,
-      drop_noise: 0,
-      drop_standard: 500,
+      drop_noise: 500,
+      drop_standard: 0,
       sample_important: 0,
       critical_only: 0,
       refuse_input: 0,
@@ -156,7 +167,7 @@ describe('MemoryGovernor', () => {
     expect(reads).toBe(1);
     rss = 95 * MIB;
     await waitFor(() => gov.tierName === 'critical_only');
-    expect(changes).toHaveLength(1);
+    expect(changes.map((c) => c.to)).toEqual(['drop_noise', 'drop_standard', 'sample_important', 'critical_only']);
     gov.shutdown();
     gov.shutdown();
     const before = reads;
@@ -186,6 +197,7 @@ describe('MemoryGovernor', () => {
       },
     });
     gov.start();
+    gov.check();
     expect(gov.tierName).toBe('drop_standard');
     fail = true;
     const from = reads;
@@ -195,6 +207,76 @@ describe('MemoryGovernor', () => {
     gov.shutdown();
     expect(gov.tierName).toBe('drop_standard');
     expect(lines.filter((l) => /reading memory failed/.test(String(l.msg)))).toHaveLength(1);
+  });
+
+  it('reserve: headroom counts the last reading and every reservation; resize and release (idempotent) give it back', () => {
+    const s = setup();
+    s.at(0.5); // 100 MiB of 200
+    expect(s.gov.headroom(0.6)).toBe(20 * MIB);
+    const a = s.gov.reserve(8 * MIB);
+    const b = s.gov.reserve(4 * MIB);
+    expect(s.gov.reservedBytes).toBe(12 * MIB);
+    expect(s.gov.headroom(0.6)).toBe(8 * MIB);
+    b.resize(10 * MIB);
+    expect(s.gov.headroom(0.6)).toBe(2 * MIB);
+    a.release();
+    a.release();
+    a.resize(50 * MIB); // released: no effect
+    expect(a.bytes).toBe(0);
+    expect(s.gov.reservedBytes).toBe(10 * MIB);
+    b.release();
+    expect(s.gov.reservedBytes).toBe(0);
+    expect(s.gov.stats()).toMatchObject({ reservedBytes: 0, readings: 1 });
+    // negative and NaN sizes reserve nothing
+    s.gov.reserve(-5);
+    s.gov.reserve(Number.NaN);
+    expect(s.gov.reservedBytes).toBe(0);
+    expect(new MemoryGovernor({ ...GOVERNOR, limitMib: 0 }).headroom(0.9)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('asks for relief (a GC) on readings at or above 60%, at most once per reliefIntervalMs of the injected clock', () => {
+    let rss = 0;
+    let t = 0;
+    let reliefs = 0;
+    const gov = new MemoryGovernor({
+      ...GOVERNOR,
+      limitMib: 100,
+      readMemoryBytes: () => rss,
+      now: () => t,
+      relieve: () => {
+        reliefs++;
+      },
+      reliefIntervalMs: 500,
+    });
+    rss = 59 * MIB;
+    gov.check();
+    expect(reliefs).toBe(0);
+    rss = 61 * MIB;
+    gov.check();
+    gov.check();
+    t += 499;
+    gov.check();
+    expect(reliefs).toBe(1);
+    t += 1;
+    gov.check();
+    expect(reliefs).toBe(2);
+    expect(gov.stats().reliefs).toBe(2);
+  });
+
+  it('measure() keeps the last tier when the reader throws; check() throws it', () => {
+    let fail = false;
+    const gov = new MemoryGovernor({
+      ...GOVERNOR,
+      limitMib: 100,
+      readMemoryBytes: () => {
+        if (fail) throw new Error('EMFILE');
+        return 65 * MIB;
+      },
+    });
+    expect(gov.measure()).toBe(1);
+    fail = true;
+    expect(gov.measure()).toBe(1);
+    expect(() => gov.check()).toThrow(/EMFILE/);
   });
 
   it('validates options with a RangeError naming the option', () => {

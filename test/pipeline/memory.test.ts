@@ -50,11 +50,12 @@ describe('memory tiers in the engine', () => {
       memory: view,
     });
     await engine.start();
-    const readings = [0.5, 0.65, 0.75, 0.85, 0.95, 1.05, 0.5];
+    const readings = [0.5, 0.65, 0.75, 0.85, 0.92, 1.05, 0.5];
     const reports = [];
     for (const r of readings) {
       reading = r;
-      gov.check();
+      // the governor moves one tier per reading: read until it settles (0.5 after refuse_input takes five)
+      for (let i = 0; i < 6; i++) gov.check();
       reports.push(await engine.cycle());
     }
     await engine.shutdown();

@@ -73,6 +73,13 @@ export function decodeBytes(bytes: Uint8Array, encoding: BodyEncoding): DecodeOu
   }
 }
 
+/**
+ * Called with the decompressed protobuf bytes of a body before they are
+ * decoded; returns the bytes to decode (the receiver's shedding, shed.ts).
+ * What it throws comes out of `decode`.
+ */
+export type ProtobufHook = (bytes: Uint8Array) => Uint8Array;
+
 /** Synchronous decompress + decode (what a worker runs). Never throws. */
 export function decodeTaskSync(task: DecodeTask): DecodeOutcome {
   let bytes = task.body;
@@ -94,13 +101,28 @@ export function decodeTaskSync(task: DecodeTask): DecodeOutcome {
  * a lying trailer cannot make it allocate more than a real body would.
  */
 export function gunzipChunkSize(body: Uint8Array, limit: number): number {
-  const n = body.length;
-  const isize = n >= 18 ? (body[n - 4]! | (body[n - 3]! << 8) | (body[n - 2]! << 16) | (body[n - 1]! << 24)) >>> 0 : 0;
-  return Math.max(64 * 1024, Math.min(isize + 1, limit + 1, n * 1032));
+  return Math.max(64 * 1024, Math.min(gzipIsize(body) + 1, limit + 1, body.length * 1032));
 }
 
-/** Inline decode; decompression runs on the zlib thread pool. Never throws. */
-export async function decodeTaskInline(task: DecodeTask): Promise<DecodeOutcome> {
+function gzipIsize(body: Uint8Array): number {
+  const n = body.length;
+  return n >= 18 ? (body[n - 4]! | (body[n - 3]! << 8) | (body[n - 2]! << 16) | (body[n - 1]! << 24)) >>> 0 : 0;
+}
+
+/**
+ * What a gzip body will decompress to, for admission: the trailer's ISIZE,
+ * clamped to what deflate can reach from this many bytes and to `limit`
+ * (a lying trailer is caught by the decompression's own limit).
+ */
+export function gzipDecompressedSize(body: Uint8Array, limit: number): number {
+  return Math.min(gzipIsize(body), limit, body.length * 1032);
+}
+
+/**
+ * Inline decode; decompression runs on the zlib thread pool. Never throws,
+ * except what `hook` throws.
+ */
+export async function decodeTaskInline(task: DecodeTask, hook?: ProtobufHook): Promise<DecodeOutcome> {
   let bytes = task.body;
   if (task.gzip) {
     try {
@@ -112,6 +134,7 @@ export async function decodeTaskInline(task: DecodeTask): Promise<DecodeOutcome>
       return gzipFailure(e, task.maxBytes);
     }
   }
+  if (hook && task.encoding === 'protobuf') bytes = hook(bytes);
   return decodeBytes(bytes, task.encoding);
 }
 
@@ -165,9 +188,10 @@ export class BodyDecoder {
     return encoding === 'json' && bodyBytes > this.opts.thresholdBytes;
   }
 
-  async decode(task: DecodeTask): Promise<DecodeOutcome> {
+  /** `hook` sees protobuf bodies after decompression (not JSON ones). */
+  async decode(task: DecodeTask, hook?: ProtobufHook): Promise<DecodeOutcome> {
     const sliceMs = this.opts.sliceMs ?? DECODE_SLICE_MS;
-    if (task.body.length <= this.opts.thresholdBytes) return decodeTaskInline(task);
+    if (task.body.length <= this.opts.thresholdBytes) return decodeTaskInline(task, hook);
     if (task.encoding === 'protobuf') {
       let bytes = task.body;
       if (task.gzip) {
@@ -180,6 +204,7 @@ export class BodyDecoder {
           return gzipFailure(e, task.maxBytes);
         }
       }
+      if (hook) bytes = hook(bytes);
       return decodeBytesSliced(bytes, sliceMs);
     }
     if (this.closed) return { ok: false, status: 400, message: 'the receiver is shutting down' };

@@ -219,7 +219,8 @@ function readRow(rm: ResourceMetrics): Row {
   return r;
 }
 
-function commandLine(attrs: KeyValue[]): string {
+/** A process resource's command line: `process.command_line`, else `process.command_args` joined, else `process.command`. */
+export function commandLine(attrs: KeyValue[]): string {
   const line = attrString(attrs, ResourceAttr.commandLine);
   if (line !== undefined) return line;
   const cmd = attrString(attrs, 'process.command') ?? '';

@@ -3,7 +3,9 @@
  * any OTLP SDK) posts to. Answers follow the OTLP/HTTP specification:
  *
  * - 200 with an ExportMetricsServiceResponse in the request's encoding, with
- *   `partialSuccess` when the sink rejected points;
+ *   `partialSuccess` when the sink rejected points, or when memory admission
+ *   kept only the request's critical processes (`rejected_data_points`
+ *   counts the rest; the message says so);
  * - 400 for a body that does not decompress or decode, with a google.rpc.Status
  *   whose message names what was wrong (the field path for decode errors);
  * - 413 when the body, compressed or decompressed, exceeds `maxBodyBytes`:
@@ -12,7 +14,10 @@
  * - 415 for a content type other than application/x-protobuf or
  *   application/json (parameters such as charset are fine) or a content
  *   encoding other than gzip/identity; 405 for other methods; 404 for other paths;
- * - 503 with Retry-After when the sink's `admit()` refuses, before the body is read;
+ * - 503 with Retry-After when memory admission refuses (the hardest memory
+ *   tier, or no room even for the critical part: before the body is read
+ *   when that is known from the headers, else once its real size is) or
+ *   the sink's `admit()` refuses (before the body is read);
  * - 500 when the sink throws (logged once per error kind, name and code, per minute).
  * An answer with `Connection: close` (413, and early answers to large or
  * unsized bodies) makes Node close the socket once it is sent, so the rest
@@ -26,13 +31,23 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { AdmissionTicket, ReceiverAdmission } from '../../control/admission.js';
+import type { CriticalTest } from '../../control/critical.js';
 import { type Logger, silentLogger } from '../../core/log.js';
 import type { ExportMetricsServiceRequest } from '../../otlp/model.js';
 import { CONTENT_TYPE, encodeStatus, encodingOf, mediaType, RpcCode, successBody } from '../../otlp/response.js';
 import { connectionCap, guardConnections, hostChecker, hostRefusalLogger } from '../../server/guard.js';
 import { formatHostPort, listenError, parseListen } from '../../server/listen.js';
-import { BodyDecoder, type BodyEncoding } from './decode.js';
+import { BodyDecoder, type BodyEncoding, gzipDecompressedSize, type ProtobufHook } from './decode.js';
+import { type ShedCounts, ShedError, shedProtobuf, shedRequest } from './shed.js';
 import { LogLimiter, type ReceiverStats, StatsRecorder } from './stats.js';
+
+/** Thrown from the decode hook when even a request's critical part cannot be afforded. */
+class Refused extends Error {
+  constructor(readonly decision: { retryAfterSec: number; reason: string }) {
+    super(decision.reason);
+  }
+}
 
 export type { ReceiverStats } from './stats.js';
 
@@ -68,6 +83,14 @@ export interface ReceiverOptions {
   maxConnections?: number;
   /** Host names served besides loopback names, IP literals and this host's name (receiver.allowed_hosts) */
   allowedHosts?: readonly string[];
+  /**
+   * Memory admission by size (src/control/admission.ts): each request is
+   * admitted whole, shed to its critical processes (answered with partial
+   * success), or refused with 503. Without it every request is admitted whole.
+   */
+  admission?: ReceiverAdmission;
+  /** Which processes are critical, for shedding (required with `admission`) */
+  critical?: CriticalTest;
 }
 
 export interface OtlpReceiver {
@@ -125,6 +148,8 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
   const limit = opts.maxBodyBytes;
   const log = opts.logger ?? silentLogger;
   const sink = opts.sink;
+  if (opts.admission && !opts.critical) throw new Error('startOtlpReceiver: admission needs a critical test');
+  const isCritical: CriticalTest = opts.critical ?? (() => true);
   const stats = new StatsRecorder();
   const limiter = new LogLimiter(60_000, opts.now ?? Date.now);
   const decoder = new BodyDecoder({
@@ -235,6 +260,32 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
         { Connection: 'close' },
       );
     }
+    const gzip = ce === 'gzip';
+    const ticket = opts.admission?.open({ bytes: announced, encoding, gzip });
+    try {
+      await admitAndServe(req, res, encoding, gzip, announced, early, ticket);
+    } finally {
+      ticket?.release();
+    }
+  }
+
+  async function admitAndServe(
+    req: IncomingMessage,
+    res: ServerResponse,
+    encoding: BodyEncoding,
+    gzip: boolean,
+    announced: number | undefined,
+    early: () => Record<string, string>,
+    ticket: AdmissionTicket | undefined,
+  ): Promise<void> {
+    const refuse = (d: { retryAfterSec: number; reason: string }, headers: Record<string, string>) => {
+      stats.memoryRefusal();
+      return fail(res, 503, RpcCode.UNAVAILABLE, `not accepting data: ${d.reason}`, encoding, {
+        'Retry-After': String(Math.max(1, Math.ceil(d.retryAfterSec))),
+        ...headers,
+      });
+    };
+    if (ticket?.decision.mode === 'refuse') return refuse(ticket.decision, early());
     const admitted = sink.admit();
     if (!admitted.ok) {
       const retry = String(Math.max(0, Math.ceil(admitted.retryAfterSec)));
@@ -256,30 +307,85 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<OtlpRece
     }
     stats.bodyBytes(body.length);
 
+    // the body is in: decide again on its real size (a gzip body's from its trailer)
+    let mode: 'full' | 'critical' = 'full';
+    if (ticket) {
+      const d = ticket.sized(gzip ? gzipDecompressedSize(body, limit) : body.length);
+      if (d.mode === 'refuse') return refuse(d, {});
+      mode = d.mode;
+    }
+    let shed: ShedCounts | undefined;
+    const hook: ProtobufHook | undefined =
+      mode === 'critical' && ticket
+        ? (pb) => {
+            let r: ReturnType<typeof shedProtobuf>;
+            try {
+              r = shedProtobuf(pb, isCritical);
+            } catch (e) {
+              if (e instanceof ShedError) return pb; // malformed: the decoder names the problem
+              throw e;
+            }
+            shed = r;
+            const d = ticket.kept(r.kept.length);
+            if (d.mode === 'refuse') throw new Refused(d);
+            return r.kept;
+          }
+        : undefined;
+
     const onWorker = decoder.usesWorker(body.length, encoding);
     const t0 = performance.now();
-    const out = await decoder.decode({ body, encoding, gzip: ce === 'gzip', maxBytes: limit });
+    let out: Awaited<ReturnType<BodyDecoder['decode']>>;
+    try {
+      out = await decoder.decode({ body, encoding, gzip, maxBytes: limit }, hook);
+    } catch (e) {
+      if (e instanceof Refused) return refuse(e.decision, {});
+      throw e;
+    }
     if (!out.ok) {
       stats.decodeFailed(onWorker);
       log.debug({ status: out.status, reason: out.message, bytes: body.length }, 'otlp receiver: refused a body');
       const code = out.status === 413 ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.INVALID_ARGUMENT;
       return fail(res, out.status, code, out.message, encoding, out.status === 413 ? { Connection: 'close' } : {});
     }
-    stats.decoded(out.points, out.decodedBytes, (performance.now() - t0) * 1000, onWorker);
-
-    let result: { rejectedDataPoints?: number; errorMessage?: string };
-    try {
-      result = await sink.accept(out.request, { points: out.points, bytes: body.length, encoding });
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      const kind = `${err?.name ?? typeof e}:${err?.code ?? ''}`;
-      const allow = limiter.admit(kind);
-      if (allow) log.error({ err, suppressedSinceLast: allow.suppressed }, 'otlp receiver: sink failed');
-      return fail(res, 500, RpcCode.INTERNAL, 'internal error while accepting data', encoding);
+    let request = out.request;
+    let points = out.points;
+    if (mode === 'critical' && ticket && !shed) {
+      // JSON (or protobuf the shedder could not walk): shed the decoded request
+      const r = shedRequest(out.request, isCritical);
+      shed = r;
+      request = r.request;
+      points -= r.shedPoints;
+      const total = points + r.shedPoints;
+      const d = ticket.kept(total > 0 ? (out.decodedBytes * points) / total : 0);
+      if (d.mode === 'refuse') return refuse(d, {});
     }
-    const rejected = Math.max(0, Math.floor(result?.rejectedDataPoints ?? 0));
+    const shedPoints = shed?.shedPoints ?? 0;
+    stats.decoded(points + shedPoints, out.decodedBytes, (performance.now() - t0) * 1000, onWorker);
+
+    let result: { rejectedDataPoints?: number; errorMessage?: string } = {};
+    if (!shed || shed.keptResources > 0) {
+      try {
+        result = await sink.accept(request, { points, bytes: body.length, encoding });
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        const kind = `${err?.name ?? typeof e}:${err?.code ?? ''}`;
+        const allow = limiter.admit(kind);
+        if (allow) log.error({ err, suppressedSinceLast: allow.suppressed }, 'otlp receiver: sink failed');
+        return fail(res, 500, RpcCode.INTERNAL, 'internal error while accepting data', encoding);
+      }
+    }
+    let rejected = Math.max(0, Math.floor(result?.rejectedDataPoints ?? 0));
+    let message = result?.errorMessage;
+    if (shed && (shed.shedResources > 0 || shedPoints > 0)) {
+      stats.shed(shedPoints);
+      rejected += shedPoints;
+      const why =
+        `memory limit: ${shedPoints} data points of ${shed.shedResources} non-critical resources refused, ` +
+        `${shed.keptResources} critical processes accepted (memory.limit_mib)`;
+      message = message ? `${why}; ${message}` : why;
+    }
     if (rejected) stats.rejectedPoints(rejected);
-    send(res, 200, successBody(rejected, result?.errorMessage, encoding), encoding);
+    send(res, 200, successBody(rejected, message, encoding), encoding);
   }
 
   const server: Server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {

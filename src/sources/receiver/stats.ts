@@ -25,6 +25,15 @@ export interface ReceiverStats {
   connections?: ConnectionStats;
   /** requests refused for their Host header */
   refusedHosts?: number;
+  /** memory admission (src/control/admission.ts): what was shed or refused to stay under the limit */
+  memory: {
+    /** requests of which only the critical processes were kept (answered with partial success) */
+    shedRequests: number;
+    /** data points refused that way (counted in rejectedDataPoints too) */
+    shedDataPoints: number;
+    /** requests answered 503 for memory */
+    refusedRequests: number;
+  };
 }
 
 export class StatsRecorder {
@@ -35,6 +44,9 @@ export class StatsRecorder {
   private decodedBytes = 0;
   private inline = 0;
   private worker = 0;
+  private shedRequests = 0;
+  private shedPoints = 0;
+  private memoryRefused = 0;
   private readonly decodeUs = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
@@ -67,6 +79,16 @@ export class StatsRecorder {
     this.rejected += n;
   }
 
+  /** a request kept only its critical part; `points` were shed (and are counted as rejected by the caller) */
+  shed(points: number): void {
+    this.shedRequests++;
+    this.shedPoints += points;
+  }
+
+  memoryRefusal(): void {
+    this.memoryRefused++;
+  }
+
   snapshot(): ReceiverStats {
     const h = this.decodeUs;
     return {
@@ -83,6 +105,11 @@ export class StatsRecorder {
       },
       inlineDecodes: this.inline,
       workerDecodes: this.worker,
+      memory: {
+        shedRequests: this.shedRequests,
+        shedDataPoints: this.shedPoints,
+        refusedRequests: this.memoryRefused,
+      },
     };
   }
 }
