@@ -59,7 +59,8 @@ export interface ReceivedStats {
   hostsEvicted: number;
   /** resources of hosts beyond max_hosts, passed through as received */
   hostsPassedThrough: number;
-  requests: number;
+  /** requests processed (the HTTP side counts answers by status in `requests`) */
+  processed: number;
   processResources: number;
   passthroughResources: number;
   passthroughPoints: number;
@@ -144,7 +145,7 @@ export class ReceivedDataProcessor implements ReceiverSink {
   readonly counts: Omit<ReceivedStats, 'hosts'> = {
     hostsEvicted: 0,
     hostsPassedThrough: 0,
-    requests: 0,
+    processed: 0,
     processResources: 0,
     passthroughResources: 0,
     passthroughPoints: 0,
@@ -171,7 +172,7 @@ export class ReceivedDataProcessor implements ReceiverSink {
   }
 
   async accept(req: ExportMetricsServiceRequest): Promise<{ rejectedDataPoints?: number; errorMessage?: string }> {
-    this.counts.requests++;
+    this.counts.processed++;
     const { processes, passthrough } = splitRequest(req);
     // Per-process metrics nrdot does not model (process.signals_pending,
     // process.disk.operations, ...) ride with their process: exported when
