@@ -28,7 +28,7 @@ import { Registry } from '../server/registry.js';
 import { oversizeFamilies, SelfMetrics } from '../server/self-metrics.js';
 import { loadToken, tokenIdentity } from '../server/token.js';
 import type { AgentControl } from '../server/types.js';
-import type { BackendChoice } from '../sources/index.js';
+import type { BackendChoice, OpenedScanner } from '../sources/index.js';
 import { openScanner } from '../sources/index.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../sources/receiver/index.js';
 import type { ProcessScanner } from '../sources/scanner.js';
@@ -68,6 +68,8 @@ export interface AgentOptions {
   noDiscovery?: boolean;
   /** the discovery run (tests inject failures); default discover() */
   discoveryRun?: AgentDiscoveryOptions['run'];
+  /** a scan source opened by the caller (the replay of a recording, src/sources/recording); default: openScanner */
+  scanner?: OpenedScanner;
 }
 
 /** Stands in for the scanner with --no-scan. */
@@ -119,9 +121,11 @@ export class Agent implements AgentControl {
     this.logger = logger;
     this.scanning = !o.noScan;
     this.commandLine = loadCommandLinePrivacy(config.privacy);
-    const { reader, note } = this.scanning
-      ? openScanner(o.procRoot, o.backend, o.hostName ?? config.scan.host_name)
-      : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };
+    const { reader, note } = o.scanner
+      ? o.scanner
+      : this.scanning
+        ? openScanner(o.procRoot, o.backend, o.hostName ?? config.scan.host_name)
+        : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };
     this.scanner = reader;
     this.scannerNote = note;
     this.queueDir = o.queueDir ?? config.queue.dir;

@@ -38,6 +38,8 @@ export function buildProgram(): Command {
       'cost profile: conservative, balanced, aggressive, emergency (or one defined in the config)',
     )
     .option('--proc-root <dir>', 'procfs tree to read (default /proc, or scan.proc_root)')
+    .option('--recording <dir>', 'replay a recording made by nrdot record instead of scanning (stops at its end)')
+    .option('--loop', 'with --recording: start the recording again at its end instead of stopping')
     .option('--once', 'run a single cycle and exit (with --no-scan: after one received batch)')
     .option('--cycles <n>', 'run N cycles and exit (with --no-scan: N received batches)', positiveInt('--cycles'))
     .option(
@@ -96,7 +98,8 @@ export function buildProgram(): Command {
   program
     .command('scan')
     .description('scan the process table and report how long it took')
-    .option('--proc-root <dir>', 'procfs tree to read', '/proc')
+    .option('--proc-root <dir>', 'procfs tree to read (default /proc)')
+    .option('--recording <dir>', 'replay a recording made by nrdot record instead (--repeat at most its scans)')
     .option(
       '--repeat <n>',
       'scan N times (the first scan reads command lines; later ones are steady state)',
@@ -120,7 +123,8 @@ export function buildProgram(): Command {
   program
     .command('top')
     .description('the busiest processes with their tier')
-    .option('--proc-root <dir>', 'procfs tree to read', '/proc')
+    .option('--proc-root <dir>', 'procfs tree to read (default /proc)')
+    .option('--recording <dir>', 'read the first scans of a recording made by nrdot record instead (no waiting)')
     .option('--config <file>', 'YAML config (for classification rules)')
     .option('-n, --count <n>', 'rows to show', positiveInt('-n'), 20)
     .addOption(new Option('--sort <key>', 'sort by').choices(['cpu', 'rss']).default('cpu'))
@@ -132,6 +136,24 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print JSON rows')
     .action(lazy(async () => (await import('./top.js')).topCommand));
+
+  program
+    .command('record')
+    .description(
+      'record what the scanner reads of a host (every process, every file, host files), compactly, for --recording DIR to replay',
+    )
+    .option('--out <dir>', 'directory to create for the recording (must not exist, or be empty)')
+    .option('--proc-root <dir>', 'procfs tree to read', '/proc')
+    .option(
+      '--duration <duration>',
+      'how long to record, e.g. 10m (default 10m): scans at 0, I, 2I, ... up to it',
+      durationArg('--duration'),
+    )
+    .option('--interval <duration>', 'time between scans', durationArg('--interval'), 10_000)
+    .option('--scans <n>', 'take N scans instead of recording for --duration', positiveInt('--scans'))
+    .addOption(new Option('--backend <backend>', 'scanner backend').choices(BACKENDS).default('auto'))
+    .option('--host-name <name>', 'host.name to record (default: PROC_ROOT/sys/kernel/hostname)')
+    .action(lazy(async () => (await import('./record.js')).recordCommand));
 
   const synth = program
     .command('synth')

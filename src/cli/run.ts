@@ -8,12 +8,15 @@ import type { OpampClient } from '../control/opamp/index.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { createLogger, type LogFormat } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
+import { type OpenedSource, openSource } from '../sources/recording/open.js';
 import { shortfallMessage, summaryLine } from './format.js';
 
 interface RunOpts {
   config?: string;
   profile?: string;
   procRoot?: string;
+  recording?: string;
+  loop?: boolean;
   once?: boolean;
   cycles?: number;
   interval?: number;
@@ -40,7 +43,20 @@ export async function runCommand(o: RunOpts): Promise<void> {
   const logger = createLogger(o.logLevel ?? config.log_level, o.logFormat ?? 'auto');
   const profile = o.profile ?? config.profile;
   if (!config.profiles[profile]) throw unknownProfile(profile, config);
-  const procRoot = path.resolve(o.procRoot ?? config.scan.proc_root);
+  let source: OpenedSource | undefined;
+  if (o.recording !== undefined || o.loop) {
+    if (o.scan === false)
+      throw new NrdotError(ErrorCodes.USAGE, '--recording is a scan source: it cannot go with --no-scan');
+    source = openSource({
+      procRoot: o.procRoot,
+      defaultProcRoot: config.scan.proc_root,
+      recording: o.recording,
+      loop: o.loop,
+      backend: o.backend,
+      hostName: o.hostName ?? config.scan.host_name,
+    });
+  }
+  const procRoot = source ? source.reader.procRoot : path.resolve(o.procRoot ?? config.scan.proc_root);
   const intervalMs = o.interval ?? durationMs(config.interval);
   const specs = o.export && o.export.length > 0 ? o.export : config.export;
   const agent = new Agent({
@@ -59,6 +75,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
     noDiscovery: o.discovery === false,
     workers: o.workers,
     hostName: o.hostName,
+    scanner: source,
   });
   const cycles = o.once ? 1 : o.cycles;
 
@@ -162,6 +179,13 @@ export async function runCommand(o: RunOpts): Promise<void> {
         logger.debug({ report, stagesMs }, 'cycle');
       }
       if (cycles !== undefined && c + 1 >= cycles) break;
+      if (source?.replay?.ended) {
+        logger.info(
+          { recording: source.replay.procRoot, scans: source.replay.scans },
+          `the recording ended after ${source.replay.scans} scans: stopping (--loop replays it again)`,
+        );
+        break;
+      }
       const wait = Math.max(0, intervalMs - (Date.now() - started));
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);

@@ -1,8 +1,10 @@
-import { type BackendChoice, openScanner } from '../sources/index.js';
+import type { BackendChoice } from '../sources/index.js';
+import { openSource } from '../sources/recording/open.js';
 import { resolveFiles, type ScanFiles, type ScanOptions } from '../sources/scanner.js';
 
 interface ScanOpts {
-  procRoot: string;
+  procRoot?: string;
+  recording?: string;
   repeat: number;
   backend: BackendChoice;
   full?: boolean;
@@ -28,11 +30,22 @@ function detailFiles(files: ScanFiles | undefined, fresh = false): string {
  * processes still read status once); `--no-cgroup` skips the cgroup file.
  */
 export async function scanCommand(o: ScanOpts): Promise<void> {
-  const { reader, note } = openScanner(o.procRoot, o.backend);
+  const { reader, note, replay } = openSource({
+    procRoot: o.procRoot,
+    defaultProcRoot: '/proc',
+    recording: o.recording,
+    backend: o.backend,
+  });
   if (!o.json) process.stderr.write(`${note}\n`);
   const base: ScanOptions = { files: o.files, cgroup: o.cgroup };
   try {
     for (let r = 0; r < o.repeat; r++) {
+      if (replay?.ended) {
+        process.stderr.write(
+          `the recording ends after ${replay.scans} scans: stopping at scan ${r} of --repeat ${o.repeat}\n`,
+        );
+        break;
+      }
       const t0 = performance.now();
       const b = await reader.scan(o.full ? base : { ...base, detail: NO_DETAIL });
       const ms = performance.now() - t0;

@@ -3,15 +3,16 @@ import { loadConfig } from '../config/load.js';
 import { Frame } from '../core/frame.js';
 import { IdentityTable } from '../core/identity.js';
 import type { ProcessBatch } from '../sources/batch.js';
-import { openScanner } from '../sources/index.js';
 import { ownerResolver } from '../sources/procfs/users.js';
+import { openSource } from '../sources/recording/open.js';
 import { ClassifyStage } from '../stages/classify/index.js';
 import { RatesStage } from '../stages/rates/index.js';
 import { TIERS } from '../telemetry/names.js';
 import { bytes } from './format.js';
 
 interface TopOpts {
-  procRoot: string;
+  procRoot?: string;
+  recording?: string;
   config?: string;
   count: number;
   sort: 'cpu' | 'rss';
@@ -21,9 +22,14 @@ interface TopOpts {
 
 export async function topCommand(o: TopOpts): Promise<void> {
   const { config } = loadConfig(o.config);
-  const { reader } = openScanner(o.procRoot, 'auto');
+  const { reader, replay } = openSource({
+    procRoot: o.procRoot,
+    defaultProcRoot: '/proc',
+    recording: o.recording,
+    backend: 'auto',
+  });
   // the pipeline's own first stages: tiers and CPU rates as the agent computes them
-  const ids = new IdentityTable(undefined, ownerResolver(o.procRoot));
+  const ids = new IdentityTable(undefined, ownerResolver(reader.procRoot));
   const classify = new ClassifyStage(ids, config.classification);
   const rates = new RatesStage(ids);
   let cycle = 0;
@@ -37,9 +43,10 @@ export async function topCommand(o: TopOpts): Promise<void> {
   let b: ProcessBatch;
   try {
     b = await reader.scan();
-    if (o.delay > 0) {
+    // with a recording the CPU window is its first interval (no waiting)
+    if (o.delay > 0 && !replay?.ended) {
       step(b);
-      await sleep(o.delay);
+      if (!replay) await sleep(o.delay);
       b = await reader.scan();
     }
   } finally {

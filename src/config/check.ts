@@ -5,6 +5,7 @@
  * file and the key, and exits 2.
  */
 import RE2 from 're2';
+import { checkSchedules } from '../control/schedule/check.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { normalizeHeaders } from '../exporters/otlp/endpoint.js';
 import { parseExportSpecs } from '../exporters/spec-parse.js';
@@ -39,6 +40,7 @@ export function checkSemantics(config: Config, file: string): void {
   }
   checkPatterns(config, file);
   checkExport(config, file);
+  checkSchedules(config.control.schedules, Object.keys(config.profiles), file, Date.now());
   checkListen(config, file);
   const p = config.privacy;
   if (p.command_line === 'hash' && !p.salt_file && !p.salt_env) {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { configHistorySchema, reloadSchema, securitySchema } from '../control/config/schema.js';
 import { opampSchema } from '../control/opamp/config.js';
+import { controlSchema } from '../control/schema.js';
 import { NOT_COLLECTED, PROCESS_METRICS } from '../stages/build/metrics.js';
 import { GROUP_KINDS, TEMPLATE_FIELDS, unknownTemplateField } from '../stages/pool/naming.js';
 import { TIERS } from '../telemetry/names.js';
@@ -404,6 +405,8 @@ export const configSchema = z.strictObject({
   reload: reloadSchema,
   config_history: configHistorySchema,
   opamp: opampSchema,
+  /** the cost control loop: schedules, webhooks (src/control/schema.ts) */
+  control: controlSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

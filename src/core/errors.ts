@@ -36,6 +36,8 @@ export const ErrorCodes = {
   CONFIG_SIGNATURE: 'NRDOT_ERR_CONFIG_SIGNATURE',
   /** a config history lookup that matches nothing (unknown version, a time before the kept history) */
   CONFIG_HISTORY: 'NRDOT_ERR_CONFIG_HISTORY',
+  /** a recording (--recording DIR) that cannot be replayed: missing, newer format, truncated or corrupt */
+  RECORDING: 'NRDOT_ERR_RECORDING',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -60,6 +62,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.CONFIG_SIGNATURE,
   ErrorCodes.CONFIG_HISTORY,
   ErrorCodes.DIR_IN_USE,
+  ErrorCodes.RECORDING,
 ]);
 
 export class NrdotError extends Error {

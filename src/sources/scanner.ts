@@ -6,7 +6,8 @@
 import type { ProcessBatch } from './batch.js';
 import type { ScanBounds } from './bounds.js';
 
-export type BackendName = 'native' | 'ts';
+/** `replay`: a recording played back (src/sources/recording/). */
+export type BackendName = 'native' | 'ts' | 'replay';
 
 /** The per-process files a detail row may read besides `stat`. */
 export const SCAN_FILES = ['status', 'io', 'fds'] as const;
