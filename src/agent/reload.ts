@@ -108,7 +108,12 @@ export async function buildCandidate(agent: Agent, next: LoadedConfig): Promise<
         agent.intervalMs = intervalMs;
         agent.commandLine = privacy;
         if (!flags.logLevel && cfg.log_level !== before.log_level) agent.logger.level = cfg.log_level;
-        await running.shutdown();
+        // swapped: whatever the old engine's shutdown says, the new config runs
+        await running
+          .shutdown()
+          .catch((e) =>
+            agent.logger.warn({ err: (e as Error).message }, 'reload: the old engine did not shut down cleanly'),
+          );
         agent.logger.info(
           {
             profile,
@@ -151,7 +156,8 @@ export class HealthVerdict {
       );
     }
     const seen = new Map<string, { failures: number; sent: number }>();
-    for (const h of this.agent.sink.health()) {
+    // the exporters of the config in effect: a retired one still draining is not this config's doing
+    for (const h of this.agent.sink.currentHealth()) {
       const now = { failures: h.failures, sent: h.sent.records };
       const before = this.last.get(h.exporter);
       seen.set(h.exporter, now);

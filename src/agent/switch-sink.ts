@@ -184,6 +184,11 @@ export class SwitchableSink implements ExportSink {
     return [...this.current.health(), ...this.draining.filter(hasHealth).map((e) => e.health())];
   }
 
+  /** Queue, breaker and delivery figures of the queued exporters of the config in effect (not the retired ones). */
+  currentHealth(): ExportHealth[] {
+    return this.current.health();
+  }
+
   /** Failed deliveries per exporter name over the agent's life (monotonic across swaps). */
   errorCounts(): Record<string, number> {
     const out: Record<string, number> = {};

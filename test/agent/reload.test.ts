@@ -139,6 +139,13 @@ describe('hot reload of a running agent', () => {
     // back on the first config: its file export goes on, and nothing was lost across the two swaps
     await h.cycle();
     expect(filePoints(path.join(dir, 'out-a.jsonl')) + filePoints(path.join(dir, 'out-b.jsonl'))).toBe(exported(h));
+    // the retired endpoint still fails while it drains; that does not count against the next config
+    const next = await h.put('/api/config', { config_base64: b64(baseYaml(dir, 'profile: aggressive')) });
+    expect(next.body).toMatchObject({ ok: true, outcome: 'applied', version: 4 });
+    for (let i = 0; i < 4; i++) await h.cycle();
+    expect(h.live.life.watching).toBe(false);
+    expect(ConfigHistory.inStateDir(path.join(dir, 'state')).get(4).result).toBe('applied');
+    expect(h.reports.at(-1)!.profile).toBe('aggressive');
   });
 
   it('refuses a tampered signed config at reload with an audit line, and takes a properly signed one', async () => {
