@@ -19,7 +19,8 @@ import type { Logger } from '../core/log.js';
 import { discoverySettings } from '../discovery/config.js';
 import type { Fanout } from '../exporters/fanout.js';
 import { createSink } from '../exporters/sink.js';
-import { type CycleReport, type CycleResult, Engine, type MemoryView } from '../pipeline/engine.js';
+import { type CycleReport, type CycleResult, Engine, type EngineOptions, type MemoryView } from '../pipeline/engine.js';
+import type { ExportSink } from '../pipeline/types.js';
 import type { MetricFamily } from '../server/exposition.js';
 import { type ControlServer, startControlServer } from '../server/http.js';
 import { parseListen } from '../server/listen.js';
@@ -41,6 +42,7 @@ import { AgentDiscovery, type AgentDiscoveryOptions, discoveryDecision } from '.
 import { processFamilies } from './pull.js';
 import { ReceivedSelf } from './received-self.js';
 import { ReceivedDataProcessor } from './receiving.js';
+import { SwitchableSink } from './switch-sink.js';
 
 export interface AgentOptions {
   config: Config;
@@ -70,6 +72,8 @@ export interface AgentOptions {
   discoveryRun?: AgentDiscoveryOptions['run'];
   /** a scan source opened by the caller (the replay of a recording, src/sources/recording); default: openScanner */
   scanner?: OpenedScanner;
+  /** what command-line flags set, so a reloaded config does not override them (src/agent/reload.ts) */
+  flags?: { export?: string[]; intervalMs?: number; logLevel?: string };
 }
 
 /** Stands in for the scanner with --no-scan. */
@@ -81,10 +85,20 @@ const NO_SCANNER: ProcessScanner = {
 };
 
 export class Agent implements AgentControl {
-  readonly config: Config;
+  /** the config in effect (hot reload replaces it, with the engine, between two cycles) */
+  config: Config;
   readonly logger: Logger;
-  readonly engine: Engine;
-  readonly sink: Fanout;
+  engine: Engine;
+  /** the export stage across reloads (src/agent/switch-sink.ts) */
+  readonly sink: SwitchableSink;
+  /** the cycle interval in effect */
+  intervalMs: number;
+  /** a cycle in progress, and a reload swapping engines (they exclude each other) */
+  private inCycle?: Promise<unknown>;
+  private gate?: Promise<void>;
+  /** SHA-256 of the config in effect (hot reload sets it), and of the one each cycle ran on */
+  configHash = '';
+  private readonly ranOn = new WeakMap<CycleReport, string>();
   readonly scanner: ProcessScanner;
   readonly scannerNote: string;
   readonly governor: MemoryGovernor;
@@ -108,8 +122,9 @@ export class Agent implements AgentControl {
   private readonly receivedListeners: ((host: string, r: CycleResult) => void)[] = [];
   readonly queueDir: string;
   /** privacy.command_line, salt read: the build stage applies it to every exported process */
-  readonly commandLine: CommandLinePrivacy;
-  private readonly stateDir: string | undefined;
+  commandLine: CommandLinePrivacy;
+  readonly stateDir: string | undefined;
+  private readonly state: StateStore | undefined;
   private locks: DirLock[] = [];
   /** service discovery, when it runs (discovery.enabled, --no-discovery) */
   readonly discovery?: AgentDiscovery;
@@ -129,7 +144,8 @@ export class Agent implements AgentControl {
     this.scanner = reader;
     this.scannerNote = note;
     this.queueDir = o.queueDir ?? config.queue.dir;
-    this.sink = createSink(o.exportSpecs, exporterOptions(config, { logger, queueDir: this.queueDir }));
+    this.sink = new SwitchableSink(o.exportSpecs, exporterOptions(config, { logger, queueDir: this.queueDir }), logger);
+    this.intervalMs = o.intervalMs;
     this.governor = new MemoryGovernor({
       ...governorOptions(config),
       readMemoryBytes: o.readMemoryBytes ?? readRssBytes,
@@ -139,7 +155,7 @@ export class Agent implements AgentControl {
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
     this.stateDir = stateDir;
-    const state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;
+    this.state = stateDir ? new StateStore(path.resolve(stateDir), o.procRoot, logger) : undefined;
     const ds = discoverySettings(config.discovery);
     const decision = discoveryDecision(ds, { procRoot: o.procRoot, scanning: this.scanning, flagOff: !!o.noDiscovery });
     this.discoveryNote = decision.why;
@@ -147,26 +163,8 @@ export class Agent implements AgentControl {
       this.discovery = new AgentDiscovery({ settings: ds, procRoot: o.procRoot, logger, run: o.discoveryRun });
       this.registry.collect(() => this.discovery!.families());
     }
-    this.engine = new Engine({
-      config,
-      profile: o.profile,
-      scanner: reader,
-      sink: this.sink,
-      intervalMs: o.intervalMs,
-      logger,
-      state,
-      workers: o.workers,
-      // the governor's getters are the engine's view of it
-      memory: this.memoryView,
-      privacy: this.commandLine,
-      importantPids: this.discovery?.importantPids,
-      extraResources: this.discovery?.resources,
-    });
     this.selfMetrics = new SelfMetrics(this.registry);
-    this.engine.onCycle((r) => {
-      this.lastCycle = r;
-      this.selfMetrics.update(r.self, r.report.profile);
-    });
+    this.engine = this.newEngine(config, o.profile, o.intervalMs, this.commandLine);
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.lastCycle?.request.request);
     // nrdot_build_info and process_* of the agent itself, as Prometheus exporters serve them
     collectAgentProcess(this.registry, this.scanning ? this.scanner.backend : 'none');
@@ -183,6 +181,70 @@ export class Agent implements AgentControl {
     // a bad address is bad usage, found before anything starts
     parseListen(this.listen, '--listen');
     parseListen(this.otlpListen, '--otlp-listen');
+  }
+
+  /**
+   * An engine over this agent's scanner, sink and state (hot reload builds
+   * the next one with `from`, beside the running one). The engine gets the
+   * sink without its start/shutdown: the agent owns those across engines.
+   */
+  newEngine(
+    config: Config,
+    profile: string,
+    intervalMs: number,
+    privacy: CommandLinePrivacy,
+    from?: EngineOptions['from'],
+  ): Engine {
+    const sink = this.sink;
+    const shared: ExportSink = {
+      start: async () => {},
+      shutdown: async () => {},
+      export: (p, e, b) => sink.export(p, e, b),
+      health: () => sink.health(),
+      errorCounts: () => sink.errorCounts(),
+    };
+    const engine = new Engine({
+      config,
+      profile,
+      scanner: this.scanner,
+      sink: shared,
+      intervalMs,
+      logger: this.logger,
+      state: this.state,
+      workers: this.o.workers,
+      // the governor's getters are the engine's view of it
+      memory: config.memory.limit_mib > 0 ? this.governor : undefined,
+      privacy,
+      from,
+      importantPids: this.discovery?.importantPids,
+      extraResources: this.discovery?.resources,
+    });
+    engine.onCycle((r) => {
+      this.lastCycle = r;
+      this.selfMetrics.update(r.self, r.report.profile);
+    });
+    return engine;
+  }
+
+  /** Run `fn` between two cycles: waits for the cycle in progress, and the next one waits for `fn`. */
+  async betweenCycles<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.gate) await this.gate;
+    let open = () => {};
+    this.gate = new Promise<void>((r) => {
+      open = r;
+    });
+    try {
+      await this.inCycle?.catch(() => undefined);
+      return await fn();
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+  }
+
+  /** The options the agent was started with (flags and all). */
+  get options(): Readonly<AgentOptions> {
+    return this.o;
   }
 
   /** The OTLP receiver's URL, once started (undefined when it is off). */
@@ -211,7 +273,8 @@ export class Agent implements AgentControl {
       // the timer keeps trying (and logs); a memory reading must not stop the agent
       this.logger.warn({ err: (e as Error).message }, 'could not read memory use');
     }
-    await this.engine.start(); // exporters first, inside
+    await this.sink.start(); // exporters first
+    await this.engine.start();
     // upstream of the engine; the first run goes on in the background (never awaited)
     this.discovery?.start();
     if (this.otlpListen !== 'off') {
@@ -265,12 +328,30 @@ export class Agent implements AgentControl {
   }
 
   async cycle(): Promise<CycleReport> {
-    const report = await this.engine.cycle();
-    this.cycles++;
-    return report;
+    while (this.gate) await this.gate; // a reload is swapping engines
+    const hash = this.configHash;
+    const run = this.engine.cycle();
+    this.inCycle = run;
+    try {
+      const report = await run;
+      this.cycles++;
+      this.ranOn.set(report, hash);
+      return report;
+    } finally {
+      this.inCycle = undefined;
+    }
+  }
+
+  /** The hash of the config a cycle's report ran on (health checks judge only their own config's cycles). */
+  configOf(report: CycleReport): string | undefined {
+    return this.ranOn.get(report);
   }
 
   // ---- AgentControl -------------------------------------------------------
+
+  /** PUT /api/config and /api/config/rollback: set by the config lifecycle (src/agent/live-config.ts) */
+  applyConfig?: AgentControl['applyConfig'];
+  rollbackConfig?: AgentControl['rollbackConfig'];
 
   /** pull mode: per-process families for /metrics (set when server.process_metrics is on) */
   processFamilies?: () => MetricFamily[];
@@ -415,7 +496,8 @@ export class Agent implements AgentControl {
         await this.receiver?.close();
         await this.received?.close();
         await this.discovery?.shutdown();
-        await this.engine.shutdown();
+        await this.betweenCycles(() => this.engine.shutdown());
+        await this.sink.shutdown();
       } finally {
         this.governor.shutdown();
         this.scanner.close();

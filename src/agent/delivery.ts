@@ -36,7 +36,7 @@ export interface DeliveryReport {
 }
 
 /** Read after `Fanout.shutdown()`: queues have drained what they could. */
-export function deliveryReport(sink: Fanout): DeliveryReport {
+export function deliveryReport(sink: Pick<Fanout, 'exporters' | 'exporterStats'>): DeliveryReport {
   const stats = sink.exporterStats();
   let shortfall = false;
   const exporters = sink.exporters.map((e, i): ExporterDelivery => {

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { deliveryReport, shutdownLine } from '../agent/delivery.js';
+import { LiveConfig } from '../agent/live-config.js';
 import { unknownProfile } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
 import { loadStartConfig, recordStartVersion } from '../control/config/startup.js';
-import type { OpampClient } from '../control/opamp/index.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { createLogger, type LogFormat } from '../core/log.js';
 import type { BackendChoice } from '../sources/index.js';
@@ -76,6 +76,11 @@ export async function runCommand(o: RunOpts): Promise<void> {
     workers: o.workers,
     hostName: o.hostName,
     scanner: source,
+    flags: {
+      ...(o.export && o.export.length > 0 ? { export: o.export } : {}),
+      ...(o.interval !== undefined ? { intervalMs: o.interval } : {}),
+      ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+    },
   });
   const cycles = o.once ? 1 : o.cycles;
 
@@ -113,11 +118,11 @@ export async function runCommand(o: RunOpts): Promise<void> {
   };
   const onInt = () => stop('SIGINT');
   const onTerm = () => stop('SIGTERM');
-  // until hot reload exists, a SIGHUP (a closed terminal, `kill -HUP`) must not kill the agent
-  const onHup = () => logger.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: configuration reload is not supported yet');
+  // until the config lifecycle is wired (after start), a SIGHUP (`kill -HUP`) must not kill the agent
+  const onHup = () => logger.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: the agent is still starting');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  let opamp: OpampClient | undefined;
+  let live: LiveConfig | undefined;
   process.on('SIGHUP', onHup);
   // behind a Collector without a scan, a processed batch stands for a cycle:
   // the same summary line, and --once / --cycles N stop after N batches
@@ -133,25 +138,15 @@ export async function runCommand(o: RunOpts): Promise<void> {
   try {
     await agent.start();
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
-    await recordStartVersion(loaded, o.config, {
+    const v = await recordStartVersion(loaded, o.config, {
       stateDir,
       maxVersions: config.config_history.max_versions,
       logger,
       auditLog: config.server.audit_log,
     });
-    if (config.opamp.endpoint) {
-      // loaded only when configured: it brings protobufjs and the OpAMP definitions
-      const { startOpamp, effectiveFiles } = await import('../control/opamp/index.js');
-      opamp = startOpamp(config.opamp, {
-        stateDir,
-        logger,
-        pollIntervalMs: durationMs(config.opamp.poll_interval),
-        health: () => ({ healthy: true, status: agent.ready() ? 'running' : 'starting' }),
-        effectiveConfig: () => effectiveFiles(loaded, o.config),
-        signaturePolicy: () => loaded.policy,
-        auditLog: config.server.audit_log,
-      });
-    }
+    // hot reload: SIGHUP, the --config file, PUT /api/config, OpAMP (src/agent/live-config.ts)
+    live = await LiveConfig.start({ agent, loaded, configFile: o.config, stateDir, startVersion: v?.version, logger });
+    process.off('SIGHUP', onHup);
     if (!agent.scanning) {
       if (!agent.receiverUrl && cycles !== undefined) {
         throw new NrdotError(
@@ -172,6 +167,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
       const started = Date.now();
       const report = await agent.cycle();
       if (!o.quiet) process.stdout.write(`${summaryLine(report)}\n`);
+      await live.afterCycle(report);
       if (logger.isLevelEnabled('debug')) {
         const stagesMs = Object.fromEntries(
           [...agent.engine.timer.stats].map(([k, v]) => [k, Number(v.lastMs.toFixed(2))]),
@@ -186,7 +182,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
         );
         break;
       }
-      const wait = Math.max(0, intervalMs - (Date.now() - started));
+      const wait = Math.max(0, agent.intervalMs - (Date.now() - started));
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);
         wake = () => {
@@ -198,12 +194,11 @@ export async function runCommand(o: RunOpts): Promise<void> {
     }
   } finally {
     // the handlers stay while shutting down: a second signal is the one that skips the drain
+    await live?.shutdown();
     await agent.shutdown();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     process.off('SIGHUP', onHup);
-    await opamp?.shutdown();
-    await agent.shutdown();
   }
   const delivery = deliveryReport(agent.sink);
   const stateDir = o.stateDir ?? (config.state_dir || undefined);

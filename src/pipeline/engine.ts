@@ -23,11 +23,20 @@ import type { CycleContext } from './stage.js';
 import { StageTimer } from './stage.js';
 import { buildStages, type StageList } from './stages.js';
 import { PipelineTotals } from './telemetry.js';
-import type { CycleReport, CycleResult, EngineOptions, ExportSink, MemoryView, Scanner } from './types.js';
+import type {
+  CycleReport,
+  CycleResult,
+  EngineHandOver,
+  EngineOptions,
+  ExportSink,
+  MemoryView,
+  Scanner,
+} from './types.js';
 
 export type {
   CycleReport,
   CycleResult,
+  EngineHandOver,
   EngineOptions,
   ExportOutcome,
   ExportSink,
@@ -55,7 +64,9 @@ export class Engine {
   private readonly memory?: MemoryView;
   private readonly now: () => number;
   private readonly ids: IdentityTable;
-  private readonly totals = new PipelineTotals();
+  private readonly totals: PipelineTotals;
+  private readonly agentStartMs: number;
+  private readonly from: EngineOptions['from'];
   private readonly frameBuffers = new FrameBuffers();
   private readonly list: StageList;
   private readonly scanOptions: ScanOptions = {};
@@ -81,6 +92,11 @@ export class Engine {
     this.memory = o.memory;
     this.now = o.now ?? Date.now;
     this.ids = new IdentityTable(undefined, ownerResolver(o.scanner.procRoot));
+    // hot reload: the counters and start time continue those of the engine this one replaces
+    this.from = o.from;
+    const prev = o.from?.engine.handOver();
+    this.totals = prev?.totals ?? new PipelineTotals();
+    this.agentStartMs = prev?.agentStartMs ?? this.now();
     this.list = buildStages({
       config: o.config,
       ids: this.ids,
@@ -88,7 +104,7 @@ export class Engine {
       intervalMs: o.intervalMs,
       workers: o.workers ?? o.config.scoring.workers,
       selfTelemetry: o.selfTelemetry ?? true,
-      agentStartMs: this.now(),
+      agentStartMs: this.agentStartMs,
       health: () => this.sink.health?.() ?? [],
       totals: this.totals,
       scanMs: () => this.timer.last('scan'),
@@ -131,7 +147,11 @@ export class Engine {
   async start(): Promise<void> {
     if (this.started) return;
     await this.sink.start(); // downstream first
-    if (this.state) {
+    if (this.from) {
+      const h = this.from.engine.handOver();
+      this.cycleNo = h.cycleNo;
+      this.from.restore(h, this.ids, this.list.stateful);
+    } else if (this.state) {
       this.state.prepare();
       const r = this.state.load(this.ids, this.list.stateful, this.now());
       if (r.parts.length > 0) {
@@ -212,6 +232,12 @@ export class Engine {
       if (next.keep) o.keep = next.keep;
     }
     return o;
+  }
+
+  /** Hot reload: what the engine that replaces this one continues (read between two cycles). */
+  handOver(): EngineHandOver {
+    const { ids, totals, cycleNo, agentStartMs } = this;
+    return { ids, stateful: this.list.stateful, totals, cycleNo, agentStartMs };
   }
 
   /** Save state now (also done every scoring.checkpoint_cycles cycles and at shutdown). */

@@ -3,6 +3,7 @@
  * the memory governor, what it is given, and what each cycle reports.
  */
 import type { Config } from '../config/schema.js';
+import type { IdentityTable } from '../core/identity.js';
 import type { Lane, LaneBatch } from '../core/lanes.js';
 import type { Logger } from '../core/log.js';
 import type { EncodedRequest } from '../exporters/exporter.js';
@@ -11,9 +12,11 @@ import type { ExportMetricsServiceRequest, ResourceMetrics } from '../otlp/model
 import type { ProcessBatch } from '../sources/batch.js';
 import type { ScanOptions } from '../sources/scanner.js';
 import type { MemoryCut } from '../stages/memory-cut/cut.js';
+import type { Stateful } from '../state/checkpoint.js';
 import type { StateStore } from '../state/store.js';
 import type { SelfValues } from '../telemetry/self.js';
 import type { CommandLinePrivacy } from '../util/privacy.js';
+import type { PipelineTotals } from './telemetry.js';
 
 /** What the engine needs from a scanner backend (the native one scans off the event loop). */
 export interface Scanner {
@@ -143,4 +146,22 @@ export interface EngineOptions {
    * discovered services), counted in its points, bytes and cost; must not throw
    */
   extraResources?: (at: { nowMs: number; hostName: string }) => readonly ResourceMetrics[];
+  /**
+   * Hot reload (src/agent/reload.ts): continue `engine` (its counters and
+   * start time from construction; its cycle number, identities and stage
+   * state at start(), through `restore`, instead of the state file).
+   */
+  from?: {
+    engine: { handOver(): EngineHandOver };
+    restore(from: EngineHandOver, ids: IdentityTable, parts: readonly Stateful[]): void;
+  };
+}
+
+/** What an engine hands to the one that replaces it (Engine.handOver). */
+export interface EngineHandOver {
+  ids: IdentityTable;
+  stateful: readonly Stateful[];
+  totals: PipelineTotals;
+  cycleNo: number;
+  agentStartMs: number;
 }

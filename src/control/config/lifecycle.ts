@@ -40,6 +40,8 @@ export interface CycleHealth {
   ok: boolean;
   /** why not, e.g. "export failures: 3 of 3 requests failed" */
   reason?: string;
+  /** the hash of the config the cycle ran on: a verdict on another config than the one watched is ignored */
+  hash?: string;
 }
 
 /** What listeners hear about a config's fate. */
@@ -150,8 +152,10 @@ export class ConfigLifecycle implements ConfigApplier {
     extra: { keyId?: string; signature?: string; result?: 'applied' | 'failed'; error?: string; restoredFrom?: number },
   ): number | undefined {
     if (!this.o.history) return undefined;
+    // only what the history keeps: a carried signature (an object) is kept as its text, and only when verified
+    const { bytes, source, who, why, file } = req;
     try {
-      return this.o.history.record({ ...req, ...extra }).version;
+      return this.o.history.record({ bytes, source, who, why, file, ...extra }).version;
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'could not record the config in the history');
       return undefined;
@@ -297,6 +301,7 @@ export class ConfigLifecycle implements ConfigApplier {
     return this.serial(async () => {
       const w = this.watch;
       if (!w) return;
+      if (health.hash !== undefined && health.hash !== w.loaded.hash) return;
       if (health.ok) {
         w.cyclesLeft--;
         if (w.cyclesLeft <= 0) {

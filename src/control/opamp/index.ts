@@ -1,9 +1,9 @@
 /**
  * The OpAMP agent as the run command starts it: identity from the state dir
- * and the config, the client, and until the engine can reload, an apply that
- * answers honestly that remote configs cannot be applied yet (the server
- * sees FAILED with that reason). With hot reload the agent passes
- * ConfigLifecycle.applyConfig instead (docs/CONFIG-LIFECYCLE.md).
+ * and the config, the client, and the apply the agent passes
+ * (ConfigLifecycle.applyConfig, src/agent/live-config.ts). Without one, an
+ * apply that answers honestly that remote configs cannot be applied (the
+ * server sees FAILED with that reason).
  */
 import * as path from 'node:path';
 import { type LoadedConfig, sha256Hex } from '../../config/load.js';
