@@ -79,6 +79,8 @@ describe('discovery in the agent', () => {
     const { config: cfg } = loadConfig();
     const critical = cfg.classification.rules.critical;
     critical.names = critical.names.filter((r) => !/redis|nginx/.test(r));
+    // every pool worker at full resolution, so the tier of each is visible (the pool cap is tested elsewhere)
+    cfg.profiles.balanced!.pools.top_k = 1000;
     expect(critical.names.length).toBeGreaterThan(0);
     const { agent: a, out } = makeAgent({ config: cfg });
     expect(a.discovery).toBeDefined();

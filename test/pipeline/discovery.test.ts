@@ -73,6 +73,8 @@ const pidOf = (pred: (p: SynthTruth['processes'][number]) => boolean): number =>
 
 async function oneCycle(discovery?: DiscoveryResult): Promise<{ report: CycleReport; sink: RecordingSink }> {
   const { config } = loadConfig();
+  // every pool worker at full resolution, so the tier of each is visible (the pool cap is tested elsewhere)
+  config.profiles.balanced!.pools.top_k = 1000;
   const sink = new RecordingSink();
   const engine = new Engine({
     config,

@@ -17,6 +17,7 @@
  *   point time received for the host (to the nanosecond), no negative sums
  *   from non-negative input, and kept + rolled-up memory = what was received.
  */
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReceivedDataProcessor } from '../../src/agent/receiving.js';
@@ -36,6 +37,7 @@ import {
 } from '../../src/otlp/model.js';
 import { decodeRequest, encodeRequest } from '../../src/otlp/proto.js';
 import type { ExportSink } from '../../src/pipeline/types.js';
+import { isProcessMetric } from '../../src/sources/receiver/mapping.js';
 
 const { config: DEFAULTS } = loadConfig();
 const BASE_NS = 1_790_000_000_000_000_000n;
@@ -158,8 +160,9 @@ function requestOf(r: Round, k: number): { req: ExportMetricsServiceRequest; lat
         ...p.extraAttrs.map(([a, b]) => s(a, b)),
       ];
       if (h.name) attributes.push(s('host.name', h.name));
+      // process data (a process resource with a metric nrdot models; the rest passes through)
       const prev = latest.get(h.name);
-      if (prev === undefined || time > prev) latest.set(h.name, time);
+      if (metrics.some(isProcessMetric) && (prev === undefined || time > prev)) latest.set(h.name, time);
       resourceMetrics.push({
         resource: { attributes },
         scopeMetrics: [{ scope: { name: PROCESS_SCRAPER_SCOPE, version: '0.120.0' }, metrics }],

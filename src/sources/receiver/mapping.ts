@@ -154,17 +154,22 @@ function readRow(rm: ResourceMetrics): Row {
   let latestNs = '';
   for (const sm of rm.scopeMetrics) {
     for (const m of sm.metrics) {
+      // the collection time: the latest time of any of the resource's points
+      const any: readonly { timeUnixNano?: string }[] =
+        m.sum?.dataPoints ??
+        m.gauge?.dataPoints ??
+        m.histogram?.dataPoints ??
+        m.exponentialHistogram?.dataPoints ??
+        m.summary?.dataPoints ??
+        [];
+      for (const p of any) {
+        if (typeof p.timeUnixNano === 'string' && laterNs(p.timeUnixNano, latestNs)) latestNs = p.timeUnixNano;
+      }
       const points = m.sum?.dataPoints ?? m.gauge?.dataPoints;
       if (!points || !PROCESS_METRICS.has(m.name)) continue;
       for (const p of points) {
         const v = value(p);
         if (Number.isNaN(v)) continue;
-        if (
-          p.timeUnixNano.length > latestNs.length ||
-          (p.timeUnixNano.length === latestNs.length && p.timeUnixNano > latestNs)
-        ) {
-          latestNs = p.timeUnixNano;
-        }
         if (
           m.sum &&
           p.startTimeUnixNano !== undefined &&
