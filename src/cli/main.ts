@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * nrdot command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage
  * or bad config (the message names the flag, file and key), 3 `run --once` /

@@ -11,9 +11,9 @@
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import { decodeResponse } from '../otlp/proto.js';
+import { buildHistogram, type Histogram } from '../util/hdr.js';
 import { HostmetricsSource, inCriticalShare } from './hostmetrics.js';
 import { HostmetricsEncoder } from './hostmetrics-pb.js';
 
@@ -89,11 +89,7 @@ export function rejectedPointsOf(body: Uint8Array, contentType: string | undefin
 }
 
 function histogram() {
-  return hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
+  return buildHistogram({ lowest: 1, highest: 600_000_000, digits: 3 });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));

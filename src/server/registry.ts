@@ -8,7 +8,7 @@
  * The HdrHistogram keeps integers, so values are recorded multiplied by
  * `scale` (default 1e6: microseconds for a histogram in seconds).
  */
-import * as hdr from 'hdr-histogram-js';
+import { buildHistogram, type Histogram as Hdr } from '../util/hdr.js';
 import {
   familiesToJson,
   type HistogramFamily,
@@ -162,7 +162,7 @@ export class Gauge extends ScalarMetric {
 
 interface HistogramSeries {
   labels: Labels | undefined;
-  hdr: hdr.Histogram;
+  hdr: Hdr;
   /** non-cumulative count per bound; observations above the last bound are count - sum */
   perBucket: Float64Array;
   count: number;
@@ -202,7 +202,7 @@ export class Histogram implements Metric {
     if (!s) {
       s = {
         labels: copyLabels(labels),
-        hdr: hdr.build({ numberOfSignificantValueDigits: this.digits, useWebAssembly: false }),
+        hdr: buildHistogram({ digits: this.digits }),
         perBucket: new Float64Array(this.bounds.length),
         count: 0,
         sum: 0,

@@ -110,7 +110,10 @@ describe('deploy/docker/Dockerfile (static: no Docker daemon here)', () => {
   it('starts the CLI with flags it has, on the /proc path the DaemonSet mounts, exposing the control port', () => {
     const entry = JSON.parse(all(runtime, 'ENTRYPOINT')[0]!.args) as string[];
     expect(entry[0]).toBe('node');
-    expect(entry[1]).toBe('/opt/nrdot/dist/src/cli/main.js');
+    // the same young-generation cap as the CLI's shebang (docs/BENCHMARKS.md)
+    expect(entry[1]).toBe('--max-semi-space-size=8');
+    expect(fs.readFileSync(path.join(REPO, 'src/cli/main.ts'), 'utf8').split('\n')[0]).toContain(entry[1]!);
+    expect(entry[2]).toBe('/opt/nrdot/dist/src/cli/main.js');
     expect(fs.existsSync(path.join(REPO, 'dist/src/cli/main.js'))).toBe(true);
     const cmd = JSON.parse(all(runtime, 'CMD')[0]!.args) as string[];
     expect(cmd[0]).toBe('run');

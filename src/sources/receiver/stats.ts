@@ -3,8 +3,9 @@
  * microseconds), plus a limiter so that a failing sink logs each kind of
  * error once per interval instead of once per request.
  */
-import * as hdr from 'hdr-histogram-js';
+
 import type { ConnectionStats } from '../../server/guard.js';
+import { buildHistogram, type Histogram } from '../../util/hdr.js';
 
 export interface ReceiverStats {
   /** answered requests by HTTP status ("200", "400", ...); "aborted" when the client went away mid-body */
@@ -47,11 +48,7 @@ export class StatsRecorder {
   private shedRequests = 0;
   private shedPoints = 0;
   private memoryRefused = 0;
-  private readonly decodeUs = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
+  private readonly decodeUs = buildHistogram({ lowest: 1, highest: 60_000_000, digits: 3 });
 
   answered(status: number | 'aborted'): void {
     const k = String(status);
