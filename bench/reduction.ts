@@ -188,7 +188,15 @@ class Tally {
       if (!measured) continue;
       this.injected++;
       if (exportedPids.has(pid)) this.caught++;
-      else this.pending.push(pid);
+      else {
+        this.pending.push(pid);
+        if (process.env.NRDOT_BENCH_VERBOSE) {
+          const p = v.truth.processes.find((q) => q.pid === pid);
+          process.stderr.write(
+            `anomaly not exported at once: pid ${pid} ${p ? `${p.comm} start ${p.starttimeTicks} cpu ticks ${p.utimeTicks + p.stimeTicks} rss ${p.rssBytes}` : '(gone)'}\n`,
+          );
+        }
+      }
     }
     if (!totals) return;
     // totals: kept members (last exported value, held ones included) + roll-ups vs every process
