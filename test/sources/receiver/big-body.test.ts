@@ -4,11 +4,10 @@
  * (perf_hooks.monitorEventLoopDelay) samples the loop. It used to be one
  * synchronous decode of about 0.6 s (1.3 s with the worker, whose answer was
  * structured-cloned back on the main thread). This measures a property of
- * the decoder: the p99 of the loop delay (sampled every 5 ms) while it
- * decodes must stay under a third of the delay the one-shot synchronous
- * decode of the same body causes in the same run, and under 300 ms unless
- * that baseline itself says the machine is overloaded (the bound is
- * max(300 ms, baseline / 3)). The decoder's own slices are ~8 ms; what is
+ * the decoder, not a time: the event loop keeps turning while it decodes
+ * (at least 10 setImmediate turns), where the one-shot synchronous decode
+ * of the same body gives it none. The loop delay is printed for reference;
+ * its figures belong to the benchmarks. The decoder's own slices are ~8 ms; what is
  * left is garbage collection of the ~50 MB of decoded objects (20-60 ms per
  * pause on an idle machine, up to ~200 ms when other processes hold both
  * cores). The one-shot decode holds the loop for its whole duration (~600 ms
@@ -54,15 +53,29 @@ afterAll(async () => {
   for (const d of decoders) await d.close();
 });
 
-/** Run `work` while sampling the loop's delay; returns its result and the p99/max delay in ms. */
+/**
+ * Run `work` while counting the event loop's turns (a setImmediate chain)
+ * and sampling its delay; returns its result, the turns taken while it ran,
+ * and the p99/max delay in ms (printed, not asserted: times belong in bench/).
+ */
 async function lag<T>(work: () => Promise<T> | T) {
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   await new Promise((r) => setTimeout(r, 30)); // the sampling timer runs from the next loop turn
+  let turns = 0;
+  let counting = true;
+  const tick = () => {
+    if (!counting) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
   const out = await work();
+  counting = false;
+  const during = turns;
   await new Promise((r) => setTimeout(r, 30));
   h.disable();
-  return { out, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 };
+  return { out, turns: during, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 };
 }
 
 function measured(body: Uint8Array, encoding: BodyEncoding, gzip: boolean) {
@@ -79,7 +92,7 @@ describe('a 15 MB body', () => {
     ['protobuf', true],
     ['json', false],
   ] as const)(
-    '%s (gzip %s): loop delay p99 under max(300 ms, a third of the one-shot decode)',
+    '%s (gzip %s): the loop keeps turning while it decodes (a one-shot decode does not)',
     async (encoding, gzip) => {
       expect(pb.length).toBeGreaterThan(15_000_000);
       let body: Uint8Array = pb;
@@ -89,14 +102,15 @@ describe('a 15 MB body', () => {
       const bytes = body.length; // a big JSON body moves to the worker
       // the baseline: the same body decoded in one synchronous call, in this run
       const base = await lag(() => (encoding === 'json' ? decodeJsonRequest(text) : decodeProtobufRequest(pb)));
-      const { out, p99Ms, maxMs } = await measured(body, encoding, gzip);
+      const { out, turns, p99Ms, maxMs } = await measured(body, encoding, gzip);
       expect(out.ok, out.ok ? '' : out.message).toBe(true);
       if (out.ok) expect(out.points).toBe(1500);
-      const bound = Math.max(300, base.maxMs / 3);
       console.log(
-        `${encoding}${gzip ? '+gzip' : ''} ${bytes} bytes: loop delay p99 ${p99Ms.toFixed(1)} ms, max ${maxMs.toFixed(1)} ms; one-shot decode ${base.maxMs.toFixed(1)} ms; bound ${bound.toFixed(0)} ms`,
+        `${encoding}${gzip ? '+gzip' : ''} ${bytes} bytes: ${turns} loop turns while decoding, delay p99 ${p99Ms.toFixed(1)} ms, max ${maxMs.toFixed(1)} ms; one-shot decode ${base.maxMs.toFixed(1)} ms, ${base.turns} turns`,
       );
-      expect(p99Ms).toBeLessThan(bound);
+      // the one-shot decode holds the loop from start to end; the decoder yields between slices
+      expect(base.turns).toBe(0);
+      expect(turns).toBeGreaterThanOrEqual(10);
     },
   );
 });
