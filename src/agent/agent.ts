@@ -375,7 +375,7 @@ export class Agent implements AgentControl {
             datapoints: r.datapoints,
             bytes: r.bytes,
             reduction: r.reduction,
-            coverage: { critical: r.coverageCritical, anomaly: r.coverageAnomaly },
+            coverage: { critical: r.coverageCritical, anomaly: r.coverageAnomaly, visibility: r.visibility },
             cost: r.cost,
             droppedBy: r.droppedBy,
             paths: r.paths,
