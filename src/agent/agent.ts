@@ -37,6 +37,7 @@ import { SelfMetric } from '../telemetry/names.js';
 import { type DirLock, lockAgentDirs } from '../util/lock.js';
 import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy.js';
 import { VERSION } from '../util/version.js';
+import { AgentControlLoop } from './control-loop.js';
 import { AgentDiscovery, type AgentDiscoveryOptions, discoveryDecision } from './discovery.js';
 import { processFamilies } from './pull.js';
 import { ReceivedSelf } from './received-self.js';
@@ -70,6 +71,8 @@ export interface AgentOptions {
   discoveryRun?: AgentDiscoveryOptions['run'];
   /** a scan source opened by the caller (the replay of a recording, src/sources/recording); default: openScanner */
   scanner?: OpenedScanner;
+  /** the control loop's clock (schedules, dwell, override expiry); default Date.now */
+  controlNow?: () => number;
 }
 
 /** Stands in for the scanner with --no-scan. */
@@ -114,6 +117,8 @@ export class Agent implements AgentControl {
   /** service discovery, when it runs (discovery.enabled, --no-discovery) */
   readonly discovery?: AgentDiscovery;
   readonly discoveryNote: string;
+  /** budgets, schedules and manual overrides (src/agent/control-loop.ts) */
+  readonly control: AgentControlLoop;
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
@@ -163,6 +168,10 @@ export class Agent implements AgentControl {
       extraResources: this.discovery?.resources,
     });
     this.selfMetrics = new SelfMetrics(this.registry);
+    this.control = new AgentControlLoop({
+      ...{ config, logger, registry: this.registry, intervalMs: o.intervalMs },
+      ...{ engine: this.engine, baseProfile: o.profile, now: o.controlNow },
+    });
     this.engine.onCycle((r) => {
       this.lastCycle = r;
       this.selfMetrics.update(r.self, r.report.profile);
@@ -334,8 +343,11 @@ export class Agent implements AgentControl {
     return { active: this.engine.activeProfile, available: this.engine.profiles };
   }
 
-  setProfile(name: string, by: { who: string; reason?: string }): { before: string; after: string } {
-    const r = this.engine.setProfile(name);
+  setProfile(
+    name: string,
+    by: { who: string; reason?: string; expiresInMs?: number },
+  ): { before: string; after: string } {
+    const r = this.control.setOverride(name, by);
     this.logger.info(
       { ...r, who: by.who, reason: by.reason },
       'profile change requested (applies from the next cycle)',
@@ -403,6 +415,7 @@ export class Agent implements AgentControl {
       exporters: this.sink.exporterStats(),
       queues: this.sink.health(),
       discovery: this.discovery?.status() ?? { enabled: false, why: this.discoveryNote },
+      control: this.control.status(),
     };
   }
 
@@ -416,6 +429,7 @@ export class Agent implements AgentControl {
         await this.received?.close();
         await this.discovery?.shutdown();
         await this.engine.shutdown();
+        await this.control.close();
       } finally {
         this.governor.shutdown();
         this.scanner.close();

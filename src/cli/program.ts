@@ -344,6 +344,10 @@ export function buildProgram(): Command {
     .addOption(urlOption())
     .option('--reason <text>', 'why, for the audit log')
     .option(
+      '--for <duration>',
+      'a manual override that expires after this long (30m, 2h); then schedules and the budget loop decide again',
+    )
+    .option(
       '--token-file <file>',
       'file holding the token (mode 600); default: the environment variable named by server.token_env (NRDOT_TOKEN)',
     )

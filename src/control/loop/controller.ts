@@ -155,6 +155,7 @@ export class BudgetController {
     this.onEmergency = s.profile === this.cfg.emergency_profile && i < 0;
     this.x = i < 0 ? 0 : i + this.fracOf(s.scale);
     this.restart();
+    this.breach = 0;
   }
 
   private fracOf(scale: number): number {
@@ -170,10 +171,10 @@ export class BudgetController {
     return { profile: this.ladder[i]!, scale: Math.round(scale * 1000) / 1000 };
   }
 
+  /** After a change: the projection starts again (the breach count does not: it counts cycles over, whatever the knob). */
   private restart(): void {
     this.ratio = undefined;
     this.samples = 0;
-    this.breach = 0;
   }
 
   private record(nowMs: number): void {
@@ -198,9 +199,10 @@ export class BudgetController {
     // a runaway: straight to the emergency profile
     this.breach = raw > this.cfg.breach_ratio ? this.breach + 1 : 0;
     if (this.breach >= this.cfg.breach_cycles && !this.onEmergency) {
-      if (this.x >= L) this.ladderBottomDear = t;
+      if (this.x >= L - 1e-3) this.ladderBottomDear = t;
       this.onEmergency = true;
       this.record(t);
+      this.breach = 0;
       this.unmet = undefined;
       return {
         before,

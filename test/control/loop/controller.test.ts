@@ -122,11 +122,11 @@ describe('BudgetController', () => {
   it('a breach of budget x 1.2 jumps to the emergency profile at once, dwell or not', () => {
     const c = new BudgetController(loop({ visibility_floor: 0, min_dwell: '1h', breach_cycles: 2 }));
     c.adopt({ profile: 'balanced', scale: 1 });
-    // twice the budget: a first step cheaper (cycle 0), still over 1.2x for two cycles: emergency inside the dwell
+    // 2.5x the budget: a first step cheaper (cycle 0), still over 1.2x on the next cycle: emergency inside the dwell
     const r = run(c, 10, () => 1, 0.2);
     expect(r.moves.map((m) => [m.cycle, m.move.kind])).toEqual([
       [0, 'cheaper'],
-      [2, 'emergency'],
+      [1, 'emergency'],
     ]);
     expect(r.moves[1]!.move.after).toEqual({ profile: 'emergency', scale: 1 });
   });
