@@ -38,6 +38,7 @@ import { SelfMetric } from '../telemetry/names.js';
 import { type DirLock, lockAgentDirs } from '../util/lock.js';
 import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy.js';
 import { VERSION } from '../util/version.js';
+import { AgentControlLoop } from './control-loop.js';
 import { AgentDiscovery, type AgentDiscoveryOptions, discoveryDecision } from './discovery.js';
 import { processFamilies } from './pull.js';
 import { ReceivedSelf } from './received-self.js';
@@ -74,6 +75,8 @@ export interface AgentOptions {
   scanner?: OpenedScanner;
   /** what command-line flags set, so a reloaded config does not override them (src/agent/reload.ts) */
   flags?: { export?: string[]; intervalMs?: number; logLevel?: string };
+  /** the control loop's clock (schedules, dwell, override expiry); default Date.now */
+  controlNow?: () => number;
 }
 
 /** Stands in for the scanner with --no-scan. */
@@ -116,6 +119,9 @@ export class Agent implements AgentControl {
   private stopping?: Promise<void>;
   /** what the last scan cycle produced (status, /metrics, pull mode) */
   private lastCycle?: CycleResult;
+  /** the control loop's per-cycle hook and knob, kept across engines (hot reload) */
+  private readonly cycleHooks: ((r: CycleResult) => void)[] = [];
+  private controlOverride?: Parameters<Engine['setProfileOverride']>[0];
   /** received data (behind a Collector): the agent's figures summed over hosts */
   private readonly receivedSelf = new ReceivedSelf();
   private lastReceived?: { host: string; report: CycleReport };
@@ -129,6 +135,8 @@ export class Agent implements AgentControl {
   /** service discovery, when it runs (discovery.enabled, --no-discovery) */
   readonly discovery?: AgentDiscovery;
   readonly discoveryNote: string;
+  /** budgets, schedules and manual overrides (src/agent/control-loop.ts) */
+  readonly control: AgentControlLoop;
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
@@ -165,6 +173,10 @@ export class Agent implements AgentControl {
     }
     this.selfMetrics = new SelfMetrics(this.registry);
     this.engine = this.newEngine(config, o.profile, o.intervalMs, this.commandLine);
+    this.control = new AgentControlLoop({
+      ...{ config, logger, registry: this.registry, intervalMs: o.intervalMs },
+      ...{ engine: this.engineView(), baseProfile: o.profile, now: o.controlNow },
+    });
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.lastCycle?.request.request);
     // nrdot_build_info and process_* of the agent itself, as Prometheus exporters serve them
     collectAgentProcess(this.registry, this.scanning ? this.scanner.backend : 'none');
@@ -222,8 +234,33 @@ export class Agent implements AgentControl {
     engine.onCycle((r) => {
       this.lastCycle = r;
       this.selfMetrics.update(r.self, r.report.profile);
+      for (const fn of this.cycleHooks) fn(r);
     });
+    // a reloaded engine keeps the control loop's knob
+    if (this.controlOverride) engine.setProfileOverride(this.controlOverride);
     return engine;
+  }
+
+  /**
+   * The running engine as the control loop sees it: always the current one,
+   * across hot reloads (which replace `this.engine`).
+   */
+  private engineView() {
+    const agent = this;
+    type Override = Parameters<Engine['setProfileOverride']>[0];
+    return {
+      get activeProfile(): string {
+        return agent.engine.activeProfile;
+      },
+      setProfile: (name: string) => agent.engine.setProfile(name),
+      setProfileOverride: (fn: Override) => {
+        agent.controlOverride = fn;
+        agent.engine.setProfileOverride(fn);
+      },
+      onCycle: (fn: (r: CycleResult) => void) => {
+        agent.cycleHooks.push(fn);
+      },
+    };
   }
 
   /** Run `fn` between two cycles: waits for the cycle in progress, and the next one waits for `fn`. */
@@ -415,8 +452,11 @@ export class Agent implements AgentControl {
     return { active: this.engine.activeProfile, available: this.engine.profiles };
   }
 
-  setProfile(name: string, by: { who: string; reason?: string }): { before: string; after: string } {
-    const r = this.engine.setProfile(name);
+  setProfile(
+    name: string,
+    by: { who: string; reason?: string; expiresInMs?: number },
+  ): { before: string; after: string } {
+    const r = this.control.setOverride(name, by);
     this.logger.info(
       { ...r, who: by.who, reason: by.reason },
       'profile change requested (applies from the next cycle)',
@@ -456,7 +496,7 @@ export class Agent implements AgentControl {
             datapoints: r.datapoints,
             bytes: r.bytes,
             reduction: r.reduction,
-            coverage: { critical: r.coverageCritical, anomaly: r.coverageAnomaly },
+            coverage: { critical: r.coverageCritical, anomaly: r.coverageAnomaly, visibility: r.visibility },
             cost: r.cost,
             droppedBy: r.droppedBy,
             paths: r.paths,
@@ -484,6 +524,7 @@ export class Agent implements AgentControl {
       exporters: this.sink.exporterStats(),
       queues: this.sink.health(),
       discovery: this.discovery?.status() ?? { enabled: false, why: this.discoveryNote },
+      control: this.control.status(),
     };
   }
 
@@ -498,6 +539,7 @@ export class Agent implements AgentControl {
         await this.discovery?.shutdown();
         await this.betweenCycles(() => this.engine.shutdown());
         await this.sink.shutdown();
+        await this.control.close();
       } finally {
         this.governor.shutdown();
         this.scanner.close();

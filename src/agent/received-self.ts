@@ -101,6 +101,7 @@ export class ReceivedSelf {
     c.excluded = { ...this.retired.excluded };
     let coverageCritical = 1;
     let coverageAnomaly = 1;
+    const visibility = { cpu: 1, memory: 1 };
     for (const v of this.last.values()) {
       for (const k of ADDITIVE) sum[k] += v[k];
       sum.pathPoints.critical += v.pathPoints.critical;
@@ -108,10 +109,13 @@ export class ReceivedSelf {
       sum.pathPoints.sampled += v.pathPoints.sampled;
       coverageCritical = Math.min(coverageCritical, v.coverageCritical);
       coverageAnomaly = Math.min(coverageAnomaly, v.coverageAnomaly);
+      visibility.cpu = Math.min(visibility.cpu, v.visibility.cpu);
+      visibility.memory = Math.min(visibility.memory, v.visibility.memory);
       addInto(c, v);
     }
     sum.coverageCritical = coverageCritical;
     sum.coverageAnomaly = coverageAnomaly;
+    sum.visibility = visibility;
     sum.reductionRatio = sum.datapointsBaseline > 0 ? 1 - sum.datapointsExported / sum.datapointsBaseline : 0;
     sum.reductionRatioSameSet =
       sum.datapointsBaselineSameSet > 0 ? 1 - sum.datapointsExported / sum.datapointsBaselineSameSet : 0;

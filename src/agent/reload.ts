@@ -41,6 +41,7 @@ export const RESTART_KEYS = [
   'memory',
   'opamp',
   'discovery',
+  'control',
 ] as const;
 
 function at(c: Config, key: string): unknown {

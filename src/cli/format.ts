@@ -31,6 +31,7 @@ export function summaryLine(r: CycleReport): string {
     ` | bytes ${bytes(r.bytes.exported)} vs baseline ${bytes(r.bytes.baseline)}` +
     ` | reduction ${pct(r.reduction.datapoints)}` +
     ` | critical ${r.critical.exported}/${r.critical.present} (${pct(r.coverageCritical, 0)})` +
+    ` | visibility ${pct(Math.min(r.visibility.cpu, r.visibility.memory), 0)}` +
     ` | ${r.cycleMs.toFixed(0)} ms` +
     (errors > 0 ? ` | export errors ${errors}` : '') +
     (r.anomalies.present > 0 ? ` | anomalies ${r.anomalies.present}` : '') +

@@ -1,7 +1,7 @@
 /** `nrdot profile get|set`: read or switch the running agent's cost profile. */
 import * as os from 'node:os';
 import { defaultConfig } from '../config/load.js';
-import { NrdotError } from '../core/errors.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { loadToken } from '../server/token.js';
 import { agentJson, agentUrl } from './client.js';
 
@@ -13,6 +13,8 @@ export interface ProfileGetOpts {
 export interface ProfileSetOpts {
   url?: string;
   reason?: string;
+  /** --for: the override expires after this long */
+  for?: string;
   tokenFile?: string;
 }
 
@@ -38,7 +40,14 @@ export async function profileSetCommand(name: string, o: ProfileSetOpts): Promis
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const user = localUser();
   if (user) headers['x-nrdot-user'] = user;
-  const body = JSON.stringify({ profile: name, ...(o.reason ? { reason: o.reason } : {}) });
+  if (o.for !== undefined && !/^\d+(\.\d+)?(ms|s|m|h)$/.test(o.for)) {
+    throw new NrdotError(ErrorCodes.USAGE, `--for: expected a duration like 30m or 2h, got '${o.for}'`);
+  }
+  const body = JSON.stringify({
+    profile: name,
+    ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.for ? { expires_in: o.for } : {}),
+  });
   let r: { before: string; after: string };
   try {
     r = await agentJson(agentUrl(o.url), '/api/profile', { method: 'PUT', headers, body });

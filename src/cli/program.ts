@@ -200,6 +200,32 @@ export function buildProgram(): Command {
     .action(lazy(async () => (await import('./synth.js')).synthAdvanceCommand));
 
   program
+    .command('simulate')
+    .description(
+      'run the real pipeline over a simulated clock and a synthetic host in memory: cost, reduction, coverage, visibility per profile or budget',
+    )
+    .option('--duration <d>', 'simulated time (7d, 36h, 90m)', '7d')
+    .option('--step <d>', 'simulated time between cycles (default: the interval, or duration/2016 when longer)')
+    .option('--profile <names>', 'profiles to run, comma-separated (default: the four standard ones)')
+    .option('--config <file>', 'config file (its profiles, interval, cost.price_per_gb, control.loop)')
+    .option(
+      '--budget <b>',
+      'also run the control loop toward this budget: USD per hour, or usd_per_hour=X,points_per_minute=Y',
+    )
+    .option('--shape <name>', 'synthetic host shape: mixed, web, k8s, ci, db, idle', 'mixed')
+    .option('--processes <n>', 'processes on the synthetic host', positiveInt('--processes'), 2000)
+    .option('--seed <s>', 'random seed', nonNegativeInt('--seed'), 1)
+    .option('--swing <x>', 'peak / trough of the daily CPU load', Number, 4)
+    .option(
+      '--anomalies-per-day <n>',
+      'anomalies injected per simulated day',
+      nonNegativeInt('--anomalies-per-day'),
+      24,
+    )
+    .option('--json', 'print the results as JSON')
+    .action(lazy(async () => (await import('./simulate.js')).simulateCommand));
+
+  program
     .command('discover')
     .description(
       'find the services on this host (processes, listening sockets, config files, packages, units) and render the Collector config for them',
@@ -343,6 +369,10 @@ export function buildProgram(): Command {
     .argument('<name>', 'profile name')
     .addOption(urlOption())
     .option('--reason <text>', 'why, for the audit log')
+    .option(
+      '--for <duration>',
+      'a manual override that expires after this long (30m, 2h); then schedules and the budget loop decide again',
+    )
     .option(
       '--token-file <file>',
       'file holding the token (mode 600); default: the environment variable named by server.token_env (NRDOT_TOKEN)',

@@ -22,6 +22,21 @@ function within(file: string, key: string, e: unknown): never {
   throw e;
 }
 
+/** control.loop names profiles the config defines. */
+function checkLoop(config: Config, file: string): void {
+  const known = Object.keys(config.profiles);
+  const l = config.control.loop;
+  const bad = (key: string, name: string) =>
+    new NrdotError(
+      ErrorCodes.UNKNOWN_PROFILE,
+      `${file}: '${key}': unknown profile '${name}' (known: ${known.join(', ')})`,
+    );
+  l.profiles.forEach((p, i) => {
+    if (!known.includes(p)) throw bad(`control.loop.profiles.${i}`, p);
+  });
+  if (!known.includes(l.emergency_profile)) throw bad('control.loop.emergency_profile', l.emergency_profile);
+}
+
 export function checkSemantics(config: Config, file: string): void {
   if (!config.profiles[config.profile]) {
     throw new NrdotError(
@@ -41,6 +56,7 @@ export function checkSemantics(config: Config, file: string): void {
   checkPatterns(config, file);
   checkExport(config, file);
   checkSchedules(config.control.schedules, Object.keys(config.profiles), file, Date.now());
+  checkLoop(config, file);
   checkListen(config, file);
   const p = config.privacy;
   if (p.command_line === 'hash' && !p.salt_file && !p.salt_env) {

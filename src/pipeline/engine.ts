@@ -57,6 +57,8 @@ export class Engine {
   private profileName: string;
   private profile: ProfileConfig;
   private pendingProfile?: string;
+  /** the control loop's knob: the profile the stages see, from the configured one (undefined: as configured) */
+  private profileOverride?: (name: string, p: ProfileConfig) => ProfileConfig;
   private readonly scanner: Scanner;
   private readonly sink: ExportSink;
   private readonly logger: Logger;
@@ -144,6 +146,11 @@ export class Engine {
     return { before, after: name };
   }
 
+  /** Hand the stages `fn(name, profile)` instead of the configured profile from the next cycle on (undefined: stop). */
+  setProfileOverride(fn: ((name: string, p: ProfileConfig) => ProfileConfig) | undefined): void {
+    this.profileOverride = fn;
+  }
+
   async start(): Promise<void> {
     if (this.started) return;
     await this.sink.start(); // downstream first
@@ -183,7 +190,7 @@ export class Engine {
     const frame = new Frame(b, pushed !== undefined, cycle, this.now(), this.ids.assign(b), this.frameBuffers);
     const ctx: CycleContext & { cycleStart: number } = {
       profileName: this.profileName,
-      profile: this.profile,
+      profile: this.profileOverride ? this.profileOverride(this.profileName, this.profile) : this.profile,
       memory: this.memory,
       logger: this.logger,
       cycleStart: t0,

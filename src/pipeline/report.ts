@@ -47,6 +47,7 @@ export function cycleReport(r: ReportInput): CycleReport {
     coverageCritical: out.self.coverageCritical,
     anomalies: { present: facts.anomaliesPresent, exported: facts.anomaliesExported, promoted: facts.promoted },
     coverageAnomaly: out.self.coverageAnomaly,
+    visibility: { ...out.self.visibility },
     cost: { hourlyUsd: out.hourly(exportedBytes), baselineHourlyUsd: out.hourly(hm.bytes) },
     droppedBy: { ...facts.droppedBy },
     paths: {

@@ -84,6 +84,8 @@ export interface CycleReport {
   anomalies: { present: number; exported: number; promoted: { cpu: number; memory: number; new: number } };
   /** anomalous processes exported / present (1 when none) */
   coverageAnomaly: number;
+  /** share of the processes' CPU time and resident memory exported by name, not in `_other_` (src/stages/cost/visibility.ts) */
+  visibility: { cpu: number; memory: number };
   cost: { hourlyUsd: number; baselineHourlyUsd: number };
   droppedBy: { threshold: number; topN: number; maxSeries: number; memory: number };
   /** data points and requests per path this cycle */

@@ -91,6 +91,24 @@ export interface ConfigAuditEntry {
   status?: number;
 }
 
+/**
+ * A decision the agent made itself (src/control/loop): a schedule started
+ * or ended, the budget loop moved, an override expired. Manual changes are
+ * the `profile.set` lines of the API.
+ */
+export interface ControlAuditEntry {
+  /** ISO 8601 */
+  time: string;
+  who: 'nrdot';
+  action: 'control.decision';
+  reason: string;
+  before: unknown;
+  after: unknown;
+  detail?: string;
+  schedule?: string;
+  outcome: 'ok';
+}
+
 export class AuditLog {
   private tail: Promise<void> = Promise.resolve();
   private dirReady = false;
@@ -101,7 +119,7 @@ export class AuditLog {
   ) {}
 
   /** Resolves once the line is written (or the failure logged); never rejects. */
-  append(entry: AuditEntry | ConfigAuditEntry): Promise<void> {
+  append(entry: AuditEntry | ConfigAuditEntry | ControlAuditEntry): Promise<void> {
     const line = processSecrets.redact(`${JSON.stringify(entry)}\n`);
     this.tail = this.tail.then(async () => {
       try {

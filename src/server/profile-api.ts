@@ -7,6 +7,7 @@
  * as `claimed_by`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { durationMs } from '../config/duration.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js';
@@ -169,9 +170,22 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
   } catch (e) {
     return finish(400, 'invalid', `body is not valid JSON: ${(e as Error).message}`);
   }
-  const o = parsed as { profile?: unknown; reason?: unknown } | null;
+  const o = parsed as { profile?: unknown; reason?: unknown; expires_in?: unknown } | null;
   if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof o.profile !== 'string' || !o.profile) {
-    return finish(400, 'invalid', 'body must be a JSON object {"profile": NAME, "reason": TEXT (optional)}');
+    return finish(
+      400,
+      'invalid',
+      'body must be a JSON object {"profile": NAME, "reason": TEXT (optional), "expires_in": DURATION (optional)}',
+    );
+  }
+  let expiresInMs: number | undefined;
+  if (o.expires_in !== undefined) {
+    const ms =
+      typeof o.expires_in === 'string' && /^\d+(\.\d+)?(ms|s|m|h)$/.test(o.expires_in) ? durationMs(o.expires_in) : 0;
+    if (!(ms > 0)) {
+      return finish(400, 'invalid', '"expires_in" must be a duration like 30m or 2h', { requested: o.profile });
+    }
+    expiresInMs = ms;
   }
   if (o.reason !== undefined && typeof o.reason !== 'string') {
     return finish(400, 'invalid', '"reason" must be a string', { requested: o.profile });
@@ -188,6 +202,7 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
     result = d.control.setProfile(requested, {
       who: claimed ? `${who} (claimed by ${claimed})` : who,
       ...(reason ? { reason } : {}),
+      ...(expiresInMs !== undefined ? { expiresInMs } : {}),
     });
   } catch (e) {
     if (e instanceof NrdotError && e.code === ErrorCodes.UNKNOWN_PROFILE) {

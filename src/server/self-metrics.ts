@@ -41,6 +41,7 @@ export class SelfMetrics {
   private readonly reduction: Gauge;
   private readonly profileActive: Gauge;
   private readonly pathPoints: Gauge;
+  private readonly visibility: Gauge;
   private readonly promoted: Counter;
   private readonly vanished: Counter;
   private readonly denied: Counter;
@@ -80,6 +81,11 @@ export class SelfMetrics {
     this.profileActive = labelled(SelfMetric.profileActive, 'The active cost profile (1 for the active one).', [
       'profile',
     ]);
+    this.visibility = labelled(
+      SelfMetric.coverageVisibility,
+      "Share of the processes' CPU time (resource=cpu) and resident memory (resource=memory) exported by name, not in _other_, 0 to 1.",
+      ['resource'],
+    );
     this.pathPoints = labelled(SelfMetric.pathDatapoints, 'Data points sent per path in the last cycle.', ['path']);
     this.promoted = counter(SelfMetric.anomaliesPromoted, 'Anomaly promotions since the agent started.', ['reason']);
     this.vanished = counter(SelfMetric.scanVanished, 'Processes that vanished while being read.');
@@ -146,6 +152,8 @@ export class SelfMetrics {
     this.reduction.set(v.reductionRatioSameSet, { baseline: 'same_set' });
     this.profileActive.clear();
     this.profileActive.set(1, { profile });
+    this.visibility.set(v.visibility.cpu, { resource: 'cpu' });
+    this.visibility.set(v.visibility.memory, { resource: 'memory' });
     for (const p of ['critical', 'standard', 'sampled'] as const) this.pathPoints.set(v.pathPoints[p], { path: p });
     for (const r of ['cpu', 'memory', 'new'] as const) this.promoted.setTotal(v.anomaliesPromoted[r], { reason: r });
     this.vanished.setTotal(v.scanVanished);

@@ -15,7 +15,10 @@ export interface AgentControl {
    * Switch the profile. Throws NrdotError(ErrorCodes.UNKNOWN_PROFILE) for a
    * name that is not defined.
    */
-  setProfile(name: string, by: { who: string; reason?: string }): { before: string; after: string };
+  setProfile(
+    name: string,
+    by: { who: string; reason?: string; expiresInMs?: number },
+  ): { before: string; after: string };
   /** true once the first cycle ran and the exporters started */
   ready(): boolean;
   /** optional pull mode: per-process metrics of exported processes, as families for the registry format */

@@ -57,6 +57,8 @@ export const SelfMetric = {
   reductionRatio: 'nrdot.reduction.ratio',
   coverageCritical: 'nrdot.coverage.critical',
   coverageAnomaly: 'nrdot.coverage.anomaly',
+  /** share of the processes' CPU time / resident memory exported by name (not `_other_`), attribute `resource` = cpu | memory */
+  coverageVisibility: 'nrdot.coverage.visibility',
   /** cumulative promotions since agent start, attribute `reason` */
   anomaliesPromoted: 'nrdot.anomalies.promoted',
   /** processes held as anomalies this cycle */

@@ -37,6 +37,8 @@ export interface SelfValues {
   coverageCritical: number;
   /** anomalous processes exported / present */
   coverageAnomaly: number;
+  /** share of the processes' CPU time and resident memory exported by name (not in `_other_`), 0 to 1 */
+  visibility: { cpu: number; memory: number };
   /** cumulative promotions since agent start, by reason */
   anomaliesPromoted: { cpu: number; memory: number; new: number };
   /** processes held as anomalies this cycle */
@@ -141,6 +143,17 @@ export function selfResource(
     baselines(SelfMetric.reductionRatio, '1', v.reductionRatio, v.reductionRatioSameSet),
     g(SelfMetric.coverageCritical, '1', v.coverageCritical),
     g(SelfMetric.coverageAnomaly, '1', v.coverageAnomaly),
+    {
+      name: SelfMetric.coverageVisibility,
+      unit: '1',
+      gauge: {
+        dataPoints: (['cpu', 'memory'] as const).map((r) => ({
+          attributes: [str('resource', r)],
+          timeUnixNano: t,
+          asDouble: v.visibility[r],
+        })),
+      },
+    },
     g(SelfMetric.anomaliesActive, '{processes}', v.anomaliesActive),
     c(
       SelfMetric.anomaliesPromoted,

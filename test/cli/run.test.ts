@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const SUMMARY =
-  /^cycle \d+ \[\w+\] processes \d+, exported \d+, rolled up \d+ \| points \d+\/\d+ \| bytes .+ vs baseline .+ \| reduction -?\d+\.\d% \| critical \d+\/\d+ \(100%\) \| \d+ ms/m;
+  /^cycle \d+ \[\w+\] processes \d+, exported \d+, rolled up \d+ \| points \d+\/\d+ \| bytes .+ vs baseline .+ \| reduction -?\d+\.\d% \| critical \d+\/\d+ \(100%\) \| visibility \d+% \| \d+ ms/m;
 
 describe('nrdot run', () => {
   it('--once on a synthetic tree writes OTLP JSON and prints one summary line', async () => {

@@ -20,6 +20,7 @@ export function selfValues(over: Partial<SelfValues> = {}): SelfValues {
     reductionRatioSameSet: 0.955,
     coverageCritical: 1,
     coverageAnomaly: 1,
+    visibility: { cpu: 0.9, memory: 0.95 },
     anomaliesPromoted: { cpu: 3, memory: 1, new: 7 },
     anomaliesActive: 2,
     scanSeconds: 0.0123,

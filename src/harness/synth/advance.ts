@@ -20,7 +20,7 @@ import { bornAt, linkProc, makeProc } from './proc.js';
 import { PLANS } from './shapes.js';
 import { cgroupCtx, readState, truthOf, writeState } from './state.js';
 import { removeProcDir, rewriteProcCounters, writeHostFiles, writeProcDir } from './tree.js';
-import type { AdvanceOptions, AdvanceResult, AnomalyKind, SynthProc } from './types.js';
+import type { AdvanceOptions, AdvanceResult, AnomalyKind, SynthProc, SynthState } from './types.js';
 
 const MiB = 1024 * 1024;
 
@@ -35,8 +35,6 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
     throw new NrdotError(ErrorCodes.SYNTH, `synth advance: churn must be in [0, 1], got ${opts.churn}`);
   const dir = opts.dir;
   const st = readState(dir);
-  const churn = opts.churn ?? DEFAULT_CHURN[st.shape];
-  const plan = st.shape === 'mixed' ? undefined : PLANS[st.shape];
   const { clkTck, pageSize } = sysconf();
   if (st.clkTck !== clkTck || st.pageSize !== pageSize) {
     throw new NrdotError(
@@ -44,6 +42,47 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
       `synth advance: ${dir} was written with CLK_TCK=${st.clkTck} PAGESIZE=${st.pageSize}, this machine has ${clkTck}/${pageSize}`,
     );
   }
+  const { anomalies, exited, spawned } = stepState(st, opts, clkTck, pageSize);
+  const live = st.procs;
+
+  const fc = formatCtx(st.host.cpus, pageSize, st.host.memTotalBytes);
+  const cg = cgroupCtx(st);
+  for (const pid of exited) removeProcDir(dir, pid);
+  const fresh = new Set(spawned);
+  const total = live.length;
+  for (let i = 0; i < total; i++) {
+    const p = live[i];
+    if (fresh.has(p.pid)) writeProcDir(dir, p, fc, cg);
+    else rewriteProcCounters(dir, p, fc, false);
+    if ((i + 1) % CHUNK === 0 && i + 1 < total) {
+      opts.onProgress?.(i + 1, total);
+      await yieldToLoop();
+    }
+  }
+  writeHostFiles(dir, hostFiles(st), true);
+  writeState(dir, st);
+  opts.onProgress?.(total, total);
+  return { ...truthOf(st), anomalies, exited, spawned };
+}
+
+/**
+ * Move the model `opts.seconds` forward in memory: churn, anomalies, every
+ * live process's counters, spawns, the host clock. advanceHost writes the
+ * result as a tree; the simulator (src/harness/synth/memory.ts) reads it
+ * directly. `cpuScale` multiplies every process's CPU rate for this step (a
+ * load cycle); absent, the step is exactly what `synth advance` does.
+ */
+export function stepState(
+  st: SynthState,
+  opts: Pick<AdvanceOptions, 'seconds' | 'anomalies' | 'churn'> & { cpuScale?: number },
+  clkTck: number,
+  pageSize: number,
+): { anomalies: { pid: number; kind: AnomalyKind }[]; exited: number[]; spawned: number[] } {
+  const dt = opts.seconds;
+  const k = opts.anomalies ?? 0;
+  const churn = opts.churn ?? DEFAULT_CHURN[st.shape];
+  const plan = st.shape === 'mixed' ? undefined : PLANS[st.shape];
+  const cpuScale = opts.cpuScale;
   st.step++;
   const rng = new Rng(mixSeed(st.seed, st.step));
   const U0 = st.host.uptime;
@@ -77,7 +116,12 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
     const u = p.utimeTicks;
     const s = p.stimeTicks;
     const c = p.volCtx + p.involCtx;
-    accrue(p, sec, rng, clkTck);
+    if (cpuScale !== undefined && cpuScale !== 1) {
+      const rate = p.m.cpuRate;
+      p.m.cpuRate = rate * cpuScale;
+      accrue(p, sec, rng, clkTck);
+      p.m.cpuRate = rate;
+    } else accrue(p, sec, rng, clkTck);
     userDelta += p.utimeTicks - u;
     sysDelta += p.stimeTicks - s;
     ctxDelta += p.volCtx + p.involCtx - c;
@@ -202,23 +246,5 @@ export async function advanceHost(opts: AdvanceOptions): Promise<AdvanceResult> 
   st.procs = live;
   const spawned = spawnedProcs.map((p) => p.pid);
   st.lastAdvance = { anomalies, exited, spawned };
-
-  const fc = formatCtx(cpus, pageSize, st.host.memTotalBytes);
-  const cg = cgroupCtx(st);
-  for (const pid of exited) removeProcDir(dir, pid);
-  const fresh = new Set(spawned);
-  const total = live.length;
-  for (let i = 0; i < total; i++) {
-    const p = live[i];
-    if (fresh.has(p.pid)) writeProcDir(dir, p, fc, cg);
-    else rewriteProcCounters(dir, p, fc, false);
-    if ((i + 1) % CHUNK === 0 && i + 1 < total) {
-      opts.onProgress?.(i + 1, total);
-      await yieldToLoop();
-    }
-  }
-  writeHostFiles(dir, hostFiles(st), true);
-  writeState(dir, st);
-  opts.onProgress?.(total, total);
-  return { ...truthOf(st), anomalies, exited, spawned };
+  return { anomalies, exited, spawned };
 }

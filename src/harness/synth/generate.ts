@@ -16,7 +16,8 @@ export const CHUNK = 500;
 
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export async function generateHost(opts: GenerateOptions): Promise<SynthTruth> {
+/** The model of a new host, in memory (generateHost writes it as a tree). */
+export function buildState(opts: Omit<GenerateOptions, 'out' | 'onProgress'>): SynthState {
   const n = opts.processes;
   if (!Number.isInteger(n) || n < 1) {
     throw new NrdotError(ErrorCodes.SYNTH, `synth: processes must be a positive integer, got ${n}`);
@@ -60,6 +61,14 @@ export async function generateHost(opts: GenerateOptions): Promise<SynthTruth> {
     shape,
     cgroup: { version, unreadable },
   };
+  return st;
+}
+
+export async function generateHost(opts: GenerateOptions): Promise<SynthTruth> {
+  const st = buildState(opts);
+  const { procs, host } = st;
+  const cpus = host.cpus;
+  const { pageSize } = st;
   const cg = cgroupCtx(st);
 
   prepareOut(opts.out);

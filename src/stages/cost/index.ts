@@ -19,6 +19,7 @@ import { reportSplit, splitByLane } from '../../otlp/split.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import type { PipelineTotals } from '../../pipeline/telemetry.js';
 import { type SelfValues, selfResource } from '../../telemetry/self.js';
+import { visibility } from './visibility.js';
 
 export interface CostOptions {
   intervalMs: number;
@@ -114,6 +115,7 @@ export class CostStage implements Stage {
       reductionRatioSameSet: 0,
       coverageCritical: facts.criticalPresent === 0 ? 1 : facts.criticalExported / facts.criticalPresent,
       coverageAnomaly: facts.anomaliesPresent === 0 ? 1 : facts.anomaliesExported / facts.anomaliesPresent,
+      visibility: visibility(f),
       anomaliesPromoted: { ...totals.promoted },
       anomaliesActive: facts.anomaliesPresent,
       scanSeconds: o.scanMs() / 1000,

@@ -63,7 +63,12 @@ describe('good schedules', () => {
       "cron '30 2 * * *' for 1h",
       'Mon-Fri 08:00-18:00',
     ]);
-    expect(load('').config.control).toEqual({ schedules: [], notify: [] });
+    const c = load('').config.control;
+    expect({ schedules: c.schedules, notify: c.notify, budget: c.budget }).toEqual({
+      schedules: [],
+      notify: [],
+      budget: null,
+    });
   });
 
   it('windows that only touch do not overlap', () => {

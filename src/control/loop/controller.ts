@@ -1,0 +1,343 @@
+/**
+ * The budget controller: every cycle it compares the projected cost with the
+ * budget and, when it may, moves one step along a ladder of profiles
+ * (richest first), turning the knob (knobs.ts) inside a profile, so it can
+ * settle between two profiles instead of flipping across them. Pure: the
+ * caller gives the clock, the measurements and applies what it answers.
+ *
+ * Position x in [0, L] on the ladder of L profiles: profile floor(x) (the
+ * last one at x = L) at scale min_knob^(x - floor(x)), so x = i is profile i
+ * at full scale and x -> i + 1 is profile i at min_knob. Cost falls as x
+ * grows; there is a jump at each integer.
+ *
+ * - Projected cost: an EWMA of the cycle's cost over the budget (the worst
+ *   of the measures the budget names), restarted at every change so a
+ *   decision only ever reads cycles of the setting in force.
+ * - Within `hysteresis` of the budget nothing moves. Outside it the step is
+ *   ln(ratio) / sensitivity (learned from the last move, damped), bounded,
+ *   and one profile boundary at most.
+ * - Anti-oscillation: leaving profile i at min_knob because it was over
+ *   budget is remembered for an hour; moving richer back into it is then
+ *   refused, so the loop settles at profile i + 1 at full scale.
+ * - min_dwell between changes and max_changes_per_hour in any hour; a
+ *   breach (budget x breach_ratio for breach_cycles cycles) jumps to the
+ *   emergency profile at once, and a visibility under the floor steps back
+ *   richer at once (both counted, neither held).
+ * - The floor: never a cheaper step while visibility is within a margin of
+ *   visibility_floor, nor predicted (from the last move's slope) to end
+ *   below it; a position where it was seen below the floor is not entered
+ *   again for an hour.
+ * - Critical processes and anomalies are outside the knobs (knobs.ts): the
+ *   cheapest setting still exports them. When the budget cannot be met at
+ *   the cheapest setting, or not without crossing the floor, `unmet` says
+ *   so and the loop holds.
+ */
+import { durationMs } from '../../config/duration.js';
+import type { Budget } from '../schedule/config.js';
+import type { LoopConfig } from './config.js';
+
+export interface Setting {
+  profile: string;
+  /** knob scale, (0, 1] */
+  scale: number;
+}
+
+export interface Observation {
+  nowMs: number;
+  usdPerHour: number;
+  pointsPerMinute: number;
+  series: number;
+  /** the lower of CPU and memory visibility, 0 to 1 */
+  visibility: number;
+}
+
+export type MoveKind = 'cheaper' | 'richer' | 'emergency' | 'recover' | 'floor';
+
+export interface Move {
+  before: Setting;
+  after: Setting;
+  kind: MoveKind;
+  /** a sentence for people */
+  detail: string;
+}
+
+export type UnmetReason = 'cost_floor' | 'visibility_floor' | 'emergency';
+
+export interface Unmet {
+  reason: UnmetReason;
+  detail: string;
+}
+
+/** How long a learned limit (too expensive here, floor crossed there) holds. */
+const MEMORY_MS = 3_600_000;
+/** Visibility margin above the floor below which no cheaper step is taken. */
+const FLOOR_MARGIN = 0.01;
+const MIN_STEP = 0.05;
+const MAX_STEP = 0.6;
+const DAMPING = 0.7;
+/** Until measured, assume a whole profile's knob range may cost half of the visibility. */
+const PRIOR_SLOPE = 0.5;
+/** Margin on the measured visibility slope (the relation is not linear). */
+const SLOPE_SAFETY = 1.5;
+
+/** The worst of the budget's measures, as a ratio (1 = exactly on budget). */
+export function budgetRatio(b: Budget, o: Pick<Observation, 'usdPerHour' | 'pointsPerMinute' | 'series'>): number {
+  let r = 0;
+  if (b.usd_per_hour !== undefined) r = Math.max(r, o.usdPerHour / b.usd_per_hour);
+  if (b.points_per_minute !== undefined) r = Math.max(r, o.pointsPerMinute / b.points_per_minute);
+  if (b.active_series !== undefined) r = Math.max(r, o.series / b.active_series);
+  return r;
+}
+
+export class BudgetController {
+  private readonly ladder: readonly string[];
+  private readonly dwellMs: number;
+  private x = 0;
+  private onEmergency = false;
+  /** EWMA of the cost ratio since the last change; undefined right after one */
+  private ratio?: number;
+  private usd?: number;
+  private samples = 0;
+  private breach = 0;
+  private lastChangeMs = Number.NEGATIVE_INFINITY;
+  private readonly changes: number[] = [];
+  /**
+   * profile index -> the cost ratio it had at its min knob when it was left
+   * for being over budget, and the ratio the next profile had once entered
+   * (so a later load can be compared: predicted = dear x now / entry)
+   */
+  private readonly tooDear = new Map<number, { dear: number; entry?: number }>();
+  /** lowest position where visibility was under the floor, and when */
+  private floorAt?: { x: number; atMs: number };
+  /** the last move (for the sensitivity and the floor slope) */
+  private last?: { fromX: number; toX: number; ratio: number; visibility: number };
+  private sensitivity = 1;
+  /** visibility lost per unit of x; a prior until a move within a profile measures it */
+  private slope = PRIOR_SLOPE;
+  unmet?: Unmet;
+  /** the cheapest ladder setting was seen over budget (stay on emergency) */
+  private ladderBottomDear?: number;
+
+  constructor(private readonly cfg: LoopConfig) {
+    this.ladder = cfg.profiles;
+    this.dwellMs = durationMs(cfg.min_dwell);
+  }
+
+  /** The setting the loop holds now. */
+  get setting(): Setting {
+    if (this.onEmergency) return { profile: this.cfg.emergency_profile, scale: 1 };
+    return this.at(this.x);
+  }
+
+  /** The projected cost over the budget (EWMA), undefined until a cycle was seen since the last change. */
+  get projectedRatio(): number | undefined {
+    return this.ratio;
+  }
+
+  /** Projected USD per hour (EWMA), undefined until measured. */
+  get projectedUsdPerHour(): number | undefined {
+    return this.usd;
+  }
+
+  /** Changes made in the hour before `nowMs`. */
+  changesInHour(nowMs: number): number {
+    while (this.changes.length > 0 && this.changes[0]! <= nowMs - 3_600_000) this.changes.shift();
+    return this.changes.length;
+  }
+
+  /**
+   * Take over from `s` (the profile in force when the loop gets control):
+   * a ladder profile at its scale, or the richest ladder step that is not
+   * richer than an unknown profile (the ladder's start).
+   */
+  adopt(s: Setting): void {
+    const i = this.ladder.indexOf(s.profile);
+    this.onEmergency = s.profile === this.cfg.emergency_profile && i < 0;
+    this.x = i < 0 ? 0 : i + this.fracOf(s.scale);
+    this.restart();
+    this.breach = 0;
+  }
+
+  private fracOf(scale: number): number {
+    if (!(scale < 1)) return 0;
+    return Math.min(1, Math.log(scale) / Math.log(this.cfg.min_knob));
+  }
+
+  private at(x: number): Setting {
+    const L = this.ladder.length;
+    const i = Math.min(Math.floor(x), L - 1);
+    const f = Math.min(1, x - i);
+    const scale = f <= 0 ? 1 : this.cfg.min_knob ** f;
+    return { profile: this.ladder[i]!, scale: Math.round(scale * 1000) / 1000 };
+  }
+
+  /** After a change: the projection starts again (the breach count does not: it counts cycles over, whatever the knob). */
+  private restart(): void {
+    this.ratio = undefined;
+    this.samples = 0;
+  }
+
+  private record(nowMs: number): void {
+    this.lastChangeMs = nowMs;
+    this.changes.push(nowMs);
+    this.restart();
+  }
+
+  /** One cycle's measurements against `budget`; a move to apply, or undefined to hold. */
+  observe(o: Observation, budget: Budget): Move | undefined {
+    const raw = budgetRatio(budget, o);
+    const a = this.cfg.smoothing;
+    this.ratio = this.ratio === undefined ? raw : a * raw + (1 - a) * this.ratio;
+    this.usd = this.usd === undefined ? o.usdPerHour : a * o.usdPerHour + (1 - a) * this.usd;
+    this.samples++;
+    const t = o.nowMs;
+    const before = this.setting;
+    const h = this.cfg.hysteresis;
+    const L = this.ladder.length;
+    const pct = (r: number) => `${Math.round(r * 100)}%`;
+
+    // a runaway: straight to the emergency profile
+    this.breach = raw > this.cfg.breach_ratio ? this.breach + 1 : 0;
+    if (this.breach >= this.cfg.breach_cycles && !this.onEmergency) {
+      if (this.x >= L - 1e-3) this.ladderBottomDear = t;
+      this.onEmergency = true;
+      this.record(t);
+      this.breach = 0;
+      this.unmet = undefined;
+      return {
+        before,
+        after: this.setting,
+        kind: 'emergency',
+        detail: `cost at ${pct(raw)} of the budget for ${this.cfg.breach_cycles} cycles (over ${this.cfg.breach_ratio}x): emergency profile`,
+      };
+    }
+    const ratio = this.ratio;
+    const held = t - this.lastChangeMs < this.dwellMs || this.changesInHour(t) >= this.cfg.max_changes_per_hour;
+
+    if (this.onEmergency) {
+      if (ratio > 1 + h) {
+        this.unmet = {
+          reason: 'emergency',
+          detail: `the emergency profile (critical processes and anomalies) costs ${pct(ratio)} of the budget`,
+        };
+        return undefined;
+      }
+      this.unmet = undefined;
+      if (held || ratio >= 1 - h) return undefined;
+      if (this.ladderBottomDear !== undefined && t - this.ladderBottomDear < MEMORY_MS) return undefined;
+      this.onEmergency = false;
+      this.x = L;
+      this.last = undefined;
+      this.record(t);
+      return {
+        before,
+        after: this.setting,
+        kind: 'recover',
+        detail: `emergency at ${pct(ratio)} of the budget: back to the ladder`,
+      };
+    }
+
+    // visibility under the floor: back richer at once
+    if (o.visibility < this.cfg.visibility_floor && this.x > 0) {
+      this.floorAt = { x: this.x, atMs: t };
+      const to = Math.max(0, this.x - Math.max(MIN_STEP, (this.cfg.visibility_floor - o.visibility) / this.slope));
+      this.moveTo(to, ratio, o.visibility, t);
+      this.unmet = ratio > 1 + h ? { reason: 'visibility_floor', detail: this.floorText(o.visibility) } : undefined;
+      return {
+        before,
+        after: this.setting,
+        kind: 'floor',
+        detail: `visibility ${pct(o.visibility)} under the floor ${pct(this.cfg.visibility_floor)}`,
+      };
+    }
+    this.learn(ratio, o.visibility);
+
+    if (ratio > 1 + h) {
+      if (this.x >= L - 1e-3) {
+        this.unmet = {
+          reason: 'cost_floor',
+          detail: `the cheapest ladder setting costs ${pct(ratio)} of the budget (critical processes and anomalies are never dropped)`,
+        };
+        return undefined;
+      }
+      let to = this.cheaperTarget(ratio);
+      const floor = this.floorLimit(t);
+      if (o.visibility < this.cfg.visibility_floor + FLOOR_MARGIN) to = this.x;
+      else to = Math.min(to, this.x + (o.visibility - this.cfg.visibility_floor) / (this.slope * SLOPE_SAFETY));
+      if (floor !== undefined) to = Math.min(to, floor - 1e-6);
+      if (to <= this.x + 1e-9) {
+        this.unmet = { reason: 'visibility_floor', detail: this.floorText(o.visibility) };
+        return undefined;
+      }
+      this.unmet = undefined;
+      if (held) return undefined;
+      // leaving a profile from its min knob for being over budget: it is too dear for a while
+      if (Math.floor(to) > Math.floor(this.x) && this.x - Math.floor(this.x) > 0.99) {
+        this.tooDear.set(Math.floor(this.x), { dear: ratio });
+      }
+      this.moveTo(to, ratio, o.visibility, t);
+      return { before, after: this.setting, kind: 'cheaper', detail: `projected ${pct(ratio)} of the budget` };
+    }
+    this.unmet = undefined;
+    if (ratio < 1 - h && this.x > 0 && !held) {
+      let to = Math.max(0, this.x + (Math.log(ratio) / this.sensitivity) * DAMPING);
+      to = Math.max(to, this.x - MAX_STEP);
+      to = Math.min(to, this.x - MIN_STEP);
+      const i = Math.floor(this.x);
+      if (this.x - i < 1e-9) {
+        // at a profile's full scale: the richer one's min knob, unless it was too dear lately
+        const dear = this.tooDear.get(i - 1);
+        if (dear?.entry !== undefined && (dear.dear * ratio) / dear.entry > 1 + h) return undefined;
+        to = Math.max(to, i - 1e-3);
+      } else {
+        to = Math.max(to, i);
+      }
+      this.moveTo(Math.max(0, to), ratio, o.visibility, t);
+      return { before, after: this.setting, kind: 'richer', detail: `projected ${pct(ratio)} of the budget` };
+    }
+    return undefined;
+  }
+
+  private floorText(v: number): string {
+    return `a cheaper setting would take visibility (${Math.round(v * 100)}%) under the floor ${Math.round(this.cfg.visibility_floor * 100)}%`;
+  }
+
+  private floorLimit(t: number): number | undefined {
+    if (this.floorAt && t - this.floorAt.atMs < MEMORY_MS) return this.floorAt.x;
+    return undefined;
+  }
+
+  /** Where a ratio over budget sends x: within this profile, or to the next one's full scale. */
+  private cheaperTarget(ratio: number): number {
+    const step = Math.min(MAX_STEP, Math.max(MIN_STEP, (Math.log(ratio) / this.sensitivity) * DAMPING));
+    const L = this.ladder.length;
+    const i = Math.floor(this.x);
+    // the last profile runs down to its min knob at x = L; the others stop short and jump to the next one
+    const inProfileEnd = i === L - 1 ? L : i + 0.999;
+    if (this.x >= inProfileEnd - 1e-9) return Math.min(L, i + 1);
+    return Math.min(this.x + step, inProfileEnd);
+  }
+
+  /** After a move within one profile, learn how much ln(cost) and visibility change per unit of x. */
+  private learn(ratio: number, visibility: number): void {
+    const m = this.last;
+    if (!m || this.samples < 3) return;
+    // entered a profile at full scale after leaving the richer one as too dear: its cost here
+    const i = Math.floor(m.toX);
+    const dear = this.tooDear.get(i - 1);
+    if (m.toX === i && dear && Math.floor(m.fromX) === i - 1) dear.entry = ratio;
+    this.last = undefined;
+    if (Math.floor(m.fromX) !== Math.floor(m.toX) || Math.abs(m.toX - m.fromX) < 1e-6) return;
+    const dx = m.toX - m.fromX;
+    const s = -(Math.log(Math.max(ratio, 1e-9)) - Math.log(Math.max(m.ratio, 1e-9))) / dx;
+    if (Number.isFinite(s) && s > 0.05) this.sensitivity = Math.min(20, Math.max(0.2, s));
+    const dv = (m.visibility - visibility) / dx;
+    if (Number.isFinite(dv) && dv > 0) this.slope = dv;
+  }
+
+  private moveTo(x: number, ratio: number, visibility: number, t: number): void {
+    this.last = { fromX: this.x, toX: x, ratio, visibility };
+    this.x = Math.max(0, Math.min(this.ladder.length, x));
+    this.record(t);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The budget controller against a plant: a host whose cost per profile and
+ * knob scale is known, with a load that can change. Injected clock only:
+ * each cycle is 10 s of simulated time.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { type LoopConfig, loopSchema } from '../../../src/control/loop/config.js';
+import { BudgetController, type Move, type Setting } from '../../../src/control/loop/controller.js';
+
+const defaults = loadConfig().config.control.loop;
+const loop = (over: Partial<LoopConfig> = {}): LoopConfig => loopSchema.parse({ ...defaults, ...over });
+
+/** USD per hour at load 1 and full scale; the knob saves up to 60% of a profile's cost. */
+const BASE: Record<string, number> = { conservative: 1.0, balanced: 0.5, aggressive: 0.15, emergency: 0.04 };
+const VIS: Record<string, number> = { conservative: 1.0, balanced: 0.97, aggressive: 0.8, emergency: 0.45 };
+
+function plant(s: Setting, load: number) {
+  const knob = 0.4 + 0.6 * s.scale;
+  return {
+    usdPerHour: BASE[s.profile]! * knob * load,
+    pointsPerMinute: 0,
+    series: 0,
+    visibility: VIS[s.profile]! * (0.85 + 0.15 * s.scale),
+  };
+}
+
+interface Run {
+  moves: { cycle: number; move: Move }[];
+  ratios: number[];
+  settings: Setting[];
+  visibility: number[];
+}
+
+function run(c: BudgetController, cycles: number, load: (cycle: number) => number, budget: number, t0 = 0): Run {
+  const r: Run = { moves: [], ratios: [], settings: [], visibility: [] };
+  let s = c.setting;
+  for (let k = 0; k < cycles; k++) {
+    const p = plant(s, load(k));
+    r.ratios.push(p.usdPerHour / budget);
+    r.settings.push(s);
+    r.visibility.push(p.visibility);
+    const m = c.observe({ nowMs: t0 + k * 10_000, ...p }, { usd_per_hour: budget });
+    if (m) {
+      r.moves.push({ cycle: k, move: m });
+      s = m.after;
+    }
+  }
+  return r;
+}
+
+/** Direction changes among the moves (cheaper then richer then cheaper ... ) after `from`. */
+function reversals(r: Run, from = 0): number {
+  const dirs = r.moves
+    .filter((m) => m.cycle >= from)
+    .map((m) => (m.move.kind === 'richer' || m.move.kind === 'recover' || m.move.kind === 'floor' ? -1 : 1));
+  let n = 0;
+  for (let i = 1; i < dirs.length; i++) if (dirs[i] !== dirs[i - 1]) n++;
+  return n;
+}
+
+describe('BudgetController', () => {
+  it('settles inside a profile with the knob, within the hysteresis band', () => {
+    // far over budget at the start: no breach jump here (breach_ratio 100), steering only
+    const c = new BudgetController(loop({ visibility_floor: 0, breach_ratio: 100 }));
+    c.adopt({ profile: 'conservative', scale: 1 });
+    const r = run(c, 2000, () => 1, 0.35);
+    const tail = r.ratios.slice(-200);
+    for (const x of tail) expect(Math.abs(x - 1)).toBeLessThanOrEqual(0.1 + 1e-9);
+    expect(r.settings.at(-1)!.profile).toBe('balanced');
+    expect(r.settings.at(-1)!.scale).toBeLessThan(1);
+    expect(reversals(r)).toBeLessThanOrEqual(1);
+  });
+
+  it('a step of load x4 converges in a bounded number of cycles without oscillating', () => {
+    const c = new BudgetController(loop({ visibility_floor: 0 }));
+    c.adopt({ profile: 'conservative', scale: 1 });
+    const step = 1500;
+    const r = run(c, 6000, (k) => (k < step ? 1 : 4), 0.35);
+    // converged after the step: every later cycle within the band, and no move
+    const settled = r.ratios.findIndex(
+      (x, k) => k > step && r.ratios.slice(k).every((y) => Math.abs(y - 1) <= 0.1 + 1e-9),
+    );
+    expect(settled).toBeGreaterThan(step);
+    expect(settled - step).toBeLessThan(2000);
+    expect(r.moves.filter((m) => m.cycle > settled).length).toBe(0);
+    expect(reversals(r, step)).toBeLessThanOrEqual(2); // cheaper (the emergency jump), then back richer
+    expect(r.moves.some((m) => m.cycle >= step && m.move.kind === 'emergency')).toBe(true);
+  });
+
+  it('between two profiles whose knob ranges do not meet, it settles on the cheaper one instead of flipping', () => {
+    // balanced at min knob costs 0.5 x 0.46 = 0.23 > 0.2; aggressive at full scale 0.15 < 0.2 - 10%
+    const c = new BudgetController(loop({ visibility_floor: 0, min_knob: 0.1, breach_ratio: 100 }));
+    c.adopt({ profile: 'balanced', scale: 1 });
+    const r = run(c, 3000, () => 1, 0.2);
+    expect(r.settings.at(-1)).toEqual({ profile: 'aggressive', scale: 1 });
+    expect(reversals(r)).toBe(0);
+  });
+
+  it('holds min_dwell between changes and at most max_changes_per_hour in any hour', () => {
+    const cfg = loop({ visibility_floor: 0, min_dwell: '5m', max_changes_per_hour: 3, breach_ratio: 100 });
+    const c = new BudgetController(cfg);
+    c.adopt({ profile: 'conservative', scale: 1 });
+    // a load that keeps moving, so the loop always wants to move
+    const r = run(c, 8000, (k) => 1 + 3 * (0.5 + 0.5 * Math.sin(k / 200)), 0.3);
+    const times = r.moves.filter((m) => m.move.kind !== 'emergency').map((m) => m.cycle * 10_000);
+    expect(times.length).toBeGreaterThan(5);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(300_000);
+    const all = r.moves.map((m) => m.cycle * 10_000);
+    for (const t of all) expect(all.filter((u) => u > t - 3_600_000 && u <= t).length).toBeLessThanOrEqual(3);
+  });
+
+  it('never crosses the visibility floor while steering, and says the budget is unmet', () => {
+    // (a breach still jumps to the emergency profile whatever the floor: breach_ratio 100 keeps it out)
+    const c = new BudgetController(loop({ visibility_floor: 0.9, breach_ratio: 100 }));
+    c.adopt({ profile: 'conservative', scale: 1 });
+    const r = run(c, 3000, () => 1, 0.1);
+    expect(Math.min(...r.visibility)).toBeGreaterThanOrEqual(0.9);
+    expect(c.unmet?.reason).toBe('visibility_floor');
+  });
+
+  it('a breach of budget x 1.2 jumps to the emergency profile at once, dwell or not', () => {
+    const c = new BudgetController(loop({ visibility_floor: 0, min_dwell: '1h', breach_cycles: 2 }));
+    c.adopt({ profile: 'balanced', scale: 1 });
+    // 2.5x the budget: a first step cheaper (cycle 0), still over 1.2x on the next cycle: emergency inside the dwell
+    const r = run(c, 10, () => 1, 0.2);
+    expect(r.moves.map((m) => [m.cycle, m.move.kind])).toEqual([
+      [0, 'cheaper'],
+      [1, 'emergency'],
+    ]);
+    expect(r.moves[1]!.move.after).toEqual({ profile: 'emergency', scale: 1 });
+  });
+
+  it('when even the emergency profile is over budget, it holds there and says so', () => {
+    const c = new BudgetController(loop({ visibility_floor: 0 }));
+    c.adopt({ profile: 'aggressive', scale: 1 });
+    const r = run(c, 400, () => 1, 0.01);
+    expect(r.settings.at(-1)!.profile).toBe('emergency');
+    expect(c.unmet?.reason).toBe('emergency');
+  });
+});
