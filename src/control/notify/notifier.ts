@@ -17,8 +17,14 @@
  * - `close()` gives pending deliveries a grace period, then aborts the rest
  *   (counted as dropped) and closes the connections.
  */
+
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
+
+// undici is loaded when a Notifier is made (control.notify has targets), not with the module
+const requireUndici = createRequire(import.meta.url);
+
 import { type Logger, silentLogger } from '../../core/log.js';
 import { describeError } from '../../exporters/exporter.js';
 import { headerScrubber, normalizeHeaders } from '../../exporters/otlp/send.js';
@@ -154,7 +160,8 @@ export class Notifier {
       const url = new URL(t.url);
       return new Target(url, t.headers ?? {}, `control.notify.${i} (${url.origin})`);
     });
-    this.agent = new Agent({ connect: { timeout: this.opts.timeoutMs }, keepAliveTimeout: 30_000 });
+    const { Agent: UndiciAgent } = requireUndici('undici') as typeof import('undici');
+    this.agent = new UndiciAgent({ connect: { timeout: this.opts.timeoutMs }, keepAliveTimeout: 30_000 });
   }
 
   /** Queue `event` for every target; returns at once. Ignored after close(). */

@@ -19,7 +19,8 @@
 
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { Pool } from 'undici';
+// undici is loaded when an OTLP exporter starts: a run that only writes files does not carry it (about 11 MiB)
+import type { Pool } from 'undici';
 import { type Logger, silentLogger } from '../../core/log.js';
 import { decodeResponse } from '../../otlp/proto.js';
 import { USER_AGENT } from '../../util/version.js';
@@ -221,6 +222,8 @@ export class OtlpHttpExporter implements Exporter {
 
   async start(): Promise<void> {
     this.lifecycle.assertStartable();
+    if (this.pool) return;
+    const { Pool } = await import('undici');
     if (this.pool) return;
     this.pool = new Pool(this.endpoint.origin, {
       connections: this.connections,
