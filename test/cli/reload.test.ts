@@ -75,6 +75,13 @@ describe('hot reload of nrdot run', () => {
     expect(hup).toMatchObject({ source: 'sighup', outcome: 'applied', version: 2 });
     await until('a cycle on the new profile', () => profiles(a).includes('aggressive'));
     expect(profiles(a).indexOf('aggressive')).toBeGreaterThan(0);
+    // v2 proves healthy first: a rollback restores the last config that passed its health check
+    await until('v2 passing its health check', () =>
+      a
+        .stderr()
+        .split('\n')
+        .some((l) => l.includes('"msg":"config passed its health check"') && l.includes('"version":2')),
+    );
 
     // an endpoint nothing listens on: exports fail, the health check rolls it back
     const s = net.createServer();
