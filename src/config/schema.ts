@@ -160,6 +160,14 @@ const profile = z.strictObject({
       .int()
       .nonnegative()
       .describe('groups that keep their own aggregate (the biggest by CPU and memory); the rest roll up into _other_'),
+    min_members: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'default 2: a group keeps its own aggregate only with at least this many rolled-up members (an aggregate of one process costs what the process would, and hides which it is)',
+      ),
   }),
   /**
    * The sampled path: processes of these tiers that the profile rolls up are

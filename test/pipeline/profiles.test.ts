@@ -153,7 +153,7 @@ describe.each(['conservative', 'balanced', 'aggressive', 'emergency'])(
       if (sampling) expect(r!.paths.sampled.points).toBeLessThanOrEqual(samplingBudget(sampling, r!.processes));
 
       // roll-up gauges equal the sums over the dropped processes, per group (the biggest
-      // up to the budget, the rest in _other_)
+      // with two members or more, up to the budget; the rest in _other_)
       const rollups = req!.resourceMetrics.filter(isRollup);
       const dropped = truth.processes.filter((p) => !exportedPids.has(p.pid));
       expect(dropped.length).toBe(r!.rolledUp);
@@ -165,7 +165,10 @@ describe.each(['conservative', 'balanced', 'aggressive', 'emergency'])(
         const name = attr(rm, 'nrdot.group') as string;
         inOwn.add(name);
         const mine = dropped.filter((p) => groupOfTruth(p) === name);
-        expect(mine.length, `members of ${name}`).toBeGreaterThan(0);
+        // a group of one process has no aggregate of its own (groups.min_members, default 2)
+        expect(mine.length, `members of ${name}`).toBeGreaterThanOrEqual(
+          config.profiles[profile]!.groups.min_members ?? 2,
+        );
         expect(pointValue(rm, 'nrdot.rollup.count')).toBe(mine.length);
         expect(pointValue(rm, ProcessMetric.memoryUsage)).toBe(mine.reduce((s, p) => s + p.rssBytes, 0));
         expect(pointValue(rm, ProcessMetric.memoryVirtual)).toBe(mine.reduce((s, p) => s + p.vsizeBytes, 0));
@@ -173,6 +176,12 @@ describe.each(['conservative', 'balanced', 'aggressive', 'emergency'])(
         expect(pointValue(rm, ProcessMetric.threads)).toBeUndefined();
       }
       const rest = dropped.filter((p) => !inOwn.has(groupOfTruth(p)));
+      // every group left out while the budget had room has a single rolled-up member
+      if (own.length < budget) {
+        const sizes = new Map<string, number>();
+        for (const p of rest) sizes.set(groupOfTruth(p), (sizes.get(groupOfTruth(p)) ?? 0) + 1);
+        for (const [name, n] of sizes) expect(n, `group ${name} left in _other_`).toBe(1);
+      }
       const other = rollups.find((rm) => attr(rm, 'nrdot.group') === '_other_');
       if (rest.length === 0) expect(other).toBeUndefined();
       else {

@@ -67,7 +67,8 @@ const KI = Object.fromEntries(CONTRIBUTIONS.map((c, i) => [c, i])) as Record<Con
 
 /**
  * The cycle's aggregates: own-aggregate groups (at most `budget`, biggest
- * first) and `_other_` for the rest. `series` holds the cumulative state by
+ * first, each with at least `minMembers` rolled-up members) and `_other_`
+ * for the rest. `series` holds the cumulative state by
  * group name (and `ROLLUP_NAME` for `_other_`); new series start at
  * `startMs` (never after the point time).
  */
@@ -78,6 +79,7 @@ export function aggregate(
   series: Map<string, GroupSeries>,
   cycle: number,
   startMs: number,
+  minMembers = 1,
 ): RollupGroup[] {
   const b = f.batch;
   const n = f.n;
@@ -140,8 +142,12 @@ export function aggregate(
   for (let g = 0; g < catalog.bound; g++) if (sums.count[g]! > 0) present.push(g);
   const activity = (g: number) => sums.cpuCores[g]! / cpus + sums.rss[g]! / mem;
   present.sort((x, y) => activity(y) - activity(x) || catalog.get(x).name.localeCompare(catalog.get(y).name));
-  const own = present.slice(0, Math.max(0, budget));
-  const rest = present.slice(own.length);
+  const own: number[] = [];
+  const rest: number[] = [];
+  for (const g of present) {
+    if (own.length < budget && sums.count[g]! >= minMembers) own.push(g);
+    else rest.push(g);
+  }
 
   const out: RollupGroup[] = [];
   const seriesOf = (name: string): GroupSeries => {

@@ -31,7 +31,15 @@ export class GroupStage implements Stage, Stateful {
     const cycle = ++this.cycle;
     const now = f.batch.scannedAtMs;
     const start = this.lastTimeMs >= 0 && this.lastTimeMs <= now ? this.lastTimeMs : now;
-    f.groups = aggregate(f, this.catalog, ctx.profile.groups.budget, this.series, cycle, start);
+    f.groups = aggregate(
+      f,
+      this.catalog,
+      ctx.profile.groups.budget,
+      this.series,
+      cycle,
+      start,
+      ctx.profile.groups.min_members ?? 2,
+    );
     f.facts.rollupGroups = f.groups.length;
     forgetIdle(this.series, cycle, IDLE_CYCLES);
     this.lastTimeMs = now;
