@@ -14,7 +14,7 @@ import { HostmetricsSource, POINTS_PER_PROCESS } from '../../src/harness/hostmet
 import { HostmetricsEncoder } from '../../src/harness/hostmetrics-pb.js';
 import { rejectedPointsOf } from '../../src/harness/load.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
-import { type RunningAgent, startAgent } from '../helpers/cli.js';
+import { REPO, type RunningAgent, startAgent } from '../helpers/cli.js';
 
 const LIMIT_MIB = 140;
 const PROCS = 1000;
@@ -37,7 +37,13 @@ describe(`a flood against memory.limit_mib: ${LIMIT_MIB}`, () => {
   it('answers 200 (whole or partial success) or 503 with Retry-After, stays up and under the limit, and loses nothing it accepted', async () => {
     const config = path.join(dir, 'config.yaml');
     fs.writeFileSync(config, `memory:\n  limit_mib: ${LIMIT_MIB}\n  check_interval: 100ms\n`);
-    agent = startAgent(['run', '--config', config, '--no-scan', '--otlp-listen', '127.0.0.1:0', '--export', 'none']);
+    // with the young-generation cap the installed `nrdot` runs with (its shebang; the container's entrypoint)
+    const shebang = fs.readFileSync(path.join(REPO, 'src/cli/main.ts'), 'utf8').split('\n')[0]!;
+    const nodeFlags = shebang.replace(/^#!\/usr\/bin\/env -S node\s*/, '');
+    expect(nodeFlags).toMatch(/^--max-semi-space-size=\d+$/);
+    agent = startAgent(['run', '--config', config, '--no-scan', '--otlp-listen', '127.0.0.1:0', '--export', 'none'], {
+      env: { NODE_OPTIONS: nodeFlags },
+    });
     const control = await agent.controlUrl();
     const receiver = String((await agent.waitForLog(/^otlp receiver listening$/)).url);
     const src = new HostmetricsSource({ processes: PROCS, criticalShare: 0.1, hostName: 'flood-host' });
