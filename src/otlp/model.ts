@@ -220,6 +220,18 @@ export function nanosFromMs(ms: number): string {
   return (BigInt(whole) * 1_000_000n + BigInt(frac)).toString();
 }
 
+/** The data points of one metric, whatever its type (a metric carries one type). */
+export function metricDataPoints(m: Metric): readonly { timeUnixNano: string }[] {
+  return (
+    m.sum?.dataPoints ??
+    m.gauge?.dataPoints ??
+    m.histogram?.dataPoints ??
+    m.exponentialHistogram?.dataPoints ??
+    m.summary?.dataPoints ??
+    []
+  );
+}
+
 /** Data points of one metric, whatever its type. */
 export function metricPoints(m: Metric): number {
   return (

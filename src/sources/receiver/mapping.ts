@@ -29,6 +29,7 @@ import {
   type ExportMetricsServiceRequest,
   type KeyValue,
   type Metric,
+  metricDataPoints,
   type NumberDataPoint,
   type ResourceMetrics,
   type ScopeMetrics,
@@ -155,14 +156,7 @@ function readRow(rm: ResourceMetrics): Row {
   for (const sm of rm.scopeMetrics) {
     for (const m of sm.metrics) {
       // the collection time: the latest time of any of the resource's points
-      const any: readonly { timeUnixNano?: string }[] =
-        m.sum?.dataPoints ??
-        m.gauge?.dataPoints ??
-        m.histogram?.dataPoints ??
-        m.exponentialHistogram?.dataPoints ??
-        m.summary?.dataPoints ??
-        [];
-      for (const p of any) {
+      for (const p of metricDataPoints(m)) {
         if (typeof p.timeUnixNano === 'string' && laterNs(p.timeUnixNano, latestNs)) latestNs = p.timeUnixNano;
       }
       const points = m.sum?.dataPoints ?? m.gauge?.dataPoints;

@@ -88,6 +88,8 @@ export class PoolStage implements Stage {
     }
     // pools: same executable in the same group
     const key = new Float64Array(f.n);
+    // each row's parent slot, looked up once (-1: not in the table)
+    const parent = new Int32Array(f.n);
     const members = new Map<number, number[]>();
     for (let i = 0; i < f.n; i++) {
       const s = f.slot[i]!;
@@ -96,6 +98,7 @@ export class PoolStage implements Stage {
         key[i] = -1;
         continue;
       }
+      parent[i] = ids.slotOf(b.ppid[i]!);
       const k = group[s]! * 1048576 + exe[s]!;
       key[i] = k;
       const list = members.get(k);
@@ -110,7 +113,7 @@ export class PoolStage implements Stage {
       let oldest = -1;
       for (const i of rows) {
         f.pool[i] = pool;
-        const ps = ids.slotOf(b.ppid[i]!);
+        const ps = parent[i]!;
         const parentIn = ps >= 0 && ps !== f.slot[i] && group[ps]! * 1048576 + exe[ps]! === k;
         if (parentIn) f.worker[i] = 1;
         else {
@@ -133,7 +136,7 @@ export class PoolStage implements Stage {
     for (let i = 0; i < f.n; i++) {
       if (f.worker[i] === 1 || key[i]! < 0) continue;
       const s = f.slot[i]!;
-      const ps = ids.slotOf(b.ppid[i]!);
+      const ps = parent[i]!;
       if (ps >= 0 && ps !== s && exe[ps]! === exe[s]!) f.worker[i] = 1;
     }
     const floor = this.important?.of(f);
