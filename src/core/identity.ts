@@ -200,7 +200,6 @@ export class IdentityTable {
   assign(b: ProcessBatch): Assignment {
     const n = b.count;
     const gen = ++this.gen;
-    if (this.live + n > this.cap) this.resize(this.live + n);
     if (this.out.slot.length < n) {
       const m = Math.max(n, Math.ceil(this.out.slot.length * 1.5));
       this.out = { slot: new Int32Array(m), isNew: new Uint8Array(m), named: new Uint8Array(m) };
@@ -210,14 +209,18 @@ export class IdentityTable {
     const named = this.out.named.subarray(0, n);
     isNew.fill(0);
     named.fill(0);
-    const start = this.start.data;
-    const seen = this.seen.data;
+    // slots grow only when a new identity needs one (the exited are freed by sweep, after the cycle)
+    let start = this.start.data;
+    let seen = this.seen.data;
     for (let i = 0; i < n; i++) {
       const pid = b.pid[i]!;
       const st = b.startTicks[i]!;
       let s = this.slotOf(pid);
       if (s < 0) {
         s = this.insert(pid, st);
+        // an insert may have grown the columns: their arrays are new
+        start = this.start.data;
+        seen = this.seen.data;
         isNew[i] = 1;
       } else if (start[s] !== st) {
         this.renew(s, pid, st); // a reused pid: a new process in the same slot
@@ -273,7 +276,6 @@ export class IdentityTable {
     if (s >= 0) {
       if (this.start.data[s] !== start) this.renew(s, pid, start);
     } else {
-      if (this.live + 1 > this.cap) this.resize(this.live + 1);
       s = this.insert(pid, start);
     }
     this.seen.data[s] = 0;
@@ -286,7 +288,10 @@ export class IdentityTable {
 
   private insert(pid: number, start: number): number {
     let s = this.free.pop();
-    if (s === undefined) s = this.high++;
+    if (s === undefined) {
+      if (this.high >= this.cap) this.resize(this.cap + 1);
+      s = this.high++;
+    }
     for (const c of this.columns) c.reset(s);
     this.pid.data[s] = pid;
     this.start.data[s] = start;
