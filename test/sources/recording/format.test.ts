@@ -16,6 +16,7 @@ import { ProcfsReader } from '../../../src/sources/procfs/reader.js';
 import {
   HEADER_FILE,
   Recorder,
+  RecordingEnded,
   RecordingReader,
   RecordingWriter,
   ReplayScanner,
@@ -71,6 +72,8 @@ function refused(dir: string): NrdotError {
     for (;;) r.scan();
   } catch (e) {
     expect(e).toBeInstanceOf(NrdotError);
+    // the clean end of a replay is not a refusal: damage must be found before it
+    expect(e).not.toBeInstanceOf(RecordingEnded);
     const err = e as NrdotError;
     expect(err.code).toBe(ErrorCodes.RECORDING);
     expect(err.exitCode).toBe(EXIT_USAGE);
