@@ -8,24 +8,7 @@
  */
 import type { SelfValues } from '../telemetry/self.js';
 
-type Additive =
-  | 'processesSeen'
-  | 'processesExported'
-  | 'processesRolledUp'
-  | 'datapointsExported'
-  | 'datapointsBaseline'
-  | 'datapointsBaselineSameSet'
-  | 'droppedThreshold'
-  | 'droppedTopN'
-  | 'droppedMaxSeries'
-  | 'droppedMemory'
-  | 'costBytes'
-  | 'costBaselineBytes'
-  | 'costBaselineBytesSameSet'
-  | 'costHourly'
-  | 'anomaliesActive';
-
-const ADDITIVE: readonly Additive[] = [
+const ADDITIVE = [
   'processesSeen',
   'processesExported',
   'processesRolledUp',
@@ -41,7 +24,7 @@ const ADDITIVE: readonly Additive[] = [
   'costBaselineBytesSameSet',
   'costHourly',
   'anomaliesActive',
-];
+] as const satisfies readonly (keyof SelfValues)[];
 
 interface Cumulative {
   promoted: { cpu: number; memory: number; new: number };
@@ -94,11 +77,7 @@ export class ReceivedSelf {
     if (!latest) throw new Error('no received batch yet');
     const sum = { ...latest, pathPoints: { critical: 0, standard: 0, sampled: 0 } } as SelfValues;
     for (const k of ADDITIVE) sum[k] = 0;
-    const c = zero();
-    c.promoted = { ...this.retired.promoted };
-    c.vanished = this.retired.vanished;
-    c.denied = this.retired.denied;
-    c.excluded = { ...this.retired.excluded };
+    const c = structuredClone(this.retired);
     let coverageCritical = 1;
     let coverageAnomaly = 1;
     const visibility = { cpu: 1, memory: 1 };

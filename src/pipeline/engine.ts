@@ -188,7 +188,7 @@ export class Engine {
     const b = pushed ?? (await timer.runAsync('scan', async () => this.scanner.scan(this.nextScan())));
     this.totals.scanned(b.counters);
     const frame = new Frame(b, pushed !== undefined, cycle, this.now(), this.ids.assign(b), this.frameBuffers);
-    const ctx: CycleContext & { cycleStart: number } = {
+    const ctx: CycleContext = {
       profileName: this.profileName,
       profile: this.profileOverride ? this.profileOverride(this.profileName, this.profile) : this.profile,
       memory: this.memory,

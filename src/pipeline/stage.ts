@@ -17,6 +17,8 @@ export interface CycleContext {
   /** the memory governor's view; absent when there is no limit */
   readonly memory?: MemoryView;
   readonly logger: Logger;
+  /** performance.now() when the cycle began (the cost stage's cycle time) */
+  readonly cycleStart: number;
 }
 
 export interface Stage {
@@ -83,13 +85,6 @@ export class StageTimer {
 
   last(name: string): number {
     return this.stats.get(name)?.lastMs ?? 0;
-  }
-
-  /** Last duration of every stage, ms (for the debug log and the bench). */
-  lastAll(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [k, v] of this.stats) out[k] = Math.round(v.lastMs * 100) / 100;
-    return out;
   }
 
   private record(name: string, ms: number, failed: boolean): void {

@@ -70,7 +70,7 @@ export class CostStage implements Stage {
     self.reductionRatioSameSet = sameSet.points > 0 ? 1 - exported / sameSet.points : 0;
   }
 
-  process(f: Frame, ctx: CycleContext & { cycleStart: number }): void {
+  process(f: Frame, ctx: CycleContext): void {
     const o = this.o;
     const built = f.built!;
     const b = f.batch;
