@@ -17,8 +17,6 @@ import type { Config } from '../config/schema.js';
 import { criticalTest, gcRelief, InputAdmission, MemoryGovernor, readRssBytes } from '../control/index.js';
 import type { Logger } from '../core/log.js';
 import { discoverySettings } from '../discovery/config.js';
-import type { Fanout } from '../exporters/fanout.js';
-import { createSink } from '../exporters/sink.js';
 import { type CycleReport, type CycleResult, Engine, type EngineOptions, type MemoryView } from '../pipeline/engine.js';
 import type { ExportSink } from '../pipeline/types.js';
 import type { MetricFamily } from '../server/exposition.js';

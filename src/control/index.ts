@@ -18,7 +18,6 @@ export {
 export { parseStatmResidentPages, readRssBytes } from './rss.js';
 export {
   CRITICAL_ONLY_TIER,
-  engagedTier,
   MAX_TIER,
   MEMORY_TIERS,
   type MemoryTier,

@@ -40,13 +40,6 @@ export interface TierPolicy {
   refuseInput: boolean;
 }
 
-/** The highest tier whose threshold `usage` reaches (0 for NaN). */
-export function engagedTier(usage: number): number {
-  let t = 0;
-  while (t < MAX_TIER && usage >= TIER_THRESHOLDS[t + 1]!) t++;
-  return t;
-}
-
 /**
  * The tier after a reading of `usage` (a fraction of the limit) in tier
  * `current`, one step at a time: up one tier when usage reaches the next

@@ -18,7 +18,7 @@ import type { Exporter } from './exporter.js';
 import { FileExporter } from './file.js';
 import { NoneExporter } from './none.js';
 import { type QueuedExporterOptions, QueuedOtlpExporter, recordPoints } from './otlp/queued.js';
-import { endpointLabel, OtlpHttpExporter, resolveOtlpEndpoint } from './otlp/send.js';
+import { endpointLabel, OtlpHttpExporter } from './otlp/send.js';
 import { createDiskQueue, createMemoryQueue } from './queue/index.js';
 import { type ExportSpec, parseExportSpec } from './spec-parse.js';
 import { StdoutExporter } from './stdout.js';

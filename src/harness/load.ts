@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { Pool } from 'undici';
 import { decodeResponse } from '../otlp/proto.js';
-import { buildHistogram, type Histogram } from '../util/hdr.js';
+import { buildHistogram } from '../util/hdr.js';
 import { HostmetricsSource, inCriticalShare } from './hostmetrics.js';
 import { HostmetricsEncoder } from './hostmetrics-pb.js';
 

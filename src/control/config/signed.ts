@@ -19,8 +19,6 @@ export interface SignaturePolicy {
   keys: PublicKey[];
 }
 
-export const NO_SIGNATURE_POLICY: SignaturePolicy = { required: false, keys: [] };
-
 /** A signature carried with a config: the text of FILE.sig, an OpAMP config-map entry, an API header. */
 export interface CarriedSignature {
   text: string;

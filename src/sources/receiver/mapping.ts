@@ -32,7 +32,6 @@ import {
   metricDataPoints,
   type NumberDataPoint,
   type ResourceMetrics,
-  type ScopeMetrics,
 } from '../../otlp/model.js';
 import { ProcessMetric, ResourceAttr } from '../../telemetry/names.js';
 import { allocBatch, FLAG_DETAIL, FLAG_NEW_IDENTITY, type HostInfo, type ProcessBatch, UNKNOWN } from '../batch.js';

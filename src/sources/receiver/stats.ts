@@ -5,7 +5,7 @@
  */
 
 import type { ConnectionStats } from '../../server/guard.js';
-import { buildHistogram, type Histogram } from '../../util/hdr.js';
+import { buildHistogram } from '../../util/hdr.js';
 
 export interface ReceiverStats {
   /** answered requests by HTTP status ("200", "400", ...); "aborted" when the client went away mid-body */

@@ -61,10 +61,6 @@ export function maskPoints(mask: number): number {
   return n;
 }
 
-export function maskNames(mask: number): string[] {
-  return PROCESS_METRICS.filter((_, i) => mask & (1 << i)).map((m) => m.name);
-}
-
 /** The enabled metrics: the base set, and per tier the base set plus that tier's extras. */
 export interface MetricSet {
   base: number;
@@ -92,12 +88,6 @@ export function metricSet(cfg: Pick<Config, 'metrics' | 'metrics_per_tier'>): Me
     return m;
   });
   return { base, tier, any: tier.reduce((a, m) => a | m, base) };
-}
-
-/** Which per-process files the metrics in `mask` need read (the scanner's mask for detail rows). */
-export function filesFor(mask: number): { status: boolean; io: boolean; fds: boolean } {
-  const needs = (s: MetricSource) => PROCESS_METRICS.some((d, i) => d.source === s && mask & (1 << i));
-  return { status: needs('status'), io: needs('io'), fds: needs('fds') };
 }
 
 /** The metrics of a row of tier `t` under a profile (`tier_metrics: false`: the base set only). */

@@ -23,12 +23,6 @@ import type { ImportantPids } from '../classify/floor.js';
 import { parseCgroup } from './cgroup.js';
 import { type GroupBy, groupFor } from './naming.js';
 
-/** Process counters the pool stage reports (cumulative since start). */
-export interface PoolCounters {
-  /** fresh identities whose cgroup file could not be read: grouped by executable name */
-  cgroupUnread: number;
-}
-
 export class PoolStage implements Stage {
   readonly name = 'pool';
   /** per slot: the group id (catalog), and an id of the executable name */
@@ -38,7 +32,6 @@ export class PoolStage implements Stage {
   private readonly by: readonly GroupBy[];
   private readonly template: string;
   private readonly demote: boolean;
-  readonly counters: PoolCounters = { cgroupUnread: 0 };
   private live = new Uint8Array(0);
 
   constructor(
@@ -77,7 +70,6 @@ export class PoolStage implements Stage {
       if (f.named[i] !== 1 && group[s]! >= 0) continue;
       const text = cgroupOf.get(i);
       const cgroup = text ? parseCgroup(text) : undefined;
-      if (text === '' && fresh !== undefined && (b.flags[i]! & FLAG_KERNEL_THREAD) === 0) this.counters.cgroupUnread++;
       const info = groupFor(
         { name: ids.name[s]!, exe: ids.exe[s]!, owner: ids.owner[s]!, cgroup },
         this.by,

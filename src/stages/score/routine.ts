@@ -15,7 +15,7 @@
 import type { Frame } from '../../core/frame.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
 import type { ScoreParams } from './params.js';
-import { OUT_PROMOTED_NOW, OUT_REASON_MASK, REASON_NEW } from './score.js';
+import { OUT_REASON_MASK, REASON_NEW } from './score.js';
 
 interface Starts {
   n: number;
