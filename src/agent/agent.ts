@@ -250,6 +250,9 @@ export class Agent implements AgentControl {
       get activeProfile(): string {
         return agent.engine.activeProfile;
       },
+      get profiles(): string[] {
+        return agent.engine.profiles;
+      },
       setProfile: (name: string) => agent.engine.setProfile(name),
       setProfileOverride: (fn: Override) => {
         agent.controlOverride = fn;

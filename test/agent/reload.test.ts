@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { ConfigHistory } from '../../src/control/config/history/store.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { opensslKeyPair, opensslSign } from '../helpers/keys.js';
@@ -76,6 +77,20 @@ describe('hot reload of a running agent', () => {
     ]);
     const audit = auditLines(dir).filter((l) => l.action === 'config.apply');
     expect(audit.at(-1)).toMatchObject({ source: 'api', outcome: 'ok', version: 2, reason: 'cheaper' });
+  });
+
+  it('a profile a reload adds can be set by hand afterwards (the control loop asks the running engine)', async () => {
+    h = await startHarness(dir, baseYaml(dir));
+    await h.cycle();
+    expect(() => h!.agent.setProfile('thrifty', { who: 'test' })).toThrow(/unknown profile 'thrifty'/);
+    const { config } = loadConfig();
+    const thrifty = JSON.stringify({ thrifty: config.profiles.aggressive });
+    const r = await h.put('/api/config', { config_base64: b64(baseYaml(dir, `profiles: ${thrifty}`)) });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    await h.cycle();
+    expect(h.agent.setProfile('thrifty', { who: 'test' })).toMatchObject({ after: 'thrifty' });
+    await h.cycle();
+    expect(h.reports.at(-1)!.profile).toBe('thrifty');
   });
 
   it('refuses an invalid config with the reason; the running one keeps exporting', async () => {

@@ -24,6 +24,8 @@ import { KnobCache, knobValues } from './knobs.js';
 /** What the plane needs from an engine. */
 export interface ControlledEngine {
   readonly activeProfile: string;
+  /** the profiles the running engine knows (a hot reload may add or remove some) */
+  readonly profiles: string[];
   setProfile(name: string): { before: string; after: string };
   setProfileOverride(
     fn: ((name: string, p: Config['profiles'][string]) => Config['profiles'][string]) | undefined,
@@ -233,7 +235,7 @@ export class ControlPlane {
       ...(by.reason ? { reason: by.reason } : {}),
       ...(expiresAtMs !== undefined ? { expiresAtMs } : {}),
     };
-    const known = Object.keys(this.o.config.profiles);
+    const known = this.o.engine.profiles;
     if (!known.includes(profile)) {
       throw new NrdotError(ErrorCodes.UNKNOWN_PROFILE, `unknown profile '${profile}' (known: ${known.join(', ')})`);
     }
