@@ -1,27 +1,90 @@
 /**
- * `nrdot simulate`: the real pipeline over a simulated clock and a
- * synthetic host in memory (src/control/simulate), one run per profile and
- * one per budget, reported as a table or JSON.
+ * `nrdot simulate`: the real pipeline over a simulated clock, scanning a
+ * synthetic host in memory or replaying a recording (src/control/simulate),
+ * one run per profile and one per budget, reported as a table or JSON.
  */
 import { loadConfig } from '../config/load.js';
 import { durationMs } from '../config/schema.js';
 import { type SimulateResult, simulate } from '../control/simulate/run.js';
+import { recordingSource, type SimSource, type SyntheticSpec } from '../control/simulate/source.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { SHAPES, type Shape } from '../harness/synth/types.js';
 import { bytes, pct } from './format.js';
 
 export interface SimulateOpts {
-  duration: string;
+  duration?: string;
   step?: string;
   profile?: string;
   config?: string;
   budget?: string;
-  shape: string;
-  processes: number;
-  seed: number;
-  swing: number;
-  anomaliesPerDay: number;
+  recording?: string;
+  shape?: string;
+  processes?: number;
+  seed?: number;
+  swing?: number;
+  anomaliesPerDay?: number;
   json?: boolean;
+}
+
+/** Defaults of the synthetic host's flags (they do not apply to --recording). */
+export const SYNTH_DEFAULTS = { shape: 'mixed', processes: 2000, seed: 1, swing: 4, anomaliesPerDay: 24 } as const;
+const SYNTH_FLAGS = {
+  shape: '--shape',
+  processes: '--processes',
+  seed: '--seed',
+  swing: '--swing',
+  anomaliesPerDay: '--anomalies-per-day',
+} as const;
+
+/** What to scan, from --recording or the synthetic host's flags (exit 2 when they are mixed). */
+export function simSourceOf(o: SimulateOpts): {
+  source: SyntheticSpec | (() => SimSource);
+  synthetic?: SyntheticSpec & { swing: number; anomaliesPerDay: number };
+  recording?: { scans: number; intervalMs: number; hostname: string };
+} {
+  if (o.recording !== undefined) {
+    for (const [k, flag] of Object.entries(SYNTH_FLAGS)) {
+      if (o[k as keyof typeof SYNTH_FLAGS] !== undefined) {
+        throw new NrdotError(
+          ErrorCodes.USAGE,
+          `${flag} describes a synthetic host; with --recording the recorded host is replayed as it was`,
+        );
+      }
+    }
+    if (o.step !== undefined) {
+      throw new NrdotError(
+        ErrorCodes.USAGE,
+        '--step: a recording moves by its own recorded interval; leave --step out',
+      );
+    }
+    const dir = o.recording;
+    const first = recordingSource(dir); // checks the recording now (exit 2 naming the file)
+    const d = first.describe as { scans: number; intervalMs: number; hostname: string };
+    let opened: SimSource | undefined = first;
+    return {
+      source: () => {
+        const s = opened ?? recordingSource(dir);
+        opened = undefined;
+        return s;
+      },
+      recording: { scans: d.scans, intervalMs: d.intervalMs, hostname: d.hostname },
+    };
+  }
+  const shape = o.shape ?? SYNTH_DEFAULTS.shape;
+  if (!SHAPES.includes(shape as Shape)) {
+    throw new NrdotError(ErrorCodes.USAGE, `--shape: unknown shape '${shape}' (one of ${SHAPES.join(', ')})`);
+  }
+  const synthetic = {
+    shape: shape as Shape,
+    processes: o.processes ?? SYNTH_DEFAULTS.processes,
+    seed: o.seed ?? SYNTH_DEFAULTS.seed,
+    swing: o.swing ?? SYNTH_DEFAULTS.swing,
+    anomaliesPerDay: o.anomaliesPerDay ?? SYNTH_DEFAULTS.anomaliesPerDay,
+  };
+  if (!(synthetic.swing >= 1) || !Number.isFinite(synthetic.swing)) {
+    throw new NrdotError(ErrorCodes.USAGE, `--swing: expected a number >= 1 (peak / trough), got '${o.swing}'`);
+  }
+  return { source: synthetic, synthetic };
 }
 
 /** "7d", "36h", "90m": ms. */
@@ -64,11 +127,18 @@ function bar(done: number, total: number, label: string): void {
 
 export async function simulateCommand(o: SimulateOpts): Promise<void> {
   const { config } = loadConfig(o.config);
-  const dur = longDuration('--duration', o.duration);
-  const step = o.step ? longDuration('--step', o.step) : Math.max(durationMs(config.interval), Math.ceil(dur / 2016));
-  if (!SHAPES.includes(o.shape as Shape)) {
-    throw new NrdotError(ErrorCodes.USAGE, `--shape: unknown shape '${o.shape}' (one of ${SHAPES.join(', ')})`);
-  }
+  const src = simSourceOf(o);
+  const rec = src.recording;
+  const dur = o.duration
+    ? longDuration('--duration', o.duration)
+    : rec
+      ? rec.scans * rec.intervalMs
+      : longDuration('--duration', '7d');
+  const step = rec
+    ? rec.intervalMs
+    : o.step
+      ? longDuration('--step', o.step)
+      : Math.max(durationMs(config.interval), Math.ceil(dur / 2016));
   const known = Object.keys(config.profiles);
   const profiles = o.profile
     ? o.profile.split(',').map((p) => p.trim())
@@ -97,7 +167,6 @@ export async function simulateCommand(o: SimulateOpts): Promise<void> {
   const tty = process.stderr.isTTY && !o.json;
   const results: SimulateResult[] = [];
   for (const r of runs) {
-    let lastPct = -1;
     results.push(
       await simulate({
         config,
@@ -106,20 +175,10 @@ export async function simulateCommand(o: SimulateOpts): Promise<void> {
         budget: r.budget,
         durationMs: dur,
         stepMs: step,
-        shape: o.shape as Shape,
-        processes: o.processes,
-        seed: o.seed,
-        swing: o.swing,
-        anomaliesPerDay: o.anomaliesPerDay,
-        onProgress: tty
-          ? (done, total) => {
-              const p = Math.floor((done / total) * 100);
-              if (p !== lastPct) {
-                lastPct = p;
-                bar(done, total, r.label);
-              }
-            }
-          : undefined,
+        source: src.source,
+        swing: src.synthetic?.swing,
+        anomaliesPerDay: src.synthetic?.anomaliesPerDay,
+        onProgress: tty ? progressBar(r.label) : undefined,
       }),
     );
   }
@@ -129,18 +188,47 @@ export async function simulateCommand(o: SimulateOpts): Promise<void> {
     );
     return;
   }
-  const usd = (x: number) => `$${x < 1 ? x.toFixed(4) : x.toFixed(2)}`;
+  const what = src.synthetic
+    ? `a ${src.synthetic.shape} host (${src.synthetic.processes} processes, load x${src.synthetic.swing} day/night, ${src.synthetic.anomaliesPerDay} anomalies/day)`
+    : `the recording ${o.recording} (${rec!.scans} scans of ${rec!.hostname || 'an unnamed host'}${dur > rec!.scans * rec!.intervalMs ? ', looped' : ''})`;
   process.stdout.write(
-    `simulated ${(dur / 3_600_000).toFixed(0)} h of a ${o.shape} host (${o.processes} processes, load x${o.swing} day/night, ${o.anomaliesPerDay} anomalies/day), a cycle every ${(step / 1000).toFixed(0)} s, costs per ${config.interval} export\n`,
+    `simulated ${span(dur)} of ${what}, a cycle every ${(step / 1000).toFixed(0)} s, costs per ${config.interval} export\n`,
   );
-  for (const r of results) {
-    process.stdout.write(
-      `${r.label}: ${Math.round(r.points.perHour)} points/h, ${bytes(Math.round(r.bytes.perHour))}/h, ${usd(r.usd.perHour)}/h ${usd(r.usd.perDay)}/day` +
-        ` | reduction ${pct(r.reduction.points)} vs hostmetrics (${usd(r.baseline.usdPerHour)}/h)` +
-        ` | critical ${pct(r.coverage.criticalMin, 0)} | visibility min ${pct(r.visibility.min, 0)} mean ${pct(r.visibility.mean, 0)}` +
-        ` | anomalies ${r.anomalies.promoted} promoted, ${r.anomalies.injected} injected` +
-        ` | profile switches ${r.profileSwitches}${r.budget ? `, decisions ${r.controlDecisions}, unmet ${r.budgetUnmetCycles} cycles` : ''}` +
-        ` | ${Math.round(r.throughput)} process-cycles/s\n`,
-    );
-  }
+  for (const r of results) process.stdout.write(`${resultLine(r)}\n`);
+}
+
+/** 7 d, 36 h, 90 min, 50 s */
+export function span(ms: number): string {
+  if (ms >= 2 * 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms >= 3_600_000) return `${+(ms / 3_600_000).toFixed(1)} h`;
+  if (ms >= 60_000) return `${+(ms / 60_000).toFixed(1)} min`;
+  return `${+(ms / 1000).toFixed(1)} s`;
+}
+
+export function usd(x: number): string {
+  return `$${x < 1 ? x.toFixed(4) : x.toFixed(2)}`;
+}
+
+/** One run as a line of the table. */
+export function resultLine(r: SimulateResult): string {
+  return (
+    `${r.label}: ${Math.round(r.points.perHour)} points/h, ${bytes(Math.round(r.bytes.perHour))}/h, ${usd(r.usd.perHour)}/h ${usd(r.usd.perDay)}/day` +
+    ` | reduction ${pct(r.reduction.points)} vs hostmetrics (${usd(r.baseline.usdPerHour)}/h)` +
+    ` | critical ${pct(r.coverage.criticalMin, 0)} | visibility min ${pct(r.visibility.min, 0)} mean ${pct(r.visibility.mean, 0)}` +
+    ` | anomalies ${r.anomalies.promoted} promoted${r.anomalies.injected === null ? '' : `, ${r.anomalies.injected} injected`}` +
+    ` | profile switches ${r.profileSwitches}${r.budget ? `, decisions ${r.controlDecisions}, unmet ${r.budgetUnmetCycles} cycles` : ''}` +
+    ` | ${Math.round(r.throughput)} process-cycles/s`
+  );
+}
+
+/** A progress bar on stderr for one run (call with done, total). */
+export function progressBar(label: string): (done: number, total: number) => void {
+  let last = -1;
+  return (done, total) => {
+    const p = Math.floor((done / total) * 100);
+    if (p !== last) {
+      last = p;
+      bar(done, total, label);
+    }
+  };
 }

@@ -38,6 +38,8 @@ export const ErrorCodes = {
   CONFIG_HISTORY: 'NRDOT_ERR_CONFIG_HISTORY',
   /** a recording (--recording DIR) that cannot be replayed: missing, newer format, truncated or corrupt */
   RECORDING: 'NRDOT_ERR_RECORDING',
+  /** optimize suggest: no profile or knob meets every target (exit 5) */
+  TARGET_UNMET: 'NRDOT_ERR_TARGET_UNMET',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -48,6 +50,7 @@ export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_UNDELIVERED = 3;
 export const EXIT_REFUSED = 4;
+export const EXIT_TARGET_UNMET = 5;
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.USAGE,
@@ -79,7 +82,9 @@ export class NrdotError extends Error {
         ? EXIT_UNDELIVERED
         : code === ErrorCodes.REFUSED
           ? EXIT_REFUSED
-          : EXIT_RUNTIME;
+          : code === ErrorCodes.TARGET_UNMET
+            ? EXIT_TARGET_UNMET
+            : EXIT_RUNTIME;
   }
 }
 

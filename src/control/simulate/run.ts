@@ -1,21 +1,22 @@
 /**
- * The simulator: the real engine (the stage list) over a simulated clock and
- * a synthetic host held in memory (src/harness/synth/memory.ts), with a
+ * The simulator: the real engine (the stage list) over a simulated clock,
+ * scanning a source (source.ts): a synthetic host held in memory with a
  * daily load cycle (CPU rates swing `swing`x between 02:00 and 14:00 UTC),
- * the shape's churn and injected anomalies; optionally the control loop
- * (a budget) steering the profile and knob. Each cycle stands for
- * `config.interval` of a real agent's exports (cost per hour uses it); the
- * clock moves `stepMs` between cycles, so a week needs far fewer cycles than
- * a real agent runs.
+ * the shape's churn and injected anomalies, or a recording replayed on its
+ * own clock. Optionally the control loop (a budget) steers the profile and
+ * knob, or a fixed knob scale is held. Each cycle stands for
+ * `config.interval` of a real agent's exports (cost per hour uses it); for a
+ * synthetic host the clock moves `stepMs` between cycles, so a week needs
+ * far fewer cycles than a real agent runs.
  */
 import type { Config } from '../../config/schema.js';
 import { durationMs } from '../../config/schema.js';
 import { silentLogger } from '../../core/log.js';
-import { MemoryHost } from '../../harness/synth/memory.js';
-import type { Shape } from '../../harness/synth/types.js';
 import { Engine, type ExportSink } from '../../pipeline/engine.js';
+import { KnobCache } from '../loop/knobs.js';
 import { ControlPlane } from '../loop/plane.js';
 import type { Budget } from '../schedule/config.js';
+import { SIM_START_MS, type SimSource, type SourceInfo, type SyntheticSpec, syntheticSource } from './source.js';
 
 export interface SimulateOptions {
   config: Config;
@@ -24,14 +25,17 @@ export interface SimulateOptions {
   profile: string;
   /** steer with the control loop toward this budget */
   budget?: Budget;
+  /** hold the knob at this scale in (0, 1] for the whole run (without a budget) */
+  scale?: number;
+  /** cycles run: durationMs / stepMs */
   durationMs: number;
+  /** simulated time between cycles (a recording moves by its own recorded interval) */
   stepMs: number;
-  shape: Shape;
-  processes: number;
-  seed: number;
-  /** simulated start (default Monday 2025-01-06 00:00 UTC) */
+  /** what to scan: a synthetic host (built here) or a source (a recording: source.ts) */
+  source: SyntheticSpec | (() => SimSource);
+  /** simulated start of a synthetic host (default Monday 2025-01-06 00:00 UTC) */
   startMs?: number;
-  /** peak / trough of the daily CPU load (default 4) */
+  /** peak / trough of the daily CPU load of a synthetic host (default 4) */
   swing?: number;
   anomaliesPerDay?: number;
   onProgress?: (done: number, total: number) => void;
@@ -41,7 +45,10 @@ export interface SimulateResult {
   label: string;
   profile: string;
   budget: Budget | null;
-  shape: Shape;
+  /** the knob scale held (1 unless `scale` was given) */
+  scale: number;
+  source: SourceInfo;
+  /** processes scanned per cycle, mean */
   processes: number;
   cycles: number;
   simulatedHours: number;
@@ -53,7 +60,8 @@ export interface SimulateResult {
   reduction: { points: number; bytes: number };
   coverage: { criticalMin: number; anomalyMin: number };
   visibility: { min: number; mean: number };
-  anomalies: { injected: number; promoted: number };
+  /** injected: null for a recording (nothing is injected; promoted counts what scoring found) */
+  anomalies: { injected: number | null; promoted: number };
   /** changes of profile seen between cycles, and control decisions (profile or knob) */
   profileSwitches: number;
   controlDecisions: number;
@@ -83,30 +91,36 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   config.control.budget = o.budget ?? null;
   if (!o.budget) config.control.schedules = [];
   const intervalMs = durationMs(config.interval);
-  const start = o.startMs ?? Date.UTC(2025, 0, 6);
-  const host = new MemoryHost({ processes: o.processes, seed: o.seed, shape: o.shape }, start);
+  const src = typeof o.source === 'function' ? o.source() : syntheticSource(o.source, o.startMs ?? SIM_START_MS);
+  const synthetic = src.describe.kind === 'synthetic';
   const engine = new Engine({
     config,
     profile: o.profile,
-    scanner: host,
+    scanner: src.scanner,
     sink: NULL_SINK,
     intervalMs,
     logger: silentLogger,
-    now: () => host.nowMs,
+    now: src.now,
     workers: 0,
   });
   const plane = new ControlPlane({
     config,
     engine,
     logger: silentLogger,
-    now: () => host.nowMs,
+    now: src.now,
     intervalMs,
     baseProfile: o.profile,
   });
+  const scale = o.budget ? 1 : (o.scale ?? 1);
+  if (scale < 1) {
+    const knobs = new KnobCache();
+    engine.setProfileOverride((name, p) => knobs.get(name, p, scale));
+  }
   await engine.start();
-  const total = Math.max(1, Math.floor(o.durationMs / o.stepMs));
+  const stepMs = src.describe.kind === 'recording' ? src.describe.intervalMs : o.stepMs;
+  const total = Math.max(1, Math.floor(o.durationMs / stepMs));
   const swing = o.swing ?? 4;
-  const perStep = ((o.anomaliesPerDay ?? 24) * o.stepMs) / 86_400_000;
+  const perStep = synthetic ? ((o.anomaliesPerDay ?? 24) * stepMs) / 86_400_000 : 0;
   let owed = 0;
   const acc = { points: 0, bytes: 0, usd: 0, maxUsd: 0, bPoints: 0, bBytes: 0, bUsd: 0, vis: 0 };
   let critMin = 1;
@@ -125,11 +139,11 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
       owed += perStep;
       const n = Math.floor(owed);
       owed -= n;
-      injected += host.step(o.stepMs / 1000, n, loadAt(host.nowMs, swing)).anomalies.length;
+      injected += src.advance(stepMs, n, loadAt(src.now(), swing));
     }
-    processCycles += host.processes;
     const r = await engine.cycle();
-    plane.afterCycle(r);
+    processCycles += r.processes;
+    if (!(scale < 1)) plane.afterCycle(r);
     if (k === 0) continue; // the first cycle has no rates
     acc.points += r.datapoints.exported;
     acc.bytes += r.bytes.exported;
@@ -162,10 +176,11 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     label: o.label,
     profile: o.profile,
     budget: o.budget ?? null,
-    shape: o.shape,
-    processes: o.processes,
+    scale,
+    source: src.describe,
+    processes: processCycles / total,
     cycles: total,
-    simulatedHours: (total * o.stepMs) / 3_600_000,
+    simulatedHours: (total * stepMs) / 3_600_000,
     points: { perHour: ptsH, perDay: ptsH * 24 },
     bytes: { perHour: bytesH, perDay: bytesH * 24 },
     usd: { perHour: usdH, perDay: usdH * 24, maxHour: acc.maxUsd },
@@ -180,7 +195,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     },
     coverage: { criticalMin: critMin, anomalyMin: anomMin },
     visibility: { min: visMin, mean: acc.vis / m },
-    anomalies: { injected, promoted },
+    anomalies: { injected: synthetic ? injected : null, promoted },
     profileSwitches: switches,
     controlDecisions: plane.decisions.budget + plane.decisions.schedule,
     profiles,

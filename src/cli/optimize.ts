@@ -1,0 +1,195 @@
+/**
+ * `nrdot optimize suggest`: the cheapest profile and knob scale that meets a
+ * cost (or points) target and a visibility floor, found by running the real
+ * pipeline (src/control/simulate) over a recording or a synthetic host for
+ * every candidate (src/control/optimize/search.ts); printed with its expected
+ * cost, reduction and visibility and the runners-up, and with `--write FILE`
+ * written as a config file that `nrdot config validate` accepts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { durationMs } from '../config/schema.js';
+import { scaleProfile } from '../control/loop/knobs.js';
+import { type Evaluation, type SearchResult, search, type Targets } from '../control/optimize/search.js';
+import { simulate } from '../control/simulate/run.js';
+import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { pct } from './format.js';
+import { longDuration, progressBar, type SimulateOpts, simSourceOf, span, usd } from './simulate.js';
+
+export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | 'json'> {
+  targetCost?: string;
+  targetPoints?: string;
+  minVisibility?: string;
+  profiles?: string;
+  write?: string;
+  json?: boolean;
+}
+
+function positive(flag: string, v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new NrdotError(ErrorCodes.USAGE, `${flag}: expected a number > 0, got '${v}'`);
+  return n;
+}
+
+export function targetsOf(o: SuggestOpts): Targets {
+  if (o.targetCost === undefined && o.targetPoints === undefined) {
+    throw new NrdotError(ErrorCodes.USAGE, 'optimize suggest needs a target: --target-cost USD/h or --target-points N');
+  }
+  const v = o.minVisibility === undefined ? 0.95 : Number(o.minVisibility);
+  if (!(v >= 0 && v <= 1)) {
+    throw new NrdotError(
+      ErrorCodes.USAGE,
+      `--min-visibility: expected a share between 0 and 1 (0.95), got '${o.minVisibility}'`,
+    );
+  }
+  return {
+    ...(o.targetCost !== undefined ? { usdPerHour: positive('--target-cost', o.targetCost) } : {}),
+    ...(o.targetPoints !== undefined ? { pointsPerMinute: positive('--target-points', o.targetPoints) } : {}),
+    minVisibility: v,
+  };
+}
+
+/** The name a scaled profile gets in a written config: balanced-knob450 for balanced at 0.45 (profile names are lower-case words). */
+export function suggestedName(e: Evaluation): string {
+  return e.scale < 1 ? `${e.profile}-knob${Math.round(e.scale * 1000)}` : e.profile;
+}
+
+/**
+ * The config file for `e`: the --config file's text (comments and
+ * ${env:...} references kept) with `profile:` set, and for a scaled knob
+ * the scaled profile written out in full under its own name.
+ */
+export function suggestedConfigText(e: Evaluation, config: Config, baseFile: string | undefined, note: string): string {
+  const doc = parseDocument(baseFile ? fs.readFileSync(baseFile, 'utf8') : '');
+  if (doc.errors.length > 0) throw new NrdotError(ErrorCodes.CONFIG_READ, `${baseFile}: ${doc.errors[0]!.message}`);
+  if (doc.contents === null) doc.contents = doc.createNode({}) as never;
+  const name = suggestedName(e);
+  doc.set('profile', name);
+  if (e.scale < 1) doc.setIn(['profiles', name], doc.createNode(scaleProfile(config.profiles[e.profile]!, e.scale)));
+  doc.commentBefore = note + (doc.commentBefore ? `\n${doc.commentBefore}` : '');
+  return doc.toString();
+}
+
+function line(e: Evaluation & { misses?: string[] }, t: Targets): string {
+  const pts = t.pointsPerMinute !== undefined ? `, ${Math.round(e.pointsPerMinute)} points/min` : '';
+  const miss = e.misses && e.misses.length > 0 ? `  (misses: ${e.misses.join(', ')})` : '';
+  return (
+    `${e.profile}${e.scale < 1 ? ` with the knob at ${e.scale}` : ''}: ${usd(e.usdPerHour)}/h${pts}, ` +
+    `reduction ${pct(e.reduction)} vs hostmetrics, visibility min ${pct(e.visibilityMin, 0)} mean ${pct(e.visibilityMean, 0)}, ` +
+    `critical ${pct(e.criticalMin, 0)}${miss}`
+  );
+}
+
+export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
+  const targets = targetsOf(o);
+  const { config } = loadConfig(o.config);
+  const src = simSourceOf(o);
+  const rec = src.recording;
+  const dur = o.duration
+    ? longDuration('--duration', o.duration)
+    : rec
+      ? rec.scans * rec.intervalMs
+      : longDuration('--duration', '1d');
+  const step = rec
+    ? rec.intervalMs
+    : o.step
+      ? longDuration('--step', o.step)
+      : Math.max(durationMs(config.interval), Math.ceil(dur / 144));
+  const known = Object.keys(config.profiles);
+  const profiles = o.profiles ? o.profiles.split(',').map((p) => p.trim()) : known;
+  for (const p of profiles) {
+    if (!known.includes(p)) {
+      throw new NrdotError(
+        ErrorCodes.UNKNOWN_PROFILE,
+        `--profiles: unknown profile '${p}' (known: ${known.join(', ')})`,
+      );
+    }
+  }
+  if (o.write !== undefined && fs.existsSync(o.write)) {
+    throw new NrdotError(ErrorCodes.USAGE, `--write: ${o.write} exists; remove it or name another file`);
+  }
+  const tty = process.stderr.isTTY && !o.json;
+  let runs = 0;
+  const result: SearchResult = await search({
+    profiles,
+    targets,
+    minScale: config.control.loop.min_knob,
+    evaluate: async (profile, scale) => {
+      runs++;
+      const r = await simulate({
+        config,
+        label: `${profile} x${scale}`,
+        profile,
+        scale,
+        durationMs: dur,
+        stepMs: step,
+        source: src.source,
+        swing: src.synthetic?.swing,
+        anomaliesPerDay: src.synthetic?.anomaliesPerDay,
+        onProgress: tty ? progressBar(`run ${runs}: ${profile} knob ${scale}`) : undefined,
+      });
+      return {
+        profile,
+        scale,
+        usdPerHour: r.usd.perHour,
+        pointsPerMinute: r.points.perHour / 60,
+        visibilityMin: r.visibility.min,
+        visibilityMean: r.visibility.mean,
+        reduction: r.reduction.points,
+        criticalMin: r.coverage.criticalMin,
+        anomalyMin: r.coverage.anomalyMin,
+      };
+    },
+  });
+  const what = src.synthetic
+    ? `a ${src.synthetic.shape} host of ${src.synthetic.processes} processes (seed ${src.synthetic.seed}), ${span(dur)} simulated`
+    : `the recording ${o.recording} (${rec!.scans} scans of ${rec!.hostname || 'an unnamed host'}), ${span(dur)}`;
+  const wanted = [
+    targets.usdPerHour !== undefined ? `cost <= ${usd(targets.usdPerHour)}/h` : '',
+    targets.pointsPerMinute !== undefined ? `points <= ${targets.pointsPerMinute}/min` : '',
+    `visibility >= ${pct(targets.minVisibility, 0)} in every cycle`,
+  ].filter(Boolean);
+  let written: string | undefined;
+  if (result.best && o.write !== undefined) {
+    const note = ` written by nrdot optimize suggest over ${what}\n` + ` expected: ${line(result.best, targets)}`;
+    const text = suggestedConfigText(result.best, config, o.config, note);
+    const out = path.resolve(o.write);
+    writeFileAtomic(out, text);
+    loadConfig(out); // what was written must load: a defect here is ours, not the user's
+    written = out;
+  }
+  if (o.json) {
+    process.stdout.write(
+      `${JSON.stringify({ targets, source: what, runs, ...result, ...(written ? { written } : {}) }, null, 2)}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `searched ${profiles.length} profiles in ${runs} runs over ${what}; wanted ${wanted.join(', ')}\n`,
+    );
+    if (result.best) {
+      process.stdout.write(`suggested: ${line(result.best, targets)}\n`);
+    } else {
+      process.stdout.write('no configuration meets every target; the closest:\n');
+    }
+    if (result.runnersUp.length > 0) {
+      process.stdout.write(result.best ? 'runners-up:\n' : '');
+      for (const e of result.runnersUp) process.stdout.write(`  ${line(e, targets)}\n`);
+    }
+    if (written) {
+      process.stdout.write(
+        `wrote ${written} (profile ${suggestedName(result.best!)}); check it with: nrdot config validate ${written}\n`,
+      );
+    }
+  }
+  if (!result.best) {
+    throw new NrdotError(
+      ErrorCodes.TARGET_UNMET,
+      `no profile or knob meets ${wanted.join(' and ')}: raise --target-cost/--target-points or lower --min-visibility`,
+    );
+  }
+}
