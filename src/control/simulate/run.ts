@@ -13,8 +13,9 @@ import type { Config } from '../../config/schema.js';
 import { durationMs } from '../../config/schema.js';
 import { silentLogger } from '../../core/log.js';
 import { Engine, type ExportSink } from '../../pipeline/engine.js';
+import type { CycleReport } from '../../pipeline/types.js';
 import { KnobCache } from '../loop/knobs.js';
-import { ControlPlane } from '../loop/plane.js';
+import { type ControlStatus, ControlPlane } from '../loop/plane.js';
 import type { Budget } from '../schedule/config.js';
 import { SIM_START_MS, type SimSource, type SourceInfo, type SyntheticSpec, syntheticSource } from './source.js';
 
@@ -39,6 +40,8 @@ export interface SimulateOptions {
   swing?: number;
   anomaliesPerDay?: number;
   onProgress?: (done: number, total: number) => void;
+  /** every cycle's report and the control plane's status after it (benchmarks) */
+  onCycle?: (r: CycleReport, control: ControlStatus, nowMs: number) => void;
 }
 
 export interface SimulateResult {
@@ -144,6 +147,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     const r = await engine.cycle();
     processCycles += r.processes;
     if (!(scale < 1)) plane.afterCycle(r);
+    o.onCycle?.(r, plane.status(), src.now());
     if (k === 0) continue; // the first cycle has no rates
     acc.points += r.datapoints.exported;
     acc.bytes += r.bytes.exported;
