@@ -101,6 +101,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
   }
   const key = formatPath(issue.path) || '(top level)';
+  if (issue.code === 'invalid_key') {
+    // a map key that fails its own check: say why ("profile names are lower-case words"), not just that it failed
+    return `'${key}': invalid name: ${issue.issues.map((i) => i.message).join('; ')}`;
+  }
   return `'${key}': ${issue.message}`;
 }
 

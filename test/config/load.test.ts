@@ -100,6 +100,12 @@ describe('config loading', () => {
     expect(e.message).toContain("'profiles.balanced.max_series'");
   });
 
+  it('a profile name that is not a lower-case word says why', () => {
+    const e = loadError(write('name.yaml', 'profiles:\n  Big.One:\n    max_series: 10\n'));
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain("'profiles.Big.One': invalid name: profile names are lower-case words");
+  });
+
   it('an unknown profile lists the known ones', () => {
     const e = loadError(write('profile.yaml', 'profile: thrifty\n'));
     expect(e.code).toBe('NRDOT_ERR_UNKNOWN_PROFILE');

@@ -82,6 +82,15 @@ export function pickExits(rng: Rng, procs: SynthProc[], churn: number, spec: Sha
 }
 
 /** A process like `p` (a recycled worker): same program, user, parent, cgroup, pool and cohort. */
+/**
+ * Ceilings on the medians a clone inherits. A clone's rates are drawn
+ * around its parent's drawn rates, so without a ceiling they walk
+ * multiplicatively from generation to generation: a simulated week of churn
+ * reached 10^22 read bytes (past what an int64 data point holds). The
+ * ceilings are far above anything a generated process starts with.
+ */
+const CLONE_MAX = { readKBps: 200 * 1024, writeKBps: 200 * 1024, wake: 5000 } as const;
+
 export function cloneSpec(p: SynthProc, ns: Namespace | undefined): Spec {
   const m = p.m;
   return {
@@ -92,7 +101,7 @@ export function cloneSpec(p: SynthProc, ns: Namespace | undefined): Spec {
     category: p.category,
     role: p.role,
     threads: p.threads,
-    cpu: p.anomaly ? 0.01 : Math.max(1e-6, m.cpuRate),
+    cpu: p.anomaly ? 0.01 : Math.min(Math.max(1e-6, m.cpuRate), Math.max(1, p.threads)),
     cpuSigma: 0.3,
     rssMb: Math.max(0.5, p.rssBytes / MiB / (p.anomaly === 'memory' ? 10 : 1)),
     rssSigma: 0.15,
@@ -101,9 +110,9 @@ export function cloneSpec(p: SynthProc, ns: Namespace | undefined): Spec {
     start: 'fresh',
     leader: p.pid === m.session ? 2 : p.pid === m.pgrp ? 1 : 0,
     tty: m.ttyNr,
-    wake: m.wakeRate,
-    readKBps: m.readRate > 0 ? m.readRate / 1024 : undefined,
-    writeKBps: m.writeRate > 0 ? m.writeRate / 1024 : undefined,
+    wake: Math.min(m.wakeRate, CLONE_MAX.wake),
+    readKBps: m.readRate > 0 ? Math.min(m.readRate / 1024, CLONE_MAX.readKBps) : undefined,
+    writeKBps: m.writeRate > 0 ? Math.min(m.writeRate / 1024, CLONE_MAX.writeKBps) : undefined,
     nice: m.nice,
     umask: m.umask,
     ns,
