@@ -25,8 +25,20 @@
  *   richer at once (both counted, neither held).
  * - The floor: never a cheaper step while visibility is within a margin of
  *   visibility_floor, nor predicted (from the last move's slope) to end
- *   below it; a position where it was seen below the floor is not entered
- *   again for an hour.
+ *   below it; for an hour after visibility was seen below the floor at a
+ *   position, cheaper steps stop a step (MIN_STEP) short of it. Visibility
+ *   is smoothed like the cost (an EWMA restarted at every change), so one
+ *   noisy cycle near the floor does not send the loop back and forth.
+ * - A breach needs breach_cycles raw cycles over breach_ratio and a cost
+ *   average over it that is not restarted at changes (half the smoothing
+ *   weight): a runaway (x4 crosses 1.2 in one cycle), not noisy cycles
+ *   inside the hysteresis band. While the floor holds the loop (the
+ *   last verdict was unmet for the visibility floor) a breach does not jump:
+ *   the floor is the operator's, and the emergency profile would cross it;
+ *   the loop says unmet instead (visibility_floor: 0 lets a breach jump).
+ * - Back from under the floor: to the cheapest position seen keeping it
+ *   (smoothed, over three cycles) in the last hour, when that is richer;
+ *   otherwise a step sized by the learned slope.
  * - Critical processes and anomalies are outside the knobs (knobs.ts): the
  *   cheapest setting still exports them. When the budget cannot be met at
  *   the cheapest setting, or not without crossing the floor, `unmet` says
@@ -96,6 +108,12 @@ export class BudgetController {
   private onEmergency = false;
   /** EWMA of the cost ratio since the last change; undefined right after one */
   private ratio?: number;
+  /** EWMA of visibility since the last change */
+  private vis?: number;
+  /** EWMA (weight smoothing/2) of the cost ratio over every cycle, changes or not (the breach test) */
+  private longRatio?: number;
+  /** the cheapest position seen keeping the floor (smoothed, 3 cycles), and when */
+  private safe?: { x: number; atMs: number };
   private usd?: number;
   private samples = 0;
   private breach = 0;
@@ -174,6 +192,7 @@ export class BudgetController {
   /** After a change: the projection starts again (the breach count does not: it counts cycles over, whatever the knob). */
   private restart(): void {
     this.ratio = undefined;
+    this.vis = undefined;
     this.samples = 0;
   }
 
@@ -188,7 +207,10 @@ export class BudgetController {
     const raw = budgetRatio(budget, o);
     const a = this.cfg.smoothing;
     this.ratio = this.ratio === undefined ? raw : a * raw + (1 - a) * this.ratio;
+    this.vis = this.vis === undefined ? o.visibility : a * o.visibility + (1 - a) * this.vis;
     this.usd = this.usd === undefined ? o.usdPerHour : a * o.usdPerHour + (1 - a) * this.usd;
+    const visibility = this.vis;
+    this.longRatio = this.longRatio === undefined ? raw : (a / 2) * raw + (1 - a / 2) * this.longRatio;
     this.samples++;
     const t = o.nowMs;
     const before = this.setting;
@@ -198,7 +220,13 @@ export class BudgetController {
 
     // a runaway: straight to the emergency profile
     this.breach = raw > this.cfg.breach_ratio ? this.breach + 1 : 0;
-    if (this.breach >= this.cfg.breach_cycles && !this.onEmergency) {
+    const floorHolds = this.unmet?.reason === 'visibility_floor';
+    if (
+      this.breach >= this.cfg.breach_cycles &&
+      this.longRatio > this.cfg.breach_ratio &&
+      !this.onEmergency &&
+      !floorHolds
+    ) {
       if (this.x >= L - 1e-3) this.ladderBottomDear = t;
       this.onEmergency = true;
       this.record(t);
@@ -238,19 +266,23 @@ export class BudgetController {
     }
 
     // visibility under the floor: back richer at once
-    if (o.visibility < this.cfg.visibility_floor && this.x > 0) {
+    if (visibility < this.cfg.visibility_floor && this.x > 0) {
       this.floorAt = { x: this.x, atMs: t };
-      const to = Math.max(0, this.x - Math.max(MIN_STEP, (this.cfg.visibility_floor - o.visibility) / this.slope));
-      this.moveTo(to, ratio, o.visibility, t);
-      this.unmet = ratio > 1 + h ? { reason: 'visibility_floor', detail: this.floorText(o.visibility) } : undefined;
+      let to = Math.max(0, this.x - Math.max(MIN_STEP, (this.cfg.visibility_floor - visibility) / this.slope));
+      if (this.safe && t - this.safe.atMs < MEMORY_MS && this.safe.x < this.x) to = Math.min(to, this.safe.x);
+      this.moveTo(to, ratio, visibility, t);
+      this.unmet = ratio > 1 + h ? { reason: 'visibility_floor', detail: this.floorText(visibility) } : undefined;
       return {
         before,
         after: this.setting,
         kind: 'floor',
-        detail: `visibility ${pct(o.visibility)} under the floor ${pct(this.cfg.visibility_floor)}`,
+        detail: `visibility ${pct(visibility)} under the floor ${pct(this.cfg.visibility_floor)}`,
       };
     }
-    this.learn(ratio, o.visibility);
+    this.learn(ratio, visibility);
+    if (this.samples >= 3 && visibility >= this.cfg.visibility_floor + FLOOR_MARGIN && !this.onEmergency) {
+      if (!this.safe || t - this.safe.atMs >= MEMORY_MS || this.x >= this.safe.x) this.safe = { x: this.x, atMs: t };
+    }
 
     if (ratio > 1 + h) {
       if (this.x >= L - 1e-3) {
@@ -262,11 +294,11 @@ export class BudgetController {
       }
       let to = this.cheaperTarget(ratio);
       const floor = this.floorLimit(t);
-      if (o.visibility < this.cfg.visibility_floor + FLOOR_MARGIN) to = this.x;
-      else to = Math.min(to, this.x + (o.visibility - this.cfg.visibility_floor) / (this.slope * SLOPE_SAFETY));
-      if (floor !== undefined) to = Math.min(to, floor - 1e-6);
+      if (visibility < this.cfg.visibility_floor + FLOOR_MARGIN) to = this.x;
+      else to = Math.min(to, this.x + (visibility - this.cfg.visibility_floor) / (this.slope * SLOPE_SAFETY));
+      if (floor !== undefined) to = Math.min(to, floor - MIN_STEP);
       if (to <= this.x + 1e-9) {
-        this.unmet = { reason: 'visibility_floor', detail: this.floorText(o.visibility) };
+        this.unmet = { reason: 'visibility_floor', detail: this.floorText(visibility) };
         return undefined;
       }
       this.unmet = undefined;
@@ -275,7 +307,7 @@ export class BudgetController {
       if (Math.floor(to) > Math.floor(this.x) && this.x - Math.floor(this.x) > 0.99) {
         this.tooDear.set(Math.floor(this.x), { dear: ratio });
       }
-      this.moveTo(to, ratio, o.visibility, t);
+      this.moveTo(to, ratio, visibility, t);
       return { before, after: this.setting, kind: 'cheaper', detail: `projected ${pct(ratio)} of the budget` };
     }
     this.unmet = undefined;
@@ -292,7 +324,7 @@ export class BudgetController {
       } else {
         to = Math.max(to, i);
       }
-      this.moveTo(Math.max(0, to), ratio, o.visibility, t);
+      this.moveTo(Math.max(0, to), ratio, visibility, t);
       return { before, after: this.setting, kind: 'richer', detail: `projected ${pct(ratio)} of the budget` };
     }
     return undefined;

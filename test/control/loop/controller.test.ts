@@ -131,6 +131,35 @@ describe('BudgetController', () => {
     expect(r.moves[1]!.move.after).toEqual({ profile: 'emergency', scale: 1 });
   });
 
+  it('noise of +-20% per cycle (heartbeats, churn) is not a breach, and the loop keeps its change cap', () => {
+    const c = new BudgetController(loop({ visibility_floor: 0.5 }));
+    c.adopt({ profile: 'conservative', scale: 1 });
+    let seed = 7;
+    const noise = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return 0.8 + 0.4 * (seed / 2 ** 31);
+    };
+    const moves: { t: number; kind: string }[] = [];
+    let s = c.setting;
+    // a cycle every 5 minutes for two days, load steady: a budget between balanced and aggressive
+    for (let k = 0; k < 576; k++) {
+      const p = plant(s, 1);
+      const m = c.observe(
+        { nowMs: k * 300_000, ...p, usdPerHour: p.usdPerHour * noise(), visibility: p.visibility },
+        { usd_per_hour: 0.25 },
+      );
+      if (m) {
+        moves.push({ t: k * 300_000, kind: m.kind });
+        s = m.after;
+      }
+    }
+    const late = moves.filter((m) => m.t >= 6 * 3_600_000);
+    expect(late.filter((m) => m.kind === 'emergency')).toEqual([]);
+    for (const m of late) {
+      expect(late.filter((u) => u.t > m.t - 3_600_000 && u.t <= m.t).length).toBeLessThanOrEqual(4);
+    }
+  });
+
   it('when even the emergency profile is over budget, it holds there and says so', () => {
     const c = new BudgetController(loop({ visibility_floor: 0 }));
     c.adopt({ profile: 'aggressive', scale: 1 });
