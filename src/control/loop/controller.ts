@@ -38,7 +38,9 @@
  *   the loop says unmet instead (visibility_floor: 0 lets a breach jump).
  * - Back from under the floor: to the cheapest position seen keeping it
  *   (smoothed, over three cycles) in the last hour, when that is richer;
- *   otherwise a step sized by the learned slope.
+ *   otherwise a step sized by the learned slope. Back from the emergency
+ *   profile: to that position too when the floor was crossed in the last
+ *   hour, else the ladder's cheapest.
  * - Critical processes and anomalies are outside the knobs (knobs.ts): the
  *   cheapest setting still exports them. When the budget cannot be met at
  *   the cheapest setting, or not without crossing the floor, `unmet` says
@@ -254,7 +256,9 @@ export class BudgetController {
       if (held || ratio >= 1 - h) return undefined;
       if (this.ladderBottomDear !== undefined && t - this.ladderBottomDear < MEMORY_MS) return undefined;
       this.onEmergency = false;
-      this.x = L;
+      // back to the cheapest ladder setting; when the floor was crossed lately, to the cheapest seen keeping it
+      const floorLately = this.floorLimit(t) !== undefined;
+      this.x = floorLately && this.safe && t - this.safe.atMs < MEMORY_MS ? Math.min(L, this.safe.x) : L;
       this.last = undefined;
       this.record(t);
       return {
