@@ -21,8 +21,8 @@
  *   refused, so the loop settles at profile i + 1 at full scale.
  * - min_dwell between changes and max_changes_per_hour in any hour; a
  *   breach (budget x breach_ratio for breach_cycles cycles) jumps to the
- *   emergency profile at once, and a visibility under the floor steps back
- *   richer at once (both counted, neither held).
+ *   emergency profile at once (counted, never held), and a visibility under
+ *   the floor steps back richer at once, dwell or not, within the hourly cap.
  * - The floor: never a cheaper step while visibility is within a margin of
  *   visibility_floor, nor predicted (from the last move's slope) to end
  *   below it; for an hour after visibility was seen below the floor at a
@@ -272,6 +272,11 @@ export class BudgetController {
     // visibility under the floor: back richer at once
     if (visibility < this.cfg.visibility_floor && this.x > 0) {
       this.floorAt = { x: this.x, atMs: t };
+      if (this.changesInHour(t) >= this.cfg.max_changes_per_hour) {
+        // the cap holds this too: say so, and step back as soon as the hour allows
+        this.unmet = { reason: 'visibility_floor', detail: `${this.floorText(visibility)}; change cap reached` };
+        return undefined;
+      }
       let to = Math.max(0, this.x - Math.max(MIN_STEP, (this.cfg.visibility_floor - visibility) / this.slope));
       if (this.safe && t - this.safe.atMs < MEMORY_MS && this.safe.x < this.x) to = Math.min(to, this.safe.x);
       this.moveTo(to, ratio, visibility, t);
