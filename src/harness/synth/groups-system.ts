@@ -4,6 +4,7 @@
 import type { Builder, Spec } from './builder.js';
 import { CRON_JOBS, SHELL_TOOLS, UID, USERS } from './catalog.js';
 import { svcCg, userCg } from './cgroup.js';
+import { nextPts } from './groups-login.js';
 
 /** Indices of well-known processes other groups hang children on (-1 when absent). */
 export interface Ctx {
@@ -218,89 +219,6 @@ function unitBase(s: Spec): string {
   return name === 'rsyslogd' ? 'rsyslog' : name;
 }
 
-/** An ssh login: sshd [priv] -> sshd user@pts -> -bash, plus the user's systemd and (sd-pam). */
-export function addSshSession(b: Builder, ctx: Ctx, withUserManager: boolean): void {
-  const rng = b.rng;
-  const u = rng.pick(USERS);
-  const ids = [u.uid, u.uid] as const;
-  const pts = ctx.nextPts++ % 256;
-  const tty = 34816 + pts;
-  if (withUserManager) {
-    const sd = b.add(ctx.init, {
-      argv: ['/lib/systemd/systemd', '--user'],
-      exe: '/usr/lib/systemd/systemd',
-      ids,
-      category: 'session',
-      role: 'systemd-user',
-      cpu: 0.0002,
-      rssMb: 10,
-      fds: [15, 40],
-      start: 'any',
-      leader: 2,
-      cg: userCg(u.uid, `user@${u.uid}.service`),
-    });
-    if (sd >= 0)
-      b.add(sd, {
-        argv: ['(sd-pam)'],
-        exe: '/usr/lib/systemd/systemd',
-        comm: '(sd-pam)',
-        ids,
-        category: 'session',
-        role: 'sd-pam',
-        cpu: 0.000001,
-        rssMb: 3,
-        fds: [3, 5],
-        start: 'child',
-        leader: 0,
-      });
-  }
-  const priv = b.add(ctx.sshd, {
-    argv: [`sshd: ${u.name} [priv]`],
-    exe: '/usr/sbin/sshd',
-    comm: 'sshd',
-    ids: ROOT,
-    category: 'session',
-    role: 'sshd-session',
-    cpu: 0.00005,
-    rssMb: 10,
-    fds: [6, 9],
-    start: 'any',
-    leader: 2,
-    cg: userCg(u.uid, `session-${ctx.nextSession++}.scope`),
-  });
-  if (priv < 0) return;
-  const net = b.add(priv, {
-    argv: [`sshd: ${u.name}@pts/${pts}`],
-    exe: '/usr/sbin/sshd',
-    comm: 'sshd',
-    ids,
-    category: 'session',
-    role: 'sshd-session',
-    cpu: 0.0003,
-    rssMb: 7,
-    fds: [8, 12],
-    start: 'child',
-    wake: 3,
-  });
-  if (net < 0) return;
-  const shell = b.add(net, {
-    argv: ['-bash'],
-    exe: '/usr/bin/bash',
-    comm: 'bash',
-    ids,
-    category: 'shell',
-    role: 'login-shell',
-    cpu: 0.0001,
-    rssMb: 5,
-    fds: [4, 4],
-    fdKind: 'tty',
-    start: 'child',
-    leader: 2,
-    tty,
-  });
-  if (shell >= 0) ctx.shells.push({ idx: shell, uid: u.uid, gid: u.uid, tty });
-}
-
 /** A tmux server with a few shells (bash and zsh). */
 export function addTmux(b: Builder, ctx: Ctx): void {
   const rng = b.rng;
@@ -323,9 +241,8 @@ export function addTmux(b: Builder, ctx: Ctx): void {
   if (srv < 0) return;
   const n = rng.int(1, 4);
   for (let i = 0; i < n; i++) {
-    const pts = ctx.nextPts++ % 256;
+    const { tty } = nextPts(ctx, 256);
     const zsh = rng.chance(0.4);
-    const tty = 34816 + pts;
     const idx = b.add(srv, {
       argv: [zsh ? '-zsh' : '-bash'],
       exe: zsh ? '/usr/bin/zsh' : '/usr/bin/bash',

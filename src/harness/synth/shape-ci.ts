@@ -15,9 +15,10 @@ import { UID } from './catalog.js';
 import { dockerCg, svcCg } from './cgroup.js';
 import type { ShapeChurn } from './churn.js';
 import { addContainer } from './groups-apps.js';
+import { addLogin } from './groups-login.js';
 import { addCronJob, type Ctx } from './groups-system.js';
 import { FILES, leafSpec, stepSpec, WORKS, type Work } from './shape-ci-work.js';
-import { addLogin, addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
+import { addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
 
 const RUNNER = [990, 990] as const;
 const ACTIONS = [1001, 1001] as const;

@@ -10,8 +10,9 @@
 import type { Builder, Spec } from './builder.js';
 import { PG_BACKEND_STATES, UID } from './catalog.js';
 import { svcCg } from './cgroup.js';
+import { addLogin } from './groups-login.js';
 import type { Ctx } from './groups-system.js';
-import { addLogin, addMany, addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
+import { addMany, addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
 
 const PG = UID.postgres;
 const CLUSTERS = [

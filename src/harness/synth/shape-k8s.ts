@@ -13,9 +13,10 @@ import { UID } from './catalog.js';
 import { podCg, svcCg, uuidOf } from './cgroup.js';
 import type { ShapeChurn } from './churn.js';
 import { QOS_WEIGHTS } from './groups-apps.js';
+import { addLogin } from './groups-login.js';
 import { addCronJob, type Ctx } from './groups-system.js';
 import { addApp, addSidecar, container, POOL_KINDS, SIDECARS, SINGLE_KINDS, top } from './shape-k8s-apps.js';
-import { addLogin, addNoise, type ShapePlan, userAt } from './shape-kit.js';
+import { addNoise, type ShapePlan, userAt } from './shape-kit.js';
 
 /** Average processes per pod at the reference size (150 pods in 6,000 processes). */
 const PER_POD = 38;
