@@ -348,11 +348,23 @@ function sleepArg(start: Spec['start']): string {
   return start === 'fresh' ? '30' : start === 'recent' ? '3600' : 'infinity';
 }
 
-/** A cron job: cron -> sh -c -> the job. */
-export function addCronJob(b: Builder, ctx: Ctx): void {
-  const rng = b.rng;
-  const job = rng.pick(CRON_JOBS);
-  const ids = rng.chance(0.5) ? ROOT : ([1003, 1003] as const);
+/** What a cron job's shell runs (`sh -c cmd`) and as whom. */
+export interface CronCommand {
+  cmd: string;
+  ids: readonly [number, number];
+}
+
+/**
+ * cron -> CRON (the child cron forks for a job) -> /bin/sh -c `cmd`. `job`
+ * is called once the CRON child is there (so a caller may draw the job's
+ * random numbers before or after that child, as it always did). Returns
+ * the shell's index and the job, or undefined when the host is full.
+ */
+export function addCronShell<J extends CronCommand>(
+  b: Builder,
+  ctx: Ctx,
+  job: () => J,
+): { sh: number; job: J } | undefined {
   const c = b.add(ctx.cron, {
     argv: ['/usr/sbin/CRON', '-f', '-P'],
     exe: '/usr/sbin/cron',
@@ -366,11 +378,12 @@ export function addCronJob(b: Builder, ctx: Ctx): void {
     start: 'recent',
     ephemeral: true,
   });
-  if (c < 0) return;
+  if (c < 0) return undefined;
+  const j = job();
   const sh = b.add(c, {
-    argv: ['/bin/sh', '-c', job.argv.join(' ')],
+    argv: ['/bin/sh', '-c', j.cmd],
     exe: '/usr/bin/dash',
-    ids,
+    ids: j.ids,
     category: 'shell',
     role: 'sh',
     cpu: 0.0001,
@@ -380,8 +393,17 @@ export function addCronJob(b: Builder, ctx: Ctx): void {
     leader: 2,
     ephemeral: true,
   });
-  if (sh < 0) return;
-  b.add(sh, {
+  return sh < 0 ? undefined : { sh, job: j };
+}
+
+/** A cron job: cron -> sh -c -> the job (drawn before the CRON child). */
+export function addCronJob(b: Builder, ctx: Ctx): void {
+  const rng = b.rng;
+  const job = rng.pick(CRON_JOBS);
+  const ids = rng.chance(0.5) ? ROOT : ([1003, 1003] as const);
+  const run = addCronShell(b, ctx, () => ({ cmd: job.argv.join(' '), ids }));
+  if (!run) return;
+  b.add(run.sh, {
     ...toolSpec(job, ids, 0, 'child'),
     role: 'cron-job',
     cpu: 0.2,
