@@ -5,7 +5,7 @@
  * the shapes; where they differ (the user draw, the pts wrap) it takes a
  * parameter, so each keeps its bytes.
  */
-import type { Builder } from './builder.js';
+import type { Builder, StartKind } from './builder.js';
 import { UID, USERS } from './catalog.js';
 import { userCg } from './cgroup.js';
 import type { Ctx } from './groups-system.js';
@@ -99,23 +99,40 @@ export function addLogin(
     wake: 3,
   });
   if (net < 0) return -1;
-  const shell = b.add(net, {
+  return addShell(b, ctx, net, u.uid, tty, { role: 'login-shell', start: 'child', zsh });
+}
+
+/**
+ * An interactive shell on a pts (a login's, or one in tmux or screen),
+ * registered in `ctx.shells` for the commands that run under shells.
+ * Returns its index (-1 when the host is full).
+ */
+export function addShell(
+  b: Builder,
+  ctx: Ctx,
+  parent: number,
+  uid: number,
+  tty: number,
+  o: { role: string; start: StartKind; zsh?: boolean; cpu?: number },
+): number {
+  const zsh = o.zsh === true;
+  const idx = b.add(parent, {
     argv: [zsh ? '-zsh' : '-bash'],
     exe: zsh ? '/usr/bin/zsh' : '/usr/bin/bash',
     comm: zsh ? 'zsh' : 'bash',
-    ids,
+    ids: [uid, uid],
     category: 'shell',
-    role: 'login-shell',
-    cpu: 0.0001,
+    role: o.role,
+    cpu: o.cpu ?? 0.0001,
     rssMb: zsh ? 7 : 5,
     fds: [4, 4],
     fdKind: 'tty',
-    start: 'child',
+    start: o.start,
     leader: 2,
     tty,
   });
-  if (shell >= 0) ctx.shells.push({ idx: shell, uid: u.uid, gid: u.uid, tty });
-  return shell;
+  if (idx >= 0) ctx.shells.push({ idx, uid, gid: uid, tty });
+  return idx;
 }
 
 /**

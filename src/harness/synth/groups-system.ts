@@ -4,7 +4,7 @@
 import type { Builder, Spec } from './builder.js';
 import { CRON_JOBS, SHELL_TOOLS, UID, USERS } from './catalog.js';
 import { svcCg, userCg } from './cgroup.js';
-import { nextPts } from './groups-login.js';
+import { addShell, nextPts } from './groups-login.js';
 
 /** Indices of well-known processes other groups hang children on (-1 when absent). */
 export interface Ctx {
@@ -242,23 +242,7 @@ export function addTmux(b: Builder, ctx: Ctx): void {
   const n = rng.int(1, 4);
   for (let i = 0; i < n; i++) {
     const { tty } = nextPts(ctx, 256);
-    const zsh = rng.chance(0.4);
-    const idx = b.add(srv, {
-      argv: [zsh ? '-zsh' : '-bash'],
-      exe: zsh ? '/usr/bin/zsh' : '/usr/bin/bash',
-      comm: zsh ? 'zsh' : 'bash',
-      ids,
-      category: 'shell',
-      role: 'tmux-shell',
-      cpu: 0.0001,
-      rssMb: zsh ? 7 : 5,
-      fds: [4, 4],
-      fdKind: 'tty',
-      start: 'any',
-      leader: 2,
-      tty,
-    });
-    if (idx >= 0) ctx.shells.push({ idx, uid: u.uid, gid: u.uid, tty });
+    addShell(b, ctx, srv, u.uid, tty, { role: 'tmux-shell', start: 'any', zsh: rng.chance(0.4) });
   }
 }
 
