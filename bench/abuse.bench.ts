@@ -12,10 +12,8 @@
  *   npm run bench:abuse [-- --scenario all|flood|overload --flood 2000 --probes 200 --ulimit 256
  *                          --limit-mib 150 --procs 1000 --rate 2 --duration 15 --critical-share 0.05]
  */
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startAgent } from '../src/harness/agent-process.js';
 import { runOverload } from './overload.js';
 
 function arg(name: string, fallback: string): string {
@@ -27,7 +25,6 @@ const FLOOD = Number(arg('flood', '2000'));
 const PROBES = Number(arg('probes', '200'));
 const ULIMIT = Number(arg('ulimit', '256'));
 const SCENARIO = arg('scenario', 'all');
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
 interface Lat {
   p50: number;
@@ -102,56 +99,20 @@ async function main(): Promise<void> {
 }
 
 async function connectionFlood(): Promise<void> {
-  const child = spawn(
-    'bash',
-    [
-      '-c',
-      `ulimit -n ${ULIMIT}; exec "$0" "$@"`,
-      process.execPath,
-      CLI,
-      'run',
-      '--no-scan',
-      '--otlp-listen',
-      '127.0.0.1:0',
-      '--listen',
-      '127.0.0.1:0',
-      '--export',
-      'none',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+  const agent = startAgent(
+    ['run', '--no-scan', '--otlp-listen', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--export', 'none'],
+    { shell: `ulimit -n ${ULIMIT};` },
   );
-  const logs: Record<string, unknown>[] = [];
-  let partial = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    partial += d.toString();
-    const lines = partial.split('\n');
-    partial = lines.pop()!;
-    for (const l of lines) {
-      try {
-        logs.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  const urlOf = async (msg: string): Promise<URL> => {
-    for (let i = 0; i < 400; i++) {
-      const l = logs.find((x) => x.msg === msg);
-      if (l) return new URL(String(l.url));
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`the agent did not log '${msg}'`);
-  };
   const sockets: net.Socket[] = [];
   try {
-    const control = await urlOf('control server listening');
-    const receiver = await urlOf('otlp receiver listening');
+    const control = new URL(await agent.controlUrl(10_000));
+    const receiver = new URL(String((await agent.waitForLog(/^otlp receiver listening$/, 10_000)).url));
     for (let i = 0; i < 30; i++) await probe(control); // warm-up, not counted
     const base = await latencies(control);
     await Promise.all([flood(control, FLOOD, sockets), flood(receiver, FLOOD, sockets)]);
     const during = await latencies(control);
-    const alive = child.exitCode === null;
-    const limits = logs.filter((l) => /connection limit reached/.test(String(l.msg)));
+    const alive = agent.child.exitCode === null;
+    const limits = agent.logs().filter((l) => /connection limit reached/.test(String(l.msg)));
     const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
     console.log(`\n/health latency (ms), agent under ulimit -n ${ULIMIT}, ${PROBES} probes each`);
     console.log('                      p50      p99      max   failed');
@@ -167,7 +128,7 @@ async function connectionFlood(): Promise<void> {
     );
   } finally {
     for (const s of sockets) s.destroy();
-    child.kill('SIGKILL');
+    agent.kill();
   }
 }
 

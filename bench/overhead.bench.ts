@@ -24,6 +24,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procStatus } from '../src/harness/agent-process.js';
 import { fastTmpDir } from '../src/util/tmp.js';
 
 function arg(name: string, fallback: string): string {
@@ -81,18 +82,6 @@ function cpuTicks(pid: number): number | undefined {
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     // fields after "comm": state is field 3, utime 14 and stime 15 (1-based)
     return Number(f[11]) + Number(f[12]);
-  } catch {
-    return undefined;
-  }
-}
-
-function statusField(pid: number, key: string): string | undefined {
-  try {
-    const line = fs
-      .readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith(`${key}:`));
-    return line?.slice(key.length + 1).trim();
   } catch {
     return undefined;
   }
@@ -184,8 +173,9 @@ async function runAgent(backend: string, cwd: string): Promise<AgentResult> {
     const ticks1 = cpuTicks(pid);
     const t1 = performance.now();
     if (!alive() || ticks1 === undefined) throw new Error('the agent exited during the measurement');
-    const rss = statusField(pid, 'VmRSS') ?? '?';
-    const threads = statusField(pid, 'Threads') ?? '?';
+    const st = procStatus(pid);
+    const rss = st ? `${st.rssBytes / 1024} kB` : '?';
+    const threads = st ? String(st.threads) : '?';
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(30_000)]);
     return {

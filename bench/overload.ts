@@ -15,11 +15,10 @@
  * success rejections) and answers per phase, critical processes accepted,
  * critical probes accepted, and what the agent logged about tiers.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { procStatus, startAgent } from '../src/harness/agent-process.js';
 import { HostmetricsSource } from '../src/harness/hostmetrics.js';
 import { HostmetricsEncoder } from '../src/harness/hostmetrics-pb.js';
 import { type LoadSummary, rejectedPointsOf, runLoad } from '../src/harness/load.js';
@@ -33,18 +32,7 @@ export interface OverloadOptions {
   criticalShare: number;
 }
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 const MIB = 1024 * 1024;
-
-function status(pid: number): { rss: number; hwm: number } {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0) * 1024;
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-  } catch {
-    return { rss: 0, hwm: 0 };
-  }
-}
 
 interface Probes {
   sent: number;
@@ -100,54 +88,30 @@ export async function runOverload(o: OverloadOptions): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrdot-overload-'));
   const config = path.join(dir, 'config.yaml');
   fs.writeFileSync(config, `memory:\n  limit_mib: ${o.limitMib}\n`);
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'run',
-      '--config',
-      config,
-      '--no-scan',
-      '--otlp-listen',
-      '127.0.0.1:0',
-      '--listen',
-      '127.0.0.1:0',
-      '--export',
-      'none',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const logs: Record<string, unknown>[] = [];
-  let partial = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    partial += d.toString();
-    const lines = partial.split('\n');
-    partial = lines.pop()!;
-    for (const l of lines) {
-      try {
-        logs.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        // not a log line
-      }
-    }
-  });
+  const agent = startAgent([
+    'run',
+    '--config',
+    config,
+    '--no-scan',
+    '--otlp-listen',
+    '127.0.0.1:0',
+    '--listen',
+    '127.0.0.1:0',
+    '--export',
+    'none',
+  ]);
+  const pid = agent.child.pid ?? 0;
   let maxRss = 0;
   const sampler = setInterval(() => {
-    if (child.pid) maxRss = Math.max(maxRss, status(child.pid).rss);
+    maxRss = Math.max(maxRss, procStatus(pid)?.rssBytes ?? 0);
   }, 20);
   const phases: Phase[] = [];
   const endPhase = (name: string, load?: LoadSummary, probes?: Probes) => {
-    phases.push({ name, load, probes, maxRss, hwm: child.pid ? status(child.pid).hwm : 0 });
+    phases.push({ name, load, probes, maxRss, hwm: procStatus(pid)?.hwmBytes ?? 0 });
     maxRss = 0;
   };
   try {
-    let url = '';
-    for (let i = 0; i < 400 && !url; i++) {
-      const l = logs.find((x) => x.msg === 'otlp receiver listening');
-      if (l) url = String(l.url);
-      else await new Promise((r) => setTimeout(r, 25));
-    }
-    if (!url) throw new Error('the agent did not start its receiver');
+    const url = String((await agent.waitForLog(/^otlp receiver listening$/, 10_000)).url);
     await new Promise((r) => setTimeout(r, 3000));
     endPhase('idle');
     const load = (rate: number, concurrency: number) =>
@@ -168,7 +132,7 @@ export async function runOverload(o: OverloadOptions): Promise<void> {
     probe = probing(url);
     const over = await load(o.rate * 4, 8);
     endPhase('overload 4x', over, await probe.stop());
-    const alive = child.exitCode === null;
+    const alive = agent.child.exitCode === null;
 
     const limit = o.limitMib * MIB;
     const m = (b: number) => `${(b / MIB).toFixed(0)} MiB (${Math.round((b / limit) * 100)}%)`;
@@ -198,13 +162,13 @@ export async function runOverload(o: OverloadOptions): Promise<void> {
             .join(' ')})`,
       );
     }
-    const tiers = logs.filter((l) => l.from !== undefined && l.to !== undefined);
+    const tiers = agent.logs().filter((l) => l.from !== undefined && l.to !== undefined);
     console.log(
       `tier changes logged: ${tiers.length} (${[...new Set(tiers.map((l) => `${l.from}>${l.to}`))].join(', ') || 'none'}); agent alive: ${alive}`,
     );
   } finally {
     clearInterval(sampler);
-    child.kill('SIGKILL');
+    agent.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

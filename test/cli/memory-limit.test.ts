@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { procStatus } from '../../src/harness/agent-process.js';
 import { HostmetricsSource, POINTS_PER_PROCESS } from '../../src/harness/hostmetrics.js';
 import { HostmetricsEncoder } from '../../src/harness/hostmetrics-pb.js';
 import { rejectedPointsOf } from '../../src/harness/load.js';
@@ -29,8 +30,9 @@ afterAll(() => {
 });
 
 function hwm(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) * 1024;
+  const st = procStatus(pid);
+  if (!st) throw new Error(`no /proc/${pid}/status: the agent is gone`);
+  return st.hwmBytes;
 }
 
 describe(`a flood against memory.limit_mib: ${LIMIT_MIB}`, () => {

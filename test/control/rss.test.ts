@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseStatmResidentPages, readRssBytes } from '../../src/control/index.js';
+import { procStatus } from '../../src/harness/agent-process.js';
 
 function statusVmRss(): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  if (!m) throw new Error('no VmRSS in /proc/self/status');
-  return Number(m[1]) * 1024;
+  const st = procStatus('self');
+  if (!st) throw new Error('no VmRSS in /proc/self/status');
+  return st.rssBytes;
 }
 
 describe('readRssBytes', () => {

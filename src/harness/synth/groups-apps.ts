@@ -6,6 +6,7 @@ import type { Builder, Namespace } from './builder.js';
 import { UID, USERS } from './catalog.js';
 import { dockerCg, podCg, svcCg, uuidOf } from './cgroup.js';
 import { addPostgres, addWebServer, svc } from './groups-services.js';
+import { addShim } from './groups-shim.js';
 import type { Ctx } from './groups-system.js';
 import type { Qos } from './types.js';
 
@@ -294,50 +295,13 @@ export function addContainer(b: Builder, ctx: Ctx, k8s: boolean, app?: AppKind):
   const pod = k8s ? uuidOf(b.aux.hex(32)) : '';
   const qos = k8s ? b.aux.weighted(QOS_WEIGHTS) : 'burstable';
   const appCg = k8s ? podCg(qos, pod, b.aux.hex(64)) : dockerCg(id);
-  const shim = b.add(
+  const shim = addShim(
+    b,
     ctx.init,
-    svc(
-      [
-        '/usr/bin/containerd-shim-runc-v2',
-        '-namespace',
-        k8s ? 'k8s.io' : 'moby',
-        '-id',
-        id,
-        '-address',
-        '/run/containerd/containerd.sock',
-      ],
-      '/usr/bin/containerd-shim-runc-v2',
-      ROOT,
-      'container',
-      'containerd-shim',
-      {
-        rssMb: 11,
-        threads: rng.int(9, 13),
-        cpu: 0.0005,
-        fds: [8, 12],
-        start: 'any',
-        wake: 3,
-        cg: svcCg('containerd.service'),
-      },
-    ),
+    { namespace: k8s ? 'k8s.io' : 'moby', id, start: 'any', fdKind: 'server' },
+    k8s ? { qos, uid: pod } : undefined,
   );
   if (shim < 0) return;
-  if (k8s)
-    b.add(shim, {
-      argv: ['/pause'],
-      exe: '/pause',
-      ids: UID.pause,
-      category: 'container',
-      role: 'pause',
-      cpu: 0.000001,
-      rssMb: 0.5,
-      rssSigma: 0.1,
-      fds: [3, 3],
-      start: 'child',
-      leader: 2,
-      ns: { next: 1, cg: podCg(qos, pod, id) },
-      wake: 0.001,
-    });
   const kind: AppKind =
     app ??
     rng.weighted<AppKind>([

@@ -4,6 +4,7 @@
 import type { Builder, Spec } from './builder.js';
 import { CRON_JOBS, SHELL_TOOLS, UID, USERS } from './catalog.js';
 import { svcCg, userCg } from './cgroup.js';
+import { addShell, nextPts } from './groups-login.js';
 
 /** Indices of well-known processes other groups hang children on (-1 when absent). */
 export interface Ctx {
@@ -218,89 +219,6 @@ function unitBase(s: Spec): string {
   return name === 'rsyslogd' ? 'rsyslog' : name;
 }
 
-/** An ssh login: sshd [priv] -> sshd user@pts -> -bash, plus the user's systemd and (sd-pam). */
-export function addSshSession(b: Builder, ctx: Ctx, withUserManager: boolean): void {
-  const rng = b.rng;
-  const u = rng.pick(USERS);
-  const ids = [u.uid, u.uid] as const;
-  const pts = ctx.nextPts++ % 256;
-  const tty = 34816 + pts;
-  if (withUserManager) {
-    const sd = b.add(ctx.init, {
-      argv: ['/lib/systemd/systemd', '--user'],
-      exe: '/usr/lib/systemd/systemd',
-      ids,
-      category: 'session',
-      role: 'systemd-user',
-      cpu: 0.0002,
-      rssMb: 10,
-      fds: [15, 40],
-      start: 'any',
-      leader: 2,
-      cg: userCg(u.uid, `user@${u.uid}.service`),
-    });
-    if (sd >= 0)
-      b.add(sd, {
-        argv: ['(sd-pam)'],
-        exe: '/usr/lib/systemd/systemd',
-        comm: '(sd-pam)',
-        ids,
-        category: 'session',
-        role: 'sd-pam',
-        cpu: 0.000001,
-        rssMb: 3,
-        fds: [3, 5],
-        start: 'child',
-        leader: 0,
-      });
-  }
-  const priv = b.add(ctx.sshd, {
-    argv: [`sshd: ${u.name} [priv]`],
-    exe: '/usr/sbin/sshd',
-    comm: 'sshd',
-    ids: ROOT,
-    category: 'session',
-    role: 'sshd-session',
-    cpu: 0.00005,
-    rssMb: 10,
-    fds: [6, 9],
-    start: 'any',
-    leader: 2,
-    cg: userCg(u.uid, `session-${ctx.nextSession++}.scope`),
-  });
-  if (priv < 0) return;
-  const net = b.add(priv, {
-    argv: [`sshd: ${u.name}@pts/${pts}`],
-    exe: '/usr/sbin/sshd',
-    comm: 'sshd',
-    ids,
-    category: 'session',
-    role: 'sshd-session',
-    cpu: 0.0003,
-    rssMb: 7,
-    fds: [8, 12],
-    start: 'child',
-    wake: 3,
-  });
-  if (net < 0) return;
-  const shell = b.add(net, {
-    argv: ['-bash'],
-    exe: '/usr/bin/bash',
-    comm: 'bash',
-    ids,
-    category: 'shell',
-    role: 'login-shell',
-    cpu: 0.0001,
-    rssMb: 5,
-    fds: [4, 4],
-    fdKind: 'tty',
-    start: 'child',
-    leader: 2,
-    tty,
-  });
-  if (shell >= 0) ctx.shells.push({ idx: shell, uid: u.uid, gid: u.uid, tty });
-}
-
 /** A tmux server with a few shells (bash and zsh). */
 export function addTmux(b: Builder, ctx: Ctx): void {
   const rng = b.rng;
@@ -323,25 +241,8 @@ export function addTmux(b: Builder, ctx: Ctx): void {
   if (srv < 0) return;
   const n = rng.int(1, 4);
   for (let i = 0; i < n; i++) {
-    const pts = ctx.nextPts++ % 256;
-    const zsh = rng.chance(0.4);
-    const tty = 34816 + pts;
-    const idx = b.add(srv, {
-      argv: [zsh ? '-zsh' : '-bash'],
-      exe: zsh ? '/usr/bin/zsh' : '/usr/bin/bash',
-      comm: zsh ? 'zsh' : 'bash',
-      ids,
-      category: 'shell',
-      role: 'tmux-shell',
-      cpu: 0.0001,
-      rssMb: zsh ? 7 : 5,
-      fds: [4, 4],
-      fdKind: 'tty',
-      start: 'any',
-      leader: 2,
-      tty,
-    });
-    if (idx >= 0) ctx.shells.push({ idx, uid: u.uid, gid: u.uid, tty });
+    const { tty } = nextPts(ctx, 256);
+    addShell(b, ctx, srv, u.uid, tty, { role: 'tmux-shell', start: 'any', zsh: rng.chance(0.4) });
   }
 }
 
@@ -431,11 +332,23 @@ function sleepArg(start: Spec['start']): string {
   return start === 'fresh' ? '30' : start === 'recent' ? '3600' : 'infinity';
 }
 
-/** A cron job: cron -> sh -c -> the job. */
-export function addCronJob(b: Builder, ctx: Ctx): void {
-  const rng = b.rng;
-  const job = rng.pick(CRON_JOBS);
-  const ids = rng.chance(0.5) ? ROOT : ([1003, 1003] as const);
+/** What a cron job's shell runs (`sh -c cmd`) and as whom. */
+export interface CronCommand {
+  cmd: string;
+  ids: readonly [number, number];
+}
+
+/**
+ * cron -> CRON (the child cron forks for a job) -> /bin/sh -c `cmd`. `job`
+ * is called once the CRON child is there (so a caller may draw the job's
+ * random numbers before or after that child, as it always did). Returns
+ * the shell's index and the job, or undefined when the host is full.
+ */
+export function addCronShell<J extends CronCommand>(
+  b: Builder,
+  ctx: Ctx,
+  job: () => J,
+): { sh: number; job: J } | undefined {
   const c = b.add(ctx.cron, {
     argv: ['/usr/sbin/CRON', '-f', '-P'],
     exe: '/usr/sbin/cron',
@@ -449,11 +362,12 @@ export function addCronJob(b: Builder, ctx: Ctx): void {
     start: 'recent',
     ephemeral: true,
   });
-  if (c < 0) return;
+  if (c < 0) return undefined;
+  const j = job();
   const sh = b.add(c, {
-    argv: ['/bin/sh', '-c', job.argv.join(' ')],
+    argv: ['/bin/sh', '-c', j.cmd],
     exe: '/usr/bin/dash',
-    ids,
+    ids: j.ids,
     category: 'shell',
     role: 'sh',
     cpu: 0.0001,
@@ -463,8 +377,17 @@ export function addCronJob(b: Builder, ctx: Ctx): void {
     leader: 2,
     ephemeral: true,
   });
-  if (sh < 0) return;
-  b.add(sh, {
+  return sh < 0 ? undefined : { sh, job: j };
+}
+
+/** A cron job: cron -> sh -c -> the job (drawn before the CRON child). */
+export function addCronJob(b: Builder, ctx: Ctx): void {
+  const rng = b.rng;
+  const job = rng.pick(CRON_JOBS);
+  const ids = rng.chance(0.5) ? ROOT : ([1003, 1003] as const);
+  const run = addCronShell(b, ctx, () => ({ cmd: job.argv.join(' '), ids }));
+  if (!run) return;
+  b.add(run.sh, {
     ...toolSpec(job, ids, 0, 'child'),
     role: 'cron-job',
     cpu: 0.2,

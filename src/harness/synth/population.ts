@@ -8,16 +8,9 @@ import { UID } from './catalog.js';
 import { INIT_CG } from './cgroup.js';
 import { addApp, addContainer, addOddNames, addZombie } from './groups-apps.js';
 import { addKernel } from './groups-kernel.js';
+import { addSshSession } from './groups-login.js';
 import { addBroker, addDatabase, addPostgres, addWebServer } from './groups-services.js';
-import {
-  addBaseSystem,
-  addCronJob,
-  addShellNoise,
-  addSshSession,
-  addTmux,
-  type Ctx,
-  sleepSpec,
-} from './groups-system.js';
+import { addBaseSystem, addCronJob, addShellNoise, addTmux, type Ctx, sleepSpec } from './groups-system.js';
 import type { Rng } from './prng.js';
 import type { SynthProc } from './types.js';
 

@@ -12,12 +12,14 @@
  */
 import type { Builder, Namespace } from './builder.js';
 import { UID } from './catalog.js';
-import { dockerCg, svcCg } from './cgroup.js';
+import { dockerCg } from './cgroup.js';
 import type { ShapeChurn } from './churn.js';
 import { addContainer } from './groups-apps.js';
+import { addLogin } from './groups-login.js';
+import { addShim } from './groups-shim.js';
 import { addCronJob, type Ctx } from './groups-system.js';
 import { FILES, leafSpec, stepSpec, WORKS, type Work } from './shape-ci-work.js';
-import { addLogin, addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
+import { addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
 
 const RUNNER = [990, 990] as const;
 const ACTIONS = [1001, 1001] as const;
@@ -49,30 +51,7 @@ export function addJob(b: Builder, p: CiParents, budget: number): number {
   let overhead: number;
   if (executor === 'docker') {
     const id = rng.hex(64);
-    shellParent = b.add(p.init, {
-      argv: [
-        '/usr/bin/containerd-shim-runc-v2',
-        '-namespace',
-        'moby',
-        '-id',
-        id,
-        '-address',
-        '/run/containerd/containerd.sock',
-      ],
-      exe: '/usr/bin/containerd-shim-runc-v2',
-      ids: UID.root,
-      category: 'container',
-      role: 'containerd-shim',
-      threads: rng.int(9, 13),
-      cpu: 0.0005,
-      rssMb: 11,
-      fds: [8, 12],
-      start: 'recent',
-      leader: 2,
-      wake: 3,
-      cg: svcCg('containerd.service'),
-      cohort,
-    });
+    shellParent = addShim(b, p.init, { namespace: 'moby', id, start: 'recent', cohort });
     ns = { next: 1, cg: dockerCg(id) };
     ids = UID.root;
     overhead = 2;

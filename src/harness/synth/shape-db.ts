@@ -10,8 +10,9 @@
 import type { Builder, Spec } from './builder.js';
 import { PG_BACKEND_STATES, UID } from './catalog.js';
 import { svcCg } from './cgroup.js';
-import type { Ctx } from './groups-system.js';
-import { addLogin, addMany, addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
+import { addLogin } from './groups-login.js';
+import { addCronShell, type Ctx } from './groups-system.js';
+import { addMany, addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
 
 const PG = UID.postgres;
 const CLUSTERS = [
@@ -169,45 +170,27 @@ function addCluster(b: Builder, ctx: Ctx, k: number, backends: number): number {
   return b.made - before;
 }
 
-/** A backup job started by cron: CRON -> sh -c '... | ...' -> the dump and its compressor. */
+const BACKUPS = {
+  pg_dump: 'pg_dump -Fc appdb | gzip > /backup/appdb.dump.gz',
+  mysqldump: 'mysqldump --single-transaction shop | zstd -T4 > /backup/shop.sql.zst',
+  pg_basebackup: 'pg_basebackup -D /backup/base -Ft -z -P',
+} as const;
+
+/**
+ * A backup job started by cron: CRON -> sh -c '... | ...' -> the dump and
+ * its compressor (the kind is drawn after the CRON child).
+ */
 function addBackup(b: Builder, ctx: Ctx): void {
   const rng = b.rng;
-  const c = b.add(ctx.cron, {
-    argv: ['/usr/sbin/CRON', '-f', '-P'],
-    exe: '/usr/sbin/cron',
-    comm: 'cron',
-    ids: UID.root,
-    category: 'system',
-    role: 'cron-child',
-    cpu: 0.00001,
-    rssMb: 3,
-    fds: [5, 6],
-    start: 'recent',
-    ephemeral: true,
+  const run = addCronShell(b, ctx, () => {
+    const kind = rng.pick(['pg_dump', 'mysqldump', 'pg_basebackup'] as const);
+    return { kind, cmd: BACKUPS[kind], ids: kind === 'mysqldump' ? UID.root : PG };
   });
-  if (c < 0) return;
-  const kind = rng.pick(['pg_dump', 'mysqldump', 'pg_basebackup'] as const);
-  const cmd =
-    kind === 'pg_dump'
-      ? 'pg_dump -Fc appdb | gzip > /backup/appdb.dump.gz'
-      : kind === 'mysqldump'
-        ? 'mysqldump --single-transaction shop | zstd -T4 > /backup/shop.sql.zst'
-        : 'pg_basebackup -D /backup/base -Ft -z -P';
-  const ids = kind === 'mysqldump' ? UID.root : PG;
-  const sh = b.add(c, {
-    argv: ['/bin/sh', '-c', cmd],
-    exe: '/usr/bin/dash',
-    ids,
-    category: 'shell',
-    role: 'sh',
-    cpu: 0.0001,
-    rssMb: 1.5,
-    fds: [3, 4],
-    start: 'child',
-    leader: 2,
-    ephemeral: true,
-  });
-  if (sh < 0) return;
+  if (!run) return;
+  const {
+    sh,
+    job: { kind, ids },
+  } = run;
   const job = (argv: string[], exe: string, cpu: number, r: number, w: number): Spec => ({
     argv,
     exe,

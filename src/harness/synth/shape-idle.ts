@@ -9,9 +9,10 @@
 import type { Builder, Spec } from './builder.js';
 import { UID } from './catalog.js';
 import { userCg } from './cgroup.js';
+import { addLogin, addShell, nextPts } from './groups-login.js';
 import { addPostgres, addWebServer } from './groups-services.js';
 import { type Ctx, sleepSpec } from './groups-system.js';
-import { addLogin, type ShapePlan, service, userAt } from './shape-kit.js';
+import { type ShapePlan, service, userAt } from './shape-kit.js';
 
 const SHELL_SHARE = 1500 / 6000;
 const SLEEP_SHARE = 2500 / 6000;
@@ -84,24 +85,9 @@ function multiplexer(b: Builder, ctx: Ctx, st: IdleState): void {
   });
   if (srv < 0) return;
   for (let n = rng.int(2, 6); n > 0 && b.userRoom > 0; n--) {
-    const tty = 34816 + (ctx.nextPts++ % 256);
-    const idx = b.add(srv, {
-      argv: ['-bash'],
-      exe: '/usr/bin/bash',
-      comm: 'bash',
-      ids,
-      category: 'shell',
-      role: screen ? 'screen-shell' : 'tmux-shell',
-      cpu: 0.00005,
-      rssMb: 5,
-      fds: [4, 4],
-      fdKind: 'tty',
-      start: 'any',
-      leader: 2,
-      tty,
-    });
-    if (idx >= 0) {
-      ctx.shells.push({ idx, uid: u.uid, gid: u.uid, tty });
+    const { tty } = nextPts(ctx, 256);
+    const role = screen ? 'screen-shell' : 'tmux-shell';
+    if (addShell(b, ctx, srv, u.uid, tty, { role, start: 'any', cpu: 0.00005 }) >= 0) {
       st.shells++;
     }
   }

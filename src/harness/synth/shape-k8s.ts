@@ -9,13 +9,14 @@
  * and starts new ones (new pod uid, sandbox and container ids).
  */
 import type { Builder } from './builder.js';
-import { UID } from './catalog.js';
-import { podCg, svcCg, uuidOf } from './cgroup.js';
+import { uuidOf } from './cgroup.js';
 import type { ShapeChurn } from './churn.js';
 import { QOS_WEIGHTS } from './groups-apps.js';
+import { addLogin } from './groups-login.js';
+import { addShim } from './groups-shim.js';
 import { addCronJob, type Ctx } from './groups-system.js';
 import { addApp, addSidecar, container, POOL_KINDS, SIDECARS, SINGLE_KINDS, top } from './shape-k8s-apps.js';
-import { addLogin, addNoise, type ShapePlan, userAt } from './shape-kit.js';
+import { addNoise, type ShapePlan, userAt } from './shape-kit.js';
 
 /** Average processes per pod at the reference size (150 pods in 6,000 processes). */
 const PER_POD = 38;
@@ -34,45 +35,12 @@ export function addPod(b: Builder, init: number, budget: number, poolPod: boolea
   const pod = uuidOf(rng.hex(32));
   const qos = rng.weighted(QOS_WEIGHTS);
   const sandbox = rng.hex(64);
-  const shim = b.add(init, {
-    argv: [
-      '/usr/bin/containerd-shim-runc-v2',
-      '-namespace',
-      'k8s.io',
-      '-id',
-      sandbox,
-      '-address',
-      '/run/containerd/containerd.sock',
-    ],
-    exe: '/usr/bin/containerd-shim-runc-v2',
-    ids: UID.root,
-    category: 'container',
-    role: 'containerd-shim',
-    threads: rng.int(9, 13),
-    cpu: 0.0005,
-    rssMb: 11,
-    fds: [8, 12],
-    start: 'any',
-    leader: 2,
-    wake: 3,
-    cg: svcCg('containerd.service'),
-    cohort: `pod:${pod}`,
-  });
-  b.add(shim, {
-    argv: ['/pause'],
-    exe: '/pause',
-    ids: UID.pause,
-    category: 'container',
-    role: 'pause',
-    cpu: 0.000001,
-    rssMb: 0.5,
-    rssSigma: 0.1,
-    fds: [3, 3],
-    start: 'child',
-    leader: 2,
-    ns: { next: 1, cg: podCg(qos, pod, sandbox) },
-    wake: 0.001,
-  });
+  const shim = addShim(
+    b,
+    init,
+    { namespace: 'k8s.io', id: sandbox, start: 'any', cohort: `pod:${pod}` },
+    { qos, uid: pod },
+  );
   const containers = rng.weighted([
     [1, 35],
     [2, 35],
@@ -126,45 +94,8 @@ function addSystemPod(b: Builder, init: number, kind: string, exe: string): void
   const rng = b.rng;
   const pod = uuidOf(rng.hex(32));
   const sandbox = rng.hex(64);
-  const shim = b.add(init, {
-    argv: [
-      '/usr/bin/containerd-shim-runc-v2',
-      '-namespace',
-      'k8s.io',
-      '-id',
-      sandbox,
-      '-address',
-      '/run/containerd/containerd.sock',
-    ],
-    exe: '/usr/bin/containerd-shim-runc-v2',
-    ids: UID.root,
-    category: 'container',
-    role: 'containerd-shim',
-    threads: rng.int(9, 13),
-    cpu: 0.0005,
-    rssMb: 11,
-    fds: [8, 12],
-    start: 'early',
-    leader: 2,
-    wake: 3,
-    cg: svcCg('containerd.service'),
-  });
+  const shim = addShim(b, init, { namespace: 'k8s.io', id: sandbox, start: 'early' }, { qos: 'besteffort', uid: pod });
   if (shim < 0) return;
-  b.add(shim, {
-    argv: ['/pause'],
-    exe: '/pause',
-    ids: UID.pause,
-    category: 'container',
-    role: 'pause',
-    cpu: 0.000001,
-    rssMb: 0.5,
-    rssSigma: 0.1,
-    fds: [3, 3],
-    start: 'child',
-    leader: 2,
-    ns: { next: 1, cg: podCg('besteffort', pod, sandbox) },
-    wake: 0.001,
-  });
   const c = container('besteffort', pod, rng.hex(64), true);
   b.add(
     shim,

@@ -1,14 +1,15 @@
 /**
  * What every shape shares: the skeleton (pid 1, kthreadd, kernel threads,
- * systemd's daemons, an admin's ssh login), sizes that scale with the host,
- * worker pools, logins, and the filler that makes the host exactly N
- * processes.
+ * systemd's daemons, an admin's ssh login from groups-login.ts), sizes that
+ * scale with the host, worker pools, and the filler that makes the host
+ * exactly N processes.
  */
 import { Builder, type Spec } from './builder.js';
 import { SHELL_TOOLS, UID, USERS } from './catalog.js';
-import { svcCg, userCg } from './cgroup.js';
+import { svcCg } from './cgroup.js';
 import type { ShapeChurn } from './churn.js';
 import { addKernel } from './groups-kernel.js';
+import { addLogin } from './groups-login.js';
 import { addBaseSystem, addShellNoise, type BaseOptions, type Ctx, sleepSpec, toolSpec } from './groups-system.js';
 import { addRoots, newCtx, type Population } from './population.js';
 import type { Rng } from './prng.js';
@@ -95,98 +96,6 @@ export function userAt(i: number): { name: string; uid: number } {
   if (i < USERS.length) return USERS[i];
   const uid = 1000 + i;
   return { name: `u${uid}`, uid };
-}
-
-/**
- * An ssh login: sshd [priv] -> sshd user@pts -> login shell, in its own
- * session scope; with `manager`, the user's systemd and (sd-pam) too.
- * Returns the shell's index (-1 when the host is full).
- */
-export function addLogin(
-  b: Builder,
-  ctx: Ctx,
-  u: { name: string; uid: number },
-  manager: boolean,
-  zsh = false,
-): number {
-  const ids = [u.uid, u.uid] as const;
-  const pts = ctx.nextPts++ % 4096;
-  const tty = 34816 + (pts % 256) + (pts >= 256 ? (pts >> 8) * 1048576 : 0);
-  if (manager) {
-    const sd = b.add(ctx.init, {
-      argv: ['/lib/systemd/systemd', '--user'],
-      exe: '/usr/lib/systemd/systemd',
-      ids,
-      category: 'session',
-      role: 'systemd-user',
-      cpu: 0.0002,
-      rssMb: 10,
-      fds: [15, 40],
-      start: 'any',
-      leader: 2,
-      cg: userCg(u.uid, `user@${u.uid}.service`),
-    });
-    if (sd >= 0)
-      b.add(sd, {
-        argv: ['(sd-pam)'],
-        exe: '/usr/lib/systemd/systemd',
-        comm: '(sd-pam)',
-        ids,
-        category: 'session',
-        role: 'sd-pam',
-        cpu: 0.000001,
-        rssMb: 3,
-        fds: [3, 5],
-        start: 'child',
-      });
-  }
-  const sshd = ctx.sshd >= 0 ? ctx.sshd : ctx.init;
-  const priv = b.add(sshd, {
-    argv: [`sshd: ${u.name} [priv]`],
-    exe: '/usr/sbin/sshd',
-    comm: 'sshd',
-    ids: UID.root,
-    category: 'session',
-    role: 'sshd-session',
-    cpu: 0.00005,
-    rssMb: 10,
-    fds: [6, 9],
-    start: 'any',
-    leader: 2,
-    cg: userCg(u.uid, `session-${ctx.nextSession++}.scope`),
-  });
-  if (priv < 0) return -1;
-  const net = b.add(priv, {
-    argv: [`sshd: ${u.name}@pts/${pts}`],
-    exe: '/usr/sbin/sshd',
-    comm: 'sshd',
-    ids,
-    category: 'session',
-    role: 'sshd-session',
-    cpu: 0.0003,
-    rssMb: 7,
-    fds: [8, 12],
-    start: 'child',
-    wake: 3,
-  });
-  if (net < 0) return -1;
-  const shell = b.add(net, {
-    argv: [zsh ? '-zsh' : '-bash'],
-    exe: zsh ? '/usr/bin/zsh' : '/usr/bin/bash',
-    comm: zsh ? 'zsh' : 'bash',
-    ids,
-    category: 'shell',
-    role: 'login-shell',
-    cpu: 0.0001,
-    rssMb: zsh ? 7 : 5,
-    fds: [4, 4],
-    fdKind: 'tty',
-    start: 'child',
-    leader: 2,
-    tty,
-  });
-  if (shell >= 0) ctx.shells.push({ idx: shell, uid: u.uid, gid: u.uid, tty });
-  return shell;
 }
 
 /** A long-running service under pid 1 in its own unit. */

@@ -14,9 +14,10 @@
 import type { Builder, Spec } from './builder.js';
 import { UID } from './catalog.js';
 import { svcCg } from './cgroup.js';
+import { addLogin } from './groups-login.js';
 import { addWebServer } from './groups-services.js';
 import { addCronJob, addTmux, type Ctx } from './groups-system.js';
-import { addLogin, addMany, addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
+import { addMany, addNoise, type ShapePlan, service, sized, userAt } from './shape-kit.js';
 
 const WWW = UID.www;
 const APP = [1003, 1003] as const;

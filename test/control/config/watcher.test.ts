@@ -23,8 +23,6 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
-
 let n = 0;
 function watched(content = 'profile: balanced\n', opts: { pollMs?: number; useEvents?: boolean } = {}) {
   const dir = path.join(tmp, `d${n++}`);
@@ -59,7 +57,8 @@ describe('ConfigWatcher', () => {
     const s = watched();
     for (let i = 0; i < 5; i++) fs.writeFileSync(s.file, `profile: aggressive # ${i}\n`);
     await until(() => s.changes.length > 0, 'the change');
-    await settle();
+    // the writes were done before any event was read: one debounced re-read for them all
+    expect(s.w.checks).toBe(1);
     expect(s.changes).toEqual([{ files: [s.file] }]);
   });
 
@@ -96,7 +95,8 @@ describe('ConfigWatcher', () => {
     fs.utimesSync(s.file, t, t);
     fs.writeFileSync(path.join(s.dir, 'other.txt'), 'x');
     fs.writeFileSync(s.file, 'profile: balanced\n');
-    await settle(500);
+    // every re-read after the writes sees their end state: the first one must find nothing
+    await until(() => s.w.checks >= 1, 're-read after the events');
     expect(s.changes).toEqual([]);
   });
 
@@ -120,8 +120,15 @@ describe('ConfigWatcher', () => {
     s.w.start();
     await s.w.shutdown();
     await s.w.shutdown();
+    // A witness on the same directory with a longer debounce: once it has read the
+    // change, the stopped watcher (100 ms) would have read and reported it before.
+    const seen: ConfigChange[] = [];
+    const witness = new ConfigWatcher({ files: [s.file], debounceMs: 200, onChange: (c) => void seen.push(c) });
+    running.push(witness);
+    witness.start();
     fs.writeFileSync(s.file, 'profile: aggressive\n');
-    await settle(400);
+    await until(() => seen.length === 1, "the witness's re-read");
+    expect(s.w.checks).toBe(0);
     expect(s.changes).toEqual([]);
   });
 });
@@ -134,18 +141,25 @@ describe('onReloadSignal', () => {
       calls++;
       if (calls === 1) await new Promise<void>((r) => (release = r));
     });
+    // listens after the hook, so it hears each signal once the hook has
+    let delivered = 0;
+    const witness = () => void delivered++;
+    process.on('SIGHUP', witness);
     try {
       process.kill(process.pid, 'SIGHUP');
       await until(() => calls === 1, 'the first call');
+      // one at a time, so the kernel cannot merge them into one
       process.kill(process.pid, 'SIGHUP');
+      await until(() => delivered === 2, 'the second signal');
       process.kill(process.pid, 'SIGHUP');
-      await settle(100);
+      await until(() => delivered === 3, 'the third signal');
       expect(calls).toBe(1);
       release?.();
-      await until(() => calls === 2, 'the folded call');
-      await settle(100);
+      // the folded call and the loop's end are one run of promise callbacks: over before `until` looks
+      await until(() => calls >= 2, 'the folded call');
       expect(calls).toBe(2);
     } finally {
+      process.off('SIGHUP', witness);
       off();
     }
     expect(process.listenerCount('SIGHUP')).toBe(0);
