@@ -16,6 +16,8 @@
  * left out rather than shown as 0).
  */
 import * as fs from 'node:fs';
+import { parseHostStat, parseStat } from '../sources/procfs/parse.js';
+import { sysconf } from '../sources/procfs/sysconf.js';
 import { VERSION } from '../util/version.js';
 import type { MetricFamily } from './exposition.js';
 import type { Registry } from './registry.js';
@@ -29,13 +31,28 @@ export interface SelfProcessReading {
   maxFds?: number;
 }
 
+/**
+ * When the kernel says this process started, in seconds since the epoch:
+ * btime + starttime / CLK_TCK (as Prometheus client libraries compute it);
+ * undefined without a readable procfs.
+ */
+function startFromProc(proc: string): number | undefined {
+  try {
+    const stat = parseStat(fs.readFileSync(`${proc}/self/stat`, 'latin1'));
+    const host = parseHostStat(fs.readFileSync(`${proc}/stat`, 'latin1'));
+    return stat && host ? host.btime + stat.starttime / sysconf().clkTck : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** /proc/self of this process (`proc` is the procfs mount, for tests). */
 export function readSelfProcess(proc = '/proc'): SelfProcessReading {
   const cpu = process.cpuUsage();
   const reading: SelfProcessReading = {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     residentBytes: process.memoryUsage.rss(),
-    startTimeSeconds: Math.round((Date.now() - process.uptime() * 1000) / 10) / 100,
+    startTimeSeconds: startFromProc(proc) ?? Math.round((Date.now() - process.uptime() * 1000) / 10) / 100,
   };
   try {
     const stat = fs.readFileSync(`${proc}/self/stat`, 'utf8');
