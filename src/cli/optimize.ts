@@ -11,14 +11,13 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { durationMs } from '../config/schema.js';
 import { scaleProfile } from '../control/loop/knobs.js';
 import { type Evaluation, type SearchResult, search, type Targets } from '../control/optimize/search.js';
 import { simulate } from '../control/simulate/run.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { pct } from './format.js';
-import { longDuration, progressBar, type SimulateOpts, simSourceOf, span, usd } from './simulate.js';
+import { progressBar, type SimulateOpts, simSourceOf, simWindow, span, usd } from './simulate.js';
 
 export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | 'json'> {
   targetCost?: string;
@@ -90,16 +89,7 @@ export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
   const { config } = loadConfig(o.config);
   const src = simSourceOf(o);
   const rec = src.recording;
-  const dur = o.duration
-    ? longDuration('--duration', o.duration)
-    : rec
-      ? rec.scans * rec.intervalMs
-      : longDuration('--duration', '1d');
-  const step = rec
-    ? rec.intervalMs
-    : o.step
-      ? longDuration('--step', o.step)
-      : Math.max(durationMs(config.interval), Math.ceil(dur / 144));
+  const { dur, step } = simWindow(o, src, config.interval, '1d', 144);
   const known = Object.keys(config.profiles);
   const profiles = o.profiles ? o.profiles.split(',').map((p) => p.trim()) : known;
   for (const p of profiles) {

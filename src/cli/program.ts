@@ -19,6 +19,26 @@ function lazy(load: () => Promise<(...args: any[]) => unknown>) {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** The synthetic host's flags of simulate and optimize suggest (fresh Options for each command). */
+function withSynthFlags(c: Command): Command {
+  c.addOption(new Option('--shape <name>', `synthetic host shape: ${SHAPES.join(', ')} (default mixed)`));
+  c.addOption(
+    new Option('--processes <n>', 'processes on the synthetic host (default 2000)').argParser(
+      positiveInt('--processes'),
+    ),
+  );
+  c.addOption(
+    new Option('--seed <s>', 'random seed of the synthetic host (default 1)').argParser(nonNegativeInt('--seed')),
+  );
+  c.addOption(new Option('--swing <x>', 'peak / trough of the daily CPU load (default 4)').argParser(Number));
+  c.addOption(
+    new Option('--anomalies-per-day <n>', 'anomalies injected per simulated day (default 24)').argParser(
+      nonNegativeInt('--anomalies-per-day'),
+    ),
+  );
+  return c;
+}
+
 export function buildProgram(): Command {
   const program = new Command('nrdot')
     .description(
@@ -199,65 +219,51 @@ export function buildProgram(): Command {
     .option('--json', 'print what changed as JSON')
     .action(lazy(async () => (await import('./synth.js')).synthAdvanceCommand));
 
-  program
-    .command('simulate')
-    .description(
-      'run the real pipeline over a simulated clock and a synthetic host in memory, or a recording: cost, reduction, coverage, visibility per profile or budget',
-    )
-    .option('--duration <d>', 'simulated time (7d, 36h, 90m; default 7d, or the length of the --recording)')
-    .option('--step <d>', 'simulated time between cycles (default: the interval, or duration/2016 when longer)')
-    .option(
-      '--recording <dir>',
-      'replay a recording made by nrdot record instead of a synthetic host (looped when --duration is longer)',
-    )
-    .option('--profile <names>', 'profiles to run, comma-separated (default: the four standard ones)')
-    .option('--config <file>', 'config file (its profiles, interval, cost.price_per_gb, control.loop)')
-    .option(
-      '--budget <b>',
-      'also run the control loop toward this budget: USD per hour, or usd_per_hour=X,points_per_minute=Y',
-    )
-    .option('--shape <name>', 'synthetic host shape: mixed, web, k8s, ci, db, idle (default mixed)')
-    .option('--processes <n>', 'processes on the synthetic host (default 2000)', positiveInt('--processes'))
-    .option('--seed <s>', 'random seed of the synthetic host (default 1)', nonNegativeInt('--seed'))
-    .option('--swing <x>', 'peak / trough of the daily CPU load (default 4)', Number)
-    .option(
-      '--anomalies-per-day <n>',
-      'anomalies injected per simulated day (default 24)',
-      nonNegativeInt('--anomalies-per-day'),
-    )
+  withSynthFlags(
+    program
+      .command('simulate')
+      .description(
+        'run the real pipeline over a simulated clock and a synthetic host in memory, or a recording: cost, reduction, coverage, visibility per profile or budget',
+      )
+      .option('--duration <d>', 'simulated time (7d, 36h, 90m; default 7d, or the length of the --recording)')
+      .option('--step <d>', 'simulated time between cycles (default: the interval, or duration/2016 when longer)')
+      .option(
+        '--recording <dir>',
+        'replay a recording made by nrdot record instead of a synthetic host (looped when --duration is longer)',
+      )
+      .option('--profile <names>', 'profiles to run, comma-separated (default: the four standard ones)')
+      .option('--config <file>', 'config file (its profiles, interval, cost.price_per_gb, control.loop)')
+      .option(
+        '--budget <b>',
+        'also run the control loop toward this budget: USD per hour, or usd_per_hour=X,points_per_minute=Y',
+      ),
+  )
     .option('--json', 'print the results as JSON')
     .action(lazy(async () => (await import('./simulate.js')).simulateCommand));
 
   const optimize = program.command('optimize').description('find the cheapest configuration that meets your targets');
-  optimize
-    .command('suggest')
-    .description(
-      'search the profiles and the knob by running the real pipeline over a recording or a synthetic host: the cheapest that meets the cost or points target and the visibility floor, with the runners-up',
-    )
-    .option('--target-cost <usd>', 'USD per hour the configuration may cost (OTLP bytes x cost.price_per_gb)')
-    .option('--target-points <n>', 'data points per minute it may export')
-    .option(
-      '--min-visibility <share>',
-      'least visibility (CPU and memory exported by name) in every cycle, 0-1',
-      '0.95',
-    )
-    .option('--profiles <names>', 'profiles to search, comma-separated (default: every profile of the config)')
-    .option(
-      '--config <file>',
-      'config file (its profiles, interval, cost.price_per_gb, control.loop.min_knob); --write starts from it',
-    )
-    .option('--recording <dir>', 'evaluate over a recording made by nrdot record (default: a synthetic host)')
-    .option('--duration <d>', 'simulated time per candidate (default 1d, or the length of the --recording)')
-    .option('--step <d>', 'simulated time between cycles of a synthetic host (default duration/144)')
-    .option('--shape <name>', 'synthetic host shape: mixed, web, k8s, ci, db, idle (default mixed)')
-    .option('--processes <n>', 'processes on the synthetic host (default 2000)', positiveInt('--processes'))
-    .option('--seed <s>', 'random seed of the synthetic host (default 1)', nonNegativeInt('--seed'))
-    .option('--swing <x>', 'peak / trough of the daily CPU load (default 4)', Number)
-    .option(
-      '--anomalies-per-day <n>',
-      'anomalies injected per simulated day (default 24)',
-      nonNegativeInt('--anomalies-per-day'),
-    )
+  withSynthFlags(
+    optimize
+      .command('suggest')
+      .description(
+        'search the profiles and the knob by running the real pipeline over a recording or a synthetic host: the cheapest that meets the cost or points target and the visibility floor, with the runners-up',
+      )
+      .option('--target-cost <usd>', 'USD per hour the configuration may cost (OTLP bytes x cost.price_per_gb)')
+      .option('--target-points <n>', 'data points per minute it may export')
+      .option(
+        '--min-visibility <share>',
+        'least visibility (CPU and memory exported by name) in every cycle, 0-1',
+        '0.95',
+      )
+      .option('--profiles <names>', 'profiles to search, comma-separated (default: every profile of the config)')
+      .option(
+        '--config <file>',
+        'config file (its profiles, interval, cost.price_per_gb, control.loop.min_knob); --write starts from it',
+      )
+      .option('--recording <dir>', 'evaluate over a recording made by nrdot record (default: a synthetic host)')
+      .option('--duration <d>', 'simulated time per candidate (default 1d, or the length of the --recording)')
+      .option('--step <d>', 'simulated time between cycles of a synthetic host (default duration/144)'),
+  )
     .option('--write <file>', 'write the suggestion as a config file (a new file; nrdot config validate accepts it)')
     .option('--json', 'print the search as JSON')
     .action(lazy(async () => (await import('./optimize.js')).optimizeSuggestCommand));

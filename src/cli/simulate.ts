@@ -4,6 +4,7 @@
  * one run per profile and one per budget, reported as a table or JSON.
  */
 import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { durationMs } from '../config/schema.js';
 import { type SimulateResult, simulate } from '../control/simulate/run.js';
 import { recordingSource, type SimSource, type SyntheticSpec } from '../control/simulate/source.js';
@@ -87,6 +88,32 @@ export function simSourceOf(o: SimulateOpts): {
   return { source: synthetic, synthetic };
 }
 
+/**
+ * Simulated time and step: --duration (default `defaultDuration`, or the
+ * whole recording), --step (default the interval, or duration / `cycles`
+ * when longer; a recording's own interval).
+ */
+export function simWindow(
+  o: Pick<SimulateOpts, 'duration' | 'step'>,
+  src: ReturnType<typeof simSourceOf>,
+  interval: Config['interval'],
+  defaultDuration: string,
+  cycles: number,
+): { dur: number; step: number } {
+  const rec = src.recording;
+  const dur = o.duration
+    ? longDuration('--duration', o.duration)
+    : rec
+      ? rec.scans * rec.intervalMs
+      : longDuration('--duration', defaultDuration);
+  const step = rec
+    ? rec.intervalMs
+    : o.step
+      ? longDuration('--step', o.step)
+      : Math.max(durationMs(interval), Math.ceil(dur / cycles));
+  return { dur, step };
+}
+
 /** "7d", "36h", "90m": ms. */
 export function longDuration(flag: string, v: string): number {
   const d = /^(\d+(?:\.\d+)?)d$/.exec(v);
@@ -129,16 +156,7 @@ export async function simulateCommand(o: SimulateOpts): Promise<void> {
   const { config } = loadConfig(o.config);
   const src = simSourceOf(o);
   const rec = src.recording;
-  const dur = o.duration
-    ? longDuration('--duration', o.duration)
-    : rec
-      ? rec.scans * rec.intervalMs
-      : longDuration('--duration', '7d');
-  const step = rec
-    ? rec.intervalMs
-    : o.step
-      ? longDuration('--step', o.step)
-      : Math.max(durationMs(config.interval), Math.ceil(dur / 2016));
+  const { dur, step } = simWindow(o, src, config.interval, '7d', 2016);
   const known = Object.keys(config.profiles);
   const profiles = o.profile
     ? o.profile.split(',').map((p) => p.trim())
