@@ -8,7 +8,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { type ControlledEngine, ControlPlane, type ControlStatus } from '../control/loop/plane.js';
+import { type ControlledEngine, ControlPlane, type ControlReload, type ControlStatus } from '../control/loop/plane.js';
 import { DECISION_REASONS, type DecisionEvent } from '../control/notify/event.js';
 import { Notifier } from '../control/notify/notifier.js';
 import type { Logger } from '../core/log.js';
@@ -32,16 +32,18 @@ export interface AgentControlLoopOptions {
 
 export class AgentControlLoop {
   readonly plane: ControlPlane;
-  private readonly notifier?: Notifier;
+  private notifier?: Notifier;
+  private notifyTargets: Config['control']['notify'];
+  /** notifiers a reload replaced, still delivering what they hold (close() waits for them) */
+  private readonly retired: Promise<unknown>[] = [];
   private readonly audit?: AuditLog;
   /** the last audit write (close() waits for it) */
   private audited: Promise<void> = Promise.resolve();
 
-  constructor(o: AgentControlLoopOptions) {
+  constructor(private readonly o: AgentControlLoopOptions) {
     const { config, logger } = o;
-    if (config.control.notify.length > 0) {
-      this.notifier = new Notifier(config.control.notify, { logger, host: o.host ?? os.hostname() });
-    }
+    this.notifyTargets = config.control.notify;
+    this.notifier = this.newNotifier(config);
     const file = config.server.audit_log;
     this.audit = file ? new AuditLog(path.resolve(file), logger) : undefined;
     this.plane = new ControlPlane({
@@ -55,6 +57,29 @@ export class AgentControlLoop {
     });
     o.engine.onCycle((r) => this.plane.afterCycle(r.report));
     o.registry.collect(() => this.families());
+  }
+
+  private newNotifier(config: Config): Notifier | undefined {
+    if (config.control.notify.length === 0) return undefined;
+    return new Notifier(config.control.notify, { logger: this.o.logger, host: this.o.host ?? os.hostname() });
+  }
+
+  /**
+   * A hot reload, between two cycles with the new engine in place
+   * (src/agent/reload.ts): the plane follows the new config (interval, base
+   * profile, budget, schedules, loop settings) and, when `control.notify`
+   * changed, events go to the new webhooks (the old ones finish what they
+   * hold).
+   */
+  reconfigure(next: ControlReload): void {
+    const targets = next.config.control.notify;
+    if (JSON.stringify(targets) !== JSON.stringify(this.notifyTargets)) {
+      const old = this.notifier;
+      if (old) this.retired.push(old.close());
+      this.notifyTargets = targets;
+      this.notifier = this.newNotifier(next.config);
+    }
+    this.plane.reconfigure(next);
   }
 
   private decided(e: DecisionEvent): void {
@@ -150,5 +175,6 @@ export class AgentControlLoop {
   async close(): Promise<void> {
     await this.audited;
     await this.notifier?.close();
+    await Promise.allSettled(this.retired);
   }
 }

@@ -33,7 +33,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(dir: string, yaml: string, processes = 150): Promise<Harness> {
+export interface HarnessOptions {
+  /** the control loop's clock (schedules, dwell); default Date.now */
+  controlNow?: () => number;
+}
+
+export async function startHarness(
+  dir: string,
+  yaml: string,
+  processes = 150,
+  opts: HarnessOptions = {},
+): Promise<Harness> {
   process.env.NRDOT_RELOAD_TEST_TOKEN = TOKEN;
   const host = path.join(dir, 'host');
   if (!fs.existsSync(host)) await generateHost({ out: host, processes, seed: 5 });
@@ -51,6 +61,7 @@ export async function startHarness(dir: string, yaml: string, processes = 150): 
     exportSpecs: c.export,
     listen: '127.0.0.1:0',
     otlpListen: 'off',
+    controlNow: opts.controlNow,
   });
   await agent.start();
   const v = await recordStartVersion(loaded, config, {
