@@ -324,6 +324,13 @@ export class Agent implements AgentControl {
         sink: this.sink,
         logger: this.logger,
         intervalMs: this.o.intervalMs,
+        // received data follows hot reloads and the control loop's knob, as the scan engine does
+        live: () => ({
+          config: this.config,
+          intervalMs: this.intervalMs,
+          privacy: this.commandLine,
+          knob: this.controlOverride,
+        }),
         memory,
         refuse: () => gov.policy.refuseInput,
         onCycle: (host, r) => this.receivedCycle(host, r),

@@ -36,6 +36,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** the control loop's clock (schedules, dwell); default Date.now */
   controlNow?: () => number;
+  /** the OTLP receiver's address; default off */
+  otlpListen?: string;
 }
 
 export async function startHarness(
@@ -60,7 +62,7 @@ export async function startHarness(
     intervalMs: durationMs(c.interval),
     exportSpecs: c.export,
     listen: '127.0.0.1:0',
-    otlpListen: 'off',
+    otlpListen: opts.otlpListen ?? 'off',
     controlNow: opts.controlNow,
   });
   await agent.start();
