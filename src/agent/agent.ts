@@ -158,6 +158,8 @@ export class Agent implements AgentControl {
       // under pressure, a major collection gives the heap's dead pages back
       relieve: config.memory.limit_mib > 0 ? gcRelief() : undefined,
       logger,
+      // a tier changes what is exported: a control decision (reason memory)
+      onChange: (c) => this.control.memoryTier(c, this.governor.limit),
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
     this.stateDir = stateDir;

@@ -266,6 +266,17 @@ export class ControlPlane {
   }
 
   /**
+   * A decision made outside the plane (the memory governor's tier changes):
+   * counted, kept for status and handed on as the plane's own are. The
+   * profile and knob are untouched.
+   */
+  external(reason: DecisionReason, before: ControlSetting, after: ControlSetting, detail: string): DecisionEvent {
+    const e = decisionEvent(reason, before, after, this.o.now(), { detail });
+    this.record(e);
+    return e;
+  }
+
+  /**
    * A hot reload: follow the new config's interval, base profile, budget,
    * schedules and loop settings (`control.loop`: a changed one starts a new
    * controller from the setting in force). A manual override stays while
