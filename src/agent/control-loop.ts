@@ -7,7 +7,6 @@
  * (`control`).
  */
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { TierChange } from '../control/governor.js';
 import { type ControlledEngine, ControlPlane, type ControlReload, type ControlStatus } from '../control/loop/plane.js';
@@ -16,7 +15,7 @@ import { Notifier } from '../control/notify/notifier.js';
 import { MEMORY_TIERS, type MemoryTier, policyFor } from '../control/tiers.js';
 import type { Logger } from '../core/log.js';
 import type { CycleResult } from '../pipeline/types.js';
-import { AuditLog } from '../server/audit.js';
+import type { AuditLog } from '../server/audit.js';
 import type { MetricFamily } from '../server/exposition.js';
 import type { Registry } from '../server/registry.js';
 
@@ -43,6 +42,8 @@ export interface AgentControlLoopOptions {
   now?: () => number;
   /** host name in webhook events; default os.hostname() */
   host?: string;
+  /** the agent's audit log (one writer per file); absent = none */
+  audit?: AuditLog;
 }
 
 export class AgentControlLoop {
@@ -59,8 +60,7 @@ export class AgentControlLoop {
     const { config, logger } = o;
     this.notifyTargets = config.control.notify;
     this.notifier = this.newNotifier(config);
-    const file = config.server.audit_log;
-    this.audit = file ? new AuditLog(path.resolve(file), logger) : undefined;
+    this.audit = o.audit;
     this.plane = new ControlPlane({
       config,
       engine: o.engine,

@@ -70,7 +70,7 @@ export async function startHarness(
     stateDir: c.state_dir,
     maxVersions: c.config_history.max_versions,
     logger: silentLogger,
-    auditLog: c.server.audit_log,
+    audit: agent.audit,
   });
   const live = await LiveConfig.start({
     agent,

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/log.js';
+import { AuditLog } from '../../src/server/audit.js';
 import { type ControlServer, startControlServer } from '../../src/server/http.js';
 import { Registry } from '../../src/server/registry.js';
 import { SelfMetrics } from '../../src/server/self-metrics.js';
@@ -35,7 +37,7 @@ beforeAll(async () => {
     control: agent,
     registry,
     token: TOKEN,
-    auditLog: auditFile,
+    audit: new AuditLog(auditFile, silentLogger),
   });
   // a second agent whose server has no token: profile changes disabled
   open = await startControlServer({ listen: '127.0.0.1:0', control: new FakeAgent(), registry: new Registry() });

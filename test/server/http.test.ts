@@ -6,6 +6,8 @@ import pino from 'pino';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NrdotError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/log.js';
+import { AuditLog } from '../../src/server/audit.js';
 import { type ControlServer, startControlServer } from '../../src/server/http.js';
 import { Registry } from '../../src/server/registry.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
@@ -61,7 +63,7 @@ async function start(
     control: agent,
     registry,
     ...(opts.token !== undefined ? { token: opts.token } : {}),
-    auditLog: auditFile,
+    audit: new AuditLog(auditFile, silentLogger),
     logger,
     ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
     wallClock: opts.wallClock ?? (() => Date.UTC(2025, 0, 2, 3, 4, 5)),

@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { type LoadedConfig, sha256Hex } from '../../config/load.js';
 import type { Logger } from '../../core/log.js';
-import { AuditLog } from '../../server/audit.js';
+import type { AuditLog } from '../../server/audit.js';
 import type { SignaturePolicy } from '../config/signed.js';
 import { type AgentHealth, type ApplyRemote, type EffectiveFile, OpampClient } from './client.js';
 import type { OpampConfig } from './config.js';
@@ -31,8 +31,8 @@ export interface StartOpampOptions {
   apply?: ApplyRemote;
   /** poll interval in ms (from opamp.poll_interval) */
   pollIntervalMs: number;
-  /** server.audit_log: remote configs refused before they reach `apply` are audited here ("" = none) */
-  auditLog?: string;
+  /** the agent's audit log: remote configs refused before they reach `apply` are audited here */
+  audit?: AuditLog;
   /** wall clock for audit lines (default Date.now) */
   now?: () => number;
 }
@@ -48,7 +48,7 @@ export function startOpamp(cfg: OpampConfig, o: StartOpampOptions): OpampClient 
   const uid = loadInstanceUid(o.stateDir, o.logger);
   const ring = resolveRing(cfg);
   const who = `opamp:${new URL(cfg.endpoint).host}`;
-  const audit = o.auditLog ? new AuditLog(path.resolve(o.auditLog), o.logger) : undefined;
+  const audit = o.audit;
   const refused = (reason: string, hash: string | undefined) =>
     void audit?.append({
       time: new Date((o.now ?? Date.now)()).toISOString(),
