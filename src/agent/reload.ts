@@ -25,8 +25,8 @@
 import { exporterOptions } from '../config/components.js';
 import type { LoadedConfig } from '../config/load.js';
 import { type Config, durationMs } from '../config/schema.js';
+import { unknownProfile } from '../config/unknown-profile.js';
 import type { Candidate, CycleHealth } from '../control/config/lifecycle.js';
-import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { CycleReport } from '../pipeline/types.js';
 import { loadCommandLinePrivacy } from '../util/privacy.js';
 import type { Agent } from './agent.js';
@@ -70,12 +70,7 @@ export async function buildCandidate(agent: Agent, next: LoadedConfig): Promise<
     cfg.profile !== agent.config.profile || !cfg.profiles[agent.engine.activeProfile]
       ? cfg.profile
       : agent.engine.activeProfile;
-  if (!cfg.profiles[profile]) {
-    throw new NrdotError(
-      ErrorCodes.UNKNOWN_PROFILE,
-      `profile: unknown profile '${profile}' (known: ${Object.keys(cfg.profiles).join(', ')})`,
-    );
-  }
+  if (!cfg.profiles[profile]) throw unknownProfile(profile, cfg, 'profile');
   // the profile in force when nothing else decides (the control loop's base): as the profile above
   const base = agent.control.plane.base;
   const baseProfile = cfg.profile !== agent.config.profile || !cfg.profiles[base] ? cfg.profile : base;

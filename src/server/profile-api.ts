@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { durationMs } from '../config/duration.js';
+import { unknownProfile } from '../config/unknown-profile.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js';
@@ -64,10 +65,6 @@ export async function auditBlocks(
       `${b.refused} profile change attempts from ${b.remote} refused while it was blocked`,
     );
   }
-}
-
-function unknownProfileMessage(name: string, available: string[]): string {
-  return `unknown profile '${name}'; valid profiles: ${available.join(', ')}`;
 }
 
 export async function putProfile(req: IncomingMessage, res: ServerResponse, d: ProfileApiDeps): Promise<void> {
@@ -195,7 +192,7 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
   const asked = { requested, ...(reason ? { reason } : {}) };
   const available = d.control.profile().available;
   if (!available.includes(requested)) {
-    return finish(400, 'unknown_profile', unknownProfileMessage(requested, available), asked);
+    return finish(400, 'unknown_profile', unknownProfile(requested, available, '').message, asked);
   }
   let result: { before: string; after: string };
   try {
@@ -206,7 +203,12 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
     });
   } catch (e) {
     if (e instanceof NrdotError && e.code === ErrorCodes.UNKNOWN_PROFILE) {
-      return finish(400, 'unknown_profile', unknownProfileMessage(requested, d.control.profile().available), asked);
+      return finish(
+        400,
+        'unknown_profile',
+        unknownProfile(requested, d.control.profile().available, '').message,
+        asked,
+      );
     }
     d.logger.error({ err: e }, 'setProfile failed');
     return finish(500, 'error', `the agent could not switch profiles: ${(e as Error).message}`, asked);

@@ -202,7 +202,7 @@ describe('nrdot profile', () => {
     const r = await nrdot(['profile', 'set', 'turbo', '--url', server.url], { env: { NRDOT_TOKEN: TOKEN } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      "unknown profile 'turbo'; valid profiles: conservative, balanced, aggressive, emergency",
+      "unknown profile 'turbo' (known: conservative, balanced, aggressive, emergency)",
     );
   });
 

@@ -344,7 +344,7 @@ describe('PUT /api/profile', () => {
     const r = await put(s, { profile: 'turbo' }, bearer(TOKEN));
     expect(r.status).toBe(400);
     expect(r.json().error).toBe(
-      "unknown profile 'turbo'; valid profiles: conservative, balanced, aggressive, emergency",
+      "unknown profile 'turbo' (known: conservative, balanced, aggressive, emergency)",
     );
     expect(audit(s)[0]).toMatchObject({ requested: 'turbo', outcome: 'unknown_profile', status: 400 });
   });

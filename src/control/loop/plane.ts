@@ -11,7 +11,7 @@
  *   plane.reconfigure({ config, intervalMs, baseProfile, before });  // a hot reload
  */
 import type { Config } from '../../config/schema.js';
-import { ErrorCodes, NrdotError } from '../../core/errors.js';
+import { unknownProfile } from '../../config/unknown-profile.js';
 import type { Logger } from '../../core/log.js';
 import type { CycleReport } from '../../pipeline/types.js';
 import { type ControlSetting, type DecisionEvent, type DecisionReason, decisionEvent } from '../notify/event.js';
@@ -361,9 +361,7 @@ export class ControlPlane {
       ...(expiresAtMs !== undefined ? { expiresAtMs } : {}),
     };
     const known = this.o.engine.profiles;
-    if (!known.includes(profile)) {
-      throw new NrdotError(ErrorCodes.UNKNOWN_PROFILE, `unknown profile '${profile}' (known: ${known.join(', ')})`);
-    }
+    if (!known.includes(profile)) throw unknownProfile(profile, known, '');
     const prev = this.source;
     this.override = o;
     this.source = { source: 'manual', target: o.target, override: o };
