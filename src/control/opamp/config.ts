@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { duration } from '../../config/duration-schema.js';
+import { headersSchema } from '../../config/headers-schema.js';
 
 const ringName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'ring names are letters, digits, _ . and -');
 
@@ -15,9 +16,9 @@ export const opampSchema = z
       .refine((v) => v === '' || /^https?:\/\/[^/\s]+/.test(v), 'expected an http:// or https:// URL, or ""')
       .describe('the OpAMP server\'s OpAMP/HTTP URL; "" = nrdot is not an OpAMP agent'),
     /** request headers, e.g. authorization: "Bearer ${env:OPAMP_TOKEN}" */
-    headers: z
-      .record(z.string(), z.string())
-      .describe('request headers to the OpAMP server, e.g. authorization: "Bearer ${env:OPAMP_TOKEN}"'),
+    headers: headersSchema.describe(
+      'request headers to the OpAMP server, e.g. authorization: "Bearer ${env:OPAMP_TOKEN}"',
+    ),
     /** how often the agent polls the server when nothing changes */
     poll_interval: duration.describe('how often the agent polls the OpAMP server when nothing changes'),
     /** this host's ring, reported as nrdot.ring; "" = from a stable hash of the host id into `rings` */
