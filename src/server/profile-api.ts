@@ -7,7 +7,7 @@
  * as `claimed_by`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { durationMs } from '../config/duration.js';
+import { positiveDurationMs } from '../config/duration.js';
 import { unknownProfile } from '../config/unknown-profile.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -175,14 +175,9 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
       'body must be a JSON object {"profile": NAME, "reason": TEXT (optional), "expires_in": DURATION (optional)}',
     );
   }
-  let expiresInMs: number | undefined;
-  if (o.expires_in !== undefined) {
-    const ms =
-      typeof o.expires_in === 'string' && /^\d+(\.\d+)?(ms|s|m|h)$/.test(o.expires_in) ? durationMs(o.expires_in) : 0;
-    if (!(ms > 0)) {
-      return finish(400, 'invalid', '"expires_in" must be a duration like 30m or 2h', { requested: o.profile });
-    }
-    expiresInMs = ms;
+  const expiresInMs = o.expires_in === undefined ? undefined : positiveDurationMs(o.expires_in);
+  if (o.expires_in !== undefined && expiresInMs === undefined) {
+    return finish(400, 'invalid', '"expires_in" must be a duration like 30m or 2h', { requested: o.profile });
   }
   if (o.reason !== undefined && typeof o.reason !== 'string') {
     return finish(400, 'invalid', '"reason" must be a string', { requested: o.profile });

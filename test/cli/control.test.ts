@@ -201,9 +201,25 @@ describe('nrdot profile', () => {
   it('set exits 2 for an unknown profile, naming the valid ones', async () => {
     const r = await nrdot(['profile', 'set', 'turbo', '--url', server.url], { env: { NRDOT_TOKEN: TOKEN } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      "unknown profile 'turbo' (known: conservative, balanced, aggressive, emergency)",
-    );
+    expect(r.stderr).toContain("unknown profile 'turbo' (known: conservative, balanced, aggressive, emergency)");
+  });
+
+  it('set --for sends the expiry; a bad duration exits 2 naming the flag before anything is sent', async () => {
+    agent.active = 'balanced';
+    const ok = await nrdot(['profile', 'set', 'aggressive', '--for', '90m', '--url', server.url], {
+      env: { NRDOT_TOKEN: TOKEN },
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(agent.changes.at(-1)).toMatchObject({ name: 'aggressive', expiresInMs: 90 * 60_000 });
+    const sent = agent.changes.length;
+    for (const bad of ['soon', '0s', '-5m']) {
+      const r = await nrdot(['profile', 'set', 'balanced', `--for=${bad}`, '--url', server.url], {
+        env: { NRDOT_TOKEN: TOKEN },
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--for expects a duration like 10s, 500ms or 2m, got '${bad}'`);
+    }
+    expect(agent.changes).toHaveLength(sent);
   });
 
   it('set exits 1 when no agent answers', async () => {
