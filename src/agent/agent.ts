@@ -342,7 +342,6 @@ export class Agent implements AgentControl {
           knob: this.controlOverride,
         }),
         memory,
-        refuse: () => gov.policy.refuseInput,
         onCycle: (host, r) => this.receivedCycle(host, r),
         onForget: (host) => this.receivedSelf.forget(host),
       });

@@ -75,7 +75,6 @@ export interface ReceivedStats {
   passthroughPoints: number;
   /** resources of unmodelled per-process metrics left out with their rolled-up process */
   extrasDropped: number;
-  refused: number;
 }
 
 function hostOf(rm: ResourceMetrics): string {
@@ -113,8 +112,6 @@ export interface ReceivingOptions {
   /** what the agent runs now; default: `config` and `intervalMs` as given, no knob */
   live?: () => ReceivingLive;
   memory?: MemoryView;
-  /** refusal from the memory governor (tier refuse_input) */
-  refuse: () => boolean;
   now?: () => number;
   /** a host's batch was processed (the summary line and /metrics of received data) */
   onCycle?: (host: string, r: CycleResult) => void;
@@ -174,7 +171,6 @@ export class ReceivedDataProcessor implements ReceiverSink {
     passthroughResources: 0,
     passthroughPoints: 0,
     extrasDropped: 0,
-    refused: 0,
   };
   private readonly live: () => ReceivingLive;
 
@@ -188,12 +184,13 @@ export class ReceivedDataProcessor implements ReceiverSink {
     this.live = o.live ?? (() => ({ config: o.config, intervalMs: o.intervalMs }));
   }
 
+  /**
+   * Before a body is read: refused only while shutting down. Memory
+   * refusals are the receiver's admission (src/control/admission.ts), which
+   * decides in the same synchronous step, at the hardest tier, before this.
+   */
   admit(): { ok: true } | { ok: false; retryAfterSec: number; reason: string } {
     if (this.closed) return { ok: false, retryAfterSec: 5, reason: 'shutting down' };
-    if (this.o.refuse()) {
-      this.counts.refused++;
-      return { ok: false, retryAfterSec: 5, reason: 'memory limit: input refused until memory use falls' };
-    }
     return { ok: true };
   }
 
