@@ -4,30 +4,19 @@
  * append through the agent's AuditLog, so the file holds every line in the
  * order the parts wrote them, interleaved across parts.
  */
-import * as fs from 'node:fs';
 import { request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fastTmpDir } from '../../src/util/tmp.js';
-import { auditLines, b64, baseYaml, type Harness, startHarness, TOKEN } from './reload-harness.js';
+import { describe, expect, it } from 'vitest';
+import { auditLines, b64, baseYaml, perTest, TOKEN } from './reload-harness.js';
 
-let dir = '';
-let h: Harness | undefined;
-beforeEach(() => {
-  dir = fastTmpDir('nrdot-audit-');
-});
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const t = perTest('nrdot-audit-');
 
 describe('the audit log of a running agent', () => {
   it('has one writer: lines of the server, the config lifecycle and the control loop in the order written', async () => {
-    h = await startHarness(dir, baseYaml(dir));
+    const h = await t.start(baseYaml(t.dir));
     await h.cycle();
     const audit = h.agent.audit!;
-    expect(audit.file).toBe(`${dir}/audit.log`);
-    const before = auditLines(dir).length;
+    expect(audit.file).toBe(`${t.dir}/audit.log`);
+    const before = auditLines(t.dir).length;
     expect(before).toBe(1); // the start version
     // every line any part writes goes through this object
     const written: string[] = [];
@@ -49,12 +38,12 @@ describe('the audit log of a running agent', () => {
     // the loop's decision), a refused one, another profile change
     await Promise.all([
       profile('aggressive'),
-      h.put('/api/config', { config_base64: b64(baseYaml(dir, 'profile: conservative')) }),
-      h.put('/api/config', { config_base64: b64(`${baseYaml(dir)}\nturbo: 1\n`) }),
+      h.put('/api/config', { config_base64: b64(baseYaml(t.dir, 'profile: conservative')) }),
+      h.put('/api/config', { config_base64: b64(`${baseYaml(t.dir)}\nturbo: 1\n`) }),
       profile('emergency'),
     ]);
     await Promise.all(pending);
-    const lines = auditLines(dir).slice(before);
+    const lines = auditLines(t.dir).slice(before);
     expect(lines.map((l) => `${l.action}:${l.outcome}`)).toEqual(written);
     expect(new Set(lines.map((l) => l.action))).toEqual(new Set(['profile.set', 'config.apply', 'control.decision']));
     expect(lines).toHaveLength(5);

@@ -4,15 +4,12 @@
  * the reload it steers with the new config's interval, budget, schedules,
  * base profile and loop settings, and its webhooks are the new config's.
  */
-import * as fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { fastTmpDir } from '../../src/util/tmp.js';
 import { type LoopbackServer, startLoopbackServer } from '../helpers/loopback-http.js';
-import { auditLines, b64, baseYaml, type Harness, startHarness } from './reload-harness.js';
+import { auditLines, b64, baseYaml, type Harness, perTest } from './reload-harness.js';
 
-let dir = '';
-let h: Harness | undefined;
+const t = perTest('nrdot-reload-control-');
 let hook: LoopbackServer;
 
 beforeAll(async () => {
@@ -22,16 +19,8 @@ afterAll(async () => {
   await hook.close();
 });
 beforeEach(() => {
-  dir = fastTmpDir('nrdot-reload-control-');
   hook.requests.length = 0;
 });
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const MIN = 60_000;
 
 interface ControlView {
   source: string;
@@ -51,7 +40,7 @@ async function apply(h: Harness, yaml: string): Promise<void> {
 
 describe('the control loop follows a hot reload', () => {
   it('steers with the reloaded interval and budget, and posts to the reloaded webhooks', async () => {
-    h = await startHarness(dir, baseYaml(dir)); // interval 60s, no budget
+    const h = await t.start(baseYaml(t.dir)); // interval 60s, no budget
     await h.cycle();
     const r = await h.cycle();
     expect(control(h).source).toBe('off');
@@ -59,7 +48,7 @@ describe('the control loop follows a hot reload', () => {
     const perMinute = r.datapoints.exported * 6;
     const loop = '  loop: { hysteresis: 0.5, smoothing: 1, breach_ratio: 10 }';
     const next = baseYaml(
-      dir,
+      t.dir,
       [
         'control:',
         `  budget: { points_per_minute: ${perMinute} }`,
@@ -79,7 +68,7 @@ describe('the control loop follows a hot reload', () => {
     expect(c.profile).toBe('balanced');
     // the budget taking over is a decision: audited, counted, posted to the webhook the reload added
     expect(c.recent.at(-1)).toMatchObject({ reason: 'manual', detail: 'config reload: control.budget applies' });
-    expect(auditLines(dir).filter((l) => l.action === 'control.decision')).toMatchObject([
+    expect(auditLines(t.dir).filter((l) => l.action === 'control.decision')).toMatchObject([
       { reason: 'manual', after: { profile: 'balanced', budget: { points_per_minute: perMinute } } },
     ]);
     expect(h.agent.registry.render()).toMatch(/^nrdot_control_decisions_total\{reason="manual"\} 1$/m);
@@ -89,10 +78,10 @@ describe('the control loop follows a hot reload', () => {
 
   it('follows the reloaded schedules and base profile (not those it started with)', async () => {
     const clock = { t: Date.UTC(2025, 0, 6, 7, 58) }; // a Monday, 07:58 UTC
-    h = await startHarness(dir, baseYaml(dir), 150, { controlNow: () => clock.t });
+    const h = await t.start(baseYaml(t.dir), 150, { controlNow: () => clock.t });
     await h.cycle();
     const office = '  schedules: [{ name: office, window: "Mon-Fri 08:00-18:00", timezone: UTC, profile: aggressive }]';
-    await apply(h, baseYaml(dir, ['profile: conservative', 'control:', office].join('\n')));
+    await apply(h, baseYaml(t.dir, ['profile: conservative', 'control:', office].join('\n')));
     const profiles: string[] = [];
     const cycle = async (at: number) => {
       clock.t = at;
@@ -112,27 +101,27 @@ describe('the control loop follows a hot reload', () => {
   });
 
   it('a manual override holds across a reload, and ends when the reload changes profile:', async () => {
-    h = await startHarness(dir, baseYaml(dir));
+    const h = await t.start(baseYaml(t.dir));
     await h.cycle();
     h.agent.setProfile('aggressive', { who: 'test' });
     await h.cycle();
-    await apply(h, baseYaml(dir, 'cost: { price_per_gb: 0.31 }'));
+    await apply(h, baseYaml(t.dir, 'cost: { price_per_gb: 0.31 }'));
     expect((await h.cycle()).profile).toBe('aggressive');
     expect(control(h).source).toBe('manual');
-    await apply(h, baseYaml(dir, 'cost: { price_per_gb: 0.31 }\nprofile: conservative'));
+    await apply(h, baseYaml(t.dir, 'cost: { price_per_gb: 0.31 }\nprofile: conservative'));
     expect((await h.cycle()).profile).toBe('conservative');
     expect(control(h).source).toBe('off');
   });
 
   it('follows the reloaded loop settings: a breach jumps to the emergency profile the reload names', async () => {
-    h = await startHarness(dir, baseYaml(dir, 'control:\n  budget: { points_per_minute: 1 }'));
+    const h = await t.start(baseYaml(t.dir, 'control:\n  budget: { points_per_minute: 1 }'));
     const profiles: string[] = [];
     for (let i = 0; i < 3; i++) profiles.push((await h.cycle()).profile);
     expect(profiles).toEqual(['balanced', 'balanced', 'emergency']);
     const { config } = loadConfig();
     const thrifty = JSON.stringify({ thrifty: config.profiles.emergency });
     const next = baseYaml(
-      dir,
+      t.dir,
       [
         `profiles: ${thrifty}`,
         'control:',

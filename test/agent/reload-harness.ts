@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { request } from 'undici';
+import { afterEach, beforeEach } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { LiveConfig } from '../../src/agent/live-config.js';
 import { durationMs } from '../../src/config/schema.js';
@@ -15,6 +16,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { advanceHost, generateHost } from '../../src/harness/synth/index.js';
 import { countDataPoints } from '../../src/otlp/model.js';
 import type { CycleReport } from '../../src/pipeline/types.js';
+import { fastTmpDir } from '../../src/util/tmp.js';
 import { readRequests } from '../helpers/otlp-file.js';
 
 export const TOKEN = 'reload-test-token';
@@ -145,3 +147,33 @@ export function auditLines(dir: string): Record<string, unknown>[] {
 }
 
 export const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+
+export interface PerTest {
+  /** this test's directory (under /dev/shm when there is one) */
+  readonly dir: string;
+  /** startHarness in this test's directory; the harness is closed after the test */
+  start(yaml: string, processes?: number, opts?: HarnessOptions): Promise<Harness>;
+}
+
+/** A fresh directory for each test of the file, and the harness it starts; both gone after the test. */
+export function perTest(prefix: string): PerTest {
+  let dir = '';
+  let h: Harness | undefined;
+  beforeEach(() => {
+    dir = fastTmpDir(prefix);
+  });
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    async start(yaml, processes, opts) {
+      h = await startHarness(dir, yaml, processes, opts);
+      return h;
+    },
+  };
+}

@@ -4,35 +4,23 @@
  * reloaded config, the profile in force (one the reload added) and the
  * control loop's knob, as the scan engine does.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { HostmetricsSource } from '../../src/harness/hostmetrics.js';
 import type { ExportMetricsServiceRequest } from '../../src/otlp/model.js';
 import { encodeRequest } from '../../src/otlp/proto.js';
 import type { CycleReport } from '../../src/pipeline/types.js';
-import { fastTmpDir } from '../../src/util/tmp.js';
 import { readRequests } from '../helpers/otlp-file.js';
-import { b64, baseYaml, type Harness, startHarness } from './reload-harness.js';
+import { b64, baseYaml, type Harness, perTest } from './reload-harness.js';
 
-let dir = '';
-let h: Harness | undefined;
-
-beforeEach(() => {
-  dir = fastTmpDir('nrdot-reload-received-');
-});
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const t = perTest('nrdot-reload-received-');
 
 const T0 = 1_790_000_000_000;
 
 async function start(yaml: string): Promise<{ h: Harness; received: Map<string, CycleReport[]> }> {
-  const harness = await startHarness(dir, yaml, 150, { otlpListen: '127.0.0.1:0' });
+  const harness = await t.start(yaml, 150, { otlpListen: '127.0.0.1:0' });
   const received = new Map<string, CycleReport[]>();
   harness.agent.onReceivedCycle((host, r) => {
     const l = received.get(host) ?? [];
@@ -75,15 +63,15 @@ function exportedOf(file: string, host: string): { processes: number; profiles: 
 
 describe('received data follows a hot reload', () => {
   it('a profile the reload added, set by hand: batches of known and new hosts are accepted and run it', async () => {
-    const s = await start(baseYaml(dir));
-    h = s.h;
+    const s = await start(baseYaml(t.dir));
+    const h = s.h;
     const known = new HostmetricsSource({ processes: 200, hostName: 'known', seed: 4, nowMs: T0 });
     const fresh = new HostmetricsSource({ processes: 200, hostName: 'fresh', seed: 5, nowMs: T0 });
     await h.cycle();
     expect(await post(h, known.request(T0))).toBe(200);
     const { config } = loadConfig();
     const thrifty = JSON.stringify({ thrifty: config.profiles.aggressive });
-    await apply(h, baseYaml(dir, `profiles: ${thrifty}`, 'out-b.jsonl'));
+    await apply(h, baseYaml(t.dir, `profiles: ${thrifty}`, 'out-b.jsonl'));
     h.agent.setProfile('thrifty', { who: 'test' });
     await h.cycle();
     expect(await post(h, known.request(T0 + 10_000))).toBe(200);
@@ -93,8 +81,8 @@ describe('received data follows a hot reload', () => {
     // the known host's engine was rebuilt on the new config with its state: cycles and identities continue
     expect(s.received.get('known')!.map((r) => r.cycle)).toEqual([1, 2]);
     // exported through the reloaded config's exporter, tagged with the new profile
-    expect(exportedOf(path.join(dir, 'out-a.jsonl'), 'known').profiles).toEqual(['balanced']);
-    const out = path.join(dir, 'out-b.jsonl');
+    expect(exportedOf(path.join(t.dir, 'out-a.jsonl'), 'known').profiles).toEqual(['balanced']);
+    const out = path.join(t.dir, 'out-b.jsonl');
     expect(exportedOf(out, 'known')).toEqual({
       processes: s.received.get('known')![1]!.exported,
       profiles: ['thrifty'],
@@ -107,13 +95,13 @@ describe('received data follows a hot reload', () => {
   });
 
   it("received data follows the control loop's knob", async () => {
-    const s = await start(baseYaml(dir));
-    h = s.h;
+    const s = await start(baseYaml(t.dir));
+    const h = s.h;
     await h.cycle();
     const r = await h.cycle();
     // a budget at half the scan's points per minute: the loop turns the knob down (no emergency jump)
     const control = `control:\n  budget: { points_per_minute: ${Math.round(r.datapoints.exported / 2)} }\n  loop: { breach_ratio: 10, smoothing: 1 }`;
-    await apply(h, baseYaml(dir, control));
+    await apply(h, baseYaml(t.dir, control));
     const same = (host: string) => new HostmetricsSource({ processes: 1500, hostName: host, seed: 7, nowMs: T0 });
     expect(await post(h, same('before').request(T0))).toBe(200);
     await h.cycle();

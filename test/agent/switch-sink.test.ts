@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { SwitchableSink } from '../../src/agent/switch-sink.js';
 import { ErrorCodes, NrdotError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
@@ -17,16 +17,17 @@ import { fastTmpDir } from '../../src/util/tmp.js';
 import { plainExporterOptions } from '../helpers/defaults.js';
 import { readRequests } from '../helpers/otlp-file.js';
 
-let dir = '';
-let sink: SwitchableSink | undefined;
-beforeEach(() => {
-  dir = fastTmpDir('nrdot-switch-sink-');
-});
-afterEach(async () => {
-  await sink?.shutdown();
-  sink = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+/** A started sink over `specs` in a directory of its own; both gone when the test ends. */
+async function started(specs: (dir: string) => string[]): Promise<{ dir: string; sink: SwitchableSink }> {
+  const dir = fastTmpDir('nrdot-switch-sink-');
+  const sink = new SwitchableSink(specs(dir), plainExporterOptions(), silentLogger);
+  onTestFinished(async () => {
+    await sink.shutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await sink.start();
+  return { dir, sink };
+}
 
 const req = (n: number): ExportMetricsServiceRequest => ({
   resourceMetrics: [
@@ -41,10 +42,9 @@ const lines = (f: string) => (fs.existsSync(f) ? readRequests(f).length : 0);
 
 describe('SwitchableSink.swap', () => {
   it('a successor that fails to start: the exporter it replaced runs again and the error names the successor', async () => {
+    const { dir, sink } = await started((d) => [`file:${path.join(d, 'a.jsonl')}`]);
     const a = path.join(dir, 'a.jsonl');
     const opts = plainExporterOptions();
-    sink = new SwitchableSink([`file:${a}`], opts, silentLogger);
-    await sink.start();
     expect((await sink.export(req(1))).map((o) => o.ok)).toEqual([true]);
     // the same file with other options: a successor, started after the running one stops
     const plan = SwitchableSink.plan([`file:${a}`], { ...opts, file: { ...opts.file, maxFiles: 3 } }, sink.running);
@@ -63,12 +63,11 @@ describe('SwitchableSink.swap', () => {
   });
 
   it('a new exporter that fails to start: nothing changes and the error names it', async () => {
+    const { dir, sink } = await started((d) => [`file:${path.join(d, 'a.jsonl')}`]);
     const a = path.join(dir, 'a.jsonl');
     const blocked = path.join(dir, 'not-a-dir');
     fs.writeFileSync(blocked, '');
     const opts = plainExporterOptions();
-    sink = new SwitchableSink([`file:${a}`], opts, silentLogger);
-    await sink.start();
     const bad = path.join(blocked, 'b.jsonl');
     const plan = SwitchableSink.plan([`file:${bad}`], opts, sink.running);
     const err = await sink.swap(plan).catch((e: unknown) => e);
