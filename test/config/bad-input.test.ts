@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { NrdotError } from '../../src/core/errors.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
+import { nrdot } from '../helpers/cli.js';
 
 const tmp = fastTmpDir('nrdot-bad-input-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -32,16 +33,43 @@ function refusal(yaml: string, env: NodeJS.ProcessEnv = {}): { file: string; e: 
   throw new Error(`expected this config to be refused:\n${yaml}`);
 }
 
-describe('opamp', () => {
-  it.each([
-    ['opamp:\n  headers: { "bad name": x }\n', "'opamp.headers.bad name'", 'not a valid HTTP header name'],
-    ['opamp:\n  headers: { "x:y": v }\n', "'opamp.headers.x:y'", 'not a valid HTTP header name'],
-  ])('%s', (yaml, key, why) => {
+/** [yaml, the key the message names, what it says] */
+type Case = [string, string, string];
+
+function refusedNaming(cases: Case[]) {
+  it.each(cases.map(([yaml, key, why]) => ({ yaml, key, why })))("'$key': $why", ({ yaml, key, why }) => {
     const { file, e } = refusal(yaml);
     expect(e.exitCode).toBe(2);
-    expect(e.message).toContain(file);
-    expect(e.message).toContain(key);
+    expect(e.message).toContain(`${file}: '${key}'`);
     expect(e.message).toContain(why);
+  });
+}
+
+const EXPECTED_URL = 'expected an http:// or https:// URL, or ""';
+
+describe('opamp', () => {
+  refusedNaming([
+    ['opamp:\n  endpoint: "opamp.example.com"\n', 'opamp.endpoint', EXPECTED_URL],
+    ['opamp:\n  endpoint: "ftp://opamp.example.com/v1/opamp"\n', 'opamp.endpoint', EXPECTED_URL],
+    ['opamp:\n  endpoint: "http://opamp example.com/v1/opamp"\n', 'opamp.endpoint', EXPECTED_URL],
+    ['opamp:\n  endpoint: "http://opamp.example.com:99999/v1/opamp"\n', 'opamp.endpoint', EXPECTED_URL],
+    ['opamp:\n  endpoint: "https://u:secret@opamp.example.com/"\n', 'opamp.endpoint', 'credentials in the URL'],
+    [
+      'opamp:\n  rings: [{ name: canary, weight: 1 }, { name: broad, weight: 9 }, { name: canary, weight: 2 }]\n',
+      'opamp.rings.2.name',
+      "'canary' is listed twice",
+    ],
+    ['opamp:\n  rings: [{ name: "can ary", weight: 1 }]\n', 'opamp.rings.0.name', 'ring names are letters, digits'],
+    ['opamp:\n  ring: "../etc"\n', 'opamp.ring', 'ring names are letters, digits'],
+    ['opamp:\n  rings: [{ name: a, weight: 0 }]\n', 'opamp.rings.0.weight', 'expected number to be >0'],
+    ['opamp:\n  poll_interval: 0s\n', 'opamp.poll_interval', 'must be more than 0'],
+    ['opamp:\n  poll_interval: 900h\n', 'opamp.poll_interval', 'must be at most 24h'],
+    ['opamp:\n  headers: { "bad name": x }\n', 'opamp.headers.bad name', 'not a valid HTTP header name'],
+    ['opamp:\n  headers: { "x:y": v }\n', 'opamp.headers.x:y', 'not a valid HTTP header name'],
+  ]);
+
+  it('the credentials of a refused endpoint are not in the message', () => {
+    expect(refusal('opamp:\n  endpoint: "https://u:secret@opamp.example.com/"\n').e.message).not.toContain('secret');
   });
 
   it('a header value from the environment holding a newline is refused without showing it', () => {
@@ -58,5 +86,73 @@ describe('opamp', () => {
       authorization: 'Bearer tok',
       'x-ring': 'canary',
     });
+  });
+});
+
+describe('control.loop', () => {
+  refusedNaming([
+    [
+      'control:\n  loop:\n    emergency_profile: cheapest\n',
+      'control.loop.emergency_profile',
+      "unknown profile 'cheapest' (known: conservative, balanced, aggressive, emergency)",
+    ],
+    [
+      'control:\n  loop:\n    profiles: [conservative, balanced, conservative]\n',
+      'control.loop.profiles.2',
+      "'conservative' is listed twice",
+    ],
+    ['control:\n  loop:\n    profiles: []\n', 'control.loop.profiles', 'expected array to have >=1 items'],
+  ]);
+});
+
+describe('reload and config_history', () => {
+  refusedNaming([
+    ['reload:\n  health_check_cycles: 0\n', 'reload.health_check_cycles', 'expected number to be >=1'],
+    ['reload:\n  health_check_cycles: -3\n', 'reload.health_check_cycles', 'expected number to be >=1'],
+    ['reload:\n  health_check_cycles: 2.5\n', 'reload.health_check_cycles', 'expected int'],
+    ['reload:\n  health_check_cycles: 5000\n', 'reload.health_check_cycles', 'expected number to be <=1000'],
+    ['reload:\n  debounce: 0s\n', 'reload.debounce', 'must be more than 0'],
+    ['reload:\n  debounce: -1s\n', 'reload.debounce', 'expected a duration like 10s'],
+    ['reload:\n  debounce: soon\n', 'reload.debounce', 'expected a duration like 10s'],
+    // beyond 2^31 - 1 ms a timer fires at once: 1000h would have reloaded on every write
+    ['reload:\n  debounce: 1000h\n', 'reload.debounce', 'must be at most 1h'],
+    ['config_history:\n  max_versions: 0\n', 'config_history.max_versions', 'expected number to be >=2'],
+    ['config_history:\n  max_versions: 1\n', 'config_history.max_versions', 'expected number to be >=2'],
+    ['config_history:\n  max_versions: 2.5\n', 'config_history.max_versions', 'expected int'],
+    ['config_history:\n  max_versions: 1000000\n', 'config_history.max_versions', 'expected number to be <=10000'],
+  ]);
+});
+
+describe('receiver.max_connections (and server.max_connections)', () => {
+  refusedNaming([
+    ['receiver:\n  max_connections: 0\n', 'receiver.max_connections', 'expected number to be >=4'],
+    ['receiver:\n  max_connections: -5\n', 'receiver.max_connections', 'expected number to be >=4'],
+    ['receiver:\n  max_connections: 10.5\n', 'receiver.max_connections', 'expected int'],
+    ['receiver:\n  max_connections: many\n', 'receiver.max_connections', 'expected number'],
+    ['receiver:\n  max_connections: 1000000000000\n', 'receiver.max_connections', 'at most 1048576'],
+    ['server:\n  max_connections: 1e12\n', 'server.max_connections', 'at most 1048576'],
+  ]);
+});
+
+describe('the good values of the same keys load', () => {
+  it('and `nrdot config validate` exits 2 naming the key for a bad one', async () => {
+    const good = [
+      'opamp:',
+      '  endpoint: "https://opamp.example.com:4320/v1/opamp"',
+      '  poll_interval: 24h',
+      '  rings: [{ name: canary, weight: 1 }, { name: broad, weight: 99 }]',
+      'control:',
+      '  loop: { profiles: [balanced, aggressive], emergency_profile: emergency }',
+      'reload: { health_check_cycles: 1000, debounce: 1h }',
+      'config_history: { max_versions: 2 }',
+      'receiver: { max_connections: 1048576 }',
+      '',
+    ].join('\n');
+    const c = loadConfig(write(good)).config;
+    expect([c.opamp.rings.length, c.reload.debounce, c.receiver.max_connections]).toEqual([2, '1h', 1048576]);
+    const bad = write('receiver: { max_connections: 0 }\n');
+    const r = await nrdot(['config', 'validate', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad}: 'receiver.max_connections'`);
   });
 });
