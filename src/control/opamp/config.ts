@@ -41,7 +41,8 @@ export const opampSchema = z
   .superRefine((o, ctx) => {
     const seen = new Set<string>();
     o.rings.forEach((r, i) => {
-      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rings', i, 'name'], message: `'${r.name}' is listed twice` });
+      if (seen.has(r.name))
+        ctx.addIssue({ code: 'custom', path: ['rings', i, 'name'], message: `'${r.name}' is listed twice` });
       seen.add(r.name);
     });
   });
