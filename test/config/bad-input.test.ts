@@ -105,32 +105,49 @@ describe('control.loop', () => {
   ]);
 });
 
+/** `section.key: value` for each [value, what the refusal says]. */
+function values(key: string, list: [string, string][]): Case[] {
+  const [section, name] = key.split('.');
+  return list.map(([v, why]) => [`${section}:\n  ${name}: ${v}\n`, key, why]);
+}
+
+const INT = 'expected int';
+
 describe('reload and config_history', () => {
   refusedNaming([
-    ['reload:\n  health_check_cycles: 0\n', 'reload.health_check_cycles', 'expected number to be >=1'],
-    ['reload:\n  health_check_cycles: -3\n', 'reload.health_check_cycles', 'expected number to be >=1'],
-    ['reload:\n  health_check_cycles: 2.5\n', 'reload.health_check_cycles', 'expected int'],
-    ['reload:\n  health_check_cycles: 5000\n', 'reload.health_check_cycles', 'expected number to be <=1000'],
-    ['reload:\n  debounce: 0s\n', 'reload.debounce', 'must be more than 0'],
-    ['reload:\n  debounce: -1s\n', 'reload.debounce', 'expected a duration like 10s'],
-    ['reload:\n  debounce: soon\n', 'reload.debounce', 'expected a duration like 10s'],
-    // beyond 2^31 - 1 ms a timer fires at once: 1000h would have reloaded on every write
-    ['reload:\n  debounce: 1000h\n', 'reload.debounce', 'must be at most 1h'],
-    ['config_history:\n  max_versions: 0\n', 'config_history.max_versions', 'expected number to be >=2'],
-    ['config_history:\n  max_versions: 1\n', 'config_history.max_versions', 'expected number to be >=2'],
-    ['config_history:\n  max_versions: 2.5\n', 'config_history.max_versions', 'expected int'],
-    ['config_history:\n  max_versions: 1000000\n', 'config_history.max_versions', 'expected number to be <=10000'],
+    ...values('reload.health_check_cycles', [
+      ['0', '>=1'],
+      ['-3', '>=1'],
+      ['2.5', INT],
+      ['5000', '<=1000'],
+    ]),
+    ...values('reload.debounce', [
+      ['0s', 'must be more than 0'],
+      ['-1s', 'expected a duration like 10s'],
+      ['soon', 'expected a duration like 10s'],
+      // beyond 2^31 - 1 ms a timer fires at once: 1000h would have reloaded on every write
+      ['1000h', 'must be at most 1h'],
+    ]),
+    ...values('config_history.max_versions', [
+      ['0', '>=2'],
+      ['1', '>=2'],
+      ['2.5', INT],
+      ['1000000', '<=10000'],
+    ]),
   ]);
 });
 
 describe('receiver.max_connections (and server.max_connections)', () => {
+  const most = 'at most 1048576';
   refusedNaming([
-    ['receiver:\n  max_connections: 0\n', 'receiver.max_connections', 'expected number to be >=4'],
-    ['receiver:\n  max_connections: -5\n', 'receiver.max_connections', 'expected number to be >=4'],
-    ['receiver:\n  max_connections: 10.5\n', 'receiver.max_connections', 'expected int'],
-    ['receiver:\n  max_connections: many\n', 'receiver.max_connections', 'expected number'],
-    ['receiver:\n  max_connections: 1000000000000\n', 'receiver.max_connections', 'at most 1048576'],
-    ['server:\n  max_connections: 1e12\n', 'server.max_connections', 'at most 1048576'],
+    ...values('receiver.max_connections', [
+      ['0', '>=4'],
+      ['-5', '>=4'],
+      ['10.5', INT],
+      ['many', 'expected number'],
+    ]),
+    ...values('receiver.max_connections', [['1000000000000', most]]),
+    ...values('server.max_connections', [['1e12', most]]),
   ]);
 });
 
