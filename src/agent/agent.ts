@@ -19,6 +19,7 @@ import type { Logger } from '../core/log.js';
 import { discoverySettings } from '../discovery/config.js';
 import { type CycleReport, type CycleResult, Engine, type EngineOptions, type MemoryView } from '../pipeline/engine.js';
 import type { ExportSink } from '../pipeline/types.js';
+import { AuditLog } from '../server/audit.js';
 import type { MetricFamily } from '../server/exposition.js';
 import { type ControlServer, startControlServer } from '../server/http.js';
 import { parseListen } from '../server/listen.js';
@@ -135,6 +136,12 @@ export class Agent implements AgentControl {
   readonly discoveryNote: string;
   /** budgets, schedules and manual overrides (src/agent/control-loop.ts) */
   readonly control: AgentControlLoop;
+  /**
+   * server.audit_log: the one writer of the file, handed to every part that
+   * audits (control server, control loop, config lifecycle, OpAMP, the start
+   * version), so lines are in the order they were written
+   */
+  readonly audit?: AuditLog;
 
   constructor(private readonly o: AgentOptions) {
     const { config, logger } = o;
@@ -158,6 +165,8 @@ export class Agent implements AgentControl {
       // under pressure, a major collection gives the heap's dead pages back
       relieve: config.memory.limit_mib > 0 ? gcRelief() : undefined,
       logger,
+      // a tier changes what is exported: a control decision (reason memory)
+      onChange: (c) => this.control.memoryTier(c, this.governor.limit),
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
     this.stateDir = stateDir;
@@ -170,10 +179,11 @@ export class Agent implements AgentControl {
       this.registry.collect(() => this.discovery!.families());
     }
     this.selfMetrics = new SelfMetrics(this.registry);
+    this.audit = config.server.audit_log ? new AuditLog(path.resolve(config.server.audit_log), logger) : undefined;
     this.engine = this.newEngine(config, o.profile, o.intervalMs, this.commandLine);
     this.control = new AgentControlLoop({
       ...{ config, logger, registry: this.registry, intervalMs: o.intervalMs },
-      ...{ engine: this.engineView(), baseProfile: o.profile, now: o.controlNow },
+      ...{ engine: this.engineView(), baseProfile: o.profile, now: o.controlNow, audit: this.audit },
     });
     if (config.server.process_metrics) this.processFamilies = () => processFamilies(this.lastCycle?.request.request);
     // nrdot_build_info and process_* of the agent itself, as Prometheus exporters serve them
@@ -324,8 +334,14 @@ export class Agent implements AgentControl {
         sink: this.sink,
         logger: this.logger,
         intervalMs: this.o.intervalMs,
+        // received data follows hot reloads and the control loop's knob, as the scan engine does
+        live: () => ({
+          config: this.config,
+          intervalMs: this.intervalMs,
+          privacy: this.commandLine,
+          knob: this.controlOverride,
+        }),
         memory,
-        refuse: () => gov.policy.refuseInput,
         onCycle: (host, r) => this.receivedCycle(host, r),
         onForget: (host) => this.receivedSelf.forget(host),
       });
@@ -353,7 +369,7 @@ export class Agent implements AgentControl {
         registry: this.registry,
         token,
         tokenIdentity: tokenIdentity(tokenSource),
-        auditLog: s.audit_log ? path.resolve(s.audit_log) : undefined,
+        audit: this.audit,
         logger: this.logger,
         maxConnections: s.max_connections,
         allowedHosts: s.allowed_hosts,

@@ -24,7 +24,6 @@ import { ConfigWatcher, onReloadSignal } from '../control/config/watcher.js';
 import type { OpampClient } from '../control/opamp/index.js';
 import type { Logger } from '../core/log.js';
 import type { CycleReport } from '../pipeline/types.js';
-import { AuditLog } from '../server/audit.js';
 import type { Agent } from './agent.js';
 import { buildCandidate, HealthVerdict } from './reload.js';
 
@@ -62,7 +61,7 @@ export class LiveConfig {
       build: (next) => buildCandidate(agent, next),
       healthCycles: config.reload.health_check_cycles,
       history,
-      audit: config.server.audit_log ? new AuditLog(path.resolve(config.server.audit_log), logger) : undefined,
+      audit: agent.audit,
       logger,
     });
     this.verdict = new HealthVerdict(agent);
@@ -130,7 +129,7 @@ export class LiveConfig {
       }),
       effectiveConfig: () => effectiveFiles(this.life.current, file),
       signaturePolicy: () => this.life.current.policy,
-      auditLog: config.server.audit_log,
+      audit: agent.audit,
     });
     this.life.onEvent((e) => {
       if (e.outcome === 'rolled_back' && e.error) this.opamp?.reportRolledBack(e.hash, e.error);

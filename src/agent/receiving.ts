@@ -10,6 +10,11 @@
  *
  * Requests for one host are processed one after another (an engine is not
  * re-entrant); hosts not heard from for `receiver.host_ttl` are forgotten.
+ * Each batch runs on what the agent runs now (`live`): the profile in force,
+ * the control loop's knob, and the config of the last hot reload (a host
+ * engine built on an older config is rebuilt on the new one before the
+ * batch, its identities and stage state carried over as the scan engine's
+ * are).
  * At most `receiver.max_hosts` hosts are optimized at once: a new host takes
  * the place of the least recently seen one when that one has been quiet for
  * `receiver.host_idle`, and otherwise its data passes through as received
@@ -17,7 +22,7 @@
  * locks the known hosts out.
  */
 
-import { type Config, durationMs } from '../config/schema.js';
+import { type Config, durationMs, type ProfileConfig } from '../config/schema.js';
 import type { Lane } from '../core/lanes.js';
 import type { Logger } from '../core/log.js';
 import {
@@ -41,9 +46,13 @@ import {
   toProcessBatch,
 } from '../sources/receiver/index.js';
 import { ResourceAttr } from '../telemetry/names.js';
+import type { CommandLinePrivacy } from '../util/privacy.js';
+import { carryState } from './carry.js';
 
 interface HostEngine {
   engine: Engine;
+  /** the config it was built on (a hot reload makes it rebuild) */
+  config: Config;
   /** pids the last cycle exported, and their path (their extras follow them) */
   exported?: ReadonlyMap<number, Lane>;
   /** identities (pid:start) already seen, so only new ones carry strings */
@@ -66,7 +75,6 @@ export interface ReceivedStats {
   passthroughPoints: number;
   /** resources of unmodelled per-process metrics left out with their rolled-up process */
   extrasDropped: number;
-  refused: number;
 }
 
 function hostOf(rm: ResourceMetrics): string {
@@ -82,15 +90,28 @@ function isPerProcessNumber(m: Metric): boolean {
   return m.name.startsWith('process.') && (m.gauge !== undefined || m.sum !== undefined);
 }
 
-export interface ReceivingOptions {
+/** What the agent runs now, read at every batch. */
+export interface ReceivingLive {
+  /** the config in effect (hot reload replaces it) */
   config: Config;
+  intervalMs: number;
+  /** privacy.command_line of that config (salt read); default: as received */
+  privacy?: CommandLinePrivacy;
+  /** the control loop's knob (Engine.setProfileOverride); undefined: the profile as configured */
+  knob?: (name: string, p: ProfileConfig) => ProfileConfig;
+}
+
+export interface ReceivingOptions {
+  /** the config at start: its `receiver.*` (host_ttl, host_idle, max_hosts) hold for the processor's life */
+  config: Config;
+  /** the profile in force */
   profile: () => string;
   sink: ExportSink;
   logger: Logger;
   intervalMs: number;
+  /** what the agent runs now; default: `config` and `intervalMs` as given, no knob */
+  live?: () => ReceivingLive;
   memory?: MemoryView;
-  /** refusal from the memory governor (tier refuse_input) */
-  refuse: () => boolean;
   now?: () => number;
   /** a host's batch was processed (the summary line and /metrics of received data) */
   onCycle?: (host: string, r: CycleResult) => void;
@@ -150,8 +171,8 @@ export class ReceivedDataProcessor implements ReceiverSink {
     passthroughResources: 0,
     passthroughPoints: 0,
     extrasDropped: 0,
-    refused: 0,
   };
+  private readonly live: () => ReceivingLive;
 
   constructor(o: ReceivingOptions) {
     this.o = o;
@@ -160,14 +181,16 @@ export class ReceivedDataProcessor implements ReceiverSink {
     this.hostTtlMs = durationMs(r.host_ttl);
     this.hostIdleMs = durationMs(r.host_idle);
     this.maxHosts = r.max_hosts;
+    this.live = o.live ?? (() => ({ config: o.config, intervalMs: o.intervalMs }));
   }
 
+  /**
+   * Before a body is read: refused only while shutting down. Memory
+   * refusals are the receiver's admission (src/control/admission.ts), which
+   * decides in the same synchronous step, at the hardest tier, before this.
+   */
   admit(): { ok: true } | { ok: false; retryAfterSec: number; reason: string } {
     if (this.closed) return { ok: false, retryAfterSec: 5, reason: 'shutting down' };
-    if (this.o.refuse()) {
-      this.counts.refused++;
-      return { ok: false, retryAfterSec: 5, reason: 'memory limit: input refused until memory use falls' };
-    }
     return { ok: true };
   }
 
@@ -252,8 +275,9 @@ export class ReceivedDataProcessor implements ReceiverSink {
     const points = req.resourceMetrics.map((r) => countDataPoints({ resourceMetrics: [r] }));
     this.counts.passthroughResources += req.resourceMetrics.length;
     for (const p of points) this.counts.passthroughPoints += p;
-    const limit = this.o.config.export_options.otlp.max_request_bytes;
-    const criticalLimit = this.o.config.paths.critical.max_request_bytes;
+    const config = this.live().config;
+    const limit = config.export_options.otlp.max_request_bytes;
+    const criticalLimit = config.paths.critical.max_request_bytes;
     await this.o.sink.export(req, pb, () => {
       const r = splitByLane({ protobuf: pb, lanes: lanes ?? points.map(() => 'standard' as const), points }, (lane) =>
         lane === 'critical' ? Math.min(criticalLimit, limit) : limit,
@@ -263,26 +287,55 @@ export class ReceivedDataProcessor implements ReceiverSink {
     });
   }
 
+  /** A host's engine on `live` (`from`: the engine it replaces after a hot reload, whose state it takes over). */
+  private newEngine(host: string, he: HostEngine, live: ReceivingLive, from?: Engine): Engine {
+    const shared = this.o.sink;
+    const logger = this.o.logger.child({ host });
+    const engine = new Engine({
+      config: live.config,
+      profile: this.o.profile(),
+      scanner: { backend: 'otlp', scan: () => Promise.reject(new Error('received data is pushed')) },
+      // the exporters are shared and owned by the agent
+      sink: { start: async () => {}, shutdown: async () => {}, export: (p, e, b) => shared.export(p, e, b) },
+      intervalMs: live.intervalMs,
+      logger,
+      memory: this.o.memory,
+      privacy: live.privacy,
+      selfTelemetry: false,
+      ...(from
+        ? { from: { engine: from, restore: (f, ids, parts) => carryState(f, ids, parts, this.now(), logger) } }
+        : {}),
+    });
+    engine.onCycle((r) => {
+      he.exported = r.exportedPids;
+      this.o.onCycle?.(host, r);
+    });
+    return engine;
+  }
+
+  /** A hot reload changed the config: the host's engine is rebuilt on it, its state carried over. */
+  private async rebuild(host: string, he: HostEngine, live: ReceivingLive): Promise<void> {
+    const old = he.engine;
+    const engine = this.newEngine(host, he, live, old);
+    await engine.start();
+    he.engine = engine;
+    he.config = live.config;
+    await old
+      .shutdown()
+      .catch((e) => this.o.logger.warn({ host, err: (e as Error).message }, 'reload: a host engine did not shut down'));
+    this.o.logger.info(
+      { host, identities: engine.identities },
+      'reload: received data of this host runs the new config',
+    );
+  }
+
   private runHost(host: string, resources: ResourceMetrics[], atMs: number, extras: ResourceMetrics[]) {
     let h = this.hosts.get(host);
     if (!h) {
-      const shared = this.o.sink;
-      const engine = new Engine({
-        config: this.o.config,
-        profile: this.o.profile(),
-        scanner: { backend: 'otlp', scan: () => Promise.reject(new Error('received data is pushed')) },
-        // the exporters are shared and owned by the agent
-        sink: { start: async () => {}, shutdown: async () => {}, export: (p, e, b) => shared.export(p, e, b) },
-        intervalMs: this.o.intervalMs,
-        logger: this.o.logger.child({ host }),
-        memory: this.o.memory,
-        selfTelemetry: false,
-      });
-      const he: HostEngine = { engine, known: new Set(), tail: engine.start(), lastMs: atMs };
-      engine.onCycle((r) => {
-        he.exported = r.exportedPids;
-        this.o.onCycle?.(host, r);
-      });
+      const live = this.live();
+      const he = { config: live.config, known: new Set(), lastMs: atMs } as HostEngine;
+      he.engine = this.newEngine(host, he, live);
+      he.tail = he.engine.start();
       h = he;
       this.hosts.set(host, h);
       this.o.logger.info({ host }, 'receiving process data for a new host');
@@ -290,6 +343,9 @@ export class ReceivedDataProcessor implements ReceiverSink {
     const he = h;
     he.lastMs = atMs;
     const run = async () => {
+      const live = this.live();
+      if (he.config !== live.config) await this.rebuild(host, he, live);
+      he.engine.setProfileOverride(live.knob);
       const profile = this.o.profile();
       if (he.engine.activeProfile !== profile) he.engine.setProfile(profile);
       const b = toProcessBatch(resources, host, atMs);

@@ -10,20 +10,23 @@
  *   commit:  between two cycles: the new engine starts on the old one's
  *            identities, stage state and counters (carry.ts), the exporters
  *            swap, the agent takes the new engine, config, interval and log
- *            level, and the old engine shuts down (its scoring workers; the
- *            sink is the agent's). A failure before the swap leaves the
- *            running pipeline as it was.
+ *            level, the control loop takes the new config (and sets the new
+ *            engine's profile and knob), and the old engine shuts down (its
+ *            scoring workers; the sink is the agent's). A failure before the
+ *            swap leaves the running pipeline as it was.
  *
  * Flags given on the command line (--export, --interval, --log-level) keep
  * overriding the config across reloads. The profile: a reload that changes
- * `profile:` switches to it; otherwise the active one (perhaps set through
- * `nrdot profile set`) stays, if the new config still has it.
+ * `profile:` makes it the base profile (in force when no schedule or budget
+ * decides) and ends a manual override (`nrdot profile set`); what runs is
+ * what the control loop resolves under the new config
+ * (src/control/loop/plane.ts, reconfigure).
  */
 import { exporterOptions } from '../config/components.js';
 import type { LoadedConfig } from '../config/load.js';
 import { type Config, durationMs } from '../config/schema.js';
+import { unknownProfile } from '../config/unknown-profile.js';
 import type { Candidate, CycleHealth } from '../control/config/lifecycle.js';
-import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { CycleReport } from '../pipeline/types.js';
 import { loadCommandLinePrivacy } from '../util/privacy.js';
 import type { Agent } from './agent.js';
@@ -41,7 +44,6 @@ export const RESTART_KEYS = [
   'memory',
   'opamp',
   'discovery',
-  'control',
 ] as const;
 
 function at(c: Config, key: string): unknown {
@@ -68,12 +70,10 @@ export async function buildCandidate(agent: Agent, next: LoadedConfig): Promise<
     cfg.profile !== agent.config.profile || !cfg.profiles[agent.engine.activeProfile]
       ? cfg.profile
       : agent.engine.activeProfile;
-  if (!cfg.profiles[profile]) {
-    throw new NrdotError(
-      ErrorCodes.UNKNOWN_PROFILE,
-      `profile: unknown profile '${profile}' (known: ${Object.keys(cfg.profiles).join(', ')})`,
-    );
-  }
+  if (!cfg.profiles[profile]) throw unknownProfile(profile, cfg, 'profile');
+  // the profile in force when nothing else decides (the control loop's base): as the profile above
+  const base = agent.control.plane.base;
+  const baseProfile = cfg.profile !== agent.config.profile || !cfg.profiles[base] ? cfg.profile : base;
   const privacy = loadCommandLinePrivacy(cfg.privacy);
   const intervalMs = flags.intervalMs ?? durationMs(cfg.interval);
   const specs = flags.export ?? cfg.export;
@@ -110,6 +110,15 @@ export async function buildCandidate(agent: Agent, next: LoadedConfig): Promise<
         agent.intervalMs = intervalMs;
         agent.commandLine = privacy;
         if (!flags.logLevel && cfg.log_level !== before.log_level) agent.logger.level = cfg.log_level;
+        // the control loop follows: interval, base profile, budget, schedules, loop settings (it sets the new engine's profile and knob)
+        try {
+          agent.control.reconfigure({
+            ...{ config: cfg, intervalMs, baseProfile, ranProfile: running.activeProfile },
+            profileChanged: cfg.profile !== before.profile,
+          });
+        } catch (e) {
+          agent.logger.error({ err: (e as Error).message }, 'reload: the control loop could not take the new config');
+        }
         // swapped: whatever the old engine's shutdown says, the new config runs
         await running
           .shutdown()

@@ -12,14 +12,20 @@
  * same resource (the same file, or the same endpoint's queue directory, with
  * other options) is shut down before its successor starts, so two writers
  * never share a file or a queue segment; the successor recovers the queue.
+ * If a successor then fails to start, the swap is undone: the retired one
+ * is built again from its spec and started (it recovers its own queue),
+ * and the swap throws naming the exporter that failed; the running sink is
+ * the one before the swap.
  *
  * Counters stay cumulative across swaps: `errorCounts()`, `exporterStats()`
  * and `exporters` (for the shutdown delivery report) cover every exporter the
  * agent ever ran.
  */
+
+import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { LaneBatch } from '../core/lanes.js';
 import type { Logger } from '../core/log.js';
-import type { EncodedRequest, Exporter } from '../exporters/exporter.js';
+import { describeError, type EncodedRequest, type Exporter } from '../exporters/exporter.js';
 import { type ExporterStats, Fanout } from '../exporters/fanout.js';
 import type { ExportHealth } from '../exporters/otlp/queued.js';
 import { type CreateExporterOptions, createExporter, type ExportSpec, parseExportSpecs } from '../exporters/spec.js';
@@ -28,13 +34,15 @@ import type { ExportOutcome, ExportSink } from '../pipeline/types.js';
 
 interface Slot {
   exporter: Exporter;
+  /** the same exporter built again, not started (to restore a retired one when its successor fails) */
+  remake: () => Exporter;
   /** same key = same exporter: kind, target and the options it was built with */
   key: string;
   /** what two exporters must not share (a file, a queue directory); undefined = nothing */
   resource?: string;
 }
 
-function slotOf(spec: ExportSpec, o: CreateExporterOptions): Omit<Slot, 'exporter'> {
+function slotOf(spec: ExportSpec, o: CreateExporterOptions): Pick<Slot, 'key' | 'resource'> {
   switch (spec.kind) {
     case 'file':
       return { key: `file:${spec.path}|${JSON.stringify(o.file)}`, resource: `file:${spec.path}` };
@@ -45,6 +53,13 @@ function slotOf(spec: ExportSpec, o: CreateExporterOptions): Omit<Slot, 'exporte
     default:
       return { key: spec.kind };
   }
+}
+
+/** `e` as thrown by a swap: the exporter's name first, the original code kept. */
+function startFailure(name: string, e: unknown): NrdotError {
+  const code = e instanceof NrdotError ? e.code : ErrorCodes.RUNTIME;
+  const why = e instanceof Error ? e.message : String(e);
+  return new NrdotError(code, `exporter ${name} could not start: ${why}`, { cause: e });
 }
 
 function hasHealth(e: Exporter): e is Exporter & { health(): ExportHealth } {
@@ -94,7 +109,8 @@ export class SwitchableSink implements ExportSink {
         slots.push(same);
         continue;
       }
-      const slot = { ...s, exporter: createExporter(p, options) };
+      const remake = () => createExporter(p, options);
+      const slot = { ...s, exporter: remake(), remake };
       slots.push(slot);
       fresh.push(slot);
     }
@@ -130,8 +146,10 @@ export class SwitchableSink implements ExportSink {
   /**
    * Swap to `plan` (call between two cycles). Fresh exporters on a resource
    * nobody holds start first (a failure leaves everything as it was and
-   * throws); then exporters whose resource a fresh one takes over are shut
-   * down and their successors started; the rest of the old ones drain.
+   * throws, naming the exporter); then exporters whose resource a fresh one
+   * takes over are shut down and their successors started (a failure puts
+   * the retired ones back, built again, and throws naming the successor);
+   * the rest of the old ones drain.
    */
   async swap(plan: SinkPlan): Promise<{ started: string[]; retired: string[] }> {
     const kept = new Set(plan.slots.map((s) => s.exporter));
@@ -140,17 +158,31 @@ export class SwitchableSink implements ExportSink {
     const free = plan.fresh.filter((s) => !taken(s));
     const successors = plan.fresh.filter(taken);
     const outcomes = await Promise.allSettled(free.map((s) => s.exporter.start()));
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) {
-      await Promise.allSettled(plan.fresh.map((s) => s.exporter.shutdown()));
-      throw failed.reason;
+    const i = outcomes.findIndex((o) => o.status === 'rejected');
+    if (i >= 0) {
+      await this.discard(plan);
+      throw startFailure(free[i]!.exporter.name, (outcomes[i] as PromiseRejectedResult).reason);
     }
-    for (const l of leaving.filter((l) => successors.some((s) => s.resource === l.resource))) {
+    const replaced = leaving.filter((l) => successors.some((s) => s.resource === l.resource));
+    for (const l of replaced) {
       await l.exporter
         .shutdown()
         .catch((e) => this.logger.warn({ exporter: l.exporter.name, err: String(e) }, 'shutdown failed'));
     }
-    for (const s of successors) await s.exporter.start();
+    for (const s of successors) {
+      try {
+        await s.exporter.start();
+      } catch (e) {
+        await this.discard(plan);
+        const err = startFailure(s.exporter.name, e);
+        const lost = await this.restore(replaced);
+        err.message +=
+          lost.length > 0
+            ? `; the exporter it replaced could not be started again either (${lost.join('; ')}): it is left out`
+            : '; the exporters before the swap run on';
+        throw err;
+      }
+    }
     const next = new Fanout(
       plan.slots.map((s) => s.exporter),
       this.logger,
@@ -162,6 +194,33 @@ export class SwitchableSink implements ExportSink {
     this.draining.push(...drain);
     this.reap();
     return { started: plan.fresh.map((s) => s.exporter.name), retired: leaving.map((l) => l.exporter.name) };
+  }
+
+  /**
+   * Undo the retirement of `replaced` (shut down for successors that then
+   * failed): each is built again and started in its place in the running
+   * sink. Returns what could not be started (left out of the sink).
+   */
+  private async restore(replaced: readonly Slot[]): Promise<string[]> {
+    const lost: string[] = [];
+    const back = new Map<Slot, Slot>();
+    for (const l of replaced) {
+      const exporter = l.remake();
+      try {
+        await exporter.start();
+        back.set(l, { ...l, exporter });
+      } catch (e) {
+        lost.push(`${l.exporter.name}: ${describeError(e)}`);
+        this.logger.error({ exporter: l.exporter.name, err: describeError(e) }, 'could not restore an exporter');
+      }
+    }
+    this.slots = this.slots.flatMap((s) => (replaced.includes(s) ? (back.has(s) ? [back.get(s)!] : []) : [s]));
+    this.current = new Fanout(
+      this.slots.map((s) => s.exporter),
+      this.logger,
+    );
+    this.fanouts.push(this.current);
+    return lost;
   }
 
   /** Drop a plan that was never swapped in. */

@@ -1,12 +1,14 @@
 /**
  * HTTP client for the commands that talk to a running agent (status,
- * metrics, profile). Turns connection failures and refusals into NrdotErrors
+ * metrics, profile, config apply, rollback). Turns connection failures and refusals into NrdotErrors
  * with the exit codes of the CLI: no agent → 1, 400 → 2, 401/403 → 4.
  */
+import * as os from 'node:os';
 import { request } from 'undici';
 import { defaultConfig } from '../config/load.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { formatHostPort, parseListen } from '../server/listen.js';
+import { loadToken } from '../server/token.js';
 
 /**
  * `--url`, or the address the agent listens on by default: `server.listen`
@@ -131,5 +133,41 @@ export async function agentJson<T>(url: string, path: string, opts: AgentRequest
     return JSON.parse(reply.text) as T;
   } catch {
     throw new NrdotError(ErrorCodes.RUNTIME, `${url}${path} did not answer JSON: is it an nrdot agent?`);
+  }
+}
+
+function localUser(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined; // no user name: the agent records the address alone
+  }
+}
+
+/**
+ * A PUT that changes the running agent (`profile set`, `config apply`,
+ * `rollback`): JSON `body`, the agent's token (`--token-file`, or the
+ * variable `server.token_env` names), the local user as X-Nrdot-User. A 401
+ * sent without a token says how to give one.
+ */
+export async function putToAgent<T>(
+  url: string | undefined,
+  route: string,
+  body: unknown,
+  tokenFile: string | undefined,
+): Promise<T> {
+  const env = defaultConfig().server.token_env;
+  const token = loadToken({ file: tokenFile, env });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const user = localUser();
+  if (user) headers['x-nrdot-user'] = user;
+  try {
+    return await agentJson<T>(agentUrl(url), route, { method: 'PUT', headers, body: JSON.stringify(body) });
+  } catch (e) {
+    if (token === undefined && e instanceof NrdotError && /HTTP 401/.test(e.message)) {
+      throw new NrdotError(e.code, `${e.message}; pass --token-file FILE${env ? ` or set ${env}` : ''}`);
+    }
+    throw e;
   }
 }

@@ -10,9 +10,7 @@
  * and sent to the agent as an absolute time.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultConfig } from '../config/load.js';
 import type { ConfigApplyResult } from '../control/config/apply.js';
 import { locateStateDir } from '../control/config/history/locate.js';
 import { ConfigHistory, type StoredVersion } from '../control/config/history/store.js';
@@ -20,8 +18,7 @@ import { parseTimestamp } from '../control/config/history/timestamp.js';
 import { readSignatureFile } from '../control/config/signed.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
-import { loadToken } from '../server/token.js';
-import { agentJson, agentUrl } from './client.js';
+import { putToAgent } from './client.js';
 import { localTime } from './config-history.js';
 
 interface AgentOpts {
@@ -30,35 +27,8 @@ interface AgentOpts {
   tokenFile?: string;
 }
 
-function headersFor(o: AgentOpts): { headers: Record<string, string>; hasToken: boolean } {
-  const token = loadToken({ file: o.tokenFile, env: defaultConfig().server.token_env });
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  try {
-    headers['x-nrdot-user'] = os.userInfo().username;
-  } catch {
-    // no user name: the agent records the address alone
-  }
-  return { headers, hasToken: token !== undefined };
-}
-
-async function put(o: AgentOpts, route: string, body: unknown): Promise<ConfigApplyResult> {
-  const { headers, hasToken } = headersFor(o);
-  try {
-    return await agentJson<ConfigApplyResult>(agentUrl(o.url), route, {
-      method: 'PUT',
-      headers,
-      body: JSON.stringify(body),
-    });
-  } catch (e) {
-    if (!hasToken && e instanceof NrdotError && /HTTP 401/.test(e.message)) {
-      throw new NrdotError(
-        e.code,
-        `${e.message}; pass --token-file FILE or set ${defaultConfig().server.token_env || 'server.token_env'}`,
-      );
-    }
-    throw e;
-  }
+function put(o: AgentOpts, route: string, body: unknown): Promise<ConfigApplyResult> {
+  return putToAgent<ConfigApplyResult>(o.url, route, body, o.tokenFile);
 }
 
 function report(r: ConfigApplyResult): void {

@@ -1,6 +1,6 @@
 /** Parsers for option values; each error names the flag. */
 import { InvalidArgumentError } from 'commander';
-import { durationMs } from '../config/duration.js';
+import { positiveDurationMs } from '../config/duration.js';
 import { SCAN_FILES, type ScanFile, type ScanFiles } from '../sources/scanner.js';
 
 export function positiveInt(flag: string) {
@@ -32,14 +32,10 @@ export function fraction(flag: string) {
 
 export function durationArg(flag: string) {
   return (v: string): number => {
-    const s = /^\d+(\.\d+)?$/.test(v) ? `${v}s` : v;
-    try {
-      const ms = durationMs(s);
-      if (ms <= 0) throw new Error('not positive');
-      return ms;
-    } catch {
+    const ms = positiveDurationMs(v, true);
+    if (ms === undefined)
       throw new InvalidArgumentError(`${flag} expects a duration like 10s, 500ms or 2m, got '${v}'`);
-    }
+    return ms;
   };
 }
 

@@ -1,9 +1,5 @@
 /** `nrdot profile get|set`: read or switch the running agent's cost profile. */
-import * as os from 'node:os';
-import { defaultConfig } from '../config/load.js';
-import { ErrorCodes, NrdotError } from '../core/errors.js';
-import { loadToken } from '../server/token.js';
-import { agentJson, agentUrl } from './client.js';
+import { agentJson, agentUrl, putToAgent } from './client.js';
 
 export interface ProfileGetOpts {
   url?: string;
@@ -13,8 +9,8 @@ export interface ProfileGetOpts {
 export interface ProfileSetOpts {
   url?: string;
   reason?: string;
-  /** --for: the override expires after this long */
-  for?: string;
+  /** --for (durationArg): the override expires after this long, ms */
+  for?: number;
   tokenFile?: string;
 }
 
@@ -25,38 +21,13 @@ export async function profileGetCommand(o: ProfileGetOpts): Promise<void> {
   );
 }
 
-function localUser(): string | undefined {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function profileSetCommand(name: string, o: ProfileSetOpts): Promise<void> {
-  const env = defaultConfig().server.token_env;
-  const token = loadToken({ file: o.tokenFile, env });
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const user = localUser();
-  if (user) headers['x-nrdot-user'] = user;
-  if (o.for !== undefined && !/^\d+(\.\d+)?(ms|s|m|h)$/.test(o.for)) {
-    throw new NrdotError(ErrorCodes.USAGE, `--for: expected a duration like 30m or 2h, got '${o.for}'`);
-  }
-  const body = JSON.stringify({
+  const body = {
     profile: name,
     ...(o.reason ? { reason: o.reason } : {}),
-    ...(o.for ? { expires_in: o.for } : {}),
-  });
-  let r: { before: string; after: string };
-  try {
-    r = await agentJson(agentUrl(o.url), '/api/profile', { method: 'PUT', headers, body });
-  } catch (e) {
-    if (token === undefined && e instanceof NrdotError && /HTTP 401/.test(e.message)) {
-      throw new NrdotError(e.code, `${e.message}; pass --token-file FILE${env ? ` or set ${env}` : ''}`);
-    }
-    throw e;
-  }
+    ...(o.for !== undefined ? { expires_in: `${o.for}ms` } : {}),
+  };
+  const r = await putToAgent<{ before: string; after: string }>(o.url, '/api/profile', body, o.tokenFile);
   process.stdout.write(
     r.before === r.after ? `profile ${r.after} (unchanged)\n` : `profile ${r.before} -> ${r.after}\n`,
   );

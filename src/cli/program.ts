@@ -415,6 +415,7 @@ export function buildProgram(): Command {
     .option(
       '--for <duration>',
       'a manual override that expires after this long (30m, 2h); then schedules and the budget loop decide again',
+      durationArg('--for'),
     )
     .option(
       '--token-file <file>',

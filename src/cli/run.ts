@@ -142,7 +142,7 @@ export async function runCommand(o: RunOpts): Promise<void> {
       stateDir,
       maxVersions: config.config_history.max_versions,
       logger,
-      auditLog: config.server.audit_log,
+      audit: agent.audit,
     });
     // hot reload: SIGHUP, the --config file, PUT /api/config, OpAMP (src/agent/live-config.ts)
     live = await LiveConfig.start({ agent, loaded, configFile: o.config, stateDir, startVersion: v?.version, logger });

@@ -11,6 +11,7 @@ import { normalizeHeaders } from '../exporters/otlp/endpoint.js';
 import { parseExportSpecs } from '../exporters/spec-parse.js';
 import { parseListen } from '../server/listen.js';
 import { type Config, durationMs } from './schema.js';
+import { unknownProfile } from './unknown-profile.js';
 
 function invalid(file: string, key: string, message: string): NrdotError {
   return new NrdotError(ErrorCodes.CONFIG_INVALID, `${file}: '${key}' ${message}`);
@@ -26,11 +27,7 @@ function within(file: string, key: string, e: unknown): never {
 function checkLoop(config: Config, file: string): void {
   const known = Object.keys(config.profiles);
   const l = config.control.loop;
-  const bad = (key: string, name: string) =>
-    new NrdotError(
-      ErrorCodes.UNKNOWN_PROFILE,
-      `${file}: '${key}': unknown profile '${name}' (known: ${known.join(', ')})`,
-    );
+  const bad = (key: string, name: string) => unknownProfile(name, known, `${file}: '${key}'`);
   l.profiles.forEach((p, i) => {
     if (!known.includes(p)) throw bad(`control.loop.profiles.${i}`, p);
   });
@@ -38,12 +35,7 @@ function checkLoop(config: Config, file: string): void {
 }
 
 export function checkSemantics(config: Config, file: string): void {
-  if (!config.profiles[config.profile]) {
-    throw new NrdotError(
-      ErrorCodes.UNKNOWN_PROFILE,
-      `${file}: 'profile': unknown profile '${config.profile}' (known: ${Object.keys(config.profiles).join(', ')})`,
-    );
-  }
+  if (!config.profiles[config.profile]) throw unknownProfile(config.profile, config, `${file}: 'profile'`);
   for (const [name, p] of Object.entries(config.profiles)) {
     if (!p.full_resolution_tiers.includes('critical')) {
       throw invalid(

@@ -14,3 +14,15 @@ export const duration = z.union([
   // a malformed string fails the regex above; only a well-formed zero fails here
   durationString.refine((v) => !/^\d+(\.\d+)?(ms|s|m|h)$/.test(v) || durationMs(v) > 0, 'must be more than 0'),
 ]);
+
+/**
+ * A duration of at most `max` (e.g. "1h"): for one that arms a timer, whose
+ * delay Node turns into 1 ms beyond 2^31 - 1 ms (24.8 days), and for one
+ * where more than `max` only hides a mistake.
+ */
+export function durationAtMost(max: string) {
+  const maxMs = durationMs(max);
+  // a malformed string is reported by `duration` (the refinement runs anyway): it passes here
+  const malformed = (v: string | number) => typeof v === 'string' && !/^\d+(\.\d+)?(ms|s|m|h)$/.test(v);
+  return duration.refine((v) => malformed(v) || durationMs(v) <= maxMs, `must be at most ${max}`);
+}

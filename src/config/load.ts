@@ -211,12 +211,7 @@ export function loadConfigBytes(
   return { config, files, bytes: own, hash: sha256Hex(own), signature, references, policy };
 }
 
-export function unknownProfile(name: string, config: Config, where = '--profile'): NrdotError {
-  return new NrdotError(
-    ErrorCodes.UNKNOWN_PROFILE,
-    `${where}: unknown profile '${name}' (known: ${Object.keys(config.profiles).join(', ')})`,
-  );
-}
+export { unknownProfile } from './unknown-profile.js';
 
 /** `${VAR}` or `${env:VAR}` (the OpenTelemetry Collector's form) in a config value. */
 export const ENV_REFERENCE = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g;

@@ -39,6 +39,13 @@ const allowedHosts = z.array(
   z.string().regex(/^(\*|\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?)$/, 'expected a host name, .domain or *'),
 );
 
+/** Connections at once: each holds a file descriptor, and Linux allows a process at most 1048576 (nr_open). */
+const maxConnections = z
+  .number()
+  .int()
+  .min(4)
+  .max(1_048_576, 'at most 1048576 (each connection holds a file descriptor)');
+
 const tierRules = z.strictObject({
   names: patterns.describe('RE2 patterns over the executable name (comm, at most 15 characters)'),
   paths: patterns.describe('RE2 patterns over the executable path (/proc/PID/exe)'),
@@ -274,7 +281,7 @@ export const configSchema = z.strictObject({
     /** also serve per-process metrics of exported processes on /metrics (pull mode) */
     process_metrics: z.boolean(),
     /** connections at once (capped by the fd limit too) */
-    max_connections: z.number().int().min(4),
+    max_connections: maxConnections,
     /** Host header names served besides loopback names, IP literals and this host's name */
     allowed_hosts: allowedHosts,
   }),
@@ -285,7 +292,7 @@ export const configSchema = z.strictObject({
     /** piscina threads for decoding large bodies; 0 = inline */
     decode_workers: z.number().int().min(0).max(16),
     /** connections at once (capped by the fd limit too) */
-    max_connections: z.number().int().min(4),
+    max_connections: maxConnections,
     allowed_hosts: allowedHosts,
     max_hosts: z.number().int().min(1).describe('hosts whose process data is optimized at once'),
     host_idle: duration.describe(

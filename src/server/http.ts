@@ -23,7 +23,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Logger, silentLogger } from '../core/log.js';
-import { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.js';
 import { AuthLimiter, type AuthLimitOptions } from './auth-limit.js';
 import { CONFIG_BODY_LIMIT, putConfig, putRollback } from './config-api.js';
 import { connectionCap, guardConnections, hostChecker, hostRefusalLogger } from './guard.js';
@@ -47,8 +47,8 @@ export interface ControlServerOptions {
   tokenIdentity?: string;
   /** rate limit of failed authentications per client address (auth-limit.ts) */
   authLimit?: AuthLimitOptions;
-  /** JSON-lines file every profile-change request is appended to */
-  auditLog?: string;
+  /** the agent's audit log (one writer per file): every profile-change request is appended to it */
+  audit?: AuditLog;
   logger?: Logger;
   /** largest request body accepted (default 64 KiB) */
   bodyLimit?: number;
@@ -80,7 +80,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   const logger = o.logger ?? silentLogger;
   const now = o.now ?? (() => performance.now());
   const { control, registry } = o;
-  const audit = o.auditLog ? new AuditLog(o.auditLog, logger) : undefined;
+  const audit = o.audit;
   const latency = registry.histogram(HTTP_REQUEST_DURATION, 'Time to answer a request to the control server.', {
     unit: 's',
     labelNames: ['route', 'method', 'code'],
@@ -184,7 +184,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
   const url = `http://${formatHostPort(address.host, address.port)}`;
-  logger.debug({ url, profileChanges: o.token !== undefined, auditLog: o.auditLog }, 'control server listening');
+  logger.debug({ url, profileChanges: o.token !== undefined, auditLog: audit?.file }, 'control server listening');
   if (!isLoopback(addr.host)) {
     logger.warn(
       { listen: formatHostPort(addr.host, address.port) },

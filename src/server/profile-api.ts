@@ -7,7 +7,8 @@
  * as `claimed_by`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { durationMs } from '../config/duration.js';
+import { positiveDurationMs } from '../config/duration.js';
+import { unknownProfile } from '../config/unknown-profile.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js';
@@ -64,10 +65,6 @@ export async function auditBlocks(
       `${b.refused} profile change attempts from ${b.remote} refused while it was blocked`,
     );
   }
-}
-
-function unknownProfileMessage(name: string, available: string[]): string {
-  return `unknown profile '${name}'; valid profiles: ${available.join(', ')}`;
 }
 
 export async function putProfile(req: IncomingMessage, res: ServerResponse, d: ProfileApiDeps): Promise<void> {
@@ -178,14 +175,9 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
       'body must be a JSON object {"profile": NAME, "reason": TEXT (optional), "expires_in": DURATION (optional)}',
     );
   }
-  let expiresInMs: number | undefined;
-  if (o.expires_in !== undefined) {
-    const ms =
-      typeof o.expires_in === 'string' && /^\d+(\.\d+)?(ms|s|m|h)$/.test(o.expires_in) ? durationMs(o.expires_in) : 0;
-    if (!(ms > 0)) {
-      return finish(400, 'invalid', '"expires_in" must be a duration like 30m or 2h', { requested: o.profile });
-    }
-    expiresInMs = ms;
+  const expiresInMs = o.expires_in === undefined ? undefined : positiveDurationMs(o.expires_in);
+  if (o.expires_in !== undefined && expiresInMs === undefined) {
+    return finish(400, 'invalid', '"expires_in" must be a duration like 30m or 2h', { requested: o.profile });
   }
   if (o.reason !== undefined && typeof o.reason !== 'string') {
     return finish(400, 'invalid', '"reason" must be a string', { requested: o.profile });
@@ -195,7 +187,7 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
   const asked = { requested, ...(reason ? { reason } : {}) };
   const available = d.control.profile().available;
   if (!available.includes(requested)) {
-    return finish(400, 'unknown_profile', unknownProfileMessage(requested, available), asked);
+    return finish(400, 'unknown_profile', unknownProfile(requested, available, '').message, asked);
   }
   let result: { before: string; after: string };
   try {
@@ -206,7 +198,12 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
     });
   } catch (e) {
     if (e instanceof NrdotError && e.code === ErrorCodes.UNKNOWN_PROFILE) {
-      return finish(400, 'unknown_profile', unknownProfileMessage(requested, d.control.profile().available), asked);
+      return finish(
+        400,
+        'unknown_profile',
+        unknownProfile(requested, d.control.profile().available, '').message,
+        asked,
+      );
     }
     d.logger.error({ err: e }, 'setProfile failed');
     return finish(500, 'error', `the agent could not switch profiles: ${(e as Error).message}`, asked);

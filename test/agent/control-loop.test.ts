@@ -40,7 +40,7 @@ afterAll(async () => {
 
 const MIN = 60_000;
 
-function makeAgent(edit: (c: Config) => void, clock: { t: number }) {
+function makeAgent(edit: (c: Config) => void, clock: { t: number }, readMemoryBytes?: () => number) {
   const { config } = loadConfig();
   config.discovery.enabled = 'off' as never;
   config.server.audit_log = path.join(root, `audit-${++n}.log`);
@@ -60,6 +60,7 @@ function makeAgent(edit: (c: Config) => void, clock: { t: number }) {
     workers: 0,
     noDiscovery: true,
     controlNow: () => clock.t,
+    readMemoryBytes,
   });
   return { agent, audit: config.server.audit_log };
 }
@@ -159,5 +160,72 @@ describe('the control loop in the agent', () => {
     expect(metrics).toMatch(/^nrdot_control_decisions_total\{reason="budget"\} 2$/m);
     expect(metrics).toMatch(/^nrdot_control_projected_daily_spend \d/m);
     expect(metrics).toMatch(/^nrdot_coverage_visibility\{resource="memory"\} (0|1)(\.\d+)?$/m);
+  });
+
+  it('memory tiers the governor engages and releases are decisions: audited, counted, in status, posted', async () => {
+    hook.requests.length = 0;
+    const clock = { t: Date.UTC(2025, 0, 6, 12, 0) };
+    const MIB = 1024 * 1024;
+    let rss = 40 * MIB;
+    const { agent: a, audit } = makeAgent(
+      (c) => {
+        c.memory.limit_mib = 100;
+      },
+      clock,
+      () => rss,
+    );
+    await a.start();
+    clock.t += 10_000;
+    await a.cycle();
+    rss = 65 * MIB; // 65% of the limit: drop_noise engages
+    a.governor.check();
+    clock.t += 10_000;
+    rss = 75 * MIB; // drop_standard
+    a.governor.check();
+    clock.t += 10_000;
+    rss = 20 * MIB; // one tier released per reading
+    a.governor.check();
+    expect(a.governor.tierName).toBe('drop_noise');
+    const st = (
+      a.status() as {
+        control: { decisions: { memory: number }; recent: { reason: string; before: unknown; after: unknown }[] };
+      }
+    ).control;
+    expect(st.decisions.memory).toBe(3);
+    expect(st.recent.map((e) => [e.reason, e.before, e.after])).toEqual([
+      ['memory', { memory: { tier: 'normal', drops: [] } }, { memory: { tier: 'drop_noise', drops: ['noise'] } }],
+      [
+        'memory',
+        { memory: { tier: 'drop_noise', drops: ['noise'] } },
+        { memory: { tier: 'drop_standard', drops: ['noise', 'standard'] } },
+      ],
+      [
+        'memory',
+        { memory: { tier: 'drop_standard', drops: ['noise', 'standard'] } },
+        { memory: { tier: 'drop_noise', drops: ['noise'] } },
+      ],
+    ]);
+    expect(a.registry.render()).toMatch(/^nrdot_control_decisions_total\{reason="memory"\} 3$/m);
+    await a.shutdown();
+    const lines = fs
+      .readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({
+      time: new Date(Date.UTC(2025, 0, 6, 12, 0, 10)).toISOString(),
+      who: 'nrdot',
+      action: 'control.decision',
+      reason: 'memory',
+      before: { memory: { tier: 'normal' } },
+      after: { memory: { tier: 'drop_noise', drops: ['noise'] } },
+      detail: 'memory at 65% of memory.limit_mib (65 of 100 MiB): shedding more',
+      outcome: 'ok',
+    });
+    expect(lines[2]).toMatchObject({ detail: 'memory at 20% of memory.limit_mib (20 of 100 MiB): shedding less' });
+    const bodies = hook.requests.map((r) => JSON.parse(r.body.toString()) as { reason: string; text: string });
+    expect(bodies.map((b) => b.reason)).toEqual(['memory', 'memory', 'memory']);
+    expect(bodies[0]!.text).toMatch(/memory tier normal -> memory tier drop_noise \(drops noise\) \(memory: /);
   });
 });

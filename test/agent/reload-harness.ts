@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { request } from 'undici';
+import { afterEach, beforeEach } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { LiveConfig } from '../../src/agent/live-config.js';
 import { durationMs } from '../../src/config/schema.js';
@@ -15,6 +16,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { advanceHost, generateHost } from '../../src/harness/synth/index.js';
 import { countDataPoints } from '../../src/otlp/model.js';
 import type { CycleReport } from '../../src/pipeline/types.js';
+import { fastTmpDir } from '../../src/util/tmp.js';
 import { readRequests } from '../helpers/otlp-file.js';
 
 export const TOKEN = 'reload-test-token';
@@ -33,7 +35,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(dir: string, yaml: string, processes = 150): Promise<Harness> {
+export interface HarnessOptions {
+  /** the control loop's clock (schedules, dwell); default Date.now */
+  controlNow?: () => number;
+  /** the OTLP receiver's address; default off */
+  otlpListen?: string;
+}
+
+export async function startHarness(
+  dir: string,
+  yaml: string,
+  processes = 150,
+  opts: HarnessOptions = {},
+): Promise<Harness> {
   process.env.NRDOT_RELOAD_TEST_TOKEN = TOKEN;
   const host = path.join(dir, 'host');
   if (!fs.existsSync(host)) await generateHost({ out: host, processes, seed: 5 });
@@ -50,14 +64,15 @@ export async function startHarness(dir: string, yaml: string, processes = 150): 
     intervalMs: durationMs(c.interval),
     exportSpecs: c.export,
     listen: '127.0.0.1:0',
-    otlpListen: 'off',
+    otlpListen: opts.otlpListen ?? 'off',
+    controlNow: opts.controlNow,
   });
   await agent.start();
   const v = await recordStartVersion(loaded, config, {
     stateDir: c.state_dir,
     maxVersions: c.config_history.max_versions,
     logger: silentLogger,
-    auditLog: c.server.audit_log,
+    audit: agent.audit,
   });
   const live = await LiveConfig.start({
     agent,
@@ -132,3 +147,33 @@ export function auditLines(dir: string): Record<string, unknown>[] {
 }
 
 export const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+
+export interface PerTest {
+  /** this test's directory (under /dev/shm when there is one) */
+  readonly dir: string;
+  /** startHarness in this test's directory; the harness is closed after the test */
+  start(yaml: string, processes?: number, opts?: HarnessOptions): Promise<Harness>;
+}
+
+/** A fresh directory for each test of the file, and the harness it starts; both gone after the test. */
+export function perTest(prefix: string): PerTest {
+  let dir = '';
+  let h: Harness | undefined;
+  beforeEach(() => {
+    dir = fastTmpDir(prefix);
+  });
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    async start(yaml, processes, opts) {
+      h = await startHarness(dir, yaml, processes, opts);
+      return h;
+    },
+  };
+}

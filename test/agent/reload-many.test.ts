@@ -5,26 +5,13 @@
  * `nrdot rollback --to-timestamp` (the built CLI, against this agent's
  * control server) restoring the exact bytes in effect at that time.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigHistory } from '../../src/control/config/history/store.js';
-import { fastTmpDir } from '../../src/util/tmp.js';
 import { nrdot } from '../helpers/cli.js';
-import { b64, baseYaml, filePoints, type Harness, startHarness, TOKEN } from './reload-harness.js';
+import { b64, baseYaml, filePoints, perTest, TOKEN } from './reload-harness.js';
 
-let dir = '';
-let h: Harness | undefined;
-
-beforeEach(() => {
-  dir = fastTmpDir('nrdot-reload-many-');
-});
-
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const t = perTest('nrdot-reload-many-');
 
 const PROFILES = ['balanced', 'aggressive', 'conservative', 'emergency'];
 
@@ -36,15 +23,15 @@ function localStamp(ms: number): string {
 
 describe('hot reload, repeated', () => {
   it('100 reloads in a row, a cycle between each, lose and duplicate no data point', async () => {
-    h = await startHarness(dir, baseYaml(dir), 120);
+    const h = await t.start(baseYaml(t.dir), 120);
     await h.cycle();
-    const outs = new Set([path.join(dir, 'out-a.jsonl')]);
+    const outs = new Set([path.join(t.dir, 'out-a.jsonl')]);
     let applied = 0;
     for (let i = 1; i <= 100; i++) {
       // every reload changes the profile; every fourth also moves the export to another file
       const out = `out-${Math.floor(i / 4) % 3}.jsonl`;
-      outs.add(path.join(dir, out));
-      const yaml = baseYaml(dir, `profile: ${PROFILES[i % PROFILES.length]}\n# reload ${i}`, out);
+      outs.add(path.join(t.dir, out));
+      const yaml = baseYaml(t.dir, `profile: ${PROFILES[i % PROFILES.length]}\n# reload ${i}`, out);
       const r = await h.put('/api/config', { config_base64: b64(yaml) });
       expect(r.body.ok, JSON.stringify(r.body)).toBe(true);
       if (r.body.outcome === 'applied') applied++;
@@ -57,21 +44,21 @@ describe('hot reload, repeated', () => {
     const reported = h.reports.reduce((n, r) => n + r.datapoints.exported, 0);
     expect(written).toBe(reported);
     // every config passed its health check: no rollback among them
-    const hist = ConfigHistory.inStateDir(path.join(dir, 'state')).list();
+    const hist = ConfigHistory.inStateDir(path.join(t.dir, 'state')).list();
     expect(hist.filter((v) => v.result !== 'applied')).toEqual([]);
   });
 
   it('nrdot rollback --to-timestamp on a running agent restores the exact bytes in effect then', async () => {
-    h = await startHarness(dir, baseYaml(dir));
+    const h = await t.start(baseYaml(t.dir));
     await h.cycle();
-    const v2 = `${baseYaml(dir, 'profile: aggressive')}\n# the one to come back to, byte for byte   \n`;
+    const v2 = `${baseYaml(t.dir, 'profile: aggressive')}\n# the one to come back to, byte for byte   \n`;
     expect((await h.put('/api/config', { config_base64: b64(v2) })).body.outcome).toBe('applied');
     await h.cycle();
-    expect((await h.put('/api/config', { config_base64: b64(baseYaml(dir, 'profile: emergency')) })).body.version).toBe(
-      3,
-    );
+    expect(
+      (await h.put('/api/config', { config_base64: b64(baseYaml(t.dir, 'profile: emergency')) })).body.version,
+    ).toBe(3);
     await h.cycle();
-    const hist = ConfigHistory.inStateDir(path.join(dir, 'state'));
+    const hist = ConfigHistory.inStateDir(path.join(t.dir, 'state'));
     const at = localStamp(hist.get(2).timeMs);
     const r = await nrdot(['rollback', '--to-timestamp', at, '--url', h.url, '--reason', 'back to v2'], {
       env: { NRDOT_TOKEN: TOKEN },

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/log.js';
+import { AuditLog } from '../../src/server/audit.js';
 import { type ControlServer, startControlServer } from '../../src/server/http.js';
 import { Registry } from '../../src/server/registry.js';
 import { SelfMetrics } from '../../src/server/self-metrics.js';
@@ -35,7 +37,7 @@ beforeAll(async () => {
     control: agent,
     registry,
     token: TOKEN,
-    auditLog: auditFile,
+    audit: new AuditLog(auditFile, silentLogger),
   });
   // a second agent whose server has no token: profile changes disabled
   open = await startControlServer({ listen: '127.0.0.1:0', control: new FakeAgent(), registry: new Registry() });
@@ -199,9 +201,25 @@ describe('nrdot profile', () => {
   it('set exits 2 for an unknown profile, naming the valid ones', async () => {
     const r = await nrdot(['profile', 'set', 'turbo', '--url', server.url], { env: { NRDOT_TOKEN: TOKEN } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      "unknown profile 'turbo'; valid profiles: conservative, balanced, aggressive, emergency",
-    );
+    expect(r.stderr).toContain("unknown profile 'turbo' (known: conservative, balanced, aggressive, emergency)");
+  });
+
+  it('set --for sends the expiry; a bad duration exits 2 naming the flag before anything is sent', async () => {
+    agent.active = 'balanced';
+    const ok = await nrdot(['profile', 'set', 'aggressive', '--for', '90m', '--url', server.url], {
+      env: { NRDOT_TOKEN: TOKEN },
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(agent.changes.at(-1)).toMatchObject({ name: 'aggressive', expiresInMs: 90 * 60_000 });
+    const sent = agent.changes.length;
+    for (const bad of ['soon', '0s', '-5m']) {
+      const r = await nrdot(['profile', 'set', 'balanced', `--for=${bad}`, '--url', server.url], {
+        env: { NRDOT_TOKEN: TOKEN },
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--for expects a duration like 10s, 500ms or 2m, got '${bad}'`);
+    }
+    expect(agent.changes).toHaveLength(sent);
   });
 
   it('set exits 1 when no agent answers', async () => {

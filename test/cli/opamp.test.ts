@@ -100,13 +100,16 @@ describe('nrdot run with opamp.endpoint', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l));
-      expect(audit.map((a) => [a.action, a.source, a.outcome])).toEqual([
+      expect(audit.map((a) => [a.action, a.source ?? a.reason, a.outcome])).toEqual([
         ['config.apply', 'start', 'ok'],
+        // the remote config's profile: a control decision at the swap, then the lifecycle's line
+        ['control.decision', 'manual', 'ok'],
         ['config.apply', 'opamp', 'ok'],
         ['config.apply', 'opamp', 'ok'],
         ['config.rollback', 'rollback', 'rolled_back'],
       ]);
-      expect(audit[1].who).toBe(`opamp:${new URL(server.url).host}`);
+      expect(audit[1].after).toMatchObject({ profile: 'emergency' });
+      expect(audit[2].who).toBe(`opamp:${new URL(server.url).host}`);
       // the cycles ran the local profile, then the remote one (it stays: the rollback returns to r1)
       const cycles = r.stdout.trim().split('\n');
       expect(cycles).toHaveLength(16);

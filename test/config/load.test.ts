@@ -170,7 +170,7 @@ describe('config loading', () => {
       [
         'export_options:\n  otlp:\n    headers: { "bad name": v }\n',
         'NRDOT_ERR_BAD_EXPORT_SPEC',
-        '\'export_options.otlp.headers\': OTLP header name "bad name"',
+        '\'export_options.otlp.headers\': OTLP header "bad name": not a valid HTTP header name',
       ],
       [
         'export_options:\n  otlp:\n    retry: { initial_interval: 10s, max_interval: 1s }\n',

@@ -240,7 +240,6 @@ async function run(
     sink,
     logger: silentLogger,
     intervalMs: 10_000,
-    refuse: () => false,
     now: () => now,
   });
   try {

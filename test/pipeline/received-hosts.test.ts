@@ -45,7 +45,6 @@ describe('receiver.max_hosts under a flood of host names', () => {
       sink,
       logger: silentLogger,
       intervalMs: 10_000,
-      refuse: () => false,
       now: () => now,
     });
     const known = Array.from(

@@ -10,6 +10,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigHistory } from '../../src/control/config/history/store.js';
 import { ConfigLifecycle } from '../../src/control/config/lifecycle.js';
+import { silentLogger } from '../../src/core/log.js';
+import { AuditLog } from '../../src/server/audit.js';
 import { type ControlServer, startControlServer } from '../../src/server/http.js';
 import { Registry } from '../../src/server/registry.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
@@ -57,7 +59,7 @@ async function start(opts: { applier?: boolean; token?: string | null; configBod
     control: agent,
     registry: new Registry(),
     ...(opts.token === null ? {} : { token: opts.token ?? TOKEN, tokenIdentity: 'token:ops.token' }),
-    auditLog: auditFile,
+    audit: new AuditLog(auditFile, silentLogger),
     ...(opts.configBodyLimit ? { configBodyLimit: opts.configBodyLimit } : {}),
   });
   open.push(server);

@@ -6,7 +6,7 @@ export class FakeAgent implements AgentControl {
   active = 'balanced';
   readonly available = ['conservative', 'balanced', 'aggressive', 'emergency'];
   isReady = false;
-  changes: { name: string; who: string; reason?: string }[] = [];
+  changes: { name: string; who: string; reason?: string; expiresInMs?: number }[] = [];
   families: MetricFamily[] | undefined;
   statusValue: unknown = {
     profile: 'balanced',
@@ -24,7 +24,10 @@ export class FakeAgent implements AgentControl {
     return { active: this.active, available: [...this.available] };
   }
 
-  setProfile(name: string, by: { who: string; reason?: string }): { before: string; after: string } {
+  setProfile(
+    name: string,
+    by: { who: string; reason?: string; expiresInMs?: number },
+  ): { before: string; after: string } {
     if (!this.available.includes(name)) throw new NrdotError(ErrorCodes.UNKNOWN_PROFILE, `unknown profile '${name}'`);
     const before = this.active;
     this.active = name;

@@ -6,6 +6,8 @@ import pino from 'pino';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NrdotError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/log.js';
+import { AuditLog } from '../../src/server/audit.js';
 import { type ControlServer, startControlServer } from '../../src/server/http.js';
 import { Registry } from '../../src/server/registry.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
@@ -61,7 +63,7 @@ async function start(
     control: agent,
     registry,
     ...(opts.token !== undefined ? { token: opts.token } : {}),
-    auditLog: auditFile,
+    audit: new AuditLog(auditFile, silentLogger),
     logger,
     ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
     wallClock: opts.wallClock ?? (() => Date.UTC(2025, 0, 2, 3, 4, 5)),
@@ -341,9 +343,7 @@ describe('PUT /api/profile', () => {
     const s = await start({ token: TOKEN });
     const r = await put(s, { profile: 'turbo' }, bearer(TOKEN));
     expect(r.status).toBe(400);
-    expect(r.json().error).toBe(
-      "unknown profile 'turbo'; valid profiles: conservative, balanced, aggressive, emergency",
-    );
+    expect(r.json().error).toBe("unknown profile 'turbo' (known: conservative, balanced, aggressive, emergency)");
     expect(audit(s)[0]).toMatchObject({ requested: 'turbo', outcome: 'unknown_profile', status: 400 });
   });
 
@@ -359,6 +359,19 @@ describe('PUT /api/profile', () => {
     expect(badReason.status).toBe(400);
     expect(s.agent.active).toBe('balanced');
     expect(audit(s).map((a) => a.outcome)).toEqual(['invalid', 'invalid', 'invalid']);
+  });
+
+  it('expires_in: a duration sets the override expiry; anything else is 400', async () => {
+    const s = await start({ token: TOKEN });
+    const ok = await put(s, { profile: 'aggressive', expires_in: '90m' }, bearer(TOKEN));
+    expect(ok.status).toBe(200);
+    expect(s.agent.changes.at(-1)).toMatchObject({ name: 'aggressive', expiresInMs: 90 * 60_000 });
+    for (const bad of ['soon', '0s', 30, '90']) {
+      const r = await put(s, { profile: 'balanced', expires_in: bad }, bearer(TOKEN));
+      expect(r.status).toBe(400);
+      expect(r.json().error).toBe('"expires_in" must be a duration like 30m or 2h');
+    }
+    expect(s.agent.active).toBe('aggressive');
   });
 
   it('413 for a body over the limit, by Content-Length and by counting a chunked body', async () => {

@@ -6,7 +6,7 @@
  *   config_history            how many applied versions are kept
  */
 import { z } from 'zod';
-import { duration } from '../../config/duration-schema.js';
+import { durationAtMost } from '../../config/duration-schema.js';
 
 export const securitySchema = z.strictObject({
   signed_configs: z
@@ -26,7 +26,7 @@ export const reloadSchema = z.strictObject({
   /** reload when a file given with --config changes */
   watch: z.boolean(),
   /** wait this long after the last change before reloading (editors write in several steps) */
-  debounce: duration,
+  debounce: durationAtMost('1h'),
   /** cycles watched after an apply; a failed health check in them rolls back */
   health_check_cycles: z.number().int().min(1).max(1000),
 });

@@ -66,8 +66,8 @@ export interface StartRecordOptions {
   /** config_history.max_versions */
   maxVersions: number;
   logger: Logger;
-  /** server.audit_log of the (verified) config; "" = none */
-  auditLog?: string;
+  /** the agent's audit log (server.audit_log of the verified config); absent = none */
+  audit?: AuditLog;
   wallClock?: () => number;
 }
 
@@ -101,7 +101,7 @@ export async function recordStartVersion(
     return undefined;
   }
   o.logger.info({ version: v.version, hash: v.hash, keyId: v.keyId }, 'config recorded in the history');
-  if (o.auditLog) {
+  if (o.audit) {
     const entry: ConfigAuditEntry = {
       time: new Date(now()).toISOString(),
       who: v.who,
@@ -113,7 +113,7 @@ export async function recordStartVersion(
       ...(v.keyId ? { keyId: v.keyId } : {}),
       outcome: 'ok',
     };
-    await new AuditLog(path.resolve(o.auditLog), o.logger).append(entry);
+    await o.audit.append(entry);
   }
   return v;
 }

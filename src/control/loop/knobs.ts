@@ -47,15 +47,21 @@ export function scaleProfile(p: ProfileConfig, scale: number): ProfileConfig {
   return out;
 }
 
-/** A cache of scaled profiles: the same object for the same (profile, scale), so stages see stable settings. */
+/**
+ * A cache of scaled profiles: the same object for the same (profile, scale),
+ * so stages see stable settings. Keyed on the profile object too: a hot
+ * reload that redefines a profile under the same name gets it scaled anew.
+ */
 export class KnobCache {
   private key = '';
+  private from?: ProfileConfig;
   private value?: ProfileConfig;
 
   get(name: string, p: ProfileConfig, scale: number): ProfileConfig {
     const key = `${name}\u0000${scale}`;
-    if (key !== this.key || !this.value) {
+    if (key !== this.key || p !== this.from || !this.value) {
       this.key = key;
+      this.from = p;
       this.value = scaleProfile(p, scale);
     }
     return this.value;

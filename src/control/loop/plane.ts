@@ -8,9 +8,10 @@
  *   const plane = new ControlPlane({ config, engine, now, ... });
  *   engine.onCycle((r) => plane.afterCycle(r.report));
  *   plane.setOverride('aggressive', { who, reason, expiresInMs });
+ *   plane.reconfigure({ config, intervalMs, baseProfile, before });  // a hot reload
  */
 import type { Config } from '../../config/schema.js';
-import { ErrorCodes, NrdotError } from '../../core/errors.js';
+import { unknownProfile } from '../../config/unknown-profile.js';
 import type { Logger } from '../../core/log.js';
 import type { CycleReport } from '../../pipeline/types.js';
 import { type ControlSetting, type DecisionEvent, type DecisionReason, decisionEvent } from '../notify/event.js';
@@ -44,6 +45,17 @@ export interface ControlPlaneOptions {
   onDecision?: (e: DecisionEvent) => void;
 }
 
+/** What a hot reload hands the plane (src/agent/reload.ts, between two cycles, the new engine in place). */
+export interface ControlReload {
+  config: Config;
+  intervalMs: number;
+  baseProfile: string;
+  /** the profile the engine ran before the reload (the knob scale is the plane's) */
+  ranProfile: string;
+  /** the reload changed `profile:`: a newer operator decision than a manual override, which ends */
+  profileChanged?: boolean;
+}
+
 export interface ControlStatus {
   source: 'manual' | 'schedule' | 'loop' | 'off';
   schedule?: string;
@@ -61,8 +73,12 @@ export interface ControlStatus {
 const RECENT = 10;
 
 export class ControlPlane {
-  private readonly schedules: ScheduleSet;
-  private readonly controller: BudgetController;
+  private schedules: ScheduleSet;
+  private controller: BudgetController;
+  /** the config, interval and base profile in effect (a hot reload replaces them: reconfigure) */
+  private config: Config;
+  private intervalMs: number;
+  private baseProfile: string;
   private readonly knobs = new KnobCache();
   private override?: ManualOverride;
   private source?: ControlSource;
@@ -74,15 +90,23 @@ export class ControlPlane {
   private readonly recent: DecisionEvent[] = [];
 
   constructor(private readonly o: ControlPlaneOptions) {
+    this.config = o.config;
+    this.intervalMs = o.intervalMs;
+    this.baseProfile = o.baseProfile;
     this.schedules = ScheduleSet.compile(o.config.control.schedules, o.now());
     this.controller = new BudgetController(o.config.control.loop);
+  }
+
+  /** The profile in force when nothing else decides. */
+  get base(): string {
+    return this.baseProfile;
   }
 
   /** The budget the loop steers to now: the active schedule's, else control.budget (null: no loop). */
   private budgetOf(src: ControlSource): Budget | null {
     if (src.source === 'manual') return null;
     if (src.source === 'schedule') return src.target.budget ?? null;
-    return this.o.config.control.budget;
+    return this.config.control.budget;
   }
 
   private get setting(): Setting {
@@ -93,20 +117,39 @@ export class ControlPlane {
     return { profile: s.profile, knobs: knobValues(s.scale), ...(budget ? { budget } : {}) };
   }
 
-  /** Set the engine to `s`; an event when it changes anything (or `force`). */
+  /** Set the engine to `s` (profile and knob). */
+  private set(s: Setting): void {
+    this.o.engine.setProfile(s.profile);
+    this.scale = s.scale;
+    const scale = s.scale;
+    this.o.engine.setProfileOverride(scale < 1 ? (name, p) => this.knobs.get(name, p, scale) : undefined);
+  }
+
+  /**
+   * Set the engine to `s`; an event when that changes anything from
+   * `before` (default: what the engine runs now).
+   */
   private apply(
     s: Setting,
     reason: DecisionReason,
     extra: Pick<DecisionEvent, 'detail' | 'schedule' | 'who'>,
     budgets?: { before: Budget | null; after: Budget | null },
+    before: Setting = this.setting,
   ): DecisionEvent | undefined {
-    const before = this.setting;
     const budgetChanged = budgets !== undefined && JSON.stringify(budgets.before) !== JSON.stringify(budgets.after);
     if (before.profile === s.profile && before.scale === s.scale && !budgetChanged) return undefined;
-    this.o.engine.setProfile(s.profile);
-    this.scale = s.scale;
-    const scale = s.scale;
-    this.o.engine.setProfileOverride(scale < 1 ? (name, p) => this.knobs.get(name, p, scale) : undefined);
+    this.set(s);
+    return this.emit(reason, before, s, extra, budgets);
+  }
+
+  /** One decision: counted, kept for status, logged, handed to onDecision. */
+  private emit(
+    reason: DecisionReason,
+    before: Setting,
+    s: Setting,
+    extra: Pick<DecisionEvent, 'detail' | 'schedule' | 'who'>,
+    budgets?: { before: Budget | null; after: Budget | null },
+  ): DecisionEvent {
     const e = decisionEvent(
       reason,
       this.view(before, budgets?.before),
@@ -114,19 +157,23 @@ export class ControlPlane {
       this.o.now(),
       extra,
     );
-    this.decisions[reason]++;
+    this.record(e);
+    return e;
+  }
+
+  private record(e: DecisionEvent): void {
+    this.decisions[e.reason]++;
     this.recent.push(e);
     if (this.recent.length > RECENT) this.recent.shift();
     this.o.logger.info({ decision: e }, 'control decision');
     this.o.onDecision?.(e);
-    return e;
   }
 
   /** Call after every cycle with its report. */
   afterCycle(r: CycleReport | undefined): void {
     const t = this.o.now();
     if (r) {
-      const a = this.o.config.control.loop.smoothing;
+      const a = this.config.control.loop.smoothing;
       this.usd = this.usd === undefined ? r.cost.hourlyUsd : a * r.cost.hourlyUsd + (1 - a) * this.usd;
     }
     const src = this.schedules.resolve(this.override, t);
@@ -142,7 +189,7 @@ export class ControlPlane {
       {
         nowMs: t,
         usdPerHour: r.cost.hourlyUsd,
-        pointsPerMinute: (r.datapoints.exported * 60_000) / this.o.intervalMs,
+        pointsPerMinute: (r.datapoints.exported * 60_000) / this.intervalMs,
         series: r.datapoints.exported,
         visibility: Math.min(r.visibility.cpu, r.visibility.memory),
       },
@@ -205,16 +252,94 @@ export class ControlPlane {
     if (from === undefined) return;
     const detail =
       from.source === 'manual'
-        ? `the manual override expired: back to ${this.o.baseProfile}`
-        : `no schedule active: back to ${this.o.baseProfile}`;
+        ? `the manual override expired: back to ${this.baseProfile}`
+        : `no schedule active: back to ${this.baseProfile}`;
     this.apply(
-      { profile: this.o.baseProfile, scale: 1 },
+      { profile: this.baseProfile, scale: 1 },
       reason,
       { detail, ...(name ? { schedule: name } : {}) },
       {
         before: fromBudget,
         after: null,
       },
+    );
+  }
+
+  /**
+   * A decision made outside the plane (the memory governor's tier changes):
+   * counted, kept for status and handed on as the plane's own are. The
+   * profile and knob are untouched.
+   */
+  external(reason: DecisionReason, before: ControlSetting, after: ControlSetting, detail: string): DecisionEvent {
+    const e = decisionEvent(reason, before, after, this.o.now(), { detail });
+    this.record(e);
+    return e;
+  }
+
+  /**
+   * A hot reload: follow the new config's interval, base profile, budget,
+   * schedules and loop settings (`control.loop`: a changed one starts a new
+   * controller from the setting in force). A manual override stays while
+   * its profile exists, unless the reload changed `profile:`. Control is resolved again under the new schedules
+   * and the engine (the new one, built with whatever profile) set to what it
+   * says; when that differs from what ran before the reload, one event:
+   * reason schedule when a schedule decides, else manual (a config change is
+   * an operator's).
+   */
+  reconfigure(next: ControlReload): DecisionEvent | undefined {
+    const t = this.o.now();
+    const before: Setting = { profile: next.ranProfile, scale: this.scale };
+    const from = this.source;
+    const fromBudget = from ? this.budgetOf(from) : null;
+    const loopChanged = JSON.stringify(next.config.control.loop) !== JSON.stringify(this.config.control.loop);
+    this.config = next.config;
+    this.intervalMs = next.intervalMs;
+    this.baseProfile = next.baseProfile;
+    this.schedules = ScheduleSet.compile(next.config.control.schedules, t);
+    if (loopChanged) this.controller = new BudgetController(next.config.control.loop);
+    const known = this.o.engine.profiles;
+    const held = this.override?.target.profile;
+    if (held !== undefined && next.profileChanged) {
+      this.o.logger.info({ profile: held }, 'config reload: profile: changed, the manual override ends');
+      this.override = undefined;
+    } else if (held !== undefined && !known.includes(held)) {
+      this.o.logger.warn({ profile: held }, 'config reload: the manual override names a profile the config dropped');
+      this.override = undefined;
+    }
+    const to = this.schedules.resolve(this.override, t);
+    if (this.override && to.source !== 'manual') this.override = undefined;
+    this.source = to;
+    const toBudget = this.budgetOf(to);
+    let target: Setting;
+    let detail: string;
+    if (to.source === 'manual') {
+      target = { profile: to.target.profile!, scale: 1 };
+      detail = 'the manual override stays';
+    } else if (to.source === 'schedule' && to.target.profile !== undefined) {
+      target = { profile: to.target.profile, scale: 1 };
+      detail = `schedule ${to.schedule.name} (${to.schedule.when}) sets the profile`;
+    } else if (toBudget) {
+      // the loop steers from the setting in force (the base profile, if the config dropped that one)
+      target = known.includes(before.profile) ? before : { profile: this.baseProfile, scale: 1 };
+      if (loopChanged || !fromBudget || target !== before) this.controller.adopt(target);
+      detail =
+        to.source === 'schedule'
+          ? `schedule ${to.schedule.name} (${to.schedule.when}) sets the budget`
+          : 'control.budget applies';
+    } else {
+      target = { profile: this.baseProfile, scale: 1 };
+      detail = `profile ${this.baseProfile}`;
+    }
+    // the new engine runs what control says, whatever it was built with
+    this.set(target);
+    const budgetChanged = JSON.stringify(fromBudget) !== JSON.stringify(toBudget);
+    if (before.profile === target.profile && before.scale === target.scale && !budgetChanged) return undefined;
+    return this.emit(
+      to.source === 'schedule' ? 'schedule' : 'manual',
+      before,
+      target,
+      { detail: `config reload: ${detail}`, ...(to.source === 'schedule' ? { schedule: to.schedule.name } : {}) },
+      { before: fromBudget, after: toBudget },
     );
   }
 
@@ -236,9 +361,7 @@ export class ControlPlane {
       ...(expiresAtMs !== undefined ? { expiresAtMs } : {}),
     };
     const known = this.o.engine.profiles;
-    if (!known.includes(profile)) {
-      throw new NrdotError(ErrorCodes.UNKNOWN_PROFILE, `unknown profile '${profile}' (known: ${known.join(', ')})`);
-    }
+    if (!known.includes(profile)) throw unknownProfile(profile, known, '');
     const prev = this.source;
     this.override = o;
     this.source = { source: 'manual', target: o.target, override: o };
@@ -259,7 +382,7 @@ export class ControlPlane {
   status(): ControlStatus {
     const t = this.o.now();
     const src = this.source;
-    const budget = src ? this.budgetOf(src) : this.o.config.control.budget;
+    const budget = src ? this.budgetOf(src) : this.config.control.budget;
     const ratio = budget ? this.controller.projectedRatio : undefined;
     const usd = this.usd;
     const ov = src?.source === 'manual' ? src.override : undefined;

@@ -4,10 +4,7 @@
  * config loader resolves them and keeps them out of logs).
  */
 import { z } from 'zod';
-
-/** RFC 9110 token characters. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE_BAD = /[\r\n\0]/;
+import { headersSchema } from '../../config/headers-schema.js';
 
 export const notifyTargetSchema = z.strictObject({
   url: z
@@ -18,17 +15,7 @@ export const notifyTargetSchema = z.strictObject({
       return p.username === '' && p.password === '';
     }, 'credentials in the URL are not supported; send them as a header (e.g. authorization)')
     .describe('where each event is POSTed as JSON (logs show only its origin: the path may be a secret)'),
-  headers: z
-    .record(
-      z.string(),
-      z.string().refine((v) => !HEADER_VALUE_BAD.test(v), 'a header value cannot hold CR, LF or NUL'),
-    )
-    .superRefine((h, ctx) => {
-      for (const name of Object.keys(h)) {
-        if (!HEADER_NAME.test(name))
-          ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid HTTP header name' });
-      }
-    })
+  headers: headersSchema
     .optional()
     .describe('request headers, e.g. authorization: "Bearer ${env:HOOK_TOKEN}" (values are never logged)'),
 });

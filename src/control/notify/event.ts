@@ -1,7 +1,8 @@
 /**
- * A control decision as an event: what the profile, knobs or budget were
- * before and after, why (budget, schedule, manual, memory), and when. The
- * control loop makes one per decision; the audit log, the metrics, `nrdot
+ * A control decision as an event: what the profile, knobs, budget or memory
+ * tier were before and after, why (budget, schedule, manual, memory), and
+ * when. The control loop makes one per decision, and one per memory tier
+ * the governor engages or releases; the audit log, the metrics, `nrdot
  * status` and the webhooks (notifier.ts) all take the same object.
  *
  * The webhook body is the event plus `kind`, `host` and a one-line `text`
@@ -12,12 +13,25 @@ import type { Budget } from '../schedule/config.js';
 export const DECISION_REASONS = ['budget', 'schedule', 'manual', 'memory'] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 
+/** The memory governor's tier and what it sheds (decisions with reason memory). */
+export interface MemorySetting {
+  /** normal, drop_noise, drop_standard, sample_important, critical_only, refuse_input */
+  tier: string;
+  /** process tiers not exported */
+  drops: string[];
+  /** keep probability of important processes, when below 1 */
+  important_keep?: number;
+  /** received input refused (503 + Retry-After) */
+  refuse_input?: boolean;
+}
+
 /** The controlled state on one side of a decision (only what applies). */
 export interface ControlSetting {
   profile?: string;
   /** continuous knobs within the profile, e.g. { top_n_interactive: 40, sampling_rate: 0.5 } */
   knobs?: Record<string, number>;
   budget?: Budget;
+  memory?: MemorySetting;
 }
 
 export interface DecisionEvent {
@@ -65,6 +79,15 @@ function settingText(s: ControlSetting): string {
       b.active_series !== undefined ? `${b.active_series} series` : '',
     ].filter(Boolean);
     parts.push(`budget ${measures.join(', ')}`);
+  }
+  if (s.memory) {
+    const m = s.memory;
+    const sheds = [
+      m.drops.length > 0 ? `drops ${m.drops.join(', ')}` : '',
+      m.important_keep !== undefined ? `keeps ${m.important_keep} of important` : '',
+      m.refuse_input ? 'refuses input' : '',
+    ].filter(Boolean);
+    parts.push(`memory tier ${m.tier}${sheds.length > 0 ? ` (${sheds.join(', ')})` : ''}`);
   }
   return parts.length > 0 ? parts.join(' ') : 'none';
 }

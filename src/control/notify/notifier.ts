@@ -26,8 +26,9 @@ import type { Agent } from 'undici';
 const requireUndici = createRequire(import.meta.url);
 
 import { type Logger, silentLogger } from '../../core/log.js';
+import { backoffDelay } from '../../exporters/chain/retry.js';
 import { describeError } from '../../exporters/exporter.js';
-import { headerScrubber, normalizeHeaders } from '../../exporters/otlp/send.js';
+import { headerScrubber, normalizeHeaders, parseRetryAfter } from '../../exporters/otlp/send.js';
 import { USER_AGENT } from '../../util/version.js';
 import type { NotifyTarget } from './config.js';
 import { type DecisionEvent, webhookBody } from './event.js';
@@ -48,7 +49,7 @@ export interface NotifierOptions {
   maxQueue?: number;
   /** how to wait between attempts (tests inject one that records the delays); resolves early when `signal` aborts */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** jitter source in [0, 1): the delay is scaled by 0.5 + random() / 2 (default Math.random) */
+  /** jitter source in [0, 1): the delay is scaled by 0.8 + 0.4 * random() (RETRY_JITTER; default Math.random) */
   random?: () => number;
 }
 
@@ -77,14 +78,6 @@ const RESERVED = new Set(['content-type', 'content-length', 'transfer-encoding',
 
 function retryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
-}
-
-function retryAfterMs(v: string | string[] | undefined): number | undefined {
-  const s = (Array.isArray(v) ? v[0] : v)?.trim();
-  if (!s) return undefined;
-  if (/^\d+$/.test(s)) return Number(s) * 1000;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
 }
 
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -245,10 +238,9 @@ export class Notifier {
     }
   }
 
-  /** Delay before retry number `retry` (1-based): doubling, jittered, capped. */
+  /** Delay before retry number `retry` (1-based): doubling, jittered, capped (the export chain's backoff). */
   private backoff(retry: number): number {
-    const base = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** (retry - 1));
-    return Math.round(base * (0.5 + this.random() / 2));
+    return backoffDelay(retry, { initialMs: this.opts.backoffMs, maxMs: this.opts.maxBackoffMs, random: this.random });
   }
 
   private async deliver(t: Target, body: string): Promise<void> {
@@ -292,7 +284,7 @@ export class Notifier {
       await res.body.dump();
       if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true };
       const waitMs =
-        res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
+        res.statusCode === 429 || res.statusCode === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined;
       return { ok: false, retry: retryable(res.statusCode), error: `HTTP ${res.statusCode}`, waitMs };
     } catch (e) {
       const error = timeout.aborted

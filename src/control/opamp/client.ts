@@ -39,7 +39,7 @@ import {
   str,
 } from './proto.js';
 import { unpackRemoteConfig } from './remote-config.js';
-import { backoffDelay, exchange } from './transport.js';
+import { exchange, retryDelay } from './transport.js';
 
 export const CAPABILITIES =
   AgentCapabilities.ReportsStatus |
@@ -98,7 +98,7 @@ export interface OpampClientOptions {
   /** first retry delay (default 1 s); doubles up to maxBackoffMs (default 5 min) */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** [0, 1) for jitter (default Math.random); the delay is (0.5 + 0.5 * r) of the backoff */
+  /** [0, 1) for jitter (default Math.random); the delay is (0.8 + 0.4 * r) of the backoff (RETRY_JITTER) */
   random?: () => number;
   /** wall clock, ms (default Date.now) */
   now?: () => number;
@@ -255,7 +255,7 @@ export class OpampClient {
   private stopWait: (() => void) | undefined;
 
   private retryDelay(e: unknown): number {
-    return backoffDelay(this.stats.consecutiveFailures, e, {
+    return retryDelay(this.stats.consecutiveFailures, e, {
       initialMs: this.o.initialBackoffMs ?? 1000,
       maxMs: this.o.maxBackoffMs ?? 300_000,
       random: this.o.random ?? Math.random,

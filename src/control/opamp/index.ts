@@ -1,14 +1,14 @@
 /**
  * The OpAMP agent as the run command starts it: identity from the state dir
  * and the config, the client, and the apply the agent passes
- * (ConfigLifecycle.applyConfig, src/agent/live-config.ts). Without one, an
- * apply that answers honestly that remote configs cannot be applied (the
- * server sees FAILED with that reason).
+ * (ConfigLifecycle.applyConfig, src/agent/live-config.ts, which audits its
+ * own outcomes); remote configs refused before they reach it are audited
+ * here.
  */
 import * as path from 'node:path';
-import { type LoadedConfig, sha256Hex } from '../../config/load.js';
+import type { LoadedConfig } from '../../config/load.js';
 import type { Logger } from '../../core/log.js';
-import { AuditLog } from '../../server/audit.js';
+import type { AuditLog } from '../../server/audit.js';
 import type { SignaturePolicy } from '../config/signed.js';
 import { type AgentHealth, type ApplyRemote, type EffectiveFile, OpampClient } from './client.js';
 import type { OpampConfig } from './config.js';
@@ -16,23 +16,18 @@ import { describeAgent, loadInstanceUid, resolveRing, saveInstanceUid } from './
 
 export { OpampClient };
 
-export const NO_RELOAD_YET: ApplyRemote = async () => ({
-  ok: false,
-  error:
-    'this agent cannot apply remote configs yet (hot reload is not wired into the engine): its local config stays; restart it with the new config',
-});
-
 export interface StartOpampOptions {
   stateDir: string | undefined;
   logger: Logger;
   health: () => AgentHealth;
   effectiveConfig: () => EffectiveFile[];
   signaturePolicy: () => SignaturePolicy;
-  apply?: ApplyRemote;
+  /** the checked apply of the agent's config lifecycle */
+  apply: ApplyRemote;
   /** poll interval in ms (from opamp.poll_interval) */
   pollIntervalMs: number;
-  /** server.audit_log: remote configs refused before they reach `apply` are audited here ("" = none) */
-  auditLog?: string;
+  /** the agent's audit log: remote configs refused before they reach `apply` are audited here */
+  audit?: AuditLog;
   /** wall clock for audit lines (default Date.now) */
   now?: () => number;
 }
@@ -48,7 +43,7 @@ export function startOpamp(cfg: OpampConfig, o: StartOpampOptions): OpampClient 
   const uid = loadInstanceUid(o.stateDir, o.logger);
   const ring = resolveRing(cfg);
   const who = `opamp:${new URL(cfg.endpoint).host}`;
-  const audit = o.auditLog ? new AuditLog(path.resolve(o.auditLog), o.logger) : undefined;
+  const audit = o.audit;
   const refused = (reason: string, hash: string | undefined) =>
     void audit?.append({
       time: new Date((o.now ?? Date.now)()).toISOString(),
@@ -59,14 +54,6 @@ export function startOpamp(cfg: OpampConfig, o: StartOpampOptions): OpampClient 
       reason,
       outcome: 'refused',
     });
-  // without the agent's checked apply (which audits its own outcomes), audit the refusal here
-  const apply: ApplyRemote =
-    o.apply ??
-    (async (bytes, meta) => {
-      const r = await NO_RELOAD_YET(bytes, meta);
-      refused(r.error ?? 'refused', sha256Hex(bytes));
-      return r;
-    });
   const client = new OpampClient({
     endpoint: cfg.endpoint,
     headers: cfg.headers,
@@ -76,7 +63,7 @@ export function startOpamp(cfg: OpampConfig, o: StartOpampOptions): OpampClient 
     pollIntervalMs: o.pollIntervalMs,
     health: o.health,
     effectiveConfig: o.effectiveConfig,
-    apply,
+    apply: o.apply,
     signaturePolicy: o.signaturePolicy,
     onRefused: (e) => refused(e.reason, e.bodySha256),
     logger: o.logger,

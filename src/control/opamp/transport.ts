@@ -5,6 +5,8 @@
  * RetryAfter; the client's backoff takes the larger of that and its own.
  */
 import { request } from 'undici';
+import { type BackoffOptions, backoffDelay } from '../../exporters/chain/retry.js';
+import { parseRetryAfter } from '../../exporters/otlp/send.js';
 import {
   type AgentToServer,
   decodeServerToAgent,
@@ -22,27 +24,13 @@ export class RetryAfter extends Error {
   }
 }
 
-/** Retry-After in seconds or as an HTTP date: ms, or undefined. */
-export function retryAfterMs(h: string | string[] | undefined, now: number): number | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  if (!v) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? Math.max(0, t - now) : undefined;
-}
-
 /**
- * The delay before retry number `failures` (1, 2, ...): `initialMs` doubling
- * up to `maxMs`, times (0.5 + 0.5 * random()); at least what the server
- * asked for (at most an hour).
+ * The delay before retry number `failures` (1, 2, ...): the export chain's
+ * backoff (doubling from `initialMs` up to `maxMs`, jittered), and at least
+ * what the server asked for (at most an hour).
  */
-export function backoffDelay(
-  failures: number,
-  e: unknown,
-  o: { initialMs: number; maxMs: number; random: () => number },
-): number {
-  const backoff = Math.min(o.maxMs, o.initialMs * 2 ** Math.min(30, failures - 1));
-  const jittered = Math.round(backoff * (0.5 + 0.5 * o.random()));
+export function retryDelay(failures: number, e: unknown, o: BackoffOptions): number {
+  const jittered = backoffDelay(failures, o);
   if (e instanceof RetryAfter && e.delayMs !== undefined) return Math.min(3_600_000, Math.max(e.delayMs, jittered));
   return jittered;
 }
@@ -71,7 +59,7 @@ export async function exchange(msg: AgentToServer, o: ExchangeOptions): Promise<
   }
   const buf = Buffer.from(await res.body.arrayBuffer());
   if (res.statusCode === 429 || res.statusCode === 503) {
-    throw new RetryAfter(`HTTP ${res.statusCode}`, retryAfterMs(res.headers['retry-after'], o.now()));
+    throw new RetryAfter(`HTTP ${res.statusCode}`, parseRetryAfter(res.headers['retry-after'], o.now()));
   }
   if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
   let answer: ServerToAgent;

@@ -3,6 +3,7 @@
  * profile a schedule sets exists, and no two schedules of the same priority
  * overlap. Errors name the file and the key and exit 2.
  */
+import { unknownProfile } from '../../config/unknown-profile.js';
 import { ErrorCodes, NrdotError } from '../../core/errors.js';
 import type { ScheduleConfig } from './config.js';
 import { findOverlap } from './overlap.js';
@@ -29,9 +30,11 @@ export function checkSchedules(
 ): Schedule[] {
   list.forEach((s, i) => {
     if (s.profile !== undefined && !profiles.includes(s.profile)) {
-      throw new NrdotError(
-        ErrorCodes.UNKNOWN_PROFILE,
-        `${file}: 'control.schedules.${i}.profile': unknown profile '${s.profile}' in schedule '${s.name}' (known: ${profiles.join(', ')})`,
+      throw unknownProfile(
+        s.profile,
+        profiles,
+        `${file}: 'control.schedules.${i}.profile'`,
+        ` in schedule '${s.name}'`,
       );
     }
   });

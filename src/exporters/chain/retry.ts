@@ -68,6 +68,31 @@ export interface RetryStats {
 
 export type RetryLayer = Layer & { stats(): RetryStats };
 
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  /** default RETRY_MULTIPLIER */
+  multiplier?: number;
+  /** default RETRY_JITTER */
+  jitter?: number;
+  /** uniform in [0, 1) (default Math.random; 0.5 = no jitter) */
+  random?: () => number;
+}
+
+/**
+ * The wait before retry `attempt` (the attempt that failed, from 1):
+ * `min(maxMs, initialMs × multiplier^(attempt-1))`, scaled by a random
+ * factor in [1 - jitter, 1 + jitter]. The export chain, the control
+ * webhooks and the OpAMP client all wait this way.
+ */
+export function backoffDelay(attempt: number, o: BackoffOptions): number {
+  const multiplier = o.multiplier ?? RETRY_MULTIPLIER;
+  const jitter = o.jitter ?? RETRY_JITTER;
+  const random = o.random ?? Math.random;
+  const base = Math.min(o.maxMs, o.initialMs * multiplier ** (attempt - 1));
+  return Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))));
+}
+
 function check(name: string, v: number, ok: boolean, rule: string): number {
   if (!ok || Number.isNaN(v)) throw new RangeError(`retryLayer: '${name}' must be ${rule}, got ${v}`);
   return v;
@@ -94,10 +119,7 @@ export function retryLayer(o: RetryOptions): RetryLayer {
 
   const stats: RetryStats = { attempts: 0, retries: 0, retriesByReason: {}, exhausted: 0 };
 
-  const backoff = (attempt: number): number => {
-    const base = Math.min(maxMs, initialMs * multiplier ** (attempt - 1));
-    return Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))));
-  };
+  const backoff = (attempt: number): number => backoffDelay(attempt, { initialMs, maxMs, multiplier, jitter, random });
 
   const giveUp = (last: SendResult, waitMs: number, attempts: number, why: string): SendResult => {
     stats.exhausted++;

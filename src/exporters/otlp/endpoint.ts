@@ -40,16 +40,21 @@ export function normalizeHeaders(headers: Readonly<Record<string, string>> | und
   const out: Record<string, string> = {};
   if (!headers) return out;
   for (const [name, value] of Object.entries(headers)) {
-    if (!HEADER_NAME_RE.test(name)) {
-      throw new NrdotError(ErrorCodes.BAD_EXPORT_SPEC, `OTLP header name "${name}" is not a valid HTTP header name`);
-    }
-    if (typeof value !== 'string' || HEADER_VALUE_BAD_RE.test(value)) {
-      throw new NrdotError(
-        ErrorCodes.BAD_EXPORT_SPEC,
-        `OTLP header "${name}" must have a string value without CR, LF or NUL characters`,
-      );
-    }
+    const problem = headerProblem(name, value);
+    if (problem) throw new NrdotError(ErrorCodes.BAD_EXPORT_SPEC, `OTLP header "${name}": ${problem}`);
     out[name.toLowerCase()] = value;
   }
   return out;
+}
+
+/**
+ * What is wrong with an HTTP request header, or undefined: the name must be
+ * an RFC 9110 token, the value a string without CR, LF or NUL. Never quotes
+ * the value (it may be a secret). The one rule for every header nrdot sends
+ * (export_options.otlp.headers, control.notify, opamp.headers).
+ */
+export function headerProblem(name: string, value: unknown): string | undefined {
+  if (!HEADER_NAME_RE.test(name)) return 'not a valid HTTP header name';
+  if (typeof value !== 'string' || HEADER_VALUE_BAD_RE.test(value)) return 'a header value cannot hold CR, LF or NUL';
+  return undefined;
 }

@@ -82,12 +82,13 @@ export interface OtlpHttpExporterOptions {
 
 export type OtlpExportResult = ExportResult & { uncompressedBytes: number };
 
-function parseRetryAfter(v: string | string[] | undefined): number | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
+/** A Retry-After header (seconds, or an HTTP date against `nowMs`) in ms; undefined when absent or unreadable. */
+export function parseRetryAfter(v: string | string[] | undefined, nowMs = Date.now()): number | undefined {
+  const s = (Array.isArray(v) ? v[0] : v)?.trim();
   if (!s) return undefined;
-  if (/^\d+$/.test(s.trim())) return Number(s.trim()) * 1000;
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
   const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
+  return Number.isNaN(t) ? undefined : Math.max(0, t - nowMs);
 }
 
 function headerString(v: string | string[] | undefined): string {

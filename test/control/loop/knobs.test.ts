@@ -65,6 +65,15 @@ describe('the knob', () => {
     expect(low!.at(-1)!.datapoints.exported).toBeLessThan(full!.at(-1)!.datapoints.exported);
     expect(low!.at(-1)!.exported).toBeLessThan(full!.at(-1)!.exported);
   });
+
+  it('a profile redefined under the same name (a hot reload) is scaled anew', () => {
+    const cache = new KnobCache();
+    const before = config.profiles.balanced!;
+    const after = { ...before, max_series: before.max_series * 2 };
+    const a = cache.get('balanced', before, 0.5);
+    expect(cache.get('balanced', before, 0.5)).toBe(a);
+    expect(cache.get('balanced', after, 0.5).max_series).toBe(before.max_series);
+  });
 });
 
 describe('bad input', () => {

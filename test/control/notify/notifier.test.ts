@@ -90,7 +90,7 @@ function notifier(targets: ConstructorParameters<typeof Notifier>[0], opts: Noti
     host: 'web-1',
     backoffMs: 100,
     maxBackoffMs: 1000,
-    random: () => 1, // no jitter: delays are exact
+    random: () => 0.5, // no jitter: delays are exact
     sleep: async (ms) => {
       delays.push(ms);
     },
@@ -190,7 +190,7 @@ describe('retry', () => {
     const down = notifier([{ url: `http://127.0.0.1:${await deadPort()}/x` }], { random: () => 0, backoffMs: 300 });
     down.n.post(event());
     await down.n.flush();
-    expect(down.delays).toEqual([150, 300, 500, 500]); // halved by the jitter, then the 1 s cap halved
+    expect(down.delays).toEqual([240, 480, 800, 800]); // the jitter's low end (x0.8), then the 1 s cap x0.8
   });
 
   it('does not retry other 4xx', async () => {

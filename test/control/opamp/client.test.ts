@@ -93,7 +93,7 @@ function agent(endpoint: string, o: { startYaml?: string; sign?: boolean; stateD
     onRefused: (e) => refused.push(e.reason),
     initialBackoffMs: 20,
     maxBackoffMs: 80,
-    random: () => 1,
+    random: () => 0.5, // no jitter
   });
   life.onEvent((e) => {
     if (e.outcome === 'rolled_back' && e.error) client.reportRolledBack(e.hash, e.error);
