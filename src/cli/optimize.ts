@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { unknownProfile } from '../config/unknown-profile.js';
 import { scaleProfile } from '../control/loop/knobs.js';
 import { type Evaluation, type SearchResult, search, type Targets } from '../control/optimize/search.js';
 import { simulate } from '../control/simulate/run.js';
@@ -92,14 +93,7 @@ export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
   const { dur, step } = simWindow(o, src, config.interval, '1d', 144);
   const known = Object.keys(config.profiles);
   const profiles = o.profiles ? o.profiles.split(',').map((p) => p.trim()) : known;
-  for (const p of profiles) {
-    if (!known.includes(p)) {
-      throw new NrdotError(
-        ErrorCodes.UNKNOWN_PROFILE,
-        `--profiles: unknown profile '${p}' (known: ${known.join(', ')})`,
-      );
-    }
-  }
+  for (const p of profiles) if (!known.includes(p)) throw unknownProfile(p, known, '--profiles');
   if (o.write !== undefined && fs.existsSync(o.write)) {
     throw new NrdotError(ErrorCodes.USAGE, `--write: ${o.write} exists; remove it or name another file`);
   }

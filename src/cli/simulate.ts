@@ -6,6 +6,7 @@
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { durationMs } from '../config/schema.js';
+import { unknownProfile } from '../config/unknown-profile.js';
 import { type SimulateResult, simulate } from '../control/simulate/run.js';
 import { recordingSource, type SimSource, type SyntheticSpec } from '../control/simulate/source.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
@@ -165,14 +166,7 @@ export async function simulateCommand(o: SimulateOpts): Promise<void> {
       : o.config
         ? [config.profile]
         : known.filter((p) => ['conservative', 'balanced', 'aggressive', 'emergency'].includes(p));
-  for (const p of profiles) {
-    if (!known.includes(p)) {
-      throw new NrdotError(
-        ErrorCodes.UNKNOWN_PROFILE,
-        `--profile: unknown profile '${p}' (known: ${known.join(', ')})`,
-      );
-    }
-  }
+  for (const p of profiles) if (!known.includes(p)) throw unknownProfile(p, known, '--profile');
   const budget = o.budget ? parseBudget(o.budget) : undefined;
   const runs: { label: string; profile: string; budget?: Record<string, number> }[] = profiles.map((p) => ({
     label: `profile ${p}`,
