@@ -113,6 +113,16 @@ export class StateStore {
     return { processes: d.pid.length, parts: restored };
   }
 
+  /** At start: prepare the directory, load the checkpoint, and say what was restored. */
+  restore(ids: IdentityTable, parts: readonly Stateful[], nowMs: number): Restored {
+    this.prepare();
+    const r = this.load(ids, parts, nowMs);
+    if (r.parts.length > 0) {
+      this.logger.info({ file: this.file, processes: r.processes, parts: r.parts }, 'state restored');
+    }
+    return r;
+  }
+
   /** Save the checkpoint. False when persistence is off or the write failed (it is tried again next time). */
   save(ids: IdentityTable, parts: readonly Stateful[], nowMs: number): boolean {
     if (!this.writable) return false;

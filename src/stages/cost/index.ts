@@ -12,9 +12,10 @@
 import type { Frame } from '../../core/frame.js';
 import type { Lane, LaneBatch } from '../../core/lanes.js';
 import type { Logger } from '../../core/log.js';
+import { EncodedRequest } from '../../exporters/exporter.js';
 import type { ExportHealth } from '../../exporters/otlp/queued.js';
 import { countDataPoints, type ResourceMetrics } from '../../otlp/model.js';
-import { encodeRequest } from '../../otlp/proto.js';
+import { decodeRequest, encodeRequest } from '../../otlp/proto.js';
 import { reportSplit, splitByLane } from '../../otlp/split.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import type { PipelineTotals } from '../../pipeline/telemetry.js';
@@ -43,6 +44,8 @@ export interface CostOptions {
 export interface CycleOutput {
   /** the whole request, protobuf */
   encoded: Buffer;
+  /** the same, for the exporters (its model is decoded only if one asks for it) */
+  request: EncodedRequest;
   /** the same data split by path and size (computed on first use) */
   batches: () => readonly LaneBatch[];
   /** whether `batches` was computed, and its requests per path */
@@ -189,6 +192,7 @@ export class CostStage implements Stage {
     };
     this.output = {
       encoded,
+      request: new EncodedRequest(() => decodeRequest(encoded), encoded),
       batches,
       requests,
       self,
