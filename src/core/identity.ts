@@ -8,7 +8,11 @@
  *   keeps its slot and columns; a reused pid (same pid, another start time)
  *   resets its slot in place; a new identity takes a free slot with every
  *   column at its initial value. Fresh strings (name, executable path,
- *   command line, owner) are stored at the slot.
+ *   command line, owner, cgroup) are stored at the slot, and the row is
+ *   marked `named` only when they differ from the slot's: a source that
+ *   sends every row's strings every cycle (received OTLP) costs the stages
+ *   that work per identity (classify, pool, baseline) nothing when nothing
+ *   changed.
  * - `sweep()` frees the slots of identities the cycle did not see (the
  *   process exited); their columns are reset when the slot is reused.
  * - Stages register their own columns (`f64`, `i32`, `u8`): the table grows
@@ -19,6 +23,7 @@
  */
 
 import type { ProcessBatch } from '../sources/batch.js';
+import { SharedStrings } from './strings.js';
 
 export type ColumnArray = Float64Array | Int32Array | Uint8Array;
 
@@ -102,7 +107,10 @@ export interface Assignment {
   slot: Int32Array;
   /** 1: the identity is new this cycle (its columns are fresh) */
   isNew: Uint8Array;
-  /** 1: the row brought strings (name, path, command line) for its slot */
+  /**
+   * 1: the row brought strings (name, path, command line, owner, cgroup)
+   * that its slot did not hold (always, for a new identity that brought any)
+   */
   named: Uint8Array;
 }
 
@@ -134,6 +142,9 @@ export class IdentityTable {
   exe: string[] = [];
   cmdline: string[] = [];
   owner: string[] = [];
+  /** `/proc/<pid>/cgroup` as read (or `process.cgroup` as received), one shared instance per text */
+  cgroup: string[] = [];
+  private readonly cgroups = new SharedStrings();
 
   /**
    * `owner`: uid → user name for rows that bring no owner of their own
@@ -229,13 +240,26 @@ export class IdentityTable {
       seen[s] = gen;
       slot[i] = s;
     }
+    const fresh = b.freshCgroup;
     for (let k = 0; k < b.freshRows.length; k++) {
       const i = b.freshRows[k]!;
       const s = slot[i]!;
-      this.name[s] = b.freshName[k]!;
-      this.exe[s] = b.freshExe[k]!;
-      this.cmdline[s] = b.freshCmdline[k]!;
-      this.owner[s] = b.freshOwner?.[k] || this.ownerOf(b.uid[i]!);
+      const name = b.freshName[k]!;
+      const exe = b.freshExe[k]!;
+      const cmdline = b.freshCmdline[k]!;
+      const owner = b.freshOwner?.[k] || this.ownerOf(b.uid[i]!);
+      const cgroup = fresh?.[k] ?? '';
+      if (
+        isNew[i] === 0 &&
+        this.name[s] === name &&
+        this.exe[s] === exe &&
+        this.cmdline[s] === cmdline &&
+        this.owner[s] === owner &&
+        this.cgroup[s] === cgroup
+      ) {
+        continue; // sent again, unchanged
+      }
+      this.setStrings(s, name, exe, cmdline, owner, cgroup);
       named[i] = 1;
     }
     // a new identity that came without strings: its owner is known from the uid
@@ -255,10 +279,7 @@ export class IdentityTable {
       if (g < 0 || g === gen) continue;
       this.remove(this.pid.data[s]!);
       seen[s] = -1;
-      this.name[s] = '';
-      this.exe[s] = '';
-      this.cmdline[s] = '';
-      this.owner[s] = '';
+      this.setStrings(s, '', '', '', '', '');
       this.free.push(s);
       this.live--;
       freed++;
@@ -295,10 +316,7 @@ export class IdentityTable {
     for (const c of this.columns) c.reset(s);
     this.pid.data[s] = pid;
     this.start.data[s] = start;
-    this.name[s] = '';
-    this.exe[s] = '';
-    this.cmdline[s] = '';
-    this.owner[s] = '';
+    this.setStrings(s, '', '', '', '', '');
     let h = this.home(pid);
     while (this.vals[h] !== EMPTY) h = (h + 1) & this.mask;
     this.keys[h] = pid;
@@ -311,10 +329,24 @@ export class IdentityTable {
     for (const c of this.columns) c.reset(s);
     this.pid.data[s] = pid;
     this.start.data[s] = start;
-    this.name[s] = '';
-    this.exe[s] = '';
-    this.cmdline[s] = '';
-    this.owner[s] = '';
+    this.setStrings(s, '', '', '', '', '');
+  }
+
+  private setStrings(s: number, name: string, exe: string, cmdline: string, owner: string, cgroup: string): void {
+    this.name[s] = name;
+    this.exe[s] = exe;
+    this.cmdline[s] = cmdline;
+    this.owner[s] = owner;
+    const was = this.cgroup[s];
+    if (was === cgroup) return;
+    if (was !== undefined) this.cgroups.drop(was);
+    this.cgroup[s] = this.cgroups.hold(cgroup);
+  }
+
+  /** Slot `s` takes the strings of slot `o` of `from` (a hot reload: the scanner does not send them again). */
+  copyStrings(s: number, from: IdentityTable, o: number): void {
+    const str = (a: string[]) => a[o] ?? '';
+    this.setStrings(s, str(from.name), str(from.exe), str(from.cmdline), str(from.owner), str(from.cgroup));
   }
 
   /** Backward-shift deletion: probe chains stay intact without tombstones. */

@@ -61,14 +61,11 @@ export class PoolStage implements Stage {
     const ids = this.ids;
     const group = this.group.data;
     const exe = this.exe.data;
-    // groups of identities whose strings arrived this cycle
-    const cgroupOf = new Map<number, string>();
-    const fresh = b.freshCgroup;
-    for (let k = 0; k < b.freshRows.length; k++) cgroupOf.set(b.freshRows[k]!, fresh?.[k] ?? '');
+    // groups of identities whose strings arrived (or changed) this cycle
     for (let i = 0; i < f.n; i++) {
       const s = f.slot[i]!;
       if (f.named[i] !== 1 && group[s]! >= 0) continue;
-      const text = cgroupOf.get(i);
+      const text = ids.cgroup[s];
       const cgroup = text ? parseCgroup(text) : undefined;
       const info = groupFor(
         { name: ids.name[s]!, exe: ids.exe[s]!, owner: ids.owner[s]!, cgroup },
