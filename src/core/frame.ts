@@ -73,8 +73,13 @@ export interface RollupGroup {
 
 /** What the build stage made of the frame: the exported rows and roll-ups, encoded once. */
 export interface BuiltRequest {
-  /** OTLP protobuf: one ResourceMetrics entry per exported row, then the roll-ups */
-  protobuf: Buffer;
+  /**
+   * OTLP protobuf in pieces, each a run of whole ResourceMetrics entries:
+   * one entry per exported row, then the roll-ups. The cost stage appends
+   * its own and concatenates them once (a repeated field is the
+   * concatenation of its elements).
+   */
+  parts: Uint8Array[];
   /** the path of each entry */
   lanes: Lane[];
   /** data points of each entry */
