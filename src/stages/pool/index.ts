@@ -22,6 +22,7 @@ import { TIER_IMPORTANT, TIER_NOISE } from '../../telemetry/names.js';
 import type { ImportantPids } from '../classify/floor.js';
 import { parseCgroup } from './cgroup.js';
 import { type GroupBy, groupFor } from './naming.js';
+import { PoolLayout } from './pools.js';
 
 export class PoolStage implements Stage {
   readonly name = 'pool';
@@ -33,6 +34,9 @@ export class PoolStage implements Stage {
   private readonly template: string;
   private readonly demote: boolean;
   private live = new Uint8Array(0);
+  /** each row's parent slot (-1: not in the table, or a kernel thread), reused from cycle to cycle */
+  private parent = new Int32Array(0);
+  private readonly layout = new PoolLayout();
 
   constructor(
     private readonly ids: IdentityTable,
@@ -75,35 +79,26 @@ export class PoolStage implements Stage {
       group[s] = this.catalog.intern(info);
       exe[s] = this.nameId(ids.name[s]!);
     }
-    // pools: same executable in the same group
-    const key = new Float64Array(f.n);
-    // each row's parent slot, looked up once (-1: not in the table)
-    const parent = new Int32Array(f.n);
-    const members = new Map<number, number[]>();
-    for (let i = 0; i < f.n; i++) {
-      const s = f.slot[i]!;
-      f.group[i] = group[s]!;
-      if ((b.flags[i]! & FLAG_KERNEL_THREAD) !== 0) {
-        key[i] = -1;
-        continue;
-      }
-      parent[i] = ids.slotOf(b.ppid[i]!);
-      const k = group[s]! * 1048576 + exe[s]!;
-      key[i] = k;
-      const list = members.get(k);
-      if (list) list.push(i);
-      else members.set(k, [i]);
+    // each row's group, and its parent's slot looked up once (-1: not in the table, or a kernel thread)
+    const n = f.n;
+    const parent = this.scratch(n);
+    for (let i = 0; i < n; i++) {
+      f.group[i] = group[f.slot[i]!]!;
+      parent[i] = (b.flags[i]! & FLAG_KERNEL_THREAD) !== 0 ? -1 : ids.slotOf(b.ppid[i]!);
     }
-    let poolNo = 0;
-    for (const [k, rows] of members) {
-      if (rows.length < 2) continue;
-      const pool = poolNo++;
+    // pools: same executable in the same group, laid out once in the frame (the profile caps them)
+    const pools = this.layout.build(f, group, exe);
+    const { poolStart, poolRows } = f;
+    for (let p = 0; p < pools; p++) {
+      const from = poolStart[p]!;
+      const to = poolStart[p + 1]!;
       let roots = 0;
       let oldest = -1;
-      for (const i of rows) {
-        f.pool[i] = pool;
+      for (let j = from; j < to; j++) {
+        const i = poolRows[j]!;
+        const s = f.slot[i]!;
         const ps = parent[i]!;
-        const parentIn = ps >= 0 && ps !== f.slot[i] && group[ps]! * 1048576 + exe[ps]! === k;
+        const parentIn = ps >= 0 && ps !== s && group[ps] === group[s] && exe[ps] === exe[s];
         if (parentIn) f.worker[i] = 1;
         else {
           roots++;
@@ -116,14 +111,16 @@ export class PoolStage implements Stage {
         }
       }
       // a flat pool: every member's parent is outside it; the oldest stands as its master
-      if (roots === rows.length) for (const i of rows) if (i !== oldest) f.worker[i] = 1;
+      if (roots === to - from) {
+        for (let j = from; j < to; j++) if (poolRows[j] !== oldest) f.worker[poolRows[j]!] = 1;
+      }
     }
     // a child of a process with the same executable is a worker too, whichever
     // group it is in (sshd sessions under the listening sshd, each in its own
     // session scope; systemd --user instances; forked children moved to their
     // own cgroup): it stands one tier below its rule, like a pool's worker
-    for (let i = 0; i < f.n; i++) {
-      if (f.worker[i] === 1 || key[i]! < 0) continue;
+    for (let i = 0; i < n; i++) {
+      if (f.worker[i] === 1 || parent[i]! < 0) continue;
       const s = f.slot[i]!;
       const ps = parent[i]!;
       if (ps >= 0 && ps !== s && exe[ps]! === exe[s]!) f.worker[i] = 1;
@@ -136,8 +133,13 @@ export class PoolStage implements Stage {
         f.tier[i] = t > TIER_IMPORTANT && floor?.has(b.pid[i]!) ? Math.min(f.tier[i]!, TIER_IMPORTANT) : t;
       }
     }
-    f.facts.pools = poolNo;
+    f.facts.pools = pools;
     this.retainGroups(f);
+  }
+
+  private scratch(n: number): Int32Array {
+    if (this.parent.length < n) this.parent = new Int32Array(Math.max(n, Math.ceil(this.parent.length * 1.5)));
+    return this.parent.subarray(0, n);
   }
 
   /** Groups no process of this cycle names are forgotten (the slots of the others are freed at its end). */
