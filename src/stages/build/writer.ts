@@ -102,6 +102,46 @@ let tLo = 0;
 let tHi = 0;
 let sLo = 0;
 let sHi = 0;
+/** the cycle time whose words tLo/tHi hold: parsed once per cycle, not per row */
+let tFor: string | undefined;
+
+const TWO_32 = 4294967296;
+/** below this, whole seconds * 1953125 is an exact double (and the nanoseconds fit 64 bits) */
+const WHOLE_LIMIT = Math.floor(2 ** 53 / 1953125);
+
+/**
+ * `nanosFromSec(sec)` as two 32-bit words into sLo / sHi, exactly, without
+ * BigInt or a decimal string: whole * 10^9 = (whole * 1953125) * 2^9, and
+ * whole * 1953125 is an exact double for any time up to year 2116.
+ */
+export function startWords(sec: number): { lo: number; hi: number } {
+  setStart(sec);
+  return { lo: sLo, hi: sHi };
+}
+
+function setStart(sec: number): void {
+  const whole = Math.floor(sec);
+  if (!(whole >= 0 && whole < WHOLE_LIMIT)) {
+    // out of the fast range (or not a number): the exact decimal path, with its errors
+    w.words64(nanosFromSec(sec), false);
+    sLo = w.lo;
+    sHi = w.hi;
+    return;
+  }
+  const frac = Math.round((sec - whole) * 1e9);
+  const m = whole * 1953125;
+  const mHi = Math.floor(m / TWO_32);
+  const low = (m - mHi * TWO_32) * 512; // < 2^41: exact
+  const lowLo = low % TWO_32;
+  let lo = lowLo + frac; // frac <= 10^9 < 2^30
+  let hi = mHi * 512 + (low - lowLo) / TWO_32;
+  if (lo >= TWO_32) {
+    lo -= TWO_32;
+    hi++;
+  }
+  sLo = lo;
+  sHi = hi;
+}
 
 /** One data point: [start], time, value, [one string attribute]. */
 function point(withStart: boolean, isInt: boolean, v: number, attrKey?: string, attrVal?: string): void {
@@ -246,8 +286,9 @@ export function processPoints(b: ProcessBatch, i: number, mask: number, cpuState
  * (pb-buf), with the metrics of `mask` whose values are known. `cpuState`:
  * per row, user/system/wait CPU as fractions of one core since the last
  * cycle (NaN on a process's first cycle). `timeNs` is the cycle's time stamp
- * (decimal nanoseconds); `tags` adds nrdot's attributes (absent for the
- * baselines' view).
+ * (decimal nanoseconds), parsed once for consecutive rows of the same
+ * cycle; the start time's words are computed without BigInt. `tags` adds
+ * nrdot's attributes (absent for the baselines' view).
  */
 export function writeProcess(
   b: ProcessBatch,
@@ -258,12 +299,13 @@ export function writeProcess(
   mask: number,
   tags?: RowTags,
 ): void {
-  w.words64(timeNs, false);
-  tLo = w.lo;
-  tHi = w.hi;
-  w.words64(nanosFromSec(startEpochSec(b, i)), false);
-  sLo = w.lo;
-  sHi = w.hi;
+  if (timeNs !== tFor) {
+    w.words64(timeNs, false);
+    tLo = w.lo;
+    tHi = w.hi;
+    tFor = timeNs;
+  }
+  setStart(startEpochSec(b, i));
 
   const rm = w.open(0x0a, S_RM);
   const res = w.open(0x0a, S_RES);

@@ -8,12 +8,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as w from '../../../src/otlp/encode/pb-buf.js';
-import { countDataPoints, nanosFromMs } from '../../../src/otlp/model.js';
+import { countDataPoints, nanosFromMs, nanosFromSec } from '../../../src/otlp/model.js';
 import { encodeRequestGeneric } from '../../../src/otlp/proto.js';
 import { allocBatch, type ProcessBatch, UNKNOWN } from '../../../src/sources/batch.js';
 import { HOSTMETRICS_DEFAULT, maskPoints, PROCESS_METRICS } from '../../../src/stages/build/metrics.js';
 import { processResource } from '../../../src/stages/build/model.js';
-import { processPoints, type RowStrings, type RowTags, writeProcess } from '../../../src/stages/build/writer.js';
+import {
+  processPoints,
+  type RowStrings,
+  type RowTags,
+  startWords,
+  writeProcess,
+} from '../../../src/stages/build/writer.js';
 
 let seed = 12345;
 const rnd = () => {
@@ -112,5 +118,37 @@ describe('writeProcess', () => {
 
   it('the hostmetrics default set is 7 points per process', () => {
     expect(maskPoints(HOSTMETRICS_DEFAULT)).toBe(7);
+  });
+});
+
+describe('startWords', () => {
+  it('is exactly nanosFromSec as 64-bit words, without BigInt', () => {
+    const cases = [
+      0,
+      1,
+      0.5,
+      1e-9,
+      0.9999999999,
+      1_699_999_999.5,
+      1_700_000_000 + 0.123456789,
+      1_732_299_000 + 0.987654321,
+      2 ** 32,
+      4_294_967_295 + 0.999999999,
+      4_000_000_000.25,
+      Math.floor(2 ** 53 / 1953125) - 1 + 0.75,
+    ];
+    for (let k = 0; k < 2000; k++) cases.push(rnd() * 4.6e9, Math.floor(rnd() * 2e9) + Math.floor(rnd() * 1e4) / 1e4);
+    for (const sec of cases) {
+      const want = BigInt(nanosFromSec(sec));
+      const got = startWords(sec);
+      expect(BigInt(got.hi) * 2n ** 32n + BigInt(got.lo), String(sec)).toBe(want);
+      expect(got.lo >= 0 && got.lo < 2 ** 32 && got.hi >= 0 && got.hi < 2 ** 32).toBe(true);
+    }
+  });
+
+  it('takes the decimal path beyond its range', () => {
+    const sec = 1e10 + 0.5;
+    const got = startWords(sec);
+    expect(BigInt(got.hi) * 2n ** 32n + BigInt(got.lo)).toBe(BigInt(nanosFromSec(sec)));
   });
 });
