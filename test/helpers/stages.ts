@@ -18,7 +18,7 @@ export class StageRunner {
   readonly rates = new RatesStage(this.ids);
   readonly catalog = new GroupCatalog();
   private readonly classify?: ClassifyStage;
-  private readonly pool?: PoolStage;
+  readonly pool?: PoolStage;
   private cycle = 0;
 
   /** `important`: pids at least important (discovered services), read once per step */

@@ -16,6 +16,7 @@ import type { Config } from '../../config/schema.js';
 import type { Frame } from '../../core/frame.js';
 import type { GroupCatalog } from '../../core/groups.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
+import { Interned } from '../../core/interned.js';
 import type { Stage } from '../../pipeline/stage.js';
 import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
 import { TIER_IMPORTANT, TIER_NOISE } from '../../telemetry/names.js';
@@ -29,11 +30,11 @@ export class PoolStage implements Stage {
   /** per slot: the group id (catalog), and an id of the executable name */
   private readonly group: Column<Int32Array>;
   private readonly exe: Column<Int32Array>;
-  private readonly names = new Map<string, number>();
+  /** executable names by id: an id is given back when no process of a cycle has the name */
+  readonly names = new Interned<string>();
   private readonly by: readonly GroupBy[];
   private readonly template: string;
   private readonly demote: boolean;
-  private live = new Uint8Array(0);
   /** each row's parent slot (-1: not in the table, or a kernel thread), reused from cycle to cycle */
   private parent = new Int32Array(0);
   private readonly layout = new PoolLayout();
@@ -49,15 +50,6 @@ export class PoolStage implements Stage {
     this.by = cfg.groups.by;
     this.template = cfg.groups.template;
     this.demote = cfg.classification.demote_pool_workers;
-  }
-
-  private nameId(name: string): number {
-    let id = this.names.get(name);
-    if (id === undefined) {
-      id = this.names.size;
-      this.names.set(name, id);
-    }
-    return id;
   }
 
   process(f: Frame): void {
@@ -77,7 +69,7 @@ export class PoolStage implements Stage {
         this.template,
       );
       group[s] = this.catalog.intern(info);
-      exe[s] = this.nameId(ids.name[s]!);
+      exe[s] = this.names.id(ids.name[s]!, String);
     }
     // each row's group, and its parent's slot looked up once (-1: not in the table, or a kernel thread)
     const n = f.n;
@@ -134,20 +126,13 @@ export class PoolStage implements Stage {
       }
     }
     f.facts.pools = pools;
-    this.retainGroups(f);
+    // groups and names no process of this cycle has are forgotten (the slots of the others are freed at its end)
+    this.catalog.retainUsed(f.slot, n, group);
+    this.names.retainUsed(f.slot, n, exe);
   }
 
   private scratch(n: number): Int32Array {
     if (this.parent.length < n) this.parent = new Int32Array(Math.max(n, Math.ceil(this.parent.length * 1.5)));
     return this.parent.subarray(0, n);
-  }
-
-  /** Groups no process of this cycle names are forgotten (the slots of the others are freed at its end). */
-  private retainGroups(f: Frame): void {
-    if (this.live.length < this.catalog.bound) this.live = new Uint8Array(Math.max(64, this.catalog.bound * 2));
-    const live = this.live;
-    live.fill(0);
-    for (let i = 0; i < f.n; i++) live[f.group[i]!] = 1;
-    this.catalog.retain(live);
   }
 }

@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.js';
-import type { Frame } from '../../../src/core/frame.js';
+import { Frame } from '../../../src/core/frame.js';
 import { allocBatch, FLAG_KERNEL_THREAD, FLAG_NEW_IDENTITY, type ProcessBatch } from '../../../src/sources/batch.js';
+import { PoolLayout } from '../../../src/stages/pool/pools.js';
 import { capPools } from '../../../src/stages/profile/index.js';
 import { StageRunner } from '../../helpers/stages.js';
 
@@ -81,5 +82,45 @@ describe('pools', () => {
     // nginx@web: workers 1 and 2, the busier (2) stays; nginx@edge: one worker (3), under the cap
     expect([...f.keep]).toEqual([1, 0, 1, 1, 1, 1, 1, 1, 1]);
     expect(r).toEqual({ rows: 1, points: 10 });
+  });
+});
+
+describe('pool keys and names', () => {
+  it('keeps (group, executable) pairs apart whatever their ids (group * 2^20 + exe collided)', () => {
+    const b = batch([
+      [1, 100, 'a', 'x', 1],
+      [2, 100, 'a', 'x', 2],
+      [3, 100, 'b', 'y', 3],
+      [4, 100, 'b', 'y', 4],
+    ]);
+    const slot = Int32Array.from([0, 1, 2, 3]);
+    const f = new Frame(b, false, 1, 0, { slot, isNew: new Uint8Array(4), named: new Uint8Array(4) });
+    // rows 0, 1: group 0, exe 2^20; rows 2, 3: group 1, exe 0: the same packed key, two pools
+    const group = Int32Array.from([0, 0, 1, 1]);
+    const exe = Int32Array.from([2 ** 20, 2 ** 20, 0, 0]);
+    expect(new PoolLayout().build(f, group, exe)).toBe(2);
+    expect([...f.pool]).toEqual([0, 0, 1, 1]);
+  });
+
+  it('gives executable names back when no process has them any more', () => {
+    const runner = new StageRunner(config);
+    const many: Row[] = Array.from({ length: 500 }, (_, k) => [1000 + k, 1, `app-${k}`, 'web', 100 + k]);
+    runner.step(batch(many));
+    const pool = runner.pool!;
+    expect(pool.names.size).toBe(500);
+    // they all exit; two processes of one name remain
+    const nginx: Row[] = [
+      [5000, 1, 'nginx', 'web', 9000],
+      [5001, 5000, 'nginx', 'web', 9001],
+    ];
+    const f = runner.step(batch(nginx));
+    expect(pool.names.size).toBe(1);
+    expect(f.facts.pools).toBe(1);
+    // 500 other names come: they take the ids given back, the id space does not grow
+    const others: Row[] = Array.from({ length: 500 }, (_, k) => [6000 + k, 1, `job-${k}`, 'web', 9100 + k]);
+    const g = runner.step(batch([...nginx, ...others]));
+    expect(pool.names.size).toBe(501);
+    expect(pool.names.bound).toBe(501);
+    expect(g.facts.pools).toBe(1);
   });
 });
