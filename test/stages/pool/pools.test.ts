@@ -9,18 +9,10 @@ import { Frame } from '../../../src/core/frame.js';
 import { allocBatch, FLAG_KERNEL_THREAD, FLAG_NEW_IDENTITY, type ProcessBatch } from '../../../src/sources/batch.js';
 import { PoolLayout } from '../../../src/stages/pool/pools.js';
 import { capPools } from '../../../src/stages/profile/index.js';
-import { StageRunner } from '../../helpers/stages.js';
+import { StageRunner, TINY_HOST } from '../../helpers/stages.js';
 
 const config = defaultConfig();
-const host = {
-  hostname: 'h',
-  bootTimeSec: 1,
-  uptimeSec: 100,
-  cpuCount: 1,
-  memTotalBytes: 1,
-  clkTck: 100,
-  pageSize: 4096,
-};
+const host = TINY_HOST;
 
 /** pid, ppid, comm, cgroup unit, start ticks, kernel thread */
 type Row = [number, number, string, string, number, boolean?];
