@@ -16,10 +16,10 @@ import {
 } from '../../otlp/model.js';
 import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
-import { M } from './metrics.js';
+import { DESCRIPTIONS as D, M } from './metrics.js';
 import { a, dp, gauge, sum } from './points.js';
 import { SCOPE } from './scope.js';
-import { DESCRIPTIONS as D, type RowStrings, type RowTags } from './writer.js';
+import type { RowStrings, RowTags } from './writer.js';
 
 const ip = (start: string, time: string, v: number, attributes?: KeyValue[]): NumberDataPoint => ({
   attributes,

@@ -13,7 +13,7 @@ import * as w from '../../otlp/encode/pb-buf.js';
 import { nanosFromSec } from '../../otlp/model.js';
 import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
-import { M } from './metrics.js';
+import { DESCRIPTIONS, M } from './metrics.js';
 import { SCOPE } from './scope.js';
 
 /** Length-prefix guess sites (pb-buf keeps one guess per site). */
@@ -244,21 +244,25 @@ const DIRS = ['read', 'write'];
 const FAULTS = ['major', 'minor'];
 const SWITCHES = ['voluntary', 'involuntary'];
 
-/** The Collector's descriptions, so nrdot's series look the same downstream. */
-export const DESCRIPTIONS = {
-  cpuTime: 'Total CPU seconds broken down by different states.',
-  cpuUtilization:
-    'Percentage of total CPU time used by the process since last scrape, expressed as a value between 0 and 1. On the first scrape, no data point is emitted for this metric.',
-  memoryUsage: 'The amount of physical memory in use.',
-  memoryVirtual: 'Virtual memory size.',
-  memoryUtilization: 'Percentage of total physical memory that is used by the process.',
-  diskIo: 'Disk bytes transferred.',
-  threads: 'Process threads count.',
-  openFds: 'Number of file descriptors in use by the process.',
-  pagingFaults: 'Number of page faults the process has made.',
-  contextSwitches: 'Number of times the process has been context switched.',
-  uptime: 'The time the process has been running.',
-} as const;
+/** Values row i may lack, as bits: a metric whose value is unknown has no point. */
+const K_UTIL = 1; // CPU utilization (NaN on a process's first cycle)
+const K_MEMUTIL = 2; // memory utilization (needs MemTotal)
+const K_IO = 4;
+const K_THREADS = 8;
+const K_FDS = 16;
+const K_SWITCHES = 32;
+
+/** Which of row i's optional values are known (K_* bits). */
+export function knownValues(b: ProcessBatch, i: number, cpuState: Float64Array): number {
+  let k = 0;
+  if (!Number.isNaN(cpuState[i * 3]!)) k |= K_UTIL;
+  if (b.host.memTotalBytes > 0) k |= K_MEMUTIL;
+  if (b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) k |= K_IO;
+  if (b.threads[i]! !== UNKNOWN) k |= K_THREADS;
+  if (b.fds[i]! !== UNKNOWN) k |= K_FDS;
+  if (b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) k |= K_SWITCHES;
+  return k;
+}
 
 /**
  * Data points row `i` has with the metrics of `mask`: an unknown value has
@@ -266,17 +270,18 @@ export const DESCRIPTIONS = {
  * be read, memory utilization without MemTotal).
  */
 export function processPoints(b: ProcessBatch, i: number, mask: number, cpuState: Float64Array): number {
+  const k = knownValues(b, i, cpuState);
   let n = 0;
   if (mask & M['process.cpu.time']) n += 3;
-  if (mask & M['process.cpu.utilization'] && !Number.isNaN(cpuState[i * 3]!)) n += 3;
+  if (mask & M['process.cpu.utilization'] && k & K_UTIL) n += 3;
   if (mask & M['process.memory.usage']) n += 1;
   if (mask & M['process.memory.virtual']) n += 1;
-  if (mask & M['process.memory.utilization'] && b.host.memTotalBytes > 0) n += 1;
-  if (mask & M['process.disk.io'] && b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) n += 2;
-  if (mask & M['process.threads'] && b.threads[i]! !== UNKNOWN) n += 1;
-  if (mask & M['process.open_file_descriptors'] && b.fds[i]! !== UNKNOWN) n += 1;
+  if (mask & M['process.memory.utilization'] && k & K_MEMUTIL) n += 1;
+  if (mask & M['process.disk.io'] && k & K_IO) n += 2;
+  if (mask & M['process.threads'] && k & K_THREADS) n += 1;
+  if (mask & M['process.open_file_descriptors'] && k & K_FDS) n += 1;
   if (mask & M['process.paging.faults']) n += 2;
-  if (mask & M['process.context_switches'] && b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) n += 2;
+  if (mask & M['process.context_switches'] && k & K_SWITCHES) n += 2;
   if (mask & M['process.uptime']) n += 1;
   return n;
 }
@@ -308,6 +313,13 @@ export function writeProcess(
   setStart(startEpochSec(b, i));
 
   const rm = w.open(0x0a, S_RM);
+  writeResource(b, i, id, tags);
+  writeMetrics(b, i, cpuState, mask);
+  w.close(rm, S_RM);
+}
+
+/** Row i's `resource` message (field 1 of its ResourceMetrics entry): its attributes, and nrdot's with `tags`. */
+export function writeResource(b: ProcessBatch, i: number, id: RowStrings, tags?: RowTags): void {
   const res = w.open(0x0a, S_RES);
   intAttr(ResourceAttr.pid, b.pid[i]!);
   intAttr(ResourceAttr.parentPid, b.ppid[i]!);
@@ -324,7 +336,15 @@ export function writeProcess(
     if (tags.sampleRate !== undefined) dblAttr(ResourceAttr.sampleRate, tags.sampleRate);
   }
   w.close(res, S_RES);
+}
 
+/**
+ * Row i's `scope_metrics` message (field 2 of its ResourceMetrics entry):
+ * the metrics of `mask` whose values are known. Its size depends on `mask`
+ * and `knownValues` only: every value is fixed-width.
+ */
+export function writeMetrics(b: ProcessBatch, i: number, cpuState: Float64Array, mask: number): void {
+  const k = knownValues(b, i, cpuState);
   const sm = w.open(0x12, S_SM);
   const sc = w.open(0x0a, S_SCOPE);
   w.stringCached(0x0a, SCOPE.name);
@@ -339,7 +359,7 @@ export function writeProcess(
       b.iowaitSec[i]!,
     ]);
   }
-  if (mask & M['process.cpu.utilization'] && !Number.isNaN(cpuState[i * 3]!)) {
+  if (mask & M['process.cpu.utilization'] && k & K_UTIL) {
     gaugePoints(ProcessMetric.cpuUtilization, '1', DESCRIPTIONS.cpuUtilization, 'state', STATES, [
       cpuState[i * 3]! / cpus,
       cpuState[i * 3 + 1]! / cpus,
@@ -351,7 +371,7 @@ export function writeProcess(
   if (mask & M['process.memory.virtual']) {
     sumInt(ProcessMetric.memoryVirtual, 'By', DESCRIPTIONS.memoryVirtual, b.vsizeBytes[i]!);
   }
-  if (mask & M['process.memory.utilization'] && b.host.memTotalBytes > 0) {
+  if (mask & M['process.memory.utilization'] && k & K_MEMUTIL) {
     gaugeDouble(
       ProcessMetric.memoryUtilization,
       '1',
@@ -359,16 +379,16 @@ export function writeProcess(
       b.rssBytes[i]! / b.host.memTotalBytes,
     );
   }
-  if (mask & M['process.disk.io'] && b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) {
+  if (mask & M['process.disk.io'] && k & K_IO) {
     sumPoints(ProcessMetric.diskIo, 'By', DESCRIPTIONS.diskIo, true, true, 'direction', DIRS, [
       b.readBytes[i]!,
       b.writeBytes[i]!,
     ]);
   }
-  if (mask & M['process.threads'] && b.threads[i]! !== UNKNOWN) {
+  if (mask & M['process.threads'] && k & K_THREADS) {
     sumInt(ProcessMetric.threads, '{threads}', DESCRIPTIONS.threads, b.threads[i]!);
   }
-  if (mask & M['process.open_file_descriptors'] && b.fds[i]! !== UNKNOWN) {
+  if (mask & M['process.open_file_descriptors'] && k & K_FDS) {
     sumInt(ProcessMetric.openFds, '{count}', DESCRIPTIONS.openFds, b.fds[i]!);
   }
   if (mask & M['process.paging.faults']) {
@@ -377,7 +397,7 @@ export function writeProcess(
       b.minFaults[i]!,
     ]);
   }
-  if (mask & M['process.context_switches'] && b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) {
+  if (mask & M['process.context_switches'] && k & K_SWITCHES) {
     sumPoints(ProcessMetric.contextSwitches, '{count}', DESCRIPTIONS.contextSwitches, true, true, 'type', SWITCHES, [
       b.volCtx[i]!,
       b.involCtx[i]!,
@@ -391,6 +411,6 @@ export function writeProcess(
       Math.max(0, b.host.uptimeSec - b.startTicks[i]! / b.host.clkTck),
     );
   }
+
   w.close(sm, S_SM);
-  w.close(rm, S_RM);
 }

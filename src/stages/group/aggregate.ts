@@ -211,7 +211,7 @@ export function aggregate(
       r.threads += sums.threads[g]!;
       r.fds += sums.fds[g]!;
       for (let k = 0; k < 3; k++) r.utilization[k]! += sums.util[g * 3 + k]!;
-      for (const [k, c] of CONTRIBUTIONS.entries()) r.known[c] += sums.known[g * K + k]!;
+      for (let k = 0; k < K; k++) r.known[CONTRIBUTIONS[k]!] += sums.known[g * K + k]!;
       for (let k = 0; k < NCOUNTERS; k++) s.cumulative[k]! += sums.deltas[g * NCOUNTERS + k]!;
     }
     out.push(r);

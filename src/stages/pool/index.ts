@@ -21,9 +21,12 @@ import type { Stage } from '../../pipeline/stage.js';
 import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
 import { TIER_IMPORTANT, TIER_NOISE } from '../../telemetry/names.js';
 import type { ImportantPids } from '../classify/floor.js';
-import { parseCgroup } from './cgroup.js';
+import { type CgroupInfo, parseCgroup } from './cgroup.js';
 import { type GroupBy, groupFor } from './naming.js';
 import { PoolLayout } from './pools.js';
+
+/** distinct cgroup texts whose parse is remembered (then it starts over) */
+const CGROUP_CACHE = 16384;
 
 export class PoolStage implements Stage {
   readonly name = 'pool';
@@ -38,6 +41,7 @@ export class PoolStage implements Stage {
   /** each row's parent slot (-1: not in the table, or a kernel thread), reused from cycle to cycle */
   private parent = new Int32Array(0);
   private readonly layout = new PoolLayout();
+  private readonly parsed = new Map<string, CgroupInfo | undefined>();
 
   constructor(
     private readonly ids: IdentityTable,
@@ -62,7 +66,7 @@ export class PoolStage implements Stage {
       const s = f.slot[i]!;
       if (f.named[i] !== 1 && group[s]! >= 0) continue;
       const text = ids.cgroup[s];
-      const cgroup = text ? parseCgroup(text) : undefined;
+      const cgroup = text ? this.cgroupInfo(text) : undefined;
       const info = groupFor(
         { name: ids.name[s]!, exe: ids.exe[s]!, owner: ids.owner[s]!, cgroup },
         this.by,
@@ -129,6 +133,17 @@ export class PoolStage implements Stage {
     // groups and names no process of this cycle has are forgotten (the slots of the others are freed at its end)
     this.catalog.retainUsed(f.slot, n, group);
     this.names.retainUsed(f.slot, n, exe);
+  }
+
+  /** What a cgroup text says, parsed once per distinct text (a container's or a service's processes share one). */
+  private cgroupInfo(text: string): CgroupInfo | undefined {
+    let info = this.parsed.get(text);
+    if (info === undefined && !this.parsed.has(text)) {
+      info = parseCgroup(text);
+      if (this.parsed.size >= CGROUP_CACHE) this.parsed.clear();
+      this.parsed.set(text, info);
+    }
+    return info;
   }
 
   private scratch(n: number): Int32Array {

@@ -4,7 +4,8 @@
  * the official OTLP definitions. Byte for byte, on seeded random rows:
  * unknown values, huge counters, negative and zero values, Unicode and long
  * strings (the two string encoders), random metric sets, every combination
- * of nrdot's attributes; and the points each row has.
+ * of nrdot's attributes; the points each row has, and its size as the
+ * baselines measure it (size.ts).
  */
 import { describe, expect, it } from 'vitest';
 import * as w from '../../../src/otlp/encode/pb-buf.js';
@@ -13,6 +14,7 @@ import { encodeRequestGeneric } from '../../../src/otlp/proto.js';
 import { allocBatch, type ProcessBatch, UNKNOWN } from '../../../src/sources/batch.js';
 import { HOSTMETRICS_DEFAULT, maskPoints, PROCESS_METRICS } from '../../../src/stages/build/metrics.js';
 import { processResource } from '../../../src/stages/build/model.js';
+import { entrySize, metricsSize, resourceSize } from '../../../src/stages/build/size.js';
 import {
   processPoints,
   type RowStrings,
@@ -110,6 +112,11 @@ describe('writeProcess', () => {
         const model = processResource(b, i, id, cpuState, timeNs, mask, tags);
         expect(hex(mine), `row ${round}/${i}`).toBe(hex(encodeRequestGeneric({ resourceMetrics: [model] })));
         expect(processPoints(b, i, mask, cpuState)).toBe(countDataPoints({ resourceMetrics: [model] }));
+        // the baselines' measure: what writeProcess writes without nrdot's attributes, metrics not written
+        w.reset();
+        writeProcess(b, i, id, cpuState, timeNs, mask);
+        const plain = w.pos;
+        expect(entrySize(resourceSize(b, i, id), metricsSize(b, i, cpuState, mask)), `size ${round}/${i}`).toBe(plain);
         rows++;
       }
     }
