@@ -8,7 +8,8 @@
  *   keeps its slot and columns; a reused pid (same pid, another start time)
  *   resets its slot in place; a new identity takes a free slot with every
  *   column at its initial value. Fresh strings (name, executable path,
- *   command line, owner, cgroup) are stored at the slot, and the row is
+ *   command line, owner, cgroup) are stored at the slot (one shared
+ *   instance per distinct text, src/core/strings.ts), and the row is
  *   marked `named` only when they differ from the slot's: a source that
  *   sends every row's strings every cycle (received OTLP) costs the stages
  *   that work per identity (classify, pool, baseline) nothing when nothing
@@ -137,14 +138,18 @@ export class IdentityTable {
   readonly start: Column<Float64Array>;
   /** generation that last saw the slot; 0 = restored, not seen yet; -1 = free */
   private readonly seen: Column<Int32Array>;
-  /** strings per slot ('' unknown) */
+  /**
+   * strings per slot ('' unknown), each the one shared instance of its text:
+   * the workers of a pool, the processes of a container or a service repeat
+   * the same names, paths, command lines and cgroups
+   */
   name: string[] = [];
   exe: string[] = [];
   cmdline: string[] = [];
   owner: string[] = [];
-  /** `/proc/<pid>/cgroup` as read (or `process.cgroup` as received), one shared instance per text */
+  /** `/proc/<pid>/cgroup` as read (or `process.cgroup` as received) */
   cgroup: string[] = [];
-  private readonly cgroups = new SharedStrings();
+  private readonly shared = new SharedStrings();
 
   /**
    * `owner`: uid → user name for rows that bring no owner of their own
@@ -228,6 +233,8 @@ export class IdentityTable {
       const st = b.startTicks[i]!;
       let s = this.slotOf(pid);
       if (s < 0) {
+        // no room: make room for every new identity of the batch at once, not by doubling again and again
+        if (this.free.length === 0 && this.high >= this.cap) this.reserve(this.newIn(b, i));
         s = this.insert(pid, st);
         // an insert may have grown the columns: their arrays are new
         start = this.start.data;
@@ -267,6 +274,19 @@ export class IdentityTable {
       if (isNew[i] === 1 && named[i] === 0) this.owner[slot[i]!] = this.ownerOf(b.uid[i]!);
     }
     return { slot, isNew, named };
+  }
+
+  /** Room for `extra` more identities without growing (a checkpoint about to be restored, a batch of new ones). */
+  reserve(extra: number): void {
+    const room = this.free.length + this.cap - this.high;
+    if (room < extra) this.resize(this.high + extra - this.free.length);
+  }
+
+  /** Rows of `b` from `from` on whose pid has no slot (an upper bound of the identities they add). */
+  private newIn(b: ProcessBatch, from: number): number {
+    let k = 0;
+    for (let i = from; i < b.count; i++) if (this.slotOf(b.pid[i]!) < 0) k++;
+    return k;
   }
 
   /** Free the slots not seen by the last `assign` (their processes exited). Returns how many. */
@@ -311,9 +331,11 @@ export class IdentityTable {
     let s = this.free.pop();
     if (s === undefined) {
       if (this.high >= this.cap) this.resize(this.cap + 1);
+      // a slot never handed out holds every column's initial value already
       s = this.high++;
+    } else {
+      for (const c of this.columns) c.reset(s);
     }
-    for (const c of this.columns) c.reset(s);
     this.pid.data[s] = pid;
     this.start.data[s] = start;
     this.setStrings(s, '', '', '', '', '');
@@ -333,14 +355,19 @@ export class IdentityTable {
   }
 
   private setStrings(s: number, name: string, exe: string, cmdline: string, owner: string, cgroup: string): void {
-    this.name[s] = name;
-    this.exe[s] = exe;
-    this.cmdline[s] = cmdline;
-    this.owner[s] = owner;
-    const was = this.cgroup[s];
-    if (was === cgroup) return;
-    if (was !== undefined) this.cgroups.drop(was);
-    this.cgroup[s] = this.cgroups.hold(cgroup);
+    this.put(this.name, s, name);
+    this.put(this.exe, s, exe);
+    this.put(this.cmdline, s, cmdline);
+    this.put(this.owner, s, owner);
+    this.put(this.cgroup, s, cgroup);
+  }
+
+  /** Slot `s` of `strings` holds the shared instance of `v`. */
+  private put(strings: string[], s: number, v: string): void {
+    const was = strings[s];
+    if (was === v) return;
+    if (was !== undefined) this.shared.drop(was);
+    strings[s] = this.shared.hold(v);
   }
 
   /** Slot `s` takes the strings of slot `o` of `from` (a hot reload: the scanner does not send them again). */
@@ -372,10 +399,17 @@ export class IdentityTable {
     this.vals[hole] = EMPTY;
   }
 
-  /** Capacity for at least `min` live slots: every column grows, the index is rebuilt. */
+  /**
+   * Capacity for at least `min` live slots, with an eighth more for the
+   * processes that start before the exited are swept (and at least a
+   * quarter more than before, so that growing one by one stays rare): every
+   * column grows, the index is rebuilt. Columns are not rounded up to a
+   * power of two: at 100k processes that would leave 31% of every column
+   * unused.
+   */
   private resize(min: number): void {
     let cap = Math.max(this.cap, 16);
-    while (cap < min) cap *= 2;
+    if (cap < min) cap = Math.max(min + (min >>> 3), Math.ceil(cap * 1.25));
     if (cap !== this.cap) {
       for (const c of this.columns) c.grow(cap);
       this.cap = cap;

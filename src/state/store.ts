@@ -96,6 +96,7 @@ export class StateStore {
       return none;
     }
     const slotOf = new Int32Array(d.pid.length);
+    ids.reserve(d.pid.length);
     for (let i = 0; i < d.pid.length; i++) slotOf[i] = ids.restore(d.pid[i]!, d.start[i]!);
     const restored: string[] = [];
     const bad: string[] = [];

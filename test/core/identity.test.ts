@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { IdentityTable } from '../../src/core/identity.js';
 import { HostmetricsSource } from '../../src/harness/hostmetrics.js';
 import { type ResourceMetrics, str } from '../../src/otlp/model.js';
+import { allocBatch } from '../../src/sources/batch.js';
 import { splitRequest, toProcessBatch } from '../../src/sources/receiver/mapping.js';
 import { ResourceAttr } from '../../src/telemetry/names.js';
+import { TINY_HOST } from '../helpers/stages.js';
 
 const NOW = 1_732_300_000_000;
 
@@ -104,5 +106,38 @@ describe('IdentityTable.assign with received rows (strings sent every cycle)', (
       '0::/system.slice/app.service',
     ]);
     expect(to.name[s]).not.toBe('');
+  });
+});
+
+describe('IdentityTable growth', () => {
+  const pids = (list: number[]) => {
+    const b = allocBatch(list.length, TINY_HOST);
+    list.forEach((pid, i) => {
+      b.pid[i] = pid;
+      b.startTicks[i] = pid * 10;
+    });
+    b.count = list.length;
+    return b;
+  };
+
+  it('grows once for a batch of new identities, to what they need and an eighth more', () => {
+    const ids = new IdentityTable();
+    const col = ids.f64('test.value');
+    const grow = vi.spyOn(col, 'grow');
+    const a = ids.assign(pids(Array.from({ length: 5000 }, (_, k) => k + 1)));
+    expect(new Set(a.slot).size).toBe(5000);
+    expect(ids.capacity).toBe(5000 + 625);
+    expect(grow).toHaveBeenCalledTimes(1);
+  });
+
+  it('a slot handed out for the first time holds initial values; a freed one is reset when reused', () => {
+    const ids = new IdentityTable();
+    const col = ids.f64('test.value', { init: 7 });
+    for (const s of ids.assign(pids([1, 2, 3])).slot) col.data[s] = 1;
+    ids.sweep();
+    ids.assign(pids([1]));
+    expect(ids.sweep()).toBe(2);
+    const a = ids.assign(pids([1, 9, 10, 11]));
+    expect([...a.slot].map((s) => col.data[s])).toEqual([1, 7, 7, 7]);
   });
 });
