@@ -36,10 +36,7 @@ export function carryState(
     const s = ids.restore(d.pid[i]!, d.start[i]!);
     const o = old[i]!;
     slotOf[i] = s;
-    ids.name[s] = from.ids.name[o] ?? '';
-    ids.exe[s] = from.ids.exe[o] ?? '';
-    ids.cmdline[s] = from.ids.cmdline[o] ?? '';
-    ids.owner[s] = from.ids.owner[o] ?? '';
+    ids.copyStrings(s, from.ids, o);
   }
   const carried: Carried = { processes: d.pid.length, parts: [], fresh: [] };
   for (const p of parts) {

@@ -73,8 +73,13 @@ export interface RollupGroup {
 
 /** What the build stage made of the frame: the exported rows and roll-ups, encoded once. */
 export interface BuiltRequest {
-  /** OTLP protobuf: one ResourceMetrics entry per exported row, then the roll-ups */
-  protobuf: Buffer;
+  /**
+   * OTLP protobuf in pieces, each a run of whole ResourceMetrics entries:
+   * one entry per exported row, then the roll-ups. The cost stage appends
+   * its own and concatenates them once (a repeated field is the
+   * concatenation of its elements).
+   */
+  parts: Uint8Array[];
   /** the path of each entry */
   lanes: Lane[];
   /** data points of each entry */
@@ -103,7 +108,7 @@ export class FrameBuffers {
   /** f64 columns per frame */
   static readonly F64 = 1;
   /** i32 columns per frame (filled with -1) */
-  static readonly I32 = 2;
+  static readonly I32 = 4;
 
   /** Zeroed views for `n` rows: [u8 columns..., f64 columns..., i32 columns (-1)...]. */
   take(n: number): { u8: Uint8Array[]; f64: Float64Array[]; i32: Int32Array[] } {
@@ -150,6 +155,13 @@ export class Frame {
   readonly group: Int32Array;
   /** pool: the row's pool this cycle (-1: not in a pool of two or more) */
   readonly pool: Int32Array;
+  /**
+   * pool: the members of each pool (`facts.pools` of them), compressed sparse
+   * rows: the rows of pool p, ascending, are `poolRows[poolStart[p] ..
+   * poolStart[p + 1])`
+   */
+  readonly poolStart: Int32Array;
+  readonly poolRows: Int32Array;
   /** pool: the row is a worker of its pool (not its master) */
   readonly worker: Uint8Array;
   /** rates: CPU as a fraction of one core */
@@ -217,7 +229,7 @@ export class Frame {
       Uint8Array,
     ];
     this.cpuCores = f64[0]!;
-    [this.group, this.pool] = i32 as [Int32Array, Int32Array];
+    [this.group, this.pool, this.poolStart, this.poolRows] = i32 as [Int32Array, Int32Array, Int32Array, Int32Array];
     this.deltas = new Float64Array(0);
     this.cpuState = new Float64Array(0);
     this.facts = {

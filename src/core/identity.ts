@@ -8,7 +8,12 @@
  *   keeps its slot and columns; a reused pid (same pid, another start time)
  *   resets its slot in place; a new identity takes a free slot with every
  *   column at its initial value. Fresh strings (name, executable path,
- *   command line, owner) are stored at the slot.
+ *   command line, owner, cgroup) are stored at the slot (one shared
+ *   instance per distinct text, src/core/strings.ts), and the row is
+ *   marked `named` only when they differ from the slot's: a source that
+ *   sends every row's strings every cycle (received OTLP) costs the stages
+ *   that work per identity (classify, pool, baseline) nothing when nothing
+ *   changed.
  * - `sweep()` frees the slots of identities the cycle did not see (the
  *   process exited); their columns are reset when the slot is reused.
  * - Stages register their own columns (`f64`, `i32`, `u8`): the table grows
@@ -19,6 +24,7 @@
  */
 
 import type { ProcessBatch } from '../sources/batch.js';
+import { SharedStrings } from './strings.js';
 
 export type ColumnArray = Float64Array | Int32Array | Uint8Array;
 
@@ -102,7 +108,10 @@ export interface Assignment {
   slot: Int32Array;
   /** 1: the identity is new this cycle (its columns are fresh) */
   isNew: Uint8Array;
-  /** 1: the row brought strings (name, path, command line) for its slot */
+  /**
+   * 1: the row brought strings (name, path, command line, owner, cgroup)
+   * that its slot did not hold (always, for a new identity that brought any)
+   */
   named: Uint8Array;
 }
 
@@ -129,11 +138,18 @@ export class IdentityTable {
   readonly start: Column<Float64Array>;
   /** generation that last saw the slot; 0 = restored, not seen yet; -1 = free */
   private readonly seen: Column<Int32Array>;
-  /** strings per slot ('' unknown) */
+  /**
+   * strings per slot ('' unknown), each the one shared instance of its text:
+   * the workers of a pool, the processes of a container or a service repeat
+   * the same names, paths, command lines and cgroups
+   */
   name: string[] = [];
   exe: string[] = [];
   cmdline: string[] = [];
   owner: string[] = [];
+  /** `/proc/<pid>/cgroup` as read (or `process.cgroup` as received) */
+  cgroup: string[] = [];
+  private readonly shared = new SharedStrings();
 
   /**
    * `owner`: uid → user name for rows that bring no owner of their own
@@ -217,6 +233,8 @@ export class IdentityTable {
       const st = b.startTicks[i]!;
       let s = this.slotOf(pid);
       if (s < 0) {
+        // no room: make room for every new identity of the batch at once, not by doubling again and again
+        if (this.free.length === 0 && this.high >= this.cap) this.reserve(this.newIn(b, i));
         s = this.insert(pid, st);
         // an insert may have grown the columns: their arrays are new
         start = this.start.data;
@@ -229,13 +247,26 @@ export class IdentityTable {
       seen[s] = gen;
       slot[i] = s;
     }
+    const fresh = b.freshCgroup;
     for (let k = 0; k < b.freshRows.length; k++) {
       const i = b.freshRows[k]!;
       const s = slot[i]!;
-      this.name[s] = b.freshName[k]!;
-      this.exe[s] = b.freshExe[k]!;
-      this.cmdline[s] = b.freshCmdline[k]!;
-      this.owner[s] = b.freshOwner?.[k] || this.ownerOf(b.uid[i]!);
+      const name = b.freshName[k]!;
+      const exe = b.freshExe[k]!;
+      const cmdline = b.freshCmdline[k]!;
+      const owner = b.freshOwner?.[k] || this.ownerOf(b.uid[i]!);
+      const cgroup = fresh?.[k] ?? '';
+      if (
+        isNew[i] === 0 &&
+        this.name[s] === name &&
+        this.exe[s] === exe &&
+        this.cmdline[s] === cmdline &&
+        this.owner[s] === owner &&
+        this.cgroup[s] === cgroup
+      ) {
+        continue; // sent again, unchanged
+      }
+      this.setStrings(s, name, exe, cmdline, owner, cgroup);
       named[i] = 1;
     }
     // a new identity that came without strings: its owner is known from the uid
@@ -243,6 +274,19 @@ export class IdentityTable {
       if (isNew[i] === 1 && named[i] === 0) this.owner[slot[i]!] = this.ownerOf(b.uid[i]!);
     }
     return { slot, isNew, named };
+  }
+
+  /** Room for `extra` more identities without growing (a checkpoint about to be restored, a batch of new ones). */
+  reserve(extra: number): void {
+    const room = this.free.length + this.cap - this.high;
+    if (room < extra) this.resize(this.high + extra - this.free.length);
+  }
+
+  /** Rows of `b` from `from` on whose pid has no slot (an upper bound of the identities they add). */
+  private newIn(b: ProcessBatch, from: number): number {
+    let k = 0;
+    for (let i = from; i < b.count; i++) if (this.slotOf(b.pid[i]!) < 0) k++;
+    return k;
   }
 
   /** Free the slots not seen by the last `assign` (their processes exited). Returns how many. */
@@ -255,10 +299,7 @@ export class IdentityTable {
       if (g < 0 || g === gen) continue;
       this.remove(this.pid.data[s]!);
       seen[s] = -1;
-      this.name[s] = '';
-      this.exe[s] = '';
-      this.cmdline[s] = '';
-      this.owner[s] = '';
+      this.setStrings(s, '', '', '', '', '');
       this.free.push(s);
       this.live--;
       freed++;
@@ -290,15 +331,14 @@ export class IdentityTable {
     let s = this.free.pop();
     if (s === undefined) {
       if (this.high >= this.cap) this.resize(this.cap + 1);
+      // a slot never handed out holds every column's initial value already
       s = this.high++;
+    } else {
+      for (const c of this.columns) c.reset(s);
     }
-    for (const c of this.columns) c.reset(s);
     this.pid.data[s] = pid;
     this.start.data[s] = start;
-    this.name[s] = '';
-    this.exe[s] = '';
-    this.cmdline[s] = '';
-    this.owner[s] = '';
+    this.setStrings(s, '', '', '', '', '');
     let h = this.home(pid);
     while (this.vals[h] !== EMPTY) h = (h + 1) & this.mask;
     this.keys[h] = pid;
@@ -311,10 +351,29 @@ export class IdentityTable {
     for (const c of this.columns) c.reset(s);
     this.pid.data[s] = pid;
     this.start.data[s] = start;
-    this.name[s] = '';
-    this.exe[s] = '';
-    this.cmdline[s] = '';
-    this.owner[s] = '';
+    this.setStrings(s, '', '', '', '', '');
+  }
+
+  private setStrings(s: number, name: string, exe: string, cmdline: string, owner: string, cgroup: string): void {
+    this.put(this.name, s, name);
+    this.put(this.exe, s, exe);
+    this.put(this.cmdline, s, cmdline);
+    this.put(this.owner, s, owner);
+    this.put(this.cgroup, s, cgroup);
+  }
+
+  /** Slot `s` of `strings` holds the shared instance of `v`. */
+  private put(strings: string[], s: number, v: string): void {
+    const was = strings[s];
+    if (was === v) return;
+    if (was !== undefined) this.shared.drop(was);
+    strings[s] = this.shared.hold(v);
+  }
+
+  /** Slot `s` takes the strings of slot `o` of `from` (a hot reload: the scanner does not send them again). */
+  copyStrings(s: number, from: IdentityTable, o: number): void {
+    const str = (a: string[]) => a[o] ?? '';
+    this.setStrings(s, str(from.name), str(from.exe), str(from.cmdline), str(from.owner), str(from.cgroup));
   }
 
   /** Backward-shift deletion: probe chains stay intact without tombstones. */
@@ -340,10 +399,17 @@ export class IdentityTable {
     this.vals[hole] = EMPTY;
   }
 
-  /** Capacity for at least `min` live slots: every column grows, the index is rebuilt. */
+  /**
+   * Capacity for at least `min` live slots, with an eighth more for the
+   * processes that start before the exited are swept (and at least a
+   * quarter more than before, so that growing one by one stays rare): every
+   * column grows, the index is rebuilt. Columns are not rounded up to a
+   * power of two: at 100k processes that would leave 31% of every column
+   * unused.
+   */
   private resize(min: number): void {
     let cap = Math.max(this.cap, 16);
-    while (cap < min) cap *= 2;
+    if (cap < min) cap = Math.max(min + (min >>> 3), Math.ceil(cap * 1.25));
     if (cap !== this.cap) {
       for (const c of this.columns) c.grow(cap);
       this.cap = cap;

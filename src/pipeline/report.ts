@@ -1,10 +1,12 @@
 /**
  * The cycle report: what one cycle did, from the frame's facts, the cost
- * stage's output and the exporters' outcomes. Pure.
+ * stage's output and the exporters' outcomes (pure), and the cycle's result
+ * for whoever watches the engine.
  */
 import type { Frame } from '../core/frame.js';
+import type { Logger } from '../core/log.js';
 import type { CycleOutput } from '../stages/cost/index.js';
-import type { CycleReport, ExportOutcome, MemoryView } from './types.js';
+import type { CycleReport, CycleResult, ExportOutcome, MemoryView } from './types.js';
 
 export interface ReportInput {
   frame: Frame;
@@ -66,5 +68,22 @@ export function cycleReport(r: ReportInput): CycleReport {
     scan: { ...f.batch.counters, ms: r.scanMs },
     cycleMs: r.cycleMs,
     exports: r.exports,
+  };
+}
+
+/** Critical processes and anomalies are always exported: coverage below 100% is a bug, and the log says so. */
+export function checkCoverage(r: CycleReport, logger: Logger): void {
+  if (r.coverageCritical < 1) logger.error({ critical: r.critical }, 'critical coverage below 100%: this is a bug');
+  if (r.coverageAnomaly < 1) logger.error({ anomalies: r.anomalies }, 'anomaly coverage below 100%: this is a bug');
+}
+
+/** What the engine's listeners get after a cycle. */
+export function cycleResult(report: CycleReport, out: CycleOutput, f: Frame): CycleResult {
+  return {
+    report,
+    self: out.self,
+    request: out.request,
+    exportedPids: f.built?.exportedPids,
+    heldPids: f.built?.heldPids ?? [],
   };
 }

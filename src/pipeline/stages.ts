@@ -6,12 +6,11 @@
  *   classify → pool → rates → score → baseline → profile → memory_cut →
  *   sample → rollup → route → heartbeat → build → cost
  */
-import type { Config } from '../config/schema.js';
 import { durationMs } from '../config/schema.js';
 import { GroupCatalog } from '../core/groups.js';
 import type { IdentityTable } from '../core/identity.js';
-import type { Logger } from '../core/log.js';
 import type { ExportHealth } from '../exporters/otlp/queued.js';
+import { boundsFromConfig } from '../sources/bounds-config.js';
 import { BaselineStage } from '../stages/baseline/index.js';
 import { BuildStage } from '../stages/build/index.js';
 import { metricSet } from '../stages/build/metrics.js';
@@ -28,25 +27,24 @@ import { RouteStage } from '../stages/route/index.js';
 import { SampleStage } from '../stages/sample/index.js';
 import { ScoreStage } from '../stages/score/stage.js';
 import type { Stateful } from '../state/checkpoint.js';
-import type { CommandLinePrivacy } from '../util/privacy.js';
+import { CommandLinePrivacy } from '../util/privacy.js';
 import type { Stage } from './stage.js';
 import type { PipelineTotals } from './telemetry.js';
 import type { EngineOptions } from './types.js';
 
-export interface StageListOptions {
-  config: Config;
+/** What the stages are built from: the engine's options, and what the engine keeps for them. */
+export interface StageListOptions
+  extends Pick<
+    EngineOptions,
+    'config' | 'logger' | 'intervalMs' | 'workers' | 'selfTelemetry' | 'privacy' | 'importantPids' | 'extraResources'
+  > {
   ids: IdentityTable;
-  logger: Logger;
-  intervalMs: number;
-  workers: number;
-  selfTelemetry: boolean;
   agentStartMs: number;
+  /** the exporters' queues and breakers, at this moment */
   health: () => ExportHealth[];
   totals: PipelineTotals;
+  /** the scan's duration this cycle, ms */
   scanMs: () => number;
-  privacy: CommandLinePrivacy;
-  importantPids?: EngineOptions['importantPids'];
-  extraResources?: EngineOptions['extraResources'];
 }
 
 export interface StageList {
@@ -73,15 +71,20 @@ export function buildStages(o: StageListOptions): StageList {
     sc.min_rss_mib > 0 ||
     durationMs(sc.min_age) > 0;
   const rates = new RatesStage(ids);
-  const score = new ScoreStage(ids, o.workers, durationMs(config.scoring.state_ttl), o.logger);
+  const score = new ScoreStage(
+    ids,
+    o.workers ?? config.scoring.workers,
+    durationMs(config.scoring.state_ttl),
+    o.logger,
+  );
   const catalog = new GroupCatalog();
   const group = new GroupStage(catalog);
-  const route = new RouteStage(sc.detail === 'exported', bounded);
+  const route = new RouteStage(sc.detail === 'exported', bounded ? boundsFromConfig(sc) : undefined);
   const heartbeat = new HeartbeatStage(ids, metrics, config.paths.standard.heartbeat_cycles);
   const cost = new CostStage({
     intervalMs: o.intervalMs,
     pricePerGb: config.cost.price_per_gb,
-    selfTelemetry: o.selfTelemetry,
+    selfTelemetry: o.selfTelemetry ?? true,
     agentStartMs: o.agentStartMs,
     criticalMaxRequestBytes: config.paths.critical.max_request_bytes,
     maxRequestBytes: config.export_options.otlp.max_request_bytes,
@@ -105,7 +108,7 @@ export function buildStages(o: StageListOptions): StageList {
     group,
     route,
     heartbeat,
-    new BuildStage(ids, metrics, sc.detail === 'all', o.privacy),
+    new BuildStage(ids, metrics, sc.detail === 'all', o.privacy ?? new CommandLinePrivacy('keep')),
     cost,
   ];
   return { stages, stateful: [rates, score, group, heartbeat], route, cost, score };

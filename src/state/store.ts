@@ -96,6 +96,7 @@ export class StateStore {
       return none;
     }
     const slotOf = new Int32Array(d.pid.length);
+    ids.reserve(d.pid.length);
     for (let i = 0; i < d.pid.length; i++) slotOf[i] = ids.restore(d.pid[i]!, d.start[i]!);
     const restored: string[] = [];
     const bad: string[] = [];
@@ -111,6 +112,16 @@ export class StateStore {
     }
     if (bad.length > 0) this.moveAside(nowMs, `out of range: ${bad.join('; ')}`);
     return { processes: d.pid.length, parts: restored };
+  }
+
+  /** At start: prepare the directory, load the checkpoint, and say what was restored. */
+  restore(ids: IdentityTable, parts: readonly Stateful[], nowMs: number): Restored {
+    this.prepare();
+    const r = this.load(ids, parts, nowMs);
+    if (r.parts.length > 0) {
+      this.logger.info({ file: this.file, processes: r.processes, parts: r.parts }, 'state restored');
+    }
+    return r;
   }
 
   /** Save the checkpoint. False when persistence is off or the write failed (it is tried again next time). */

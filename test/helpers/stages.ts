@@ -6,11 +6,22 @@ import type { Config } from '../../src/config/schema.js';
 import { Frame } from '../../src/core/frame.js';
 import { GroupCatalog } from '../../src/core/groups.js';
 import { IdentityTable } from '../../src/core/identity.js';
-import type { ProcessBatch } from '../../src/sources/batch.js';
+import type { HostInfo, ProcessBatch } from '../../src/sources/batch.js';
 import { ImportantPids } from '../../src/stages/classify/floor.js';
 import { ClassifyStage } from '../../src/stages/classify/index.js';
 import { PoolStage } from '../../src/stages/pool/index.js';
 import { RatesStage } from '../../src/stages/rates/index.js';
+
+/** A small host for hand-written batches: one CPU, up 100 s, booted at 1 s past the epoch. */
+export const TINY_HOST: HostInfo = {
+  hostname: 'h',
+  bootTimeSec: 1,
+  uptimeSec: 100,
+  cpuCount: 1,
+  memTotalBytes: 1,
+  clkTck: 100,
+  pageSize: 4096,
+};
 
 /** Feeds batches through identity assignment, classification and pools (when given a config) and rates. */
 export class StageRunner {
@@ -18,7 +29,7 @@ export class StageRunner {
   readonly rates = new RatesStage(this.ids);
   readonly catalog = new GroupCatalog();
   private readonly classify?: ClassifyStage;
-  private readonly pool?: PoolStage;
+  readonly pool?: PoolStage;
   private cycle = 0;
 
   /** `important`: pids at least important (discovered services), read once per step */

@@ -16,17 +16,18 @@
  * Values are fixed-width in protobuf, so a resource's size changes only when
  * its set of points (or its strings) does: each size is measured once per
  * identity from a full read and summed every cycle; a row read `stat`-only
- * costs what its identity measured last.
+ * costs what its identity measured last. Measuring writes only the
+ * resource's attributes; the metrics' size comes from src/stages/build/size.ts.
  */
 import type { Frame } from '../../core/frame.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
-import * as w from '../../otlp/encode/pb-buf.js';
-import { countDataPoints, nanosFromMs } from '../../otlp/model.js';
+import { countDataPoints } from '../../otlp/model.js';
 import { encodeRequest } from '../../otlp/proto.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
-import { FLAG_DETAIL, type ProcessBatch, UNKNOWN } from '../../sources/batch.js';
+import { FLAG_DETAIL, UNKNOWN } from '../../sources/batch.js';
 import { HOSTMETRICS_DEFAULT, type MetricSet, maskPoints, tierMask } from '../build/metrics.js';
-import { processPoints, type RowStrings, writeProcess } from '../build/writer.js';
+import { entrySize, metricsSize, resourceSize } from '../build/size.js';
+import { processPoints, type RowStrings } from '../build/writer.js';
 
 const HOSTMETRICS_POINTS = maskPoints(HOSTMETRICS_DEFAULT);
 const NO_CPU_STATE = new Float64Array(3).fill(Number.NaN);
@@ -53,19 +54,11 @@ export class BaselineStage implements Stage {
     return { name: ids.name[s]!, exe: ids.exe[s]!, cmdline: ids.cmdline[s]!, owner: ids.owner[s]! };
   }
 
-  /** Encoded size of row i with the metrics of `mask`, without nrdot's attributes. */
-  private size(b: ProcessBatch, i: number, s: number, cpuState: Float64Array, timeNs: string, mask: number): number {
-    w.reset();
-    writeProcess(b, i, this.strings(s), cpuState, timeNs, mask);
-    return w.pos;
-  }
-
   process(f: Frame, ctx?: CycleContext): void {
     const b = f.batch;
     const points = this.points.data;
     const bytes = this.bytes.data;
     const hm = this.hmBytes.data;
-    let timeNs: string | undefined;
     let samePoints = 0;
     let sameBytes = 0;
     let hmBytes = 0;
@@ -95,21 +88,23 @@ export class BaselineStage implements Stage {
       // a row read without detail still costs its full set once it is exported
       f.series[i] = Math.max(pts, points[s]!);
       const detail = (b.flags[i]! & FLAG_DETAIL) !== 0;
+      // the resource (the same in both baselines, without nrdot's attributes) is measured at most once
+      let res = -1;
       if (detail && points[s] !== pts) {
-        timeNs ??= nanosFromMs(b.scannedAtMs);
-        bytes[s] = this.size(b, i, s, f.cpuState, timeNs, mask);
+        res = resourceSize(b, i, this.strings(s));
+        bytes[s] = entrySize(res, metricsSize(b, i, f.cpuState, mask));
         points[s] = pts;
       }
       if (hm[s] === 0 || f.named[i] === 1) {
         // the scraper's default set with every value present (it runs as root and reads io)
-        timeNs ??= nanosFromMs(b.scannedAtMs);
+        if (res < 0) res = resourceSize(b, i, this.strings(s));
         const r = b.readBytes[i]!;
         const wr = b.writeBytes[i]!;
         if (r === UNKNOWN || wr === UNKNOWN) {
           b.readBytes[i] = 0; // values are fixed-width: any value has the same size
           b.writeBytes[i] = 0;
         }
-        hm[s] = this.size(b, i, s, NO_CPU_STATE, timeNs, HOSTMETRICS_DEFAULT);
+        hm[s] = entrySize(res, metricsSize(b, i, NO_CPU_STATE, HOSTMETRICS_DEFAULT));
         b.readBytes[i] = r;
         b.writeBytes[i] = wr;
       }

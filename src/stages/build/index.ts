@@ -1,8 +1,9 @@
 /**
  * build: the exported rows straight from the frame's columns into OTLP
- * protobuf (writer.ts, no object model per row), then the roll-ups, in one
- * buffer: a repeated protobuf field is the concatenation of its elements, so
- * the per-path requests are slices of this one encoding. A received row is
+ * protobuf (writer.ts, no object model per row), then the roll-ups, as a
+ * list of pieces the cost stage concatenates once: a repeated protobuf field
+ * is the concatenation of its elements, so the per-path requests are slices
+ * of that one encoding. A received row is
  * exported as it came (its resource with nrdot's attributes added, its
  * scope, every point it carried with its time stamps), never rebuilt.
  */
@@ -86,20 +87,20 @@ export class BuildStage implements Stage {
       points.push(f.points[i]!);
       exportedPids?.set(b.pid[i]!, name);
     }
-    let protobuf = source ? Buffer.concat(received) : w.finish();
+    const parts: Uint8Array[] = source ? received : w.pos > 0 ? [w.finish()] : [];
     if (f.groups.length > 0) {
       // received rows carry every metric; scanned ones only with scan.detail all
       const detail = this.rollupDetail || f.pushed;
       const rollups = f.groups.map((g) =>
         groupResource(g, b.host, ctx.profileName, b.scannedAtMs, this.metrics.base, detail, b.timeUnixNano),
       );
-      protobuf = Buffer.concat([protobuf, encodeRequest({ resourceMetrics: rollups })]);
+      parts.push(encodeRequest({ resourceMetrics: rollups }));
       for (const r of rollups) {
         lanes.push('standard');
         points.push(countDataPoints({ resourceMetrics: [r] }));
       }
     }
-    f.built = { protobuf, lanes, points, exportedPids, heldPids };
+    f.built = { parts, lanes, points, exportedPids, heldPids };
   }
 }
 

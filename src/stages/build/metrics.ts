@@ -94,3 +94,19 @@ export function metricSet(cfg: Pick<Config, 'metrics' | 'metrics_per_tier'>): Me
 export function tierMask(set: MetricSet, t: number, profile: { tier_metrics?: boolean }): number {
   return profile.tier_metrics === false ? set.base : set.tier[t]!;
 }
+
+/** The Collector's descriptions, so nrdot's series look the same downstream. */
+export const DESCRIPTIONS = {
+  cpuTime: 'Total CPU seconds broken down by different states.',
+  cpuUtilization:
+    'Percentage of total CPU time used by the process since last scrape, expressed as a value between 0 and 1. On the first scrape, no data point is emitted for this metric.',
+  memoryUsage: 'The amount of physical memory in use.',
+  memoryVirtual: 'Virtual memory size.',
+  memoryUtilization: 'Percentage of total physical memory that is used by the process.',
+  diskIo: 'Disk bytes transferred.',
+  threads: 'Process threads count.',
+  openFds: 'Number of file descriptors in use by the process.',
+  pagingFaults: 'Number of page faults the process has made.',
+  contextSwitches: 'Number of times the process has been context switched.',
+  uptime: 'The time the process has been running.',
+} as const;

@@ -13,33 +13,14 @@ import {
   nanosFromSec,
   type ResourceMetrics,
   str,
-  TEMPORALITY_CUMULATIVE,
 } from '../../otlp/model.js';
 import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
-import { M } from './metrics.js';
+import { DESCRIPTIONS as D, M } from './metrics.js';
+import { a, dp, gauge, sum } from './points.js';
 import { SCOPE } from './scope.js';
-import { DESCRIPTIONS as D, type RowStrings, type RowTags } from './writer.js';
+import type { RowStrings, RowTags } from './writer.js';
 
-const a = (k: string, v: string): KeyValue[] => [str(k, v)];
-
-function sum(name: string, unit: string, description: string, monotonic: boolean, dataPoints: NumberDataPoint[]) {
-  return {
-    name,
-    unit,
-    description,
-    sum: { dataPoints, aggregationTemporality: TEMPORALITY_CUMULATIVE, isMonotonic: monotonic },
-  };
-}
-
-function gauge(name: string, unit: string, description: string, dataPoints: NumberDataPoint[]): Metric {
-  return { name, unit, description, gauge: { dataPoints } };
-}
-
-const dp = (start: string | undefined, time: string, v: number, attributes?: KeyValue[]): NumberDataPoint =>
-  start === undefined
-    ? { attributes, timeUnixNano: time, asDouble: v }
-    : { attributes, startTimeUnixNano: start, timeUnixNano: time, asDouble: v };
 const ip = (start: string, time: string, v: number, attributes?: KeyValue[]): NumberDataPoint => ({
   attributes,
   startTimeUnixNano: start,

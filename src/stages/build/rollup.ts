@@ -18,18 +18,13 @@ import {
   nanosFromMs,
   type ResourceMetrics,
   str,
-  TEMPORALITY_CUMULATIVE,
 } from '../../otlp/model.js';
 import type { HostInfo } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr } from '../../telemetry/names.js';
 import { M } from './metrics.js';
+import { a, dp, gauge, sum } from './points.js';
 import { SCOPE } from './scope.js';
 
-const a = (k: string, v: string): KeyValue[] => [str(k, v)];
-const dp = (start: string | undefined, time: string, v: number, attributes?: KeyValue[]): NumberDataPoint =>
-  start === undefined
-    ? { attributes, timeUnixNano: time, asDouble: v }
-    : { attributes, startTimeUnixNano: start, timeUnixNano: time, asDouble: v };
 /** an integer point; asInt '' when the sum is not exact in a double (beyond 2^53): its metric is left out */
 const ip = (start: string, time: string, v: number, attributes?: KeyValue[]): NumberDataPoint => {
   const t = Math.trunc(v);
@@ -39,19 +34,6 @@ const exact = (m: Metric): boolean =>
   (m.sum ?? m.gauge)!.dataPoints.every(
     (p) => p.asInt !== '' && (p.asDouble === undefined || Number.isFinite(p.asDouble)),
   );
-
-function sum(name: string, unit: string, description: string, monotonic: boolean, dataPoints: NumberDataPoint[]) {
-  return {
-    name,
-    unit,
-    description,
-    sum: { dataPoints, aggregationTemporality: TEMPORALITY_CUMULATIVE, isMonotonic: monotonic },
-  };
-}
-
-function gauge(name: string, unit: string, description: string, dataPoints: NumberDataPoint[]): Metric {
-  return { name, unit, description, gauge: { dataPoints } };
-}
 
 export function groupResource(
   g: RollupGroup,

@@ -13,7 +13,7 @@ import * as w from '../../otlp/encode/pb-buf.js';
 import { nanosFromSec } from '../../otlp/model.js';
 import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
-import { M } from './metrics.js';
+import { DESCRIPTIONS, M } from './metrics.js';
 import { SCOPE } from './scope.js';
 
 /** Length-prefix guess sites (pb-buf keeps one guess per site). */
@@ -102,6 +102,46 @@ let tLo = 0;
 let tHi = 0;
 let sLo = 0;
 let sHi = 0;
+/** the cycle time whose words tLo/tHi hold: parsed once per cycle, not per row */
+let tFor: string | undefined;
+
+const TWO_32 = 4294967296;
+/** below this, whole seconds * 1953125 is an exact double (and the nanoseconds fit 64 bits) */
+const WHOLE_LIMIT = Math.floor(2 ** 53 / 1953125);
+
+/**
+ * `nanosFromSec(sec)` as two 32-bit words into sLo / sHi, exactly, without
+ * BigInt or a decimal string: whole * 10^9 = (whole * 1953125) * 2^9, and
+ * whole * 1953125 is an exact double for any time up to year 2116.
+ */
+export function startWords(sec: number): { lo: number; hi: number } {
+  setStart(sec);
+  return { lo: sLo, hi: sHi };
+}
+
+function setStart(sec: number): void {
+  const whole = Math.floor(sec);
+  if (!(whole >= 0 && whole < WHOLE_LIMIT)) {
+    // out of the fast range (or not a number): the exact decimal path, with its errors
+    w.words64(nanosFromSec(sec), false);
+    sLo = w.lo;
+    sHi = w.hi;
+    return;
+  }
+  const frac = Math.round((sec - whole) * 1e9);
+  const m = whole * 1953125;
+  const mHi = Math.floor(m / TWO_32);
+  const low = (m - mHi * TWO_32) * 512; // < 2^41: exact
+  const lowLo = low % TWO_32;
+  let lo = lowLo + frac; // frac <= 10^9 < 2^30
+  let hi = mHi * 512 + (low - lowLo) / TWO_32;
+  if (lo >= TWO_32) {
+    lo -= TWO_32;
+    hi++;
+  }
+  sLo = lo;
+  sHi = hi;
+}
 
 /** One data point: [start], time, value, [one string attribute]. */
 function point(withStart: boolean, isInt: boolean, v: number, attrKey?: string, attrVal?: string): void {
@@ -204,21 +244,25 @@ const DIRS = ['read', 'write'];
 const FAULTS = ['major', 'minor'];
 const SWITCHES = ['voluntary', 'involuntary'];
 
-/** The Collector's descriptions, so nrdot's series look the same downstream. */
-export const DESCRIPTIONS = {
-  cpuTime: 'Total CPU seconds broken down by different states.',
-  cpuUtilization:
-    'Percentage of total CPU time used by the process since last scrape, expressed as a value between 0 and 1. On the first scrape, no data point is emitted for this metric.',
-  memoryUsage: 'The amount of physical memory in use.',
-  memoryVirtual: 'Virtual memory size.',
-  memoryUtilization: 'Percentage of total physical memory that is used by the process.',
-  diskIo: 'Disk bytes transferred.',
-  threads: 'Process threads count.',
-  openFds: 'Number of file descriptors in use by the process.',
-  pagingFaults: 'Number of page faults the process has made.',
-  contextSwitches: 'Number of times the process has been context switched.',
-  uptime: 'The time the process has been running.',
-} as const;
+/** Values row i may lack, as bits: a metric whose value is unknown has no point. */
+const K_UTIL = 1; // CPU utilization (NaN on a process's first cycle)
+const K_MEMUTIL = 2; // memory utilization (needs MemTotal)
+const K_IO = 4;
+const K_THREADS = 8;
+const K_FDS = 16;
+const K_SWITCHES = 32;
+
+/** Which of row i's optional values are known (K_* bits). */
+export function knownValues(b: ProcessBatch, i: number, cpuState: Float64Array): number {
+  let k = 0;
+  if (!Number.isNaN(cpuState[i * 3]!)) k |= K_UTIL;
+  if (b.host.memTotalBytes > 0) k |= K_MEMUTIL;
+  if (b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) k |= K_IO;
+  if (b.threads[i]! !== UNKNOWN) k |= K_THREADS;
+  if (b.fds[i]! !== UNKNOWN) k |= K_FDS;
+  if (b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) k |= K_SWITCHES;
+  return k;
+}
 
 /**
  * Data points row `i` has with the metrics of `mask`: an unknown value has
@@ -226,17 +270,18 @@ export const DESCRIPTIONS = {
  * be read, memory utilization without MemTotal).
  */
 export function processPoints(b: ProcessBatch, i: number, mask: number, cpuState: Float64Array): number {
+  const k = knownValues(b, i, cpuState);
   let n = 0;
   if (mask & M['process.cpu.time']) n += 3;
-  if (mask & M['process.cpu.utilization'] && !Number.isNaN(cpuState[i * 3]!)) n += 3;
+  if (mask & M['process.cpu.utilization'] && k & K_UTIL) n += 3;
   if (mask & M['process.memory.usage']) n += 1;
   if (mask & M['process.memory.virtual']) n += 1;
-  if (mask & M['process.memory.utilization'] && b.host.memTotalBytes > 0) n += 1;
-  if (mask & M['process.disk.io'] && b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) n += 2;
-  if (mask & M['process.threads'] && b.threads[i]! !== UNKNOWN) n += 1;
-  if (mask & M['process.open_file_descriptors'] && b.fds[i]! !== UNKNOWN) n += 1;
+  if (mask & M['process.memory.utilization'] && k & K_MEMUTIL) n += 1;
+  if (mask & M['process.disk.io'] && k & K_IO) n += 2;
+  if (mask & M['process.threads'] && k & K_THREADS) n += 1;
+  if (mask & M['process.open_file_descriptors'] && k & K_FDS) n += 1;
   if (mask & M['process.paging.faults']) n += 2;
-  if (mask & M['process.context_switches'] && b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) n += 2;
+  if (mask & M['process.context_switches'] && k & K_SWITCHES) n += 2;
   if (mask & M['process.uptime']) n += 1;
   return n;
 }
@@ -246,8 +291,9 @@ export function processPoints(b: ProcessBatch, i: number, mask: number, cpuState
  * (pb-buf), with the metrics of `mask` whose values are known. `cpuState`:
  * per row, user/system/wait CPU as fractions of one core since the last
  * cycle (NaN on a process's first cycle). `timeNs` is the cycle's time stamp
- * (decimal nanoseconds); `tags` adds nrdot's attributes (absent for the
- * baselines' view).
+ * (decimal nanoseconds), parsed once for consecutive rows of the same
+ * cycle; the start time's words are computed without BigInt. `tags` adds
+ * nrdot's attributes (absent for the baselines' view).
  */
 export function writeProcess(
   b: ProcessBatch,
@@ -258,14 +304,22 @@ export function writeProcess(
   mask: number,
   tags?: RowTags,
 ): void {
-  w.words64(timeNs, false);
-  tLo = w.lo;
-  tHi = w.hi;
-  w.words64(nanosFromSec(startEpochSec(b, i)), false);
-  sLo = w.lo;
-  sHi = w.hi;
+  if (timeNs !== tFor) {
+    w.words64(timeNs, false);
+    tLo = w.lo;
+    tHi = w.hi;
+    tFor = timeNs;
+  }
+  setStart(startEpochSec(b, i));
 
   const rm = w.open(0x0a, S_RM);
+  writeResource(b, i, id, tags);
+  writeMetrics(b, i, cpuState, mask);
+  w.close(rm, S_RM);
+}
+
+/** Row i's `resource` message (field 1 of its ResourceMetrics entry): its attributes, and nrdot's with `tags`. */
+export function writeResource(b: ProcessBatch, i: number, id: RowStrings, tags?: RowTags): void {
   const res = w.open(0x0a, S_RES);
   intAttr(ResourceAttr.pid, b.pid[i]!);
   intAttr(ResourceAttr.parentPid, b.ppid[i]!);
@@ -282,7 +336,15 @@ export function writeProcess(
     if (tags.sampleRate !== undefined) dblAttr(ResourceAttr.sampleRate, tags.sampleRate);
   }
   w.close(res, S_RES);
+}
 
+/**
+ * Row i's `scope_metrics` message (field 2 of its ResourceMetrics entry):
+ * the metrics of `mask` whose values are known. Its size depends on `mask`
+ * and `knownValues` only: every value is fixed-width.
+ */
+export function writeMetrics(b: ProcessBatch, i: number, cpuState: Float64Array, mask: number): void {
+  const k = knownValues(b, i, cpuState);
   const sm = w.open(0x12, S_SM);
   const sc = w.open(0x0a, S_SCOPE);
   w.stringCached(0x0a, SCOPE.name);
@@ -297,7 +359,7 @@ export function writeProcess(
       b.iowaitSec[i]!,
     ]);
   }
-  if (mask & M['process.cpu.utilization'] && !Number.isNaN(cpuState[i * 3]!)) {
+  if (mask & M['process.cpu.utilization'] && k & K_UTIL) {
     gaugePoints(ProcessMetric.cpuUtilization, '1', DESCRIPTIONS.cpuUtilization, 'state', STATES, [
       cpuState[i * 3]! / cpus,
       cpuState[i * 3 + 1]! / cpus,
@@ -309,7 +371,7 @@ export function writeProcess(
   if (mask & M['process.memory.virtual']) {
     sumInt(ProcessMetric.memoryVirtual, 'By', DESCRIPTIONS.memoryVirtual, b.vsizeBytes[i]!);
   }
-  if (mask & M['process.memory.utilization'] && b.host.memTotalBytes > 0) {
+  if (mask & M['process.memory.utilization'] && k & K_MEMUTIL) {
     gaugeDouble(
       ProcessMetric.memoryUtilization,
       '1',
@@ -317,16 +379,16 @@ export function writeProcess(
       b.rssBytes[i]! / b.host.memTotalBytes,
     );
   }
-  if (mask & M['process.disk.io'] && b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) {
+  if (mask & M['process.disk.io'] && k & K_IO) {
     sumPoints(ProcessMetric.diskIo, 'By', DESCRIPTIONS.diskIo, true, true, 'direction', DIRS, [
       b.readBytes[i]!,
       b.writeBytes[i]!,
     ]);
   }
-  if (mask & M['process.threads'] && b.threads[i]! !== UNKNOWN) {
+  if (mask & M['process.threads'] && k & K_THREADS) {
     sumInt(ProcessMetric.threads, '{threads}', DESCRIPTIONS.threads, b.threads[i]!);
   }
-  if (mask & M['process.open_file_descriptors'] && b.fds[i]! !== UNKNOWN) {
+  if (mask & M['process.open_file_descriptors'] && k & K_FDS) {
     sumInt(ProcessMetric.openFds, '{count}', DESCRIPTIONS.openFds, b.fds[i]!);
   }
   if (mask & M['process.paging.faults']) {
@@ -335,7 +397,7 @@ export function writeProcess(
       b.minFaults[i]!,
     ]);
   }
-  if (mask & M['process.context_switches'] && b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) {
+  if (mask & M['process.context_switches'] && k & K_SWITCHES) {
     sumPoints(ProcessMetric.contextSwitches, '{count}', DESCRIPTIONS.contextSwitches, true, true, 'type', SWITCHES, [
       b.volCtx[i]!,
       b.involCtx[i]!,
@@ -349,6 +411,6 @@ export function writeProcess(
       Math.max(0, b.host.uptimeSec - b.startTicks[i]! / b.host.clkTck),
     );
   }
+
   w.close(sm, S_SM);
-  w.close(rm, S_RM);
 }

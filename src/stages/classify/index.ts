@@ -30,7 +30,7 @@ export class ClassifyStage implements Stage {
    * Rules' verdicts by (kernel, name, command line, path): pool workers and
    * restarted processes repeat them, and an RE2 set match costs microseconds.
    */
-  private readonly cache = new Map<string, { tier: number; protected: boolean }>();
+  private readonly cache = new Map<string, number>();
 
   constructor(
     private readonly ids: IdentityTable,
@@ -57,14 +57,16 @@ export class ClassifyStage implements Stage {
       const exe = ids.exe[s]!;
       const cmdline = ids.cmdline[s]!;
       const key = `${kernel ? 'k' : 'u'}\0${name}\0${cmdline}\0${exe}`;
-      let c = this.cache.get(key);
-      if (c === undefined) {
-        c = this.classifier.classify(name, exe, cmdline, kernel);
+      // the verdict as one small integer: tier * 2 + protected
+      let v = this.cache.get(key);
+      if (v === undefined) {
+        const c = this.classifier.classify(name, exe, cmdline, kernel);
+        v = c.tier * 2 + (c.protected ? 1 : 0);
         if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
-        this.cache.set(key, c);
+        this.cache.set(key, v);
       }
-      tier.data[s] = c.tier;
-      this.prot.data[s] = c.protected ? 1 : 0;
+      tier.data[s] = v >> 1;
+      this.prot.data[s] = v & 1;
       done.data[s] = 1;
     }
     for (let i = 0; i < f.n; i++) {

@@ -10,11 +10,12 @@
  * only if an exporter asks for them.
  */
 import type { Frame } from '../../core/frame.js';
-import type { Lane, LaneBatch } from '../../core/lanes.js';
+import type { LaneBatch } from '../../core/lanes.js';
 import type { Logger } from '../../core/log.js';
+import { EncodedRequest } from '../../exporters/exporter.js';
 import type { ExportHealth } from '../../exporters/otlp/queued.js';
 import { countDataPoints, type ResourceMetrics } from '../../otlp/model.js';
-import { encodeRequest } from '../../otlp/proto.js';
+import { decodeRequest, encodeRequest } from '../../otlp/proto.js';
 import { reportSplit, splitByLane } from '../../otlp/split.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import type { PipelineTotals } from '../../pipeline/telemetry.js';
@@ -43,6 +44,8 @@ export interface CostOptions {
 export interface CycleOutput {
   /** the whole request, protobuf */
   encoded: Buffer;
+  /** the same, for the exporters (its model is decoded only if one asks for it) */
+  request: EncodedRequest;
   /** the same data split by path and size (computed on first use) */
   batches: () => readonly LaneBatch[];
   /** whether `batches` was computed, and its requests per path */
@@ -63,11 +66,22 @@ export class CostStage implements Stage {
 
   constructor(private readonly o: CostOptions) {}
 
-  /** Data points saved against each baseline. */
-  private reductions(self: SelfValues, facts: Frame['facts'], exported: number): void {
+  /** The figures that depend on the whole export: points, bytes, cost, data points saved against each baseline. */
+  private settle(
+    self: SelfValues,
+    facts: Frame['facts'],
+    exported: number,
+    bytes: number,
+    hourly: (bytes: number) => number,
+    ctx: CycleContext,
+  ): void {
     const { hostmetrics, sameSet } = facts.baseline;
+    self.datapointsExported = exported;
+    self.costBytes = bytes;
+    self.costHourly = hourly(bytes);
     self.reductionRatio = hostmetrics.points > 0 ? 1 - exported / hostmetrics.points : 0;
     self.reductionRatioSameSet = sameSet.points > 0 ? 1 - exported / sameSet.points : 0;
+    self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
   }
 
   process(f: Frame, ctx: CycleContext): void {
@@ -139,38 +153,37 @@ export class CostStage implements Stage {
         dropped: h.dropped,
       })),
     };
-    const withSelf = o.selfTelemetry;
-    const body = extraPb ? Buffer.concat([built.protobuf, extraPb]) : built.protobuf;
-    const bodyBytes = body.length;
-    let encoded = body;
+    // the request's pieces, concatenated once below: the build's, the extras, the self-telemetry
+    const { parts, lanes, points } = built;
+    if (extraPb) {
+      parts.push(extraPb);
+      for (const p of extraPoints) {
+        lanes.push('critical');
+        points.push(p);
+      }
+    }
+    let bodyBytes = 0;
+    for (const p of parts) bodyBytes += p.length;
     let exportedPoints = processPoints + extra.points;
-    let lanes: readonly Lane[] = extraPb ? [...built.lanes, ...extras.map((): Lane => 'critical')] : built.lanes;
-    let points: readonly number[] = extraPb ? [...built.points, ...extraPoints] : built.points;
-    if (withSelf) {
+    if (o.selfTelemetry) {
       // size first (placeholder values, fixed width), then totals that include it
       const probe = selfResource(self, b.host.hostname, ctx.profileName, o.agentStartMs, f.nowMs);
       const selfBytes = encodeRequest({ resourceMetrics: [probe] }).length;
       const selfPoints = countDataPoints({ resourceMetrics: [probe] });
       exportedPoints += selfPoints;
-      self.datapointsExported = exportedPoints;
-      self.costBytes = bodyBytes + selfBytes;
-      self.costHourly = hourly(self.costBytes);
-      this.reductions(self, facts, exportedPoints);
-      self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
+      this.settle(self, facts, exportedPoints, bodyBytes + selfBytes, hourly, ctx);
       pathPoints.critical += selfPoints;
-      const selfPb = encodeRequest({
-        resourceMetrics: [selfResource(self, b.host.hostname, ctx.profileName, o.agentStartMs, f.nowMs)],
-      });
-      encoded = Buffer.concat([body, selfPb]);
-      lanes = [...lanes, 'critical'];
-      points = [...points, selfPoints];
+      parts.push(
+        encodeRequest({
+          resourceMetrics: [selfResource(self, b.host.hostname, ctx.profileName, o.agentStartMs, f.nowMs)],
+        }),
+      );
+      lanes.push('critical');
+      points.push(selfPoints);
     } else {
-      self.datapointsExported = exportedPoints;
-      self.costBytes = bodyBytes;
-      self.costHourly = hourly(bodyBytes);
-      this.reductions(self, facts, exportedPoints);
-      self.cycleSeconds = (performance.now() - ctx.cycleStart) / 1000;
+      this.settle(self, facts, exportedPoints, bodyBytes, hourly, ctx);
     }
+    const encoded = Buffer.concat(parts);
     let split: LaneBatch[] | undefined;
     const batches = () => {
       if (!split) {
@@ -189,6 +202,7 @@ export class CostStage implements Stage {
     };
     this.output = {
       encoded,
+      request: new EncodedRequest(() => decodeRequest(encoded), encoded),
       batches,
       requests,
       self,

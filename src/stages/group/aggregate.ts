@@ -37,32 +37,58 @@ export interface GroupSeries {
   seen: number;
 }
 
-/** Sums of one cycle, per group id. */
-class Sums {
-  count: Int32Array;
-  cpuCores: Float64Array;
-  rss: Float64Array;
-  vsize: Float64Array;
-  threads: Float64Array;
-  fds: Float64Array;
-  util: Float64Array; // 3 per group
-  deltas: Float64Array; // NCOUNTERS per group
-  known: Int32Array; // CONTRIBUTIONS.length per group
+const K = CONTRIBUTIONS.length;
 
-  constructor(n: number) {
-    this.count = new Int32Array(n);
-    this.cpuCores = new Float64Array(n);
-    this.rss = new Float64Array(n);
-    this.vsize = new Float64Array(n);
-    this.threads = new Float64Array(n);
-    this.fds = new Float64Array(n);
-    this.util = new Float64Array(n * 3);
-    this.deltas = new Float64Array(n * NCOUNTERS);
-    this.known = new Int32Array(n * CONTRIBUTIONS.length);
+/** f64 values per group: cpuCores, rss, vsize, threads, fds, util (3), deltas (NCOUNTERS) */
+const F64_PER_GROUP = 5 + 3 + NCOUNTERS;
+
+/** Sums of one cycle, per group id: two grow-only buffers, zeroed each cycle. */
+export class Sums {
+  private cap = 0;
+  private f64 = new Float64Array(0);
+  private i32 = new Int32Array(0);
+  count: Int32Array = this.i32;
+  known: Int32Array = this.i32; // CONTRIBUTIONS.length per group
+  cpuCores: Float64Array = this.f64;
+  rss: Float64Array = this.f64;
+  vsize: Float64Array = this.f64;
+  threads: Float64Array = this.f64;
+  fds: Float64Array = this.f64;
+  util: Float64Array = this.f64; // 3 per group
+  deltas: Float64Array = this.f64; // NCOUNTERS per group
+
+  /** Room for group ids below `n`, every sum 0. */
+  reset(n: number): void {
+    if (n <= this.cap) {
+      this.f64.fill(0);
+      this.i32.fill(0);
+      return;
+    }
+    const c = Math.max(n, Math.ceil(this.cap * 1.5), 64);
+    this.cap = c;
+    this.f64 = new Float64Array(c * F64_PER_GROUP);
+    this.i32 = new Int32Array(c * (1 + K));
+    this.count = this.i32.subarray(0, c);
+    this.known = this.i32.subarray(c);
+    let at = 0;
+    const next = (width: number) => {
+      const view = this.f64.subarray(at * c, (at + width) * c);
+      at += width;
+      return view;
+    };
+    const views = [1, 1, 1, 1, 1, 3, NCOUNTERS].map(next);
+    [this.cpuCores, this.rss, this.vsize, this.threads, this.fds, this.util, this.deltas] = views as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
   }
 }
 
-const K = CONTRIBUTIONS.length;
 const KI = Object.fromEntries(CONTRIBUTIONS.map((c, i) => [c, i])) as Record<Contribution, number>;
 
 /**
@@ -70,7 +96,8 @@ const KI = Object.fromEntries(CONTRIBUTIONS.map((c, i) => [c, i])) as Record<Con
  * first, each with at least `minMembers` rolled-up members) and `_other_`
  * for the rest. `series` holds the cumulative state by
  * group name (and `ROLLUP_NAME` for `_other_`); new series start at
- * `startMs` (never after the point time).
+ * `startMs` (never after the point time). `sums`: the per-group buffers,
+ * reused from cycle to cycle by the caller.
  */
 export function aggregate(
   f: Frame,
@@ -80,10 +107,11 @@ export function aggregate(
   cycle: number,
   startMs: number,
   minMembers = 1,
+  sums: Sums = new Sums(),
 ): RollupGroup[] {
   const b = f.batch;
   const n = f.n;
-  const sums = new Sums(catalog.bound + 1);
+  sums.reset(catalog.bound + 1);
   const d = f.deltas;
   let any = false;
   for (let i = 0; i < n; i++) {
@@ -183,7 +211,7 @@ export function aggregate(
       r.threads += sums.threads[g]!;
       r.fds += sums.fds[g]!;
       for (let k = 0; k < 3; k++) r.utilization[k]! += sums.util[g * 3 + k]!;
-      for (const [k, c] of CONTRIBUTIONS.entries()) r.known[c] += sums.known[g * K + k]!;
+      for (let k = 0; k < K; k++) r.known[CONTRIBUTIONS[k]!] += sums.known[g * K + k]!;
       for (let k = 0; k < NCOUNTERS; k++) s.cumulative[k]! += sums.deltas[g * NCOUNTERS + k]!;
     }
     out.push(r);

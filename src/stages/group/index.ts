@@ -10,7 +10,7 @@ import type { Column } from '../../core/identity.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import type { Stateful } from '../../state/checkpoint.js';
 import { NCOUNTERS } from '../rates/counters.js';
-import { aggregate, forgetIdle, type GroupSeries } from './aggregate.js';
+import { aggregate, forgetIdle, type GroupSeries, Sums } from './aggregate.js';
 
 /** cycles without members before a group's series ends */
 const IDLE_CYCLES = 30;
@@ -24,6 +24,7 @@ export class GroupStage implements Stage, Stateful {
   private cycle = 0;
   /** point time of the previous cycle: a new group's series starts there */
   private lastTimeMs = -1;
+  private readonly sums = new Sums();
 
   constructor(private readonly catalog: GroupCatalog) {}
 
@@ -39,6 +40,7 @@ export class GroupStage implements Stage, Stateful {
       cycle,
       start,
       ctx.profile.groups.min_members ?? 2,
+      this.sums,
     );
     f.facts.rollupGroups = f.groups.length;
     forgetIdle(this.series, cycle, IDLE_CYCLES);

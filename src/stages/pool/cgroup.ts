@@ -19,7 +19,7 @@ export interface CgroupInfo {
 const POD = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/;
 /** a 64-hex container id as the last path segment: docker-<id>.scope, cri-containerd-<id>.scope, crio-<id>.scope, /docker/<id> */
 const CONTAINER = /(?:^|[-/])([0-9a-f]{64})(?:\.scope)?$/;
-const UNIT = /([^/]+\.service)(?:\/|$)/g;
+const SERVICE = '.service';
 
 /** The cgroup path of a v1 or v2 cgroup file, or undefined when it has none. */
 export function cgroupPath(text: string): string | undefined {
@@ -44,13 +44,24 @@ export function parseCgroup(text: string): CgroupInfo | undefined {
   const path = cgroupPath(text);
   if (path === undefined) return undefined;
   const info: CgroupInfo = { path };
-  const pod = POD.exec(path);
+  const pod = path.includes('pod') ? POD.exec(path) : null;
   if (pod) info.podUid = pod[1]!.replaceAll('_', '-');
   const last = path.slice(path.lastIndexOf('/') + 1) || path;
-  const c = CONTAINER.exec(last);
+  const c = last.length >= 64 ? CONTAINER.exec(last) : null;
   if (c) info.containerId = c[1]!;
-  let unit: string | undefined;
-  for (const m of path.matchAll(UNIT)) unit = m[1];
+  const unit = lastUnit(path);
   if (unit !== undefined) info.unit = unit;
   return info;
+}
+
+/** The last path segment naming a systemd service (`<something>.service`), or undefined. */
+function lastUnit(path: string): string | undefined {
+  let end = path.length;
+  for (;;) {
+    const slash = end > 0 ? path.lastIndexOf('/', end - 1) : -1;
+    const start = slash + 1;
+    if (end - start > SERVICE.length && path.endsWith(SERVICE, end)) return path.slice(start, end);
+    if (slash < 0) return undefined;
+    end = slash;
+  }
 }

@@ -16,23 +16,32 @@ import type { Config } from '../../config/schema.js';
 import type { Frame } from '../../core/frame.js';
 import type { GroupCatalog } from '../../core/groups.js';
 import type { Column, IdentityTable } from '../../core/identity.js';
+import { Interned } from '../../core/interned.js';
 import type { Stage } from '../../pipeline/stage.js';
 import { FLAG_KERNEL_THREAD } from '../../sources/batch.js';
 import { TIER_IMPORTANT, TIER_NOISE } from '../../telemetry/names.js';
 import type { ImportantPids } from '../classify/floor.js';
-import { parseCgroup } from './cgroup.js';
+import { type CgroupInfo, parseCgroup } from './cgroup.js';
 import { type GroupBy, groupFor } from './naming.js';
+import { PoolLayout } from './pools.js';
+
+/** distinct cgroup texts whose parse is remembered (then it starts over) */
+const CGROUP_CACHE = 16384;
 
 export class PoolStage implements Stage {
   readonly name = 'pool';
   /** per slot: the group id (catalog), and an id of the executable name */
   private readonly group: Column<Int32Array>;
   private readonly exe: Column<Int32Array>;
-  private readonly names = new Map<string, number>();
+  /** executable names by id: an id is given back when no process of a cycle has the name */
+  readonly names = new Interned<string>();
   private readonly by: readonly GroupBy[];
   private readonly template: string;
   private readonly demote: boolean;
-  private live = new Uint8Array(0);
+  /** each row's parent slot (-1: not in the table, or a kernel thread), reused from cycle to cycle */
+  private parent = new Int32Array(0);
+  private readonly layout = new PoolLayout();
+  private readonly parsed = new Map<string, CgroupInfo | undefined>();
 
   constructor(
     private readonly ids: IdentityTable,
@@ -47,66 +56,45 @@ export class PoolStage implements Stage {
     this.demote = cfg.classification.demote_pool_workers;
   }
 
-  private nameId(name: string): number {
-    let id = this.names.get(name);
-    if (id === undefined) {
-      id = this.names.size;
-      this.names.set(name, id);
-    }
-    return id;
-  }
-
   process(f: Frame): void {
     const b = f.batch;
     const ids = this.ids;
     const group = this.group.data;
     const exe = this.exe.data;
-    // groups of identities whose strings arrived this cycle
-    const cgroupOf = new Map<number, string>();
-    const fresh = b.freshCgroup;
-    for (let k = 0; k < b.freshRows.length; k++) cgroupOf.set(b.freshRows[k]!, fresh?.[k] ?? '');
+    // groups of identities whose strings arrived (or changed) this cycle
     for (let i = 0; i < f.n; i++) {
       const s = f.slot[i]!;
       if (f.named[i] !== 1 && group[s]! >= 0) continue;
-      const text = cgroupOf.get(i);
-      const cgroup = text ? parseCgroup(text) : undefined;
+      const text = ids.cgroup[s];
+      const cgroup = text ? this.cgroupInfo(text) : undefined;
       const info = groupFor(
         { name: ids.name[s]!, exe: ids.exe[s]!, owner: ids.owner[s]!, cgroup },
         this.by,
         this.template,
       );
       group[s] = this.catalog.intern(info);
-      exe[s] = this.nameId(ids.name[s]!);
+      exe[s] = this.names.id(ids.name[s]!, String);
     }
-    // pools: same executable in the same group
-    const key = new Float64Array(f.n);
-    // each row's parent slot, looked up once (-1: not in the table)
-    const parent = new Int32Array(f.n);
-    const members = new Map<number, number[]>();
-    for (let i = 0; i < f.n; i++) {
-      const s = f.slot[i]!;
-      f.group[i] = group[s]!;
-      if ((b.flags[i]! & FLAG_KERNEL_THREAD) !== 0) {
-        key[i] = -1;
-        continue;
-      }
-      parent[i] = ids.slotOf(b.ppid[i]!);
-      const k = group[s]! * 1048576 + exe[s]!;
-      key[i] = k;
-      const list = members.get(k);
-      if (list) list.push(i);
-      else members.set(k, [i]);
+    // each row's group, and its parent's slot looked up once (-1: not in the table, or a kernel thread)
+    const n = f.n;
+    const parent = this.scratch(n);
+    for (let i = 0; i < n; i++) {
+      f.group[i] = group[f.slot[i]!]!;
+      parent[i] = (b.flags[i]! & FLAG_KERNEL_THREAD) !== 0 ? -1 : ids.slotOf(b.ppid[i]!);
     }
-    let poolNo = 0;
-    for (const [k, rows] of members) {
-      if (rows.length < 2) continue;
-      const pool = poolNo++;
+    // pools: same executable in the same group, laid out once in the frame (the profile caps them)
+    const pools = this.layout.build(f, group, exe);
+    const { poolStart, poolRows } = f;
+    for (let p = 0; p < pools; p++) {
+      const from = poolStart[p]!;
+      const to = poolStart[p + 1]!;
       let roots = 0;
       let oldest = -1;
-      for (const i of rows) {
-        f.pool[i] = pool;
+      for (let j = from; j < to; j++) {
+        const i = poolRows[j]!;
+        const s = f.slot[i]!;
         const ps = parent[i]!;
-        const parentIn = ps >= 0 && ps !== f.slot[i] && group[ps]! * 1048576 + exe[ps]! === k;
+        const parentIn = ps >= 0 && ps !== s && group[ps] === group[s] && exe[ps] === exe[s];
         if (parentIn) f.worker[i] = 1;
         else {
           roots++;
@@ -119,14 +107,16 @@ export class PoolStage implements Stage {
         }
       }
       // a flat pool: every member's parent is outside it; the oldest stands as its master
-      if (roots === rows.length) for (const i of rows) if (i !== oldest) f.worker[i] = 1;
+      if (roots === to - from) {
+        for (let j = from; j < to; j++) if (poolRows[j] !== oldest) f.worker[poolRows[j]!] = 1;
+      }
     }
     // a child of a process with the same executable is a worker too, whichever
     // group it is in (sshd sessions under the listening sshd, each in its own
     // session scope; systemd --user instances; forked children moved to their
     // own cgroup): it stands one tier below its rule, like a pool's worker
-    for (let i = 0; i < f.n; i++) {
-      if (f.worker[i] === 1 || key[i]! < 0) continue;
+    for (let i = 0; i < n; i++) {
+      if (f.worker[i] === 1 || parent[i]! < 0) continue;
       const s = f.slot[i]!;
       const ps = parent[i]!;
       if (ps >= 0 && ps !== s && exe[ps]! === exe[s]!) f.worker[i] = 1;
@@ -139,16 +129,25 @@ export class PoolStage implements Stage {
         f.tier[i] = t > TIER_IMPORTANT && floor?.has(b.pid[i]!) ? Math.min(f.tier[i]!, TIER_IMPORTANT) : t;
       }
     }
-    f.facts.pools = poolNo;
-    this.retainGroups(f);
+    f.facts.pools = pools;
+    // groups and names no process of this cycle has are forgotten (the slots of the others are freed at its end)
+    this.catalog.retainUsed(f.slot, n, group);
+    this.names.retainUsed(f.slot, n, exe);
   }
 
-  /** Groups no process of this cycle names are forgotten (the slots of the others are freed at its end). */
-  private retainGroups(f: Frame): void {
-    if (this.live.length < this.catalog.bound) this.live = new Uint8Array(Math.max(64, this.catalog.bound * 2));
-    const live = this.live;
-    live.fill(0);
-    for (let i = 0; i < f.n; i++) live[f.group[i]!] = 1;
-    this.catalog.retain(live);
+  /** What a cgroup text says, parsed once per distinct text (a container's or a service's processes share one). */
+  private cgroupInfo(text: string): CgroupInfo | undefined {
+    let info = this.parsed.get(text);
+    if (info === undefined && !this.parsed.has(text)) {
+      info = parseCgroup(text);
+      if (this.parsed.size >= CGROUP_CACHE) this.parsed.clear();
+      this.parsed.set(text, info);
+    }
+    return info;
+  }
+
+  private scratch(n: number): Int32Array {
+    if (this.parent.length < n) this.parent = new Int32Array(Math.max(n, Math.ceil(this.parent.length * 1.5)));
+    return this.parent.subarray(0, n);
   }
 }

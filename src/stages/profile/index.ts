@@ -12,6 +12,9 @@ import { decide } from './policy.js';
 
 export class ProfileStage implements Stage {
   readonly name = 'profile';
+  /** per row, reused from cycle to cycle: activity, and the pool cap's scratch */
+  private activity = new Float64Array(0);
+  private rows = new Int32Array(0);
 
   process(f: Frame, ctx: CycleContext): void {
     const b = f.batch;
@@ -23,7 +26,12 @@ export class ProfileStage implements Stage {
       for (let i = 0; i < n; i++) if (b.rssBytes[i]! > 0) mem += b.rssBytes[i]!;
       if (!(mem > 0)) mem = 1;
     }
-    const activity = new Float64Array(n);
+    if (this.activity.length < n) {
+      const m = Math.max(n, Math.ceil(this.activity.length * 1.5));
+      this.activity = new Float64Array(m);
+      this.rows = new Int32Array(m);
+    }
+    const activity = this.activity.subarray(0, n);
     const cpus = b.host.cpuCount;
     for (let i = 0; i < n; i++) activity[i] = f.cpuCores[i]! / cpus + b.rssBytes[i]! / mem;
     const d = decide(
@@ -40,7 +48,7 @@ export class ProfileStage implements Stage {
     );
     f.keep.set(d.keep);
     const facts = f.facts;
-    const capped = capPools(f, activity, ctx.profile.pools.top_k);
+    const capped = capPools(f, activity, ctx.profile.pools.top_k, this.rows);
     d.kept -= capped.rows;
     d.droppedBy.topN += capped.rows;
     d.droppedPoints.topN += capped.points;
@@ -57,23 +65,31 @@ export class ProfileStage implements Stage {
 /**
  * Of each pool, keep at most `topK` workers (the most active; equal activity:
  * the lower row), besides critical and anomalous ones, which are always kept.
- * The others roll up into their group. Returns the rows and points unkept.
+ * The others roll up into their group. Goes over the pool stage's layout of
+ * the pools (`frame.poolStart`, `frame.poolRows`); `scratch` holds at least
+ * `f.n` rows. Returns the rows and points unkept.
  */
-export function capPools(f: Frame, activity: Float64Array, topK: number): { rows: number; points: number } {
-  const byPool = new Map<number, number[]>();
-  for (let i = 0; i < f.n; i++) {
-    if (f.keep[i] !== 1 || f.worker[i] !== 1 || f.pool[i]! < 0) continue;
-    if (f.tier[i] === TIER_CRITICAL || f.anomaly[i] !== 0) continue;
-    const list = byPool.get(f.pool[i]!);
-    if (list) list.push(i);
-    else byPool.set(f.pool[i]!, [i]);
-  }
+export function capPools(
+  f: Frame,
+  activity: Float64Array,
+  topK: number,
+  scratch: Int32Array,
+): { rows: number; points: number } {
+  const { poolStart, poolRows } = f;
+  const byActivity = (a: number, b: number) => activity[b]! - activity[a]! || a - b;
   let rows = 0;
   let points = 0;
-  for (const list of byPool.values()) {
-    if (list.length <= topK) continue;
-    list.sort((a, b) => activity[b]! - activity[a]! || a - b);
-    for (let j = topK; j < list.length; j++) {
+  for (let p = 0; p < f.facts.pools; p++) {
+    let m = 0;
+    for (let j = poolStart[p]!; j < poolStart[p + 1]!; j++) {
+      const i = poolRows[j]!;
+      if (f.keep[i] !== 1 || f.worker[i] !== 1) continue;
+      if (f.tier[i] === TIER_CRITICAL || f.anomaly[i] !== 0) continue;
+      scratch[m++] = i;
+    }
+    if (m <= topK) continue;
+    const list = scratch.subarray(0, m).sort(byActivity);
+    for (let j = topK; j < m; j++) {
       const i = list[j]!;
       f.keep[i] = 0;
       rows++;

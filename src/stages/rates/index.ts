@@ -48,15 +48,14 @@ export class RatesStage implements Stage, Stateful {
     const b = f.batch;
     const n = f.n;
     const { clkTck, uptimeSec, bootTimeSec } = b.host;
-    // processes that started since the previous scan (scoring's `new` rule)
-    const since = this.lastUptime;
-    if (since >= 0) for (let i = 0; i < n; i++) if (b.startTicks[i]! / clkTck >= since) f.born[i] = 1;
     if (this.bootTimeSec !== -1 && Math.abs(this.bootTimeSec - bootTimeSec) > 2) {
-      // rebooted (or another host): nothing carries over
+      // rebooted (or another host): nothing carries over, and nothing counts as started since
       this.has.clear();
       this.lastUptime = -1;
     }
     this.bootTimeSec = bootTimeSec;
+    // the previous observation's uptime: a process that started since then is `born`
+    const since = this.lastUptime;
     if (this.scratch.length < n * NCOUNTERS) this.scratch = new Float64Array(n * NCOUNTERS);
     const deltas = this.scratch.subarray(0, n * NCOUNTERS);
     deltas.fill(0);
@@ -73,6 +72,9 @@ export class RatesStage implements Stage, Stateful {
       rowCounters(b, i, cur);
       const s = f.slot[i]!;
       const start = b.startTicks[i]!;
+      // started since the previous cycle (scoring's `new` rule; all its counters are new)
+      const born = since >= 0 && start / clkTck >= since;
+      if (born) f.born[i] = 1;
       const cpuNow = cur[0]! + cur[1]!;
       const base = i * NCOUNTERS;
       const p = s * NCOUNTERS;
@@ -99,8 +101,7 @@ export class RatesStage implements Stage, Stateful {
       } else {
         const age = uptimeSec - start / clkTck;
         f.cpuCores[i] = age > 0 ? cpuNow / age : 0;
-        const startedSinceLast = this.lastUptime >= 0 && start / clkTck >= this.lastUptime;
-        if (startedSinceLast) for (let k = 0; k < NCOUNTERS; k++) deltas[base + k] = Math.max(0, cur[k]!);
+        if (born) for (let k = 0; k < NCOUNTERS; k++) deltas[base + k] = Math.max(0, cur[k]!);
       }
       up[s] = uptimeSec;
       prev.set(cur, p);

@@ -4,16 +4,24 @@
  * the official OTLP definitions. Byte for byte, on seeded random rows:
  * unknown values, huge counters, negative and zero values, Unicode and long
  * strings (the two string encoders), random metric sets, every combination
- * of nrdot's attributes; and the points each row has.
+ * of nrdot's attributes; the points each row has, and its size as the
+ * baselines measure it (size.ts).
  */
 import { describe, expect, it } from 'vitest';
 import * as w from '../../../src/otlp/encode/pb-buf.js';
-import { countDataPoints, nanosFromMs } from '../../../src/otlp/model.js';
+import { countDataPoints, nanosFromMs, nanosFromSec } from '../../../src/otlp/model.js';
 import { encodeRequestGeneric } from '../../../src/otlp/proto.js';
 import { allocBatch, type ProcessBatch, UNKNOWN } from '../../../src/sources/batch.js';
 import { HOSTMETRICS_DEFAULT, maskPoints, PROCESS_METRICS } from '../../../src/stages/build/metrics.js';
 import { processResource } from '../../../src/stages/build/model.js';
-import { processPoints, type RowStrings, type RowTags, writeProcess } from '../../../src/stages/build/writer.js';
+import { entrySize, metricsSize, resourceSize } from '../../../src/stages/build/size.js';
+import {
+  processPoints,
+  type RowStrings,
+  type RowTags,
+  startWords,
+  writeProcess,
+} from '../../../src/stages/build/writer.js';
 
 let seed = 12345;
 const rnd = () => {
@@ -104,6 +112,11 @@ describe('writeProcess', () => {
         const model = processResource(b, i, id, cpuState, timeNs, mask, tags);
         expect(hex(mine), `row ${round}/${i}`).toBe(hex(encodeRequestGeneric({ resourceMetrics: [model] })));
         expect(processPoints(b, i, mask, cpuState)).toBe(countDataPoints({ resourceMetrics: [model] }));
+        // the baselines' measure: what writeProcess writes without nrdot's attributes, metrics not written
+        w.reset();
+        writeProcess(b, i, id, cpuState, timeNs, mask);
+        const plain = w.pos;
+        expect(entrySize(resourceSize(b, i, id), metricsSize(b, i, cpuState, mask)), `size ${round}/${i}`).toBe(plain);
         rows++;
       }
     }
@@ -112,5 +125,37 @@ describe('writeProcess', () => {
 
   it('the hostmetrics default set is 7 points per process', () => {
     expect(maskPoints(HOSTMETRICS_DEFAULT)).toBe(7);
+  });
+});
+
+describe('startWords', () => {
+  it('is exactly nanosFromSec as 64-bit words, without BigInt', () => {
+    const cases = [
+      0,
+      1,
+      0.5,
+      1e-9,
+      0.9999999999,
+      1_699_999_999.5,
+      1_700_000_000 + 0.123456789,
+      1_732_299_000 + 0.987654321,
+      2 ** 32,
+      4_294_967_295 + 0.999999999,
+      4_000_000_000.25,
+      Math.floor(2 ** 53 / 1953125) - 1 + 0.75,
+    ];
+    for (let k = 0; k < 2000; k++) cases.push(rnd() * 4.6e9, Math.floor(rnd() * 2e9) + Math.floor(rnd() * 1e4) / 1e4);
+    for (const sec of cases) {
+      const want = BigInt(nanosFromSec(sec));
+      const got = startWords(sec);
+      expect(BigInt(got.hi) * 2n ** 32n + BigInt(got.lo), String(sec)).toBe(want);
+      expect(got.lo >= 0 && got.lo < 2 ** 32 && got.hi >= 0 && got.hi < 2 ** 32).toBe(true);
+    }
+  });
+
+  it('takes the decimal path beyond its range', () => {
+    const sec = 1e10 + 0.5;
+    const got = startWords(sec);
+    expect(BigInt(got.hi) * 2n ** 32n + BigInt(got.lo)).toBe(BigInt(nanosFromSec(sec)));
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { Classifier } from '../../../src/stages/classify/classifier.js';
 import { TIERS } from '../../../src/telemetry/names.js';
-import { StageRunner } from '../../helpers/stages.js';
+import { StageRunner, TINY_HOST } from '../../helpers/stages.js';
 
 const { config } = loadConfig();
 const c = new Classifier(config.classification);
@@ -79,16 +79,7 @@ describe('protected patterns', () => {
 describe('pool workers', () => {
   it('a worker with its parent executable name is one tier below; the master keeps the tier', async () => {
     const { allocBatch, FLAG_NEW_IDENTITY } = await import('../../../src/sources/batch.js');
-    const host = {
-      hostname: 'h',
-      bootTimeSec: 1,
-      uptimeSec: 100,
-      cpuCount: 1,
-      memTotalBytes: 1,
-      clkTck: 100,
-      pageSize: 4096,
-    };
-    const b = allocBatch(3, host);
+    const b = allocBatch(3, TINY_HOST);
     const rows: [number, number, string, string][] = [
       [10, 1, 'nginx', 'nginx: master process /usr/sbin/nginx'],
       [11, 10, 'nginx', 'nginx: worker process'],

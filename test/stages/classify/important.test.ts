@@ -9,18 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.js';
 import { allocBatch, FLAG_NEW_IDENTITY, type ProcessBatch } from '../../../src/sources/batch.js';
 import { TIERS } from '../../../src/telemetry/names.js';
-import { StageRunner } from '../../helpers/stages.js';
+import { StageRunner, TINY_HOST } from '../../helpers/stages.js';
 
 const config = defaultConfig();
-const host = {
-  hostname: 'h',
-  bootTimeSec: 1,
-  uptimeSec: 100,
-  cpuCount: 1,
-  memTotalBytes: 1,
-  clkTck: 100,
-  pageSize: 4096,
-};
+const host = TINY_HOST;
 
 /** pid, ppid, comm, cmdline; every row a new identity the first time */
 const ROWS: [number, number, string, string][] = [

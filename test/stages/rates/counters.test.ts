@@ -66,4 +66,27 @@ describe('rates stage', () => {
     expect(s.cpuCores[0]).toBeCloseTo(6 / 45, 12);
     expect(s.deltas[0]).toBe(0);
   });
+
+  it('after a reboot no process counts as started since the previous cycle, whatever its start', () => {
+    const m = new StageRunner();
+    m.step(batch(100, [[10, 500, 5]]));
+    const rebooted = (uptime: number, rows: [number, number, number][]) => {
+      const b = batch(uptime, rows);
+      b.host.bootTimeSec += 3600;
+      return b;
+    };
+    // the new boot's clock is past the old one's last reading: a start at 150 s would look newer than 100 s
+    const s = m.step(rebooted(200, [[20, 15000, 1]]));
+    expect(s.born[0]).toBe(0);
+    expect(s.deltas[0]).toBe(0);
+    // from the next cycle on, the new boot's clock counts: pid 21 started at 205 s, after the scan at 200 s
+    const s2 = m.step(
+      rebooted(210, [
+        [20, 15000, 2],
+        [21, 20500, 1],
+      ]),
+    );
+    expect([...s2.born]).toEqual([0, 1]);
+    expect(s2.deltas[NCOUNTERS]).toBeCloseTo(1, 12);
+  });
 });
