@@ -5,17 +5,10 @@
  * hands the stages an adjusted copy of the active profile.
  */
 import type { Config, ProfileConfig } from '../config/schema.js';
-import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { unknownProfile } from '../config/unknown-profile.js';
 import type { Logger } from '../core/log.js';
 
 export type ProfileOverride = (name: string, p: ProfileConfig) => ProfileConfig;
-
-function unknownProfile(name: string, config: Config): NrdotError {
-  return new NrdotError(
-    ErrorCodes.UNKNOWN_PROFILE,
-    `unknown profile '${name}' (known: ${Object.keys(config.profiles).join(', ')})`,
-  );
-}
 
 export class ProfileSelection {
   private name: string;
@@ -31,11 +24,7 @@ export class ProfileSelection {
     private readonly logger: Logger,
   ) {
     const p = config.profiles[name];
-    if (!p) {
-      const e = unknownProfile(name, config);
-      e.message = `--profile: ${e.message}`;
-      throw e;
-    }
+    if (!p) throw unknownProfile(name, config, '--profile');
     this.name = name;
     this.profile = p;
   }
@@ -52,7 +41,7 @@ export class ProfileSelection {
 
   /** Switch from the next cycle on. Throws NrdotError(UNKNOWN_PROFILE). */
   set(name: string): { before: string; after: string } {
-    if (!this.config.profiles[name]) throw unknownProfile(name, this.config);
+    if (!this.config.profiles[name]) throw unknownProfile(name, this.config, '');
     const before = this.active;
     this.pending = name === this.name ? undefined : name;
     return { before, after: name };
