@@ -15,7 +15,7 @@ import { silentLogger } from '../../core/log.js';
 import { Engine, type ExportSink } from '../../pipeline/engine.js';
 import type { CycleReport } from '../../pipeline/types.js';
 import { KnobCache } from '../loop/knobs.js';
-import { type ControlStatus, ControlPlane } from '../loop/plane.js';
+import { ControlPlane, type ControlStatus } from '../loop/plane.js';
 import type { Budget } from '../schedule/config.js';
 import { SIM_START_MS, type SimSource, type SourceInfo, type SyntheticSpec, syntheticSource } from './source.js';
 
