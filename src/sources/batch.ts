@@ -12,6 +12,16 @@ import type { ExcludedCounters } from './bounds.js';
 
 export const UNKNOWN = -1;
 
+/**
+ * A counter or size a data point can carry exactly: a whole number from 0 to
+ * 2^53 - 1. UNKNOWN (-1) is not one, nor is a value a damaged or crafted
+ * /proc file gave past 2^53 (a double cannot hold it, and past 2^63 no int64
+ * point can): such a value is absent, never rounded or clamped.
+ */
+export function exactCount(v: number): boolean {
+  return v >= 0 && v <= Number.MAX_SAFE_INTEGER && v % 1 === 0;
+}
+
 /** Row flags (bit set in `flags`). */
 export const FLAG_NEW_IDENTITY = 1;
 export const FLAG_KERNEL_THREAD = 2;

@@ -14,7 +14,7 @@ import {
   type ResourceMetrics,
   str,
 } from '../../otlp/model.js';
-import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
+import { exactCount, type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
 import { DESCRIPTIONS as D, M } from './metrics.js';
 import { a, dp, gauge, sum } from './points.js';
@@ -56,20 +56,20 @@ export function processMetrics(
       ]),
     );
   }
-  if (mask & M['process.memory.usage']) {
+  if (mask & M['process.memory.usage'] && exactCount(b.rssBytes[i]!)) {
     m.push(sum(ProcessMetric.memoryUsage, 'By', D.memoryUsage, false, [ip(start, timeNs, b.rssBytes[i]!)]));
   }
-  if (mask & M['process.memory.virtual']) {
+  if (mask & M['process.memory.virtual'] && exactCount(b.vsizeBytes[i]!)) {
     m.push(sum(ProcessMetric.memoryVirtual, 'By', D.memoryVirtual, false, [ip(start, timeNs, b.vsizeBytes[i]!)]));
   }
-  if (mask & M['process.memory.utilization'] && b.host.memTotalBytes > 0) {
+  if (mask & M['process.memory.utilization'] && exactCount(b.rssBytes[i]!) && b.host.memTotalBytes > 0) {
     m.push(
       gauge(ProcessMetric.memoryUtilization, '1', D.memoryUtilization, [
         dp(undefined, timeNs, b.rssBytes[i]! / b.host.memTotalBytes),
       ]),
     );
   }
-  if (mask & M['process.disk.io'] && b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) {
+  if (mask & M['process.disk.io'] && exactCount(b.readBytes[i]!) && exactCount(b.writeBytes[i]!)) {
     m.push(
       sum(ProcessMetric.diskIo, 'By', D.diskIo, true, [
         ip(start, timeNs, b.readBytes[i]!, a('direction', 'read')),
@@ -83,7 +83,7 @@ export function processMetrics(
   if (mask & M['process.open_file_descriptors'] && b.fds[i]! !== UNKNOWN) {
     m.push(sum(ProcessMetric.openFds, '{count}', D.openFds, false, [ip(start, timeNs, b.fds[i]!)]));
   }
-  if (mask & M['process.paging.faults']) {
+  if (mask & M['process.paging.faults'] && exactCount(b.minFaults[i]!) && exactCount(b.majFaults[i]!)) {
     m.push(
       sum(ProcessMetric.pagingFaults, '{faults}', D.pagingFaults, true, [
         ip(start, timeNs, b.majFaults[i]!, a('type', 'major')),
@@ -91,7 +91,7 @@ export function processMetrics(
       ]),
     );
   }
-  if (mask & M['process.context_switches'] && b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) {
+  if (mask & M['process.context_switches'] && exactCount(b.volCtx[i]!) && exactCount(b.involCtx[i]!)) {
     m.push(
       sum(ProcessMetric.contextSwitches, '{count}', D.contextSwitches, true, [
         ip(start, timeNs, b.volCtx[i]!, a('type', 'voluntary')),

@@ -11,7 +11,7 @@
  */
 import * as w from '../../otlp/encode/pb-buf.js';
 import { nanosFromSec } from '../../otlp/model.js';
-import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
+import { exactCount, type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
 import { DESCRIPTIONS, M } from './metrics.js';
 import { SCOPE } from './scope.js';
@@ -251,16 +251,25 @@ const K_IO = 4;
 const K_THREADS = 8;
 const K_FDS = 16;
 const K_SWITCHES = 32;
+const K_RSS = 64;
+const K_VSIZE = 128;
+const K_FAULTS = 256;
+/** One more than the largest `knownValues` result (a size cache key is mask * KNOWN_SPAN + known). */
+export const KNOWN_SPAN = 512;
 
 /** Which of row i's optional values are known (K_* bits). */
 export function knownValues(b: ProcessBatch, i: number, cpuState: Float64Array): number {
   let k = 0;
   if (!Number.isNaN(cpuState[i * 3]!)) k |= K_UTIL;
-  if (b.host.memTotalBytes > 0) k |= K_MEMUTIL;
-  if (b.readBytes[i]! !== UNKNOWN && b.writeBytes[i]! !== UNKNOWN) k |= K_IO;
+  const rss = exactCount(b.rssBytes[i]!);
+  if (rss) k |= K_RSS;
+  if (rss && b.host.memTotalBytes > 0) k |= K_MEMUTIL;
+  if (exactCount(b.vsizeBytes[i]!)) k |= K_VSIZE;
+  if (exactCount(b.readBytes[i]!) && exactCount(b.writeBytes[i]!)) k |= K_IO;
   if (b.threads[i]! !== UNKNOWN) k |= K_THREADS;
   if (b.fds[i]! !== UNKNOWN) k |= K_FDS;
-  if (b.volCtx[i]! !== UNKNOWN && b.involCtx[i]! !== UNKNOWN) k |= K_SWITCHES;
+  if (exactCount(b.minFaults[i]!) && exactCount(b.majFaults[i]!)) k |= K_FAULTS;
+  if (exactCount(b.volCtx[i]!) && exactCount(b.involCtx[i]!)) k |= K_SWITCHES;
   return k;
 }
 
@@ -274,13 +283,13 @@ export function processPoints(b: ProcessBatch, i: number, mask: number, cpuState
   let n = 0;
   if (mask & M['process.cpu.time']) n += 3;
   if (mask & M['process.cpu.utilization'] && k & K_UTIL) n += 3;
-  if (mask & M['process.memory.usage']) n += 1;
-  if (mask & M['process.memory.virtual']) n += 1;
+  if (mask & M['process.memory.usage'] && k & K_RSS) n += 1;
+  if (mask & M['process.memory.virtual'] && k & K_VSIZE) n += 1;
   if (mask & M['process.memory.utilization'] && k & K_MEMUTIL) n += 1;
   if (mask & M['process.disk.io'] && k & K_IO) n += 2;
   if (mask & M['process.threads'] && k & K_THREADS) n += 1;
   if (mask & M['process.open_file_descriptors'] && k & K_FDS) n += 1;
-  if (mask & M['process.paging.faults']) n += 2;
+  if (mask & M['process.paging.faults'] && k & K_FAULTS) n += 2;
   if (mask & M['process.context_switches'] && k & K_SWITCHES) n += 2;
   if (mask & M['process.uptime']) n += 1;
   return n;
@@ -366,9 +375,10 @@ export function writeMetrics(b: ProcessBatch, i: number, cpuState: Float64Array,
       cpuState[i * 3 + 2]! / cpus,
     ]);
   }
-  if (mask & M['process.memory.usage'])
+  if (mask & M['process.memory.usage'] && k & K_RSS) {
     sumInt(ProcessMetric.memoryUsage, 'By', DESCRIPTIONS.memoryUsage, b.rssBytes[i]!);
-  if (mask & M['process.memory.virtual']) {
+  }
+  if (mask & M['process.memory.virtual'] && k & K_VSIZE) {
     sumInt(ProcessMetric.memoryVirtual, 'By', DESCRIPTIONS.memoryVirtual, b.vsizeBytes[i]!);
   }
   if (mask & M['process.memory.utilization'] && k & K_MEMUTIL) {
@@ -391,7 +401,7 @@ export function writeMetrics(b: ProcessBatch, i: number, cpuState: Float64Array,
   if (mask & M['process.open_file_descriptors'] && k & K_FDS) {
     sumInt(ProcessMetric.openFds, '{count}', DESCRIPTIONS.openFds, b.fds[i]!);
   }
-  if (mask & M['process.paging.faults']) {
+  if (mask & M['process.paging.faults'] && k & K_FAULTS) {
     sumPoints(ProcessMetric.pagingFaults, '{faults}', DESCRIPTIONS.pagingFaults, true, true, 'type', FAULTS, [
       b.majFaults[i]!,
       b.minFaults[i]!,
