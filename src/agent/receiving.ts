@@ -55,8 +55,6 @@ interface HostEngine {
   config: Config;
   /** pids the last cycle exported, and their path (their extras follow them) */
   exported?: ReadonlyMap<number, Lane>;
-  /** identities (pid:start) already seen, so only new ones carry strings */
-  known: Set<string>;
   /** the tail of this host's work queue */
   tail: Promise<unknown>;
   lastMs: number;
@@ -117,41 +115,6 @@ export interface ReceivingOptions {
   onCycle?: (host: string, r: CycleResult) => void;
   /** a host was forgotten (quiet for host_ttl, or evicted for a new one) */
   onForget?: (host: string) => void;
-}
-
-/** Keep only the fresh rows of identities this host has not sent before. */
-function onlyNewIdentities(b: ProcessBatch & { freshOwner?: string[] }, known: Set<string>): void {
-  const rows: number[] = [];
-  const name: string[] = [];
-  const cmd: string[] = [];
-  const exe: string[] = [];
-  const cgroup: string[] = [];
-  const owner: string[] = [];
-  const seen = new Set<string>();
-  for (let k = 0; k < b.freshRows.length; k++) {
-    const i = b.freshRows[k]!;
-    const id = `${b.pid[i]}:${b.startTicks[i]}`;
-    seen.add(id);
-    if (known.has(id)) {
-      b.flags[i]! &= ~1; // FLAG_NEW_IDENTITY
-      continue;
-    }
-    rows.push(i);
-    name.push(b.freshName[k]!);
-    cmd.push(b.freshCmdline[k]!);
-    exe.push(b.freshExe[k]!);
-    cgroup.push(b.freshCgroup[k] ?? '');
-    owner.push(b.freshOwner?.[k] ?? '');
-  }
-  // identities that stopped reporting are gone
-  known.clear();
-  for (const id of seen) known.add(id);
-  b.freshRows = Int32Array.from(rows);
-  b.freshName = name;
-  b.freshCmdline = cmd;
-  b.freshExe = exe;
-  b.freshCgroup = cgroup;
-  b.freshOwner = owner;
 }
 
 export class ReceivedDataProcessor implements ReceiverSink {
@@ -333,7 +296,7 @@ export class ReceivedDataProcessor implements ReceiverSink {
     let h = this.hosts.get(host);
     if (!h) {
       const live = this.live();
-      const he = { config: live.config, known: new Set(), lastMs: atMs } as HostEngine;
+      const he = { config: live.config, lastMs: atMs } as HostEngine;
       he.engine = this.newEngine(host, he, live);
       he.tail = he.engine.start();
       h = he;
@@ -349,7 +312,6 @@ export class ReceivedDataProcessor implements ReceiverSink {
       const profile = this.o.profile();
       if (he.engine.activeProfile !== profile) he.engine.setProfile(profile);
       const b = toProcessBatch(resources, host, atMs);
-      onlyNewIdentities(b, he.known);
       // the data's own time stamp (the collection time), not the receive time
       if (b.host.uptimeSec > 0) b.scannedAtMs = Math.round(b.host.uptimeSec * 1000);
       await he.engine.cycle(b);
