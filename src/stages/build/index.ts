@@ -11,7 +11,7 @@ import { type Frame, LANE_NAMES, LANE_NONE, LANE_SAMPLED } from '../../core/fram
 import type { IdentityTable } from '../../core/identity.js';
 import type { Lane } from '../../core/lanes.js';
 import * as w from '../../otlp/encode/pb-buf.js';
-import { countDataPoints, dbl, nanosFromMs, type ResourceMetrics, str } from '../../otlp/model.js';
+import { attrString, countDataPoints, dbl, nanosFromMs, type ResourceMetrics, str } from '../../otlp/model.js';
 import { encodeRequest } from '../../otlp/proto.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import { ResourceAttr, TIERS } from '../../telemetry/names.js';
@@ -61,7 +61,7 @@ export class BuildStage implements Stage {
       };
       const name = LANE_NAMES[lane]!;
       if (source) {
-        const rm = tagged(source[i]!, tags);
+        const rm = tagged(source[i]!, tags, this.privacy);
         received.push(encodeRequest({ resourceMetrics: [rm] }));
         lanes.push(name);
         points.push(countDataPoints({ resourceMetrics: [rm] }));
@@ -104,6 +104,31 @@ export class BuildStage implements Stage {
   }
 }
 
+/**
+ * privacy.command_line applied to a received resource, as to a scanned
+ * process: process.command_line becomes what the mode says (hashed, the
+ * executable, or left out), and process.command_args, the same arguments
+ * as a list, is left out in every mode but keep. Everything else stays as
+ * received.
+ */
+function private_(own: ResourceMetrics['resource']['attributes'], privacy: CommandLinePrivacy) {
+  const exe = attrString(own, ResourceAttr.executablePath) ?? attrString(own, ResourceAttr.executableName) ?? '';
+  const out: typeof own = [];
+  for (const a of own) {
+    if (a.key === COMMAND_ARGS) continue;
+    if (a.key !== ResourceAttr.commandLine) {
+      out.push(a);
+      continue;
+    }
+    // a command line that is not a string is left out: it cannot be hashed or cut to its executable
+    const v = 'stringValue' in a.value ? privacy.apply(a.value.stringValue, exe) : undefined;
+    if (v !== undefined) out.push({ key: a.key, value: { stringValue: v } });
+  }
+  return out;
+}
+
+const COMMAND_ARGS = 'process.command_args';
+
 const OWN_KEYS = new Set<string>([
   ResourceAttr.tier,
   ResourceAttr.importance,
@@ -117,10 +142,12 @@ const OWN_KEYS = new Set<string>([
  * else as it came). A resource that already carries them (it went through
  * another nrdot first) gets this decision instead: OTLP forbids repeated keys.
  */
-function tagged(rm: ResourceMetrics, t: RowTags): ResourceMetrics {
-  const own = rm.resource.attributes;
+function tagged(rm: ResourceMetrics, t: RowTags, privacy: CommandLinePrivacy): ResourceMetrics {
+  let own = rm.resource.attributes;
+  if (own.some((a) => OWN_KEYS.has(a.key))) own = own.filter((a) => !OWN_KEYS.has(a.key));
+  if (privacy.mode !== 'keep') own = private_(own, privacy);
   const attributes = [
-    ...(own.some((a) => OWN_KEYS.has(a.key)) ? own.filter((a) => !OWN_KEYS.has(a.key)) : own),
+    ...own,
     str(ResourceAttr.tier, TIERS[t.tier]!),
     dbl(ResourceAttr.importance, t.importance),
     str(ResourceAttr.profile, t.profile),
