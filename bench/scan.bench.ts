@@ -33,7 +33,6 @@ import { execFileSync, type SpawnSyncReturns, spawn, spawnSync } from 'node:chil
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateHost } from '../src/harness/synth/index.js';
 import type { ProcessBatch } from '../src/sources/batch.js';
 import type { ScanBounds } from '../src/sources/bounds.js';
@@ -60,12 +59,6 @@ const NO_DETAIL = new Int32Array(0);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const us = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-
-const repo = (() => {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'binding.gyp')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-})();
 
 /** Per-process µs of each scan of `n` scans, skipping nothing (callers warm up first). */
 type Sampler = (n: number) => Promise<number[]>;

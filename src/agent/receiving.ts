@@ -37,7 +37,6 @@ import { encodeRequest } from '../otlp/proto.js';
 import { reportSplit, splitByLane } from '../otlp/split.js';
 import { Engine, type ExportSink, type MemoryView } from '../pipeline/engine.js';
 import type { CycleResult } from '../pipeline/types.js';
-import type { ProcessBatch } from '../sources/batch.js';
 import {
   groupByHost,
   isProcessResource,

@@ -19,7 +19,7 @@ import { Classifier } from '../../src/stages/classify/classifier.js';
 import { parseCgroup } from '../../src/stages/pool/cgroup.js';
 import { groupFor } from '../../src/stages/pool/naming.js';
 import { samplingBudget } from '../../src/stages/sample/index.js';
-import { ProcessMetric, TIERS } from '../../src/telemetry/names.js';
+import { ProcessMetric } from '../../src/telemetry/names.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { plainExporterOptions } from '../helpers/defaults.js';
 import { attr, isProcess, isRollup, isSampled, isSelf, pointValue, readRequests } from '../helpers/otlp-file.js';

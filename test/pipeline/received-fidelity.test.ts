@@ -24,7 +24,6 @@ import { ReceivedDataProcessor } from '../../src/agent/receiving.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/core/log.js';
-import { EncodedRequest } from '../../src/exporters/exporter.js';
 import { LAYOUT, PROCESS_SCRAPER_SCOPE } from '../../src/harness/hostmetrics.js';
 import {
   type AnyValue,
@@ -36,8 +35,8 @@ import {
   TEMPORALITY_CUMULATIVE,
 } from '../../src/otlp/model.js';
 import { decodeRequest, encodeRequest } from '../../src/otlp/proto.js';
-import type { ExportSink } from '../../src/pipeline/types.js';
 import { isProcessMetric } from '../../src/sources/receiver/mapping.js';
+import { CaptureSink } from '../helpers/capture-sink.js';
 
 const { config: DEFAULTS } = loadConfig();
 const BASE_NS = 1_790_000_000_000_000_000n;
@@ -183,18 +182,6 @@ function requestOf(r: Round, k: number): { req: ExportMetricsServiceRequest; lat
   return { req: { resourceMetrics }, latest };
 }
 
-class Capture implements ExportSink {
-  out: ResourceMetrics[] = [];
-  async start() {}
-  async shutdown() {}
-  async export(p: ExportMetricsServiceRequest | EncodedRequest, encoded?: Uint8Array) {
-    // what an OTLP exporter would put on the wire
-    const bytes = encoded ?? (p instanceof EncodedRequest ? p.protobuf() : encodeRequest(p));
-    this.out.push(...decodeRequest(bytes).resourceMetrics);
-    return [];
-  }
-}
-
 const attr = (rm: ResourceMetrics, key: string): AnyValue | undefined =>
   rm.resource.attributes.find((a) => a.key === key)?.value;
 const own = (a: KeyValue) => a.key.startsWith('nrdot.');
@@ -232,7 +219,7 @@ async function run(
   profile: string,
   check: (k: number, input: ExportMetricsServiceRequest, out: ResourceMetrics[], latest: Map<string, bigint>) => void,
 ) {
-  const sink = new Capture();
+  const sink = new CaptureSink();
   let now = 1_790_000_000_000;
   const p = new ReceivedDataProcessor({
     config: configFor(profile),

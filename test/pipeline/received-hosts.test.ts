@@ -9,22 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { ReceivedDataProcessor } from '../../src/agent/receiving.js';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
-import { EncodedRequest } from '../../src/exporters/exporter.js';
 import { HostmetricsSource } from '../../src/harness/hostmetrics.js';
-import type { ExportMetricsServiceRequest, ResourceMetrics } from '../../src/otlp/model.js';
+import type { ResourceMetrics } from '../../src/otlp/model.js';
 import { decodeRequest, encodeRequest } from '../../src/otlp/proto.js';
-import type { ExportSink } from '../../src/pipeline/types.js';
-
-class Capture implements ExportSink {
-  out: ResourceMetrics[] = [];
-  async start() {}
-  async shutdown() {}
-  async export(p: ExportMetricsServiceRequest | EncodedRequest, encoded?: Uint8Array) {
-    const bytes = encoded ?? (p instanceof EncodedRequest ? p.protobuf() : encodeRequest(p));
-    this.out.push(...decodeRequest(bytes).resourceMetrics);
-    return [];
-  }
-}
+import { CaptureSink } from '../helpers/capture-sink.js';
 
 const attr = (rm: ResourceMetrics, key: string) => rm.resource.attributes.find((a) => a.key === key)?.value;
 const hostOf = (rm: ResourceMetrics) => attr(rm, 'host.name')?.stringValue;
@@ -38,7 +26,7 @@ describe('receiver.max_hosts under a flood of host names', () => {
     cfg.receiver.host_ttl = '1h';
     const t0 = 1_790_000_000_000;
     let now = t0;
-    const sink = new Capture();
+    const sink = new CaptureSink();
     const p = new ReceivedDataProcessor({
       config: cfg,
       profile: () => 'balanced',

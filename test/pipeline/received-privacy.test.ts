@@ -9,23 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { ReceivedDataProcessor } from '../../src/agent/receiving.js';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
-import { EncodedRequest } from '../../src/exporters/exporter.js';
 import { HostmetricsSource } from '../../src/harness/hostmetrics.js';
-import { attrString, type ExportMetricsServiceRequest, type ResourceMetrics } from '../../src/otlp/model.js';
+import { attrString, type ResourceMetrics } from '../../src/otlp/model.js';
 import { decodeRequest, encodeRequest } from '../../src/otlp/proto.js';
-import type { ExportSink } from '../../src/pipeline/types.js';
 import { type CommandLineMode, CommandLinePrivacy, HASH_PREFIX } from '../../src/util/privacy.js';
-
-class Capture implements ExportSink {
-  out: ResourceMetrics[] = [];
-  async start() {}
-  async shutdown() {}
-  async export(p: ExportMetricsServiceRequest | EncodedRequest, encoded?: Uint8Array) {
-    const bytes = encoded ?? (p instanceof EncodedRequest ? p.protobuf() : encodeRequest(p));
-    this.out.push(...decodeRequest(bytes).resourceMetrics);
-    return [];
-  }
-}
+import { CaptureSink } from '../helpers/capture-sink.js';
 
 const pidOf = (rm: ResourceMetrics) =>
   rm.resource.attributes.find((a) => a.key === 'process.pid')?.value as { intValue?: string } | undefined;
@@ -34,7 +22,7 @@ const SALT = new Uint8Array(32).fill(7);
 async function run(mode: CommandLineMode) {
   const { config } = loadConfig();
   const t0 = 1_790_000_000_000;
-  const sink = new Capture();
+  const sink = new CaptureSink();
   const privacy = new CommandLinePrivacy(mode, mode === 'hash' ? SALT : undefined);
   const p = new ReceivedDataProcessor({
     config,
