@@ -6,13 +6,11 @@
  * kept the shell's tier.
  */
 import { describe, expect, it } from 'vitest';
-import { ReceivedDataProcessor } from '../../src/agent/receiving.js';
 import { loadConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/core/log.js';
 import { HostmetricsSource } from '../../src/harness/hostmetrics.js';
 import type { ResourceMetrics } from '../../src/otlp/model.js';
 import { decodeRequest, encodeRequest } from '../../src/otlp/proto.js';
-import { CaptureSink } from '../helpers/capture-sink.js';
+import { receivingInto } from '../helpers/capture-sink.js';
 
 const attr = (rm: ResourceMetrics, key: string) => rm.resource.attributes.find((a) => a.key === key)?.value;
 
@@ -27,15 +25,7 @@ describe('received data: a process that execs', () => {
     const { config } = loadConfig();
     const t0 = 1_790_000_000_000;
     let now = t0;
-    const sink = new CaptureSink();
-    const p = new ReceivedDataProcessor({
-      config,
-      profile: () => 'conservative',
-      sink,
-      logger: silentLogger,
-      intervalMs: 10_000,
-      now: () => now,
-    });
+    const { p, sink } = receivingInto({ config, now: () => now });
     const src = new HostmetricsSource({ processes: 30, hostName: 'exec-host', seed: 5, nowMs: t0 });
     const pidOf = (rm: ResourceMetrics) => Number(attr(rm, 'process.pid')?.intValue);
     const batch = (exe: string, pid?: number) => {

@@ -6,14 +6,12 @@
  * resource is unchanged.
  */
 import { describe, expect, it } from 'vitest';
-import { ReceivedDataProcessor } from '../../src/agent/receiving.js';
 import { loadConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/core/log.js';
 import { HostmetricsSource } from '../../src/harness/hostmetrics.js';
 import { attrString, type ResourceMetrics } from '../../src/otlp/model.js';
 import { decodeRequest, encodeRequest } from '../../src/otlp/proto.js';
 import { type CommandLineMode, CommandLinePrivacy, HASH_PREFIX } from '../../src/util/privacy.js';
-import { CaptureSink } from '../helpers/capture-sink.js';
+import { receivingInto } from '../helpers/capture-sink.js';
 
 const pidOf = (rm: ResourceMetrics) =>
   rm.resource.attributes.find((a) => a.key === 'process.pid')?.value as { intValue?: string } | undefined;
@@ -22,17 +20,8 @@ const SALT = new Uint8Array(32).fill(7);
 async function run(mode: CommandLineMode) {
   const { config } = loadConfig();
   const t0 = 1_790_000_000_000;
-  const sink = new CaptureSink();
   const privacy = new CommandLinePrivacy(mode, mode === 'hash' ? SALT : undefined);
-  const p = new ReceivedDataProcessor({
-    config,
-    profile: () => 'conservative',
-    sink,
-    logger: silentLogger,
-    intervalMs: 10_000,
-    now: () => t0,
-    live: () => ({ config, intervalMs: 10_000, privacy }),
-  });
+  const { p, sink } = receivingInto({ config, now: () => t0, live: () => ({ config, intervalMs: 10_000, privacy }) });
   const src = new HostmetricsSource({ processes: 40, hostName: 'private-host', seed: 9, nowMs: t0 });
   const req = decodeRequest(encodeRequest(src.request(t0)));
   // a sender that also sends the arguments as a list
