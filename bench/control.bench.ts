@@ -21,6 +21,8 @@
  *   node dist/bench/control.bench.js [--shapes web,k8s,db,mixed] [--processes 2000]
  *     [--duration 7d] [--step 5m] [--settle 12h] [--seed 1] [--json]
  */
+
+import { longDuration } from '../src/cli/simulate.js';
 import { loadConfig } from '../src/config/load.js';
 import type { ControlStatus } from '../src/control/loop/plane.js';
 import { type SimulateResult, simulate } from '../src/control/simulate/run.js';
@@ -37,20 +39,13 @@ interface Args {
   json: boolean;
 }
 
-function ms(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v);
-  if (!m) throw new Error(`expected a duration like 7d, 12h, 5m: '${v}'`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
-  return Number(m[1]) * unit;
-}
-
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     shapes: ['web', 'k8s', 'db', 'mixed'],
     processes: 2000,
-    durationMs: ms('7d'),
-    stepMs: ms('5m'),
-    settleMs: ms('12h'),
+    durationMs: longDuration('--duration', '7d'),
+    stepMs: longDuration('--step', '5m'),
+    settleMs: longDuration('--settle', '12h'),
     seed: 1,
     json: false,
   };
@@ -64,9 +59,9 @@ function parseArgs(argv: string[]): Args {
     i++;
     if (k === '--shapes') a.shapes = v.split(',') as Shape[];
     else if (k === '--processes') a.processes = Number(v);
-    else if (k === '--duration') a.durationMs = ms(v);
-    else if (k === '--step') a.stepMs = ms(v);
-    else if (k === '--settle') a.settleMs = ms(v);
+    else if (k === '--duration') a.durationMs = longDuration(k, v);
+    else if (k === '--step') a.stepMs = longDuration(k, v);
+    else if (k === '--settle') a.settleMs = longDuration(k, v);
     else if (k === '--seed') a.seed = Number(v);
     else throw new Error(`unknown flag ${k}`);
   }

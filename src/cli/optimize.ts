@@ -23,7 +23,8 @@ import { progressBar, type SimulateOpts, simSourceOf, simWindow, span, usd } fro
 export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | 'json'> {
   targetCost?: string;
   targetPoints?: string;
-  minVisibility?: string;
+  /** --min-visibility, parsed by options.ts fraction() */
+  minVisibility?: number;
   profiles?: string;
   write?: string;
   json?: boolean;
@@ -40,17 +41,10 @@ export function targetsOf(o: SuggestOpts): Targets {
   if (o.targetCost === undefined && o.targetPoints === undefined) {
     throw new NrdotError(ErrorCodes.USAGE, 'optimize suggest needs a target: --target-cost USD/h or --target-points N');
   }
-  const v = o.minVisibility === undefined ? 0.95 : Number(o.minVisibility);
-  if (!(v >= 0 && v <= 1)) {
-    throw new NrdotError(
-      ErrorCodes.USAGE,
-      `--min-visibility: expected a share between 0 and 1 (0.95), got '${o.minVisibility}'`,
-    );
-  }
   return {
     ...(o.targetCost !== undefined ? { usdPerHour: positive('--target-cost', o.targetCost) } : {}),
     ...(o.targetPoints !== undefined ? { pointsPerMinute: positive('--target-points', o.targetPoints) } : {}),
-    minVisibility: v,
+    minVisibility: o.minVisibility ?? 0.95,
   };
 }
 

@@ -252,8 +252,8 @@ export function buildProgram(): Command {
       .option('--target-points <n>', 'data points per minute it may export')
       .option(
         '--min-visibility <share>',
-        'least visibility (CPU and memory exported by name) in every cycle, 0-1',
-        '0.95',
+        'least visibility (CPU and memory exported by name) in every cycle, 0-1 (default 0.95)',
+        fraction('--min-visibility'),
       )
       .option('--profiles <names>', 'profiles to search, comma-separated (default: every profile of the config)')
       .option(

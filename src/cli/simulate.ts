@@ -10,6 +10,7 @@ import { unknownProfile } from '../config/unknown-profile.js';
 import { type SimulateResult, simulate } from '../control/simulate/run.js';
 import { recordingSource, type SimSource, type SyntheticSpec } from '../control/simulate/source.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
+import { type ProgressReporter, progressReporter } from '../harness/synth/progress.js';
 import { SHAPES, type Shape } from '../harness/synth/types.js';
 import { bytes, pct } from './format.js';
 
@@ -146,13 +147,6 @@ function parseBudget(v: string): Record<string, number> {
   return out;
 }
 
-function bar(done: number, total: number, label: string): void {
-  const w = 30;
-  const f = Math.round((done / total) * w);
-  process.stderr.write(`\r${label} [${'#'.repeat(f)}${'.'.repeat(w - f)}] ${Math.round((done / total) * 100)}%`);
-  if (done === total) process.stderr.write('\n');
-}
-
 export async function simulateCommand(o: SimulateOpts): Promise<void> {
   const { config } = loadConfig(o.config);
   const src = simSourceOf(o);
@@ -233,14 +227,12 @@ export function resultLine(r: SimulateResult): string {
   );
 }
 
-/** A progress bar on stderr for one run (call with done, total). */
+/** A progress bar on stderr for one run (call with done, total; it ends at done = total). */
 export function progressBar(label: string): (done: number, total: number) => void {
-  let last = -1;
+  let bar: ProgressReporter | undefined;
   return (done, total) => {
-    const p = Math.floor((done / total) * 100);
-    if (p !== last) {
-      last = p;
-      bar(done, total, label);
-    }
+    bar ??= progressReporter(total, label);
+    bar.update(done);
+    if (done >= total) bar.stop();
   };
 }

@@ -124,7 +124,7 @@ describe('nrdot optimize suggest', () => {
       [['--min-visibility', '0.9'], 'needs a target: --target-cost USD/h or --target-points N'],
       [['--target-cost', '-1'], '--target-cost: expected a number > 0'],
       [['--target-points', 'lots'], '--target-points: expected a number > 0'],
-      [['--target-cost', '1', '--min-visibility', '1.5'], '--min-visibility: expected a share between 0 and 1'],
+      [['--target-cost', '1', '--min-visibility', '1.5'], '--min-visibility expects a share between 0 and 1'],
       [['--target-cost', '1', '--profiles', 'nope'], "--profiles: unknown profile 'nope'"],
       [['--target-cost', '1', '--recording', '/nonexistent-nrdot-rec'], '/nonexistent-nrdot-rec'],
       [['--target-cost', '1', '--shape', 'moon'], "--shape: unknown shape 'moon'"],
