@@ -271,7 +271,7 @@ export class IdentityTable {
     }
     // a new identity that came without strings: its owner is known from the uid
     for (let i = 0; i < n; i++) {
-      if (isNew[i] === 1 && named[i] === 0) this.owner[slot[i]!] = this.ownerOf(b.uid[i]!);
+      if (isNew[i] === 1 && named[i] === 0) this.put(this.owner, slot[i]!, this.ownerOf(b.uid[i]!));
     }
     return { slot, isNew, named };
   }
