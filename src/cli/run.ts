@@ -127,8 +127,11 @@ export async function runCommand(o: RunOpts): Promise<void> {
   // behind a Collector without a scan, a processed batch stands for a cycle:
   // the same summary line, and --once / --cycles N stop after N batches
   let batches = 0;
+  // received batches are the cycles a reload's health check counts (in order, one at a time)
+  let checked: Promise<unknown> = Promise.resolve();
   if (!agent.scanning) {
     agent.onReceivedCycle((host, r) => {
+      checked = checked.then(() => live?.afterCycle(r.report)).catch(() => undefined);
       if (cycles !== undefined && batches >= cycles) return;
       batches++;
       if (!o.quiet) process.stdout.write(`host ${host || '(no host.name)'}: ${summaryLine(r.report)}\n`);
