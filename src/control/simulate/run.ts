@@ -170,6 +170,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   }
   o.onProgress?.(total, total);
   await engine.shutdown();
+  src.close?.();
   const wallMs = performance.now() - t0;
   const m = Math.max(1, total - 1);
   const perHour = 3_600_000 / intervalMs;

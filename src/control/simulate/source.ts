@@ -22,6 +22,8 @@ export interface SimSource {
   advance(stepMs: number, anomalies: number, load: number): number;
   /** what the report calls this source */
   readonly describe: SourceInfo;
+  /** give back what it holds open (a recording's file) */
+  close?(): void;
 }
 
 export type SourceInfo =
@@ -60,6 +62,7 @@ export function recordingSource(dir: string): SimSource {
     scanner: replay,
     now: replay.now,
     advance: () => 0,
+    close: () => replay.close(),
     describe: {
       kind: 'recording',
       dir: replay.procRoot,
