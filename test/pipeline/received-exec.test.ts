@@ -41,6 +41,7 @@ describe('received data: a process that execs', () => {
       await p.accept(first.req);
       const tierOf = () =>
         sink.out.filter((rm) => pidOf(rm) === first.pid).map((rm) => attr(rm, 'nrdot.tier')?.stringValue);
+      expect(tierOf()).toHaveLength(1);
       expect(tierOf()).not.toContain('critical');
       for (let k = 1; k <= 2; k++) {
         sink.out = [];

@@ -67,6 +67,16 @@ describe('privacy.command_line on received data', () => {
     }
   });
 
+  it('executable: only the executable, as for a scanned process', async () => {
+    const { procs } = await run('executable');
+    for (const rm of procs) {
+      const exe = attrString(rm.resource.attributes, 'process.executable.path');
+      expect(exe).toBeDefined();
+      expect(attrString(rm.resource.attributes, 'process.command_line')).toBe(exe);
+      expect(rm.resource.attributes.map((a) => a.key)).not.toContain('process.command_args');
+    }
+  });
+
   it('keep: as received, the argument list too', async () => {
     const { procs, sent } = await run('keep');
     for (const rm of procs) {

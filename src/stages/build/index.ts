@@ -11,7 +11,7 @@ import { type Frame, LANE_NAMES, LANE_NONE, LANE_SAMPLED } from '../../core/fram
 import type { IdentityTable } from '../../core/identity.js';
 import type { Lane } from '../../core/lanes.js';
 import * as w from '../../otlp/encode/pb-buf.js';
-import { attrString, countDataPoints, dbl, nanosFromMs, type ResourceMetrics, str } from '../../otlp/model.js';
+import { countDataPoints, dbl, nanosFromMs, type ResourceMetrics, str } from '../../otlp/model.js';
 import { encodeRequest } from '../../otlp/proto.js';
 import type { CycleContext, Stage } from '../../pipeline/stage.js';
 import { ResourceAttr, TIERS } from '../../telemetry/names.js';
@@ -61,7 +61,7 @@ export class BuildStage implements Stage {
       };
       const name = LANE_NAMES[lane]!;
       if (source) {
-        const rm = tagged(source[i]!, tags, this.privacy);
+        const rm = tagged(source[i]!, tags, this.privacy, ids.cmdline[s]!, ids.exe[s]!);
         received.push(encodeRequest({ resourceMetrics: [rm] }));
         lanes.push(name);
         points.push(countDataPoints({ resourceMetrics: [rm] }));
@@ -106,24 +106,21 @@ export class BuildStage implements Stage {
 
 /**
  * privacy.command_line applied to a received resource, as to a scanned
- * process: process.command_line becomes what the mode says (hashed, the
- * executable, or left out), and process.command_args, the same arguments
- * as a list, is left out in every mode but keep. Everything else stays as
- * received.
+ * process: the command line the receiver read from it (process.command_line,
+ * or process.command_args joined; the identity table holds it) becomes what
+ * the mode says (hashed, the executable, or left out), and
+ * process.command_args, the same arguments as a list, is left out. Every
+ * other attribute stays as received.
  */
-function private_(own: ResourceMetrics['resource']['attributes'], privacy: CommandLinePrivacy) {
-  const exe = attrString(own, ResourceAttr.executablePath) ?? attrString(own, ResourceAttr.executableName) ?? '';
-  const out: typeof own = [];
-  for (const a of own) {
-    if (a.key === COMMAND_ARGS) continue;
-    if (a.key !== ResourceAttr.commandLine) {
-      out.push(a);
-      continue;
-    }
-    // a command line that is not a string is left out: it cannot be hashed or cut to its executable
-    const v = 'stringValue' in a.value ? privacy.apply(a.value.stringValue, exe) : undefined;
-    if (v !== undefined) out.push({ key: a.key, value: { stringValue: v } });
-  }
+function private_(
+  own: ResourceMetrics['resource']['attributes'],
+  privacy: CommandLinePrivacy,
+  cmdline: string,
+  exe: string,
+) {
+  const out = own.filter((a) => a.key !== COMMAND_ARGS && a.key !== ResourceAttr.commandLine);
+  const v = cmdline === '' ? undefined : privacy.apply(cmdline, exe);
+  if (v !== undefined) out.push(str(ResourceAttr.commandLine, v));
   return out;
 }
 
@@ -142,10 +139,16 @@ const OWN_KEYS = new Set<string>([
  * else as it came). A resource that already carries them (it went through
  * another nrdot first) gets this decision instead: OTLP forbids repeated keys.
  */
-function tagged(rm: ResourceMetrics, t: RowTags, privacy: CommandLinePrivacy): ResourceMetrics {
+function tagged(
+  rm: ResourceMetrics,
+  t: RowTags,
+  privacy: CommandLinePrivacy,
+  cmdline: string,
+  exe: string,
+): ResourceMetrics {
   let own = rm.resource.attributes;
   if (own.some((a) => OWN_KEYS.has(a.key))) own = own.filter((a) => !OWN_KEYS.has(a.key));
-  if (privacy.mode !== 'keep') own = private_(own, privacy);
+  if (privacy.mode !== 'keep') own = private_(own, privacy, cmdline, exe);
   const attributes = [
     ...own,
     str(ResourceAttr.tier, TIERS[t.tier]!),
