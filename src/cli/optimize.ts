@@ -64,6 +64,9 @@ export function suggestedConfigText(e: Evaluation, config: Config, baseFile: str
   if (doc.contents === null) doc.contents = doc.createNode({}) as never;
   const name = suggestedName(e);
   doc.set('profile', name);
+  // the search ran without a budget or schedules (they would steer away from this profile): the file says so too
+  if (config.control.budget !== null) doc.setIn(['control', 'budget'], null);
+  if (config.control.schedules.length > 0) doc.setIn(['control', 'schedules'], []);
   if (e.scale < 1) doc.setIn(['profiles', name], doc.createNode(scaleProfile(config.profiles[e.profile]!, e.scale)));
   doc.commentBefore = note + (doc.commentBefore ? `\n${doc.commentBefore}` : '');
   return doc.toString();
@@ -88,8 +91,19 @@ export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
   const known = Object.keys(config.profiles);
   const profiles = o.profiles ? o.profiles.split(',').map((p) => p.trim()) : known;
   for (const p of profiles) if (!known.includes(p)) throw unknownProfile(p, known, '--profiles');
-  if (o.write !== undefined && fs.existsSync(o.write)) {
-    throw new NrdotError(ErrorCodes.USAGE, `--write: ${o.write} exists; remove it or name another file`);
+  if (o.write !== undefined) {
+    if (fs.existsSync(o.write)) {
+      throw new NrdotError(ErrorCodes.USAGE, `--write: ${o.write} exists; remove it or name another file`);
+    }
+    // before the search, not after it
+    try {
+      fs.accessSync(path.dirname(path.resolve(o.write)), fs.constants.W_OK);
+    } catch {
+      throw new NrdotError(
+        ErrorCodes.USAGE,
+        `--write: cannot create ${o.write}: its directory is missing or not writable`,
+      );
+    }
   }
   const tty = process.stderr.isTTY && !o.json;
   let runs = 0;

@@ -128,6 +128,8 @@ describe('nrdot optimize suggest', () => {
       [['--target-cost', '1', '--profiles', 'nope'], "--profiles: unknown profile 'nope'"],
       [['--target-cost', '1', '--recording', '/nonexistent-nrdot-rec'], '/nonexistent-nrdot-rec'],
       [['--target-cost', '1', '--shape', 'moon'], "--shape: unknown shape 'moon'"],
+      [['--target-cost', '1', '--duration', '0d'], '--duration: expected a duration'],
+      [['--target-cost', '1', '--write', '/nonexistent-nrdot-dir/x.yaml'], '--write: cannot create'],
     ];
     for (const [args, msg] of cases) {
       const r = await nrdot(['optimize', 'suggest', ...args]);

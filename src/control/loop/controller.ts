@@ -36,9 +36,9 @@
  *   last verdict was unmet for the visibility floor) a breach does not jump:
  *   the floor is the operator's, and the emergency profile would cross it;
  *   the loop says unmet instead (visibility_floor: 0 lets a breach jump).
- * - Back from under the floor: to the cheapest position seen keeping it
- *   (smoothed, over three cycles) in the last hour, when that is richer;
- *   otherwise a step sized by the learned slope. Back from the emergency
+ * - Back from under the floor: a step sized by the learned slope, and at
+ *   least back to the cheapest position seen keeping the floor (smoothed,
+ *   over three cycles) in the last hour when that is richer. Back from the emergency
  *   profile: to that position too when the floor was crossed in the last
  *   hour, else the ladder's cheapest.
  * - Critical processes and anomalies are outside the knobs (knobs.ts): the
