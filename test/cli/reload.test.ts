@@ -9,7 +9,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HostmetricsSource } from '../../src/harness/hostmetrics.js';
 import { generateHost } from '../../src/harness/synth/index.js';
+import { encodeRequest } from '../../src/otlp/proto.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { nrdot, type RunningAgent, startAgent } from '../helpers/cli.js';
 
@@ -121,6 +123,35 @@ describe('hot reload of nrdot run', () => {
     a.child.kill('SIGTERM');
     expect(await a.exited).toEqual({ code: 0, signal: null });
   }, 90_000);
+
+  it('--no-scan: received batches are the cycles that judge a reload', async () => {
+    const dir = path.join(tmp, 'noscan');
+    fs.mkdirSync(dir);
+    const cfg = path.join(dir, 'agent.yaml');
+    fs.writeFileSync(cfg, yaml(dir));
+    agent = startAgent(['run', '--config', cfg, '--no-scan', '--otlp-listen', '127.0.0.1:0', '--listen', 'off']);
+    const a = agent;
+    const rx = String((await a.waitForLog(/^otlp receiver listening$/)).url);
+    const src = new HostmetricsSource({ processes: 50, hostName: 'rx-host', seed: 3, nowMs: 1_790_000_000_000 });
+    const post = async (k: number) => {
+      const res = await fetch(rx, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: encodeRequest(src.request(1_790_000_000_000 + k * 10_000)),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    };
+    await post(0);
+    fs.writeFileSync(cfg, yaml(dir, { profile: 'aggressive' }));
+    a.child.kill('SIGHUP');
+    expect(await a.waitForLog(/^config reloaded from its file$/)).toMatchObject({ version: 2 });
+    // health_check_cycles: 3 received batches after the reload judge it
+    for (let k = 1; k <= 3; k++) await post(k);
+    expect(await a.waitForLog(/^config passed its health check$/)).toMatchObject({ version: 2 });
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
 
   it('an edit of the --config file is applied by the watch; an invalid edit is refused and the agent goes on', async () => {
     const dir = path.join(tmp, 'watch');
