@@ -22,11 +22,12 @@
  *     [--duration 7d] [--step 5m] [--settle 12h] [--seed 1] [--json]
  */
 
+import { nonNegativeInt, positiveInt } from '../src/cli/options.js';
 import { longDuration } from '../src/cli/simulate.js';
 import { loadConfig } from '../src/config/load.js';
 import type { ControlStatus } from '../src/control/loop/plane.js';
 import { type SimulateResult, simulate } from '../src/control/simulate/run.js';
-import type { Shape } from '../src/harness/synth/types.js';
+import { SHAPES, type Shape } from '../src/harness/synth/types.js';
 import type { CycleReport } from '../src/pipeline/types.js';
 
 interface Args {
@@ -57,12 +58,15 @@ function parseArgs(argv: string[]): Args {
       continue;
     }
     i++;
-    if (k === '--shapes') a.shapes = v.split(',') as Shape[];
-    else if (k === '--processes') a.processes = Number(v);
+    if (k === '--shapes') {
+      a.shapes = v.split(',') as Shape[];
+      const bad = a.shapes.find((x) => !SHAPES.includes(x));
+      if (bad) throw new Error(`--shapes: unknown shape '${bad}' (one of ${SHAPES.join(', ')})`);
+    } else if (k === '--processes') a.processes = positiveInt('--processes')(v);
     else if (k === '--duration') a.durationMs = longDuration(k, v);
     else if (k === '--step') a.stepMs = longDuration(k, v);
     else if (k === '--settle') a.settleMs = longDuration(k, v);
-    else if (k === '--seed') a.seed = Number(v);
+    else if (k === '--seed') a.seed = nonNegativeInt('--seed')(v);
     else throw new Error(`unknown flag ${k}`);
   }
   return a;
@@ -113,9 +117,10 @@ async function shapeRun(a: Args, shape: Shape, onLine: (s: string) => void): Pro
   const onCycle = (r: CycleReport, c: ControlStatus, now: number) => {
     if (Number.isNaN(start)) start = now;
     const setting = `${c.profile}@${c.knobs.scale}`;
-    if (last !== undefined && setting !== last) changes.push(now);
+    const changed = last !== undefined && setting !== last;
     last = setting;
     if (now - start < a.settleMs) return;
+    if (changed) changes.push(now);
     critMin = Math.min(critMin, r.coverageCritical);
     visMin = Math.min(visMin, Math.min(r.visibility.cpu, r.visibility.memory));
     const h = Math.floor((now - start) / 3_600_000);
