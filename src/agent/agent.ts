@@ -31,6 +31,7 @@ import type { AgentControl } from '../server/types.js';
 import type { BackendChoice, OpenedScanner } from '../sources/index.js';
 import { openScanner } from '../sources/index.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../sources/receiver/index.js';
+import type { HistorySnapshot, ScanHistory } from '../sources/recording/history.js';
 import type { ProcessScanner } from '../sources/scanner.js';
 import { StateStore } from '../state/store.js';
 import { SelfMetric } from '../telemetry/names.js';
@@ -39,6 +40,7 @@ import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy
 import { VERSION } from '../util/version.js';
 import { AgentControlLoop } from './control-loop.js';
 import { AgentDiscovery, type AgentDiscoveryOptions, discoveryDecision } from './discovery.js';
+import { withHistory } from './history.js';
 import { processFamilies } from './pull.js';
 import { ReceivedSelf } from './received-self.js';
 import { ReceivedDataProcessor } from './receiving.js';
@@ -103,6 +105,9 @@ export class Agent implements AgentControl {
   private readonly ranOn = new WeakMap<CycleReport, string>();
   readonly scanner: ProcessScanner;
   readonly scannerNote: string;
+  /** scan.history: the recent scans, for GET /api/history (undefined: `historyOff` says why) */
+  readonly scanHistory?: ScanHistory;
+  private readonly historyOff?: string;
   readonly governor: MemoryGovernor;
   readonly registry = new Registry();
   private readonly selfMetrics: SelfMetrics;
@@ -154,7 +159,14 @@ export class Agent implements AgentControl {
       : this.scanning
         ? openScanner(o.procRoot, o.backend, o.hostName ?? config.scan.host_name)
         : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };
-    this.scanner = reader;
+    const kept = withHistory(reader, config, this.scanning, {
+      logger,
+      privacy: () => this.commandLine,
+      intervalMs: () => this.intervalMs,
+    });
+    this.scanner = kept.scanner;
+    this.scanHistory = kept.history;
+    this.historyOff = kept.off;
     this.scannerNote = note;
     this.queueDir = o.queueDir ?? config.queue.dir;
     this.sink = new SwitchableSink(o.exportSpecs, exporterOptions(config, { logger, queueDir: this.queueDir }), logger);
@@ -494,6 +506,13 @@ export class Agent implements AgentControl {
     for (const fn of this.receivedListeners) fn(host, r);
   }
 
+  /** GET /api/history: the recent scans as a recording, or why there are none */
+  history(): { snapshot?: HistorySnapshot; off?: string } {
+    if (!this.scanHistory) return { off: this.historyOff };
+    const snapshot = this.scanHistory.snapshot();
+    return snapshot ? { snapshot } : { off: 'no scan kept yet: the agent has not finished its first cycle' };
+  }
+
   status(): unknown {
     const r = this.lastCycle?.report;
     return {
@@ -541,6 +560,7 @@ export class Agent implements AgentControl {
       exporters: this.sink.exporterStats(),
       queues: this.sink.health(),
       discovery: this.discovery?.status() ?? { enabled: false, why: this.discoveryNote },
+      history: this.scanHistory?.stats ?? { off: this.historyOff },
       control: this.control.status(),
     };
   }

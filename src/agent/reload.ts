@@ -41,6 +41,7 @@ export const RESTART_KEYS = [
   'state_dir',
   'scan.proc_root',
   'scan.host_name',
+  'scan.history',
   'memory',
   'opamp',
   'discovery',

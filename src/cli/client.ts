@@ -38,7 +38,7 @@ export interface AgentRequest {
   timeoutMs?: number;
 }
 
-function baseUrl(url: string): URL {
+export function baseUrl(url: string): URL {
   let u: URL;
   try {
     u = new URL(url);
@@ -85,18 +85,23 @@ export async function agentRequest(url: string, path: string, opts: AgentRequest
     const ct = res.headers['content-type'];
     return { status: res.statusCode, contentType: (Array.isArray(ct) ? ct[0] : ct) ?? '', text };
   } catch (e) {
-    const code = connectCode(e);
-    if (code && NOT_ANSWERING.has(code)) {
-      throw new NrdotError(
-        ErrorCodes.RUNTIME,
-        `no nrdot agent answering at ${base.origin} (is \`nrdot run\` running with --listen?) (${code})`,
-        { cause: e },
-      );
-    }
-    throw new NrdotError(ErrorCodes.RUNTIME, `request to the agent at ${target.href} failed: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw requestFailed(e, target);
   }
+}
+
+/** A request that got no answer: no agent at the address (exit 1, saying so), or why it failed. */
+export function requestFailed(e: unknown, target: URL): NrdotError {
+  const code = connectCode(e);
+  if (code && NOT_ANSWERING.has(code)) {
+    return new NrdotError(
+      ErrorCodes.RUNTIME,
+      `no nrdot agent answering at ${target.origin} (is \`nrdot run\` running with --listen?) (${code})`,
+      { cause: e },
+    );
+  }
+  return new NrdotError(ErrorCodes.RUNTIME, `request to the agent at ${target.href} failed: ${(e as Error).message}`, {
+    cause: e,
+  });
 }
 
 /** The server's `{"error": ...}` message, or the start of the body. */

@@ -7,6 +7,7 @@
  * written as a config file that `nrdot config validate` accepts.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '../config/load.js';
@@ -16,8 +17,10 @@ import { scaleProfile } from '../control/loop/knobs.js';
 import { type Evaluation, type SearchResult, search, type Targets } from '../control/optimize/search.js';
 import { simulate } from '../control/simulate/run.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
+import type { RecordingHeader } from '../sources/recording/format.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { pct } from './format.js';
+import { fetchHistory } from './history-fetch.js';
 import { progressBar, type SimulateOpts, simSourceOf, simWindow, span, usd } from './simulate.js';
 
 export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | 'json'> {
@@ -28,6 +31,15 @@ export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | '
   profiles?: string;
   write?: string;
   json?: boolean;
+  /** --url: search the agent's scan history (GET /api/history) */
+  url?: string;
+  tokenFile?: string;
+}
+
+/** Where a --url history came from, for the report. */
+interface FromAgent {
+  url: string;
+  header: RecordingHeader;
 }
 
 function positive(flag: string, v: string): number {
@@ -83,6 +95,51 @@ function line(e: Evaluation & { misses?: string[] }, t: Targets): string {
 }
 
 export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
+  if (o.url === undefined) {
+    if (o.tokenFile !== undefined) throw new NrdotError(ErrorCodes.USAGE, '--token-file goes with --url');
+    return suggest(o);
+  }
+  if (o.recording !== undefined) {
+    throw new NrdotError(
+      ErrorCodes.USAGE,
+      "--url and --recording exclude each other: the search runs over the agent's history or over a recording",
+    );
+  }
+  targetsOf(o); // a bad target is reported before anything is fetched
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrdot-history-'));
+  try {
+    const header = await fetchHistory(o.url, o.tokenFile, dir);
+    await suggest({ ...o, recording: dir }, { url: o.url, header });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the figures of a search over an agent's history cannot show (printed under the result). */
+function caveats(from: FromAgent | undefined, best: Evaluation | undefined): string[] {
+  if (!from) return [];
+  const h = from.header;
+  const out: string[] = [];
+  const missing = best?.detailMissing ?? 0;
+  if (h.scanOptions.detail === 'exported' && missing > 0) {
+    out.push(
+      `the agent reads status, io and fd/ only of the processes it exports (scan.detail: exported): ${pct(missing)} of the rows the suggestion reads in detail lacked them in the history and are costed without those points, so its cost is a lower bound (set scan.detail: all on the agent, or search a recording made with nrdot record, for exact figures)`,
+    );
+  }
+  if (h.commandLine && h.commandLine !== 'keep') {
+    out.push(
+      `the agent keeps command lines as privacy.command_line: ${h.commandLine} says they may leave the host, so classification rules over command lines (cmdlines:) were matched against that form, not the real command lines`,
+    );
+  }
+  if (h.scanOptions.bounded) {
+    out.push(
+      'the agent scans with bounds (scan.max_processes, exclude_names, min_*): processes they left out are not in its history',
+    );
+  }
+  return out;
+}
+
+async function suggest(o: SuggestOpts, from?: FromAgent): Promise<void> {
   const targets = targetsOf(o);
   const { config } = loadConfig(o.config);
   const src = simSourceOf(o);
@@ -135,12 +192,16 @@ export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
         reduction: r.reduction.points,
         criticalMin: r.coverage.criticalMin,
         anomalyMin: r.coverage.anomalyMin,
+        ...(r.detail && r.detail.missing > 0 ? { detailMissing: r.detail.missing / r.detail.asked } : {}),
       };
     },
   });
   const what = src.synthetic
     ? `a ${src.synthetic.shape} host of ${src.synthetic.processes} processes (seed ${src.synthetic.seed}), ${span(dur)} simulated`
-    : `the recording ${o.recording} (${rec!.scans} scans of ${rec!.hostname || 'an unnamed host'}), ${span(dur)}`;
+    : from
+      ? `the scan history of the agent at ${from.url} (${rec!.scans} scans of ${rec!.hostname || 'an unnamed host'} from ${from.header.createdAt} to ${from.header.endedAt ?? 'now'}), ${span(dur)}`
+      : `the recording ${o.recording} (${rec!.scans} scans of ${rec!.hostname || 'an unnamed host'}), ${span(dur)}`;
+  const notes = caveats(from, result.best);
   const wanted = [
     targets.usdPerHour !== undefined ? `cost <= ${usd(targets.usdPerHour)}/h` : '',
     targets.pointsPerMinute !== undefined ? `points <= ${targets.pointsPerMinute}/min` : '',
@@ -157,7 +218,7 @@ export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
   }
   if (o.json) {
     process.stdout.write(
-      `${JSON.stringify({ targets, source: what, runs, ...result, ...(written ? { written } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ targets, source: what, runs, ...result, caveats: notes, ...(written ? { written } : {}) }, null, 2)}\n`,
     );
   } else {
     process.stdout.write(
@@ -172,6 +233,7 @@ export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
       process.stdout.write(result.best ? 'runners-up:\n' : '');
       for (const e of result.runnersUp) process.stdout.write(`  ${line(e, targets)}\n`);
     }
+    for (const n of notes) process.stdout.write(`note: ${n}\n`);
     if (written) {
       process.stdout.write(
         `wrote ${written} (profile ${suggestedName(result.best!)}); check it with: nrdot config validate ${written}\n`,

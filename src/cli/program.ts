@@ -261,7 +261,18 @@ export function buildProgram(): Command {
         'config file (its profiles, interval, cost.price_per_gb, control.loop.min_knob); --write starts from it',
       )
       .option('--recording <dir>', 'evaluate over a recording made by nrdot record (default: a synthetic host)')
-      .option('--duration <d>', 'simulated time per candidate (default 1d, or the length of the --recording)')
+      .option(
+        '--url <url>',
+        "evaluate over the recent scans a running agent keeps (scan.history; GET /api/history on its control server, e.g. http://127.0.0.1:9464; needs the agent's token)",
+      )
+      .option(
+        '--token-file <file>',
+        "with --url: file holding the agent's token (mode 600); default: the NRDOT_TOKEN environment variable",
+      )
+      .option(
+        '--duration <d>',
+        'simulated time per candidate (default 1d, or the length of the --recording or history)',
+      )
       .option('--step <d>', 'simulated time between cycles of a synthetic host (default duration/144)'),
   )
     .option('--write <file>', 'write the suggestion as a config file (a new file; nrdot config validate accepts it)')

@@ -50,7 +50,7 @@ export function simSourceOf(o: SimulateOpts): {
       if (o[k as keyof typeof SYNTH_FLAGS] !== undefined) {
         throw new NrdotError(
           ErrorCodes.USAGE,
-          `${flag} describes a synthetic host; with --recording the recorded host is replayed as it was`,
+          `${flag} describes a synthetic host; a recording (--recording, or an agent's history with --url) replays the recorded host as it was`,
         );
       }
     }

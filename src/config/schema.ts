@@ -22,6 +22,11 @@ export { duration, durationMs };
 /** A duration, or 0 (e.g. `fsync_interval: 0` = on every write). */
 export const durationOrZero = z.union([z.literal(0), z.literal('0'), z.number().positive(), durationString]);
 
+/** A value the duration schema itself rejects (zod still runs the refinements after it: they must not throw). */
+function malformedDuration(v: unknown): boolean {
+  return typeof v === 'string' && v !== '0' && !/^\d+(\.\d+)?(ms|s|m|h)$/.test(v);
+}
+
 export function durationOrZeroMs(v: string | number): number {
   return v === 0 || v === '0' ? 0 : durationMs(v);
 }
@@ -328,6 +333,18 @@ export const configSchema = z.strictObject({
       z.number().nonnegative(),
       z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 30s, 500ms or 2m, or 0'),
     ]),
+    history: z.strictObject({
+      window: durationOrZero
+        .refine((v) => malformedDuration(v) || durationOrZeroMs(v) <= 86_400_000, 'must be at most 24h')
+        .describe(
+          'how far back the agent keeps its scans in memory for `nrdot optimize suggest --url` (GET /api/history); 0 = keep none',
+        ),
+      max_mib: z
+        .number()
+        .positive()
+        .max(4096)
+        .describe('most memory the kept scans may take, compressed, in MiB; the oldest leave first'),
+    }),
   }),
   state_dir: z.string(),
   scoring: z.strictObject({

@@ -5,6 +5,7 @@
  *   GET /health                  200 {"status":"ok"} while the process serves
  *   GET /health/ready            200 once the agent is ready, else 503
  *   GET /api/status              the agent's status JSON
+ *   GET /api/history             recent scans as a recording (bearer token; see history-api.ts)
  *   GET /api/profile             {"active","available"}
  *   PUT /api/profile             switch profiles (bearer token; see profile-api.ts)
  *   PUT /api/config              apply a config (bearer token; see config-api.ts)
@@ -27,6 +28,7 @@ import type { AuditLog } from './audit.js';
 import { AuthLimiter, type AuthLimitOptions } from './auth-limit.js';
 import { CONFIG_BODY_LIMIT, putConfig, putRollback } from './config-api.js';
 import { connectionCap, guardConnections, hostChecker, hostRefusalLogger } from './guard.js';
+import { getHistory } from './history-api.js';
 import { formatHostPort, isLoopback, type ListenAddress, listenError, parseListen } from './listen.js';
 import { auditBlocks, putProfile } from './profile-api.js';
 import type { Registry } from './registry.js';
@@ -118,6 +120,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
         control.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' }),
     },
     '/api/status': { GET: (_req, res) => sendJson(res, 200, control.status()) },
+    '/api/history': { GET: (req, res) => getHistory(req, res, { control, token: o.token, limiter, logger }) },
     '/api/profile': {
       GET: (_req, res) => sendJson(res, 200, control.profile()),
       PUT: (req, res) => putProfile(req, res, profileDeps),

@@ -3,6 +3,7 @@
  * command) implements it; the server never reaches into the engine itself.
  */
 import type { ConfigApplyRequest, ConfigApplyResult, ConfigRollbackRequest } from '../control/config/apply.js';
+import type { HistorySnapshot } from '../sources/recording/history.js';
 import type { MetricFamily } from './exposition.js';
 
 export type { MetricFamily };
@@ -28,6 +29,8 @@ export interface AgentControl {
    * until the agent can reload: the route answers 501.
    */
   applyConfig?(req: ConfigApplyRequest): Promise<ConfigApplyResult>;
+  /** GET /api/history: the recent scans as a recording, or why there are none; absent → 404 */
+  history?(): { snapshot?: HistorySnapshot; off?: string };
   /** PUT /api/config/rollback; absent → 501 */
   rollbackConfig?(req: ConfigRollbackRequest): Promise<ConfigApplyResult>;
 }

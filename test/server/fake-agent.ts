@@ -40,6 +40,8 @@ export class FakeAgent implements AgentControl {
   }
 
   processFamilies?(): MetricFamily[];
+
+  history?(): ReturnType<NonNullable<AgentControl['history']>>;
 }
 
 /** The same agent with pull-mode process families. */

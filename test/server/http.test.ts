@@ -462,3 +462,59 @@ describe('failed authentications', () => {
     expect(granted).toMatchObject({ who: 'token:ops.token', claimed_by: 'token:ops.token', outcome: 'ok' });
   });
 });
+
+describe('GET /api/history (the scan history, for optimize suggest --url)', () => {
+  const snapshot = {
+    header: { format: 'nrdot-recording', version: 2, scans: 1 } as never,
+    chunks: [Buffer.from('NRDOTREC'), Buffer.from([2, 0, 0, 0, 0, 0, 0, 0])],
+    bytes: 16,
+  };
+
+  it('is served only with the token, and only when one is configured', async () => {
+    const agent = new FakeAgent();
+    agent.history = () => ({ snapshot });
+    const off = await start({ agent });
+    const r0 = await call(off, '/api/history', { headers: bearer(TOKEN) });
+    expect(r0.status).toBe(403);
+    expect(r0.json().error).toMatch(/served only with a token configured/);
+
+    const s = await start({ token: TOKEN, agent });
+    const r1 = await call(s, '/api/history');
+    expect(r1.status).toBe(401);
+    expect(r1.headers['www-authenticate']).toBe('Bearer realm="nrdot"');
+    const r2 = await call(s, '/api/history', { headers: bearer('wrong-token') });
+    expect(r2.status).toBe(403);
+    expect(r2.json().error).toBe('wrong token');
+    // refusals are logged without the token sent
+    expect(JSON.stringify(s.logLines)).not.toContain('wrong-token');
+    const ok = await call(s, '/api/history', { headers: bearer(TOKEN) });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-type']).toBe('application/vnd.nrdot.recording');
+    expect(ok.text).toBe(Buffer.concat(snapshot.chunks).toString());
+    const h = JSON.parse(Buffer.from(String(ok.headers['x-nrdot-recording']), 'base64url').toString('utf8'));
+    expect(h).toEqual(snapshot.header);
+    const head = await call(s, '/api/history', { method: 'HEAD', headers: bearer(TOKEN) });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe('16');
+    expect(head.text).toBe('');
+  });
+
+  it('failed tokens count against the per-address limit', async () => {
+    const agent = new FakeAgent();
+    agent.history = () => ({ snapshot });
+    const s = await start({ token: TOKEN, agent, authLimit: { maxFailures: 2, windowMs: 60_000 } });
+    for (let i = 0; i < 2; i++) expect((await call(s, '/api/history', { headers: bearer('nope') })).status).toBe(403);
+    const r = await call(s, '/api/history', { headers: bearer(TOKEN) });
+    expect(r.status).toBe(429);
+    expect(r.headers['retry-after']).toBeDefined();
+  });
+
+  it('an agent without a history says why', async () => {
+    const agent = new FakeAgent();
+    agent.history = () => ({ off: 'scan.history.window is 0: this agent keeps no scan history' });
+    const s = await start({ token: TOKEN, agent });
+    const r = await call(s, '/api/history', { headers: bearer(TOKEN) });
+    expect(r.status).toBe(404);
+    expect(r.json().error).toMatch(/scan\.history\.window is 0/);
+  });
+});

@@ -33,6 +33,12 @@ export interface Evaluation {
   reduction: number;
   criticalMin: number;
   anomalyMin: number;
+  /**
+   * Over a recording that did not read every process in detail: the share
+   * of rows asked for in detail that it lacked (their status, io and fd
+   * points are not counted). Absent when the source read everything.
+   */
+  detailMissing?: number;
 }
 
 export interface Verdict {

@@ -14,6 +14,7 @@ import { durationMs } from '../../config/schema.js';
 import { silentLogger } from '../../core/log.js';
 import { Engine, type ExportSink } from '../../pipeline/engine.js';
 import type { CycleReport } from '../../pipeline/types.js';
+import { ReplayScanner } from '../../sources/recording/replay.js';
 import { KnobCache } from '../loop/knobs.js';
 import { ControlPlane, type ControlStatus } from '../loop/plane.js';
 import type { Budget } from '../schedule/config.js';
@@ -71,6 +72,13 @@ export interface SimulateResult {
   /** the profile of the most cycles */
   profiles: Record<string, number>;
   budgetUnmetCycles: number;
+  /**
+   * A recording that did not read every process in detail (an agent's
+   * history under scan.detail: exported): rows asked for in detail, and how
+   * many of them the recording lacks (their status, io and fd values are
+   * UNKNOWN, so their points are not counted). null for a synthetic host.
+   */
+  detail: { asked: number; missing: number } | null;
   wallMs: number;
   /** process-cycles per second of wall time */
   throughput: number;
@@ -170,6 +178,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   }
   o.onProgress?.(total, total);
   await engine.shutdown();
+  const replay = src.scanner instanceof ReplayScanner ? src.scanner : undefined;
+  const detail = replay ? { asked: replay.detailAsked, missing: replay.detailMissing } : null;
   src.close?.();
   const wallMs = performance.now() - t0;
   const m = Math.max(1, total - 1);
@@ -205,6 +215,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     controlDecisions: plane.decisions.budget + plane.decisions.schedule,
     profiles,
     budgetUnmetCycles: unmet,
+    detail,
     wallMs,
     throughput: processCycles / (wallMs / 1000),
   };

@@ -30,13 +30,25 @@
  * as raw IEEE/int bits: exact, and a process that did not change between two
  * scans is a run of zero bytes that gzip all but removes. A record therefore
  * decodes only after the one before it: replay reads from the start.
+ *
+ * Version 2 adds key records (meta `key: true`): a record stored without a
+ * reference, whose fresh rows are every row, so the records from it on
+ * decode without anything before them. An agent's scan history
+ * (history.ts) starts a key record at each of its segments, and drops whole
+ * segments from the front. `nrdot record` writes version 1 (only the first
+ * record is without a reference, and version-1 readers read it).
  */
 import * as zlib from 'node:zlib';
 import type { HostInfo, ProcessBatch, ScanCounters } from '../batch.js';
 
 export const RECORDING_FORMAT = 'nrdot-recording';
-/** Bumped when a reader of the previous version could not read what is written. */
-export const RECORDING_VERSION = 1;
+/**
+ * The newest format version this nrdot reads (bumped when a reader of the
+ * previous version could not read what is written).
+ */
+export const RECORDING_VERSION = 2;
+/** What `nrdot record` writes: no key records after the first, so nrdot versions that read only 1 read it. */
+export const RECORDING_VERSION_PLAIN = 1;
 export const HEADER_FILE = 'recording.json';
 export const SCANS_FILE = 'scans.nrec';
 export const SCANS_MAGIC = 'NRDOTREC';
@@ -65,8 +77,22 @@ export interface RecordingHeader {
   intervalMs: number;
   /** byte order of the columns (only LE is written) */
   endianness: 'LE';
-  /** what each scan read: everything, so any metric set and any scan options replay */
-  scanOptions: { detail: 'all'; files: { status: true; io: true; fds: true }; cgroup: true };
+  /**
+   * what each scan read. `nrdot record` reads everything, so any metric set
+   * and any scan options replay. An agent's history holds what the agent read
+   * (`detail: exported`: `status`, `io` and `fd/` only of the processes it
+   * exported, and of new ones; `bounded`: scan bounds left processes out).
+   */
+  scanOptions: {
+    detail: 'all' | 'exported';
+    files: { status: boolean; io: boolean; fds: boolean };
+    cgroup: boolean;
+    bounded?: boolean;
+  };
+  /** who wrote it: `nrdot record` (absent) or a running agent's scan history (`agent`) */
+  source?: 'record' | 'agent';
+  /** privacy.command_line of the agent whose history this is (its command lines were stored that way) */
+  commandLine?: string;
   hostFiles: readonly HostFileName[];
   /** set when the recorder finished (absent after a crash: the scans written so far are whole) */
   complete?: boolean;
@@ -114,6 +140,8 @@ export interface RecordMeta {
   counters: ScanCounters;
   count: number;
   hostFiles: HostFiles;
+  /** a key record (version 2): stored without a reference, decoded without one */
+  key?: true;
   /** strings of the rows in `freshRows`, in that order */
   fresh: { name: string[]; cmdline: string[]; exe: string[]; cgroup: string[]; owner: string[] };
 }
@@ -129,10 +157,10 @@ export class RecordingFormatError extends Error {}
 
 // ---- file header -------------------------------------------------------
 
-export function encodeFileHeader(): Buffer {
+export function encodeFileHeader(version = RECORDING_VERSION_PLAIN): Buffer {
   const b = Buffer.alloc(FILE_HEADER_BYTES);
   b.write(SCANS_MAGIC, 0, 'latin1');
-  b.writeUInt32LE(RECORDING_VERSION, 8);
+  b.writeUInt32LE(version, 8);
   return b;
 }
 
@@ -210,7 +238,8 @@ function refRows(b: ProcessBatch, ref: Reference | undefined): Int32Array {
 
 /**
  * The gzipped body of one scan. `ref` is the previous record's reference
- * (undefined for the first). `b.freshOwner` names the owners of fresh rows.
+ * (undefined for the first, or a key record: then meta says `key`).
+ * `owners` name the owners of the fresh rows.
  */
 export function encodeRecord(
   b: ProcessBatch,
@@ -225,6 +254,7 @@ export function encodeRecord(
     counters: b.counters,
     count: b.count,
     hostFiles,
+    ...(ref ? {} : { key: true as const }),
     fresh: {
       name: b.freshName,
       cmdline: b.freshCmdline,
@@ -279,8 +309,11 @@ function column(kind: ColumnKind, src: Buffer, at: number, n: number): Int32Arra
   return kind === 'i32' ? new Int32Array(ab) : kind === 'f64' ? new Float64Array(ab) : new Uint8Array(ab);
 }
 
-/** Decode one gzipped body; `ref` is the previous record's reference. Throws RecordingFormatError. */
-export function decodeRecord(payload: Buffer, ref: Reference | undefined): RecordedScan {
+/**
+ * Decode one gzipped body; `ref` is the previous record's reference (a key
+ * record ignores it). Throws RecordingFormatError.
+ */
+export function decodeRecord(payload: Buffer, prev: Reference | undefined): RecordedScan {
   let body: Buffer;
   try {
     body = zlib.gunzipSync(payload);
@@ -297,6 +330,7 @@ export function decodeRecord(payload: Buffer, ref: Reference | undefined): Recor
     if (e instanceof RecordingFormatError) throw e;
     throw new RecordingFormatError(`meta is not JSON (${(e as Error).message})`);
   }
+  const ref = meta.key === true ? undefined : prev;
   const n = meta.count;
   const nFresh = meta.fresh.name.length;
   const rowBytes = COLUMNS.reduce((s, [, k]) => s + WIDTH[k], 0);

@@ -17,6 +17,12 @@
  *   (src/sources/bounds.ts), pid order under `maxProcesses`, and the CPU
  *   rates of the previous bounded scan.
  *
+ * A recording that did not read everything (an agent's scan history under
+ * `scan.detail: exported`) has those values UNKNOWN in rows it did not read
+ * in detail; replay cannot read them back. `detailMissing` counts the rows
+ * asked for in detail whose recorded row was not read in detail (new rows
+ * always were), so a caller can say how much of what it replayed lacked them.
+ *
  * Counters `vanished`, `denied` and `malformed` are those of the recorded
  * scan (which read every file, so `denied` may be higher than a live scan with
  * fewer files would count); `cgroupUnreadable` counts the new rows whose
@@ -99,6 +105,10 @@ export class ReplayScanner implements ProcessScanner {
   private scanned = 0;
   private lastFiles: HostFiles = {};
   private lastAtMs = Number.NaN;
+  /** rows asked for in detail (not new) whose recorded row was not read in detail (see the file's comment) */
+  detailMissing = 0;
+  /** rows asked for in detail that were not new (detailMissing's denominator) */
+  detailAsked = 0;
 
   constructor(reader: RecordingReader, o: ReplayOptions = {}) {
     this.reader = reader;
@@ -303,6 +313,10 @@ export class ReplayScanner implements ProcessScanner {
       const prev = this.known.get(pid);
       const fresh = !prev || prev.start !== start;
       const detail = !detailPids || fresh || detailPids.has(pid);
+      if (detail && !fresh) {
+        this.detailAsked++;
+        if ((r.flags[i]! & FLAG_DETAIL) === 0) this.detailMissing++;
+      }
 
       b.pid[n] = pid;
       b.ppid[n] = r.ppid[i]!;

@@ -18,7 +18,7 @@ import {
   HOST_FILES,
   type HostFiles,
   RECORDING_FORMAT,
-  RECORDING_VERSION,
+  RECORDING_VERSION_PLAIN,
   type RecordingHeader,
   type Reference,
   referenceOf,
@@ -60,7 +60,7 @@ export class RecordingWriter {
     prepareDir(this.dir);
     this.header = {
       format: RECORDING_FORMAT,
-      version: RECORDING_VERSION,
+      version: RECORDING_VERSION_PLAIN,
       nrdot: VERSION,
       createdAt: new Date().toISOString(),
       procRoot: o.procRoot,

@@ -6,6 +6,10 @@
  * the replay. Every process and group resource of every cycle is equal,
  * values and time stamps included; only nrdot's own self-telemetry (timings)
  * is left out of the comparison.
+ *
+ * The same holds for an agent's scan history (history.ts), which keeps only
+ * what the agent read (scan.detail: exported): replayed with the config the
+ * agent ran, every scan asks for the detail the agent's asked for.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,8 +20,12 @@ import { createSink } from '../../../src/exporters/sink.js';
 import { advanceHost, generateHost } from '../../../src/harness/synth/index.js';
 import { Engine } from '../../../src/pipeline/engine.js';
 import { ProcfsReader } from '../../../src/sources/procfs/reader.js';
+import { ownerResolver } from '../../../src/sources/procfs/users.js';
+import { HEADER_FILE, SCANS_FILE } from '../../../src/sources/recording/format.js';
+import { HistoryScanner, ScanHistory } from '../../../src/sources/recording/history.js';
 import { Recorder, ReplayScanner } from '../../../src/sources/recording/index.js';
 import type { ProcessScanner } from '../../../src/sources/scanner.js';
+import { CommandLinePrivacy } from '../../../src/util/privacy.js';
 import { plainExporterOptions } from '../../helpers/defaults.js';
 import { isProcess, isSelf, readRequests } from '../../helpers/otlp-file.js';
 import { mkTmp, rmTmp } from '../../helpers/synth.js';
@@ -98,4 +106,73 @@ describe('replay = the live run it recorded', () => {
       fs.rmSync(root, { recursive: true, force: true });
     }, 120_000);
   }
+});
+
+describe("an agent's scan history replays to the run that kept it", () => {
+  it('balanced, scan.detail: exported: every exported process and group, every cycle', async () => {
+    expect(config.scan.detail).toBe('exported');
+    const root = path.join(tmp, 'history-host');
+    await generateHost({ out: root, processes: 600, seed: 29, shape: 'mixed' });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const clock = { t: T0 };
+    const history = new ScanHistory(
+      { windowMs: 3_600_000, maxBytes: 64 << 20, detail: 'exported', bounded: false },
+      { procRoot: root, backend: 'ts' },
+      ownerResolver(root), // as the agent names owners (src/agent/history.ts)
+      () => new CommandLinePrivacy('keep'),
+      () => 10_000,
+    );
+    const scanner = new HistoryScanner(
+      new ProcfsReader({ procRoot: root }),
+      history,
+      () => ({}),
+      (e) => {
+        throw e;
+      },
+    );
+    const liveOut = path.join(tmp, 'history-live.jsonl');
+    const live = engineOver(scanner, liveOut, clock, 'balanced');
+    await live.start();
+    for (let c = 0; c < CYCLES; c++) {
+      vi.setSystemTime(clock.t);
+      await live.cycle();
+      await advanceHost({ dir: root, seconds: 10, anomalies: c === 2 ? 3 : 0, churn: 0.03 });
+      clock.t += 10_000;
+    }
+    await live.shutdown();
+    const snap = history.snapshot()!;
+    expect(snap.header.scans).toBe(CYCLES);
+    const dir = path.join(tmp, 'history-rec');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, HEADER_FILE), JSON.stringify(snap.header));
+    fs.writeFileSync(path.join(dir, SCANS_FILE), Buffer.concat(snap.chunks));
+
+    clock.t = T0;
+    const replayOut = path.join(tmp, 'history-replay.jsonl');
+    const replay = ReplayScanner.open(dir);
+    const again = engineOver(replay, replayOut, clock, 'balanced');
+    await again.start();
+    for (let c = 0; c < CYCLES; c++) {
+      await again.cycle();
+      clock.t += 10_000;
+    }
+    await again.shutdown();
+    expect(replay.ended).toBe(true);
+    // the config the agent ran asks for no detail the history lacks
+    expect(replay.detailAsked).toBeGreaterThan(0);
+    expect(replay.detailMissing).toBe(0);
+
+    const liveReqs = readRequests(liveOut);
+    const replayReqs = readRequests(replayOut);
+    expect(replayReqs).toHaveLength(liveReqs.length);
+    let processes = 0;
+    for (let i = 0; i < liveReqs.length; i++) {
+      const a = liveReqs[i]!.resourceMetrics.filter((rm) => !isSelf(rm));
+      const b = replayReqs[i]!.resourceMetrics.filter((rm) => !isSelf(rm));
+      processes += a.filter(isProcess).length;
+      expect(b, `request ${i}`).toEqual(a);
+    }
+    expect(processes).toBeGreaterThan(30);
+    fs.rmSync(root, { recursive: true, force: true });
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import type { ProcessBatch } from '../../../src/sources/batch.js';
 import { ProcfsReader } from '../../../src/sources/procfs/reader.js';
 import {
   HEADER_FILE,
+  RECORDING_VERSION,
   Recorder,
   RecordingEnded,
   RecordingReader,
@@ -147,11 +148,11 @@ describe('bad recordings: exit 2 naming the file and the record', () => {
     const dir = copy('newer-scans');
     const file = path.join(dir, SCANS_FILE);
     const b = fs.readFileSync(file);
-    b.writeUInt32LE(2, 8);
+    b.writeUInt32LE(RECORDING_VERSION + 1, 8);
     fs.writeFileSync(file, b);
     const e = refused(dir);
     expect(e.message).toContain(file);
-    expect(e.message).toMatch(/format version 2 is newer/);
+    expect(e.message).toMatch(new RegExp(`format version ${RECORDING_VERSION + 1} is newer`));
   });
 
   it('a truncated last record', () => {

@@ -1,0 +1,343 @@
+/**
+ * A running agent's scan history: the scans of the last `scan.history.window`
+ * (at most `max_mib` of them, compressed), kept in memory in the recording
+ * format (format.ts, version 2), so `nrdot optimize suggest --url` can search
+ * profiles and knobs against what this host really ran, without a separate
+ * `nrdot record`.
+ *
+ * `HistoryScanner` wraps the agent's scanner: every scan passes through
+ * unchanged and is appended to the history. The history is a list of
+ * segments; each starts with a key record (every row with its strings, no
+ * reference), the others are stored against the scan before, as `nrdot
+ * record` stores them. Whole segments leave from the front once the oldest
+ * is older than the window or the total is over the byte cap, so what is
+ * served always decodes from its first record.
+ *
+ * It holds what the agent read: with `scan.detail: exported` (the default),
+ * the `status`, `io` and `fd/` values of processes the agent did not export
+ * are UNKNOWN in the history, as they were in the agent; the header says so,
+ * and replay counts the rows asked for in detail that the history lacks
+ * (ReplayScanner.detailMissing). Command lines are stored as
+ * `privacy.command_line` says they may leave the host (hash, executable,
+ * drop), the mode named in the header.
+ */
+import * as os from 'node:os';
+import type { CommandLinePrivacy } from '../../util/privacy.js';
+import { VERSION } from '../../util/version.js';
+import { allocBatch, type ProcessBatch, UNKNOWN } from '../batch.js';
+import type { ProcessScanner, ScanOptions } from '../scanner.js';
+import {
+  COLUMNS,
+  encodeFileHeader,
+  encodeFrame,
+  encodeRecord,
+  FILE_HEADER_BYTES,
+  HOST_FILES,
+  type HostFiles,
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  type RecordingHeader,
+  type Reference,
+  referenceOf,
+} from './format.js';
+
+export interface HistoryLimits {
+  /** how far back the history reaches (ms); 0 = no history */
+  windowMs: number;
+  /** largest total of stored records (bytes) */
+  maxBytes: number;
+}
+
+export interface HistorySettings extends HistoryLimits {
+  /** what the agent scans with, for the header */
+  detail: 'all' | 'exported';
+  bounded: boolean;
+  /** gzip level of each record (default 1: the agent's cycle pays for it) */
+  level?: number;
+}
+
+interface Segment {
+  frames: Buffer[];
+  bytes: number;
+  firstAtMs: number;
+  lastAtMs: number;
+}
+
+interface Identity {
+  start: number;
+  name: string;
+  cmdline: string;
+  exe: string;
+  cgroup: string;
+  owner: string;
+  uid: number;
+}
+
+/** What GET /api/history serves: the header and the scans file, whole. */
+export interface HistorySnapshot {
+  header: RecordingHeader;
+  /** the scans file: file header, then every frame */
+  chunks: Buffer[];
+  bytes: number;
+}
+
+export interface HistoryStats {
+  scans: number;
+  /** bytes of the stored records */
+  bytes: number;
+  /** time of the oldest and newest scan held (ms since the epoch); absent while empty */
+  fromMs?: number;
+  toMs?: number;
+  windowMs: number;
+  maxBytes: number;
+}
+
+export class ScanHistory {
+  private readonly segments: Segment[] = [];
+  private ref: Reference | undefined;
+  private readonly ids = new Map<number, Identity>();
+  private bytes = 0;
+  private scans = 0;
+  private readonly level: number;
+  private readonly hostname = os.hostname();
+
+  constructor(
+    private readonly s: HistorySettings,
+    private readonly scanner: Pick<ProcessScanner, 'procRoot' | 'backend'>,
+    /** owner name of a uid (the scanned host's passwd) */
+    private readonly owner: (uid: number) => string,
+    /** privacy.command_line in effect (the agent's, across reloads) */
+    private readonly privacy: () => CommandLinePrivacy,
+    /** the cycle interval in effect, for the header */
+    private readonly intervalMs: () => number,
+  ) {
+    this.level = s.level ?? 1;
+  }
+
+  get stats(): HistoryStats {
+    const first = this.segments[0];
+    const last = this.segments.at(-1);
+    return {
+      scans: this.scans,
+      bytes: this.bytes,
+      ...(first && last ? { fromMs: first.firstAtMs, toMs: last.lastAtMs } : {}),
+      windowMs: this.s.windowMs,
+      maxBytes: this.s.maxBytes,
+    };
+  }
+
+  /** Add one scan as the scanner returned it (before anything else reads it). */
+  append(b: ProcessBatch, hostFiles: HostFiles): void {
+    const privacy = this.privacy();
+    for (let k = 0; k < b.freshRows.length; k++) {
+      const i = b.freshRows[k]!;
+      const cmdline = b.freshCmdline[k]!;
+      const exe = b.freshExe[k]!;
+      this.ids.set(b.pid[i]!, {
+        start: b.startTicks[i]!,
+        name: b.freshName[k]!,
+        cmdline: privacy.mode === 'keep' ? cmdline : (privacy.apply(cmdline, exe) ?? ''),
+        exe,
+        cgroup: b.freshCgroup[k]!,
+        owner: b.freshOwner?.[k] ?? this.owner(b.uid[i]!),
+        uid: b.uid[i]!,
+      });
+    }
+    const at = b.scannedAtMs;
+    let seg = this.segments.at(-1);
+    const key = !seg || at - seg.firstAtMs >= this.s.windowMs / 8 || seg.bytes >= this.s.maxBytes / 8;
+    const rec = key ? this.keyBatch(b) : this.deltaBatch(b);
+    const payload = encodeRecord(rec.batch, rec.owners, hostFiles, key ? undefined : this.ref, this.level);
+    const frame = encodeFrame(payload);
+    this.ref = referenceOf(rec.batch);
+    if (key) {
+      seg = { frames: [], bytes: 0, firstAtMs: at, lastAtMs: at };
+      this.segments.push(seg);
+    }
+    seg!.frames.push(frame);
+    seg!.bytes += frame.length;
+    seg!.lastAtMs = at;
+    this.bytes += frame.length;
+    this.scans++;
+    this.trim(at);
+  }
+
+  /** The history as a recording (header and scans file); undefined while it holds no scan. */
+  snapshot(): HistorySnapshot | undefined {
+    if (this.scans === 0) return undefined;
+    const first = this.segments[0]!;
+    const last = this.segments.at(-1)!;
+    const header: RecordingHeader = {
+      format: RECORDING_FORMAT,
+      version: RECORDING_VERSION,
+      nrdot: VERSION,
+      createdAt: new Date(first.firstAtMs).toISOString(),
+      procRoot: this.scanner.procRoot,
+      backend: this.scanner.backend,
+      hostname: this.hostname,
+      intervalMs: this.intervalMs(),
+      endianness: 'LE',
+      scanOptions: {
+        detail: this.s.detail,
+        files: { status: true, io: true, fds: true },
+        cgroup: true,
+        ...(this.s.bounded ? { bounded: true } : {}),
+      },
+      hostFiles: HOST_FILES,
+      source: 'agent',
+      commandLine: this.privacy().mode,
+      complete: true,
+      scans: this.scans,
+      endedAt: new Date(last.lastAtMs).toISOString(),
+    };
+    const chunks = [encodeFileHeader(RECORDING_VERSION)];
+    for (const s of this.segments) chunks.push(...s.frames);
+    return { header, chunks, bytes: FILE_HEADER_BYTES + this.bytes };
+  }
+
+  /** Drop whole segments from the front: older than the window, or over the byte cap (never the newest). */
+  private trim(nowMs: number): void {
+    while (this.segments.length > 1) {
+      const old = this.segments[0]!;
+      const next = this.segments[1]!;
+      // a segment leaves once the one after it starts inside the window: what stays still covers the window
+      const stale = nowMs - next.firstAtMs >= this.s.windowMs;
+      if (!stale && this.bytes <= this.s.maxBytes) break;
+      this.segments.shift();
+      this.bytes -= old.bytes;
+      this.scans -= old.frames.length;
+    }
+  }
+
+  /**
+   * A key record: every row whose identity the history knows, each with its
+   * strings (and the uid read when it was new where this scan did not read
+   * it); forgets identities no longer listed.
+   */
+  private keyBatch(b: ProcessBatch): { batch: ProcessBatch; owners: string[] } {
+    const rows: number[] = [];
+    const seen = new Map<number, Identity>();
+    for (let i = 0; i < b.count; i++) {
+      const id = this.ids.get(b.pid[i]!);
+      if (id && id.start === b.startTicks[i]) {
+        rows.push(i);
+        seen.set(b.pid[i]!, id);
+      }
+    }
+    this.ids.clear();
+    for (const [pid, id] of seen) this.ids.set(pid, id);
+    const out = subBatch(b, rows);
+    const owners: string[] = [];
+    out.freshRows = Int32Array.from(rows, (_, k) => k);
+    for (let k = 0; k < out.count; k++) {
+      const id = seen.get(out.pid[k]!)!;
+      out.freshName.push(id.name);
+      out.freshCmdline.push(id.cmdline);
+      out.freshExe.push(id.exe);
+      out.freshCgroup.push(id.cgroup);
+      owners.push(id.owner);
+      if (out.uid[k] === UNKNOWN) out.uid[k] = id.uid;
+    }
+    return { batch: out, owners };
+  }
+
+  /** A record against the previous one: the scan's own fresh rows, with the stored (privacy-applied) strings. */
+  private deltaBatch(b: ProcessBatch): { batch: ProcessBatch; owners: string[] } {
+    // every listed identity is known (the wrapper sees every scan from the first); one that is not is left out
+    let all = true;
+    for (let i = 0; i < b.count && all; i++) {
+      const id = this.ids.get(b.pid[i]!);
+      all = id !== undefined && id.start === b.startTicks[i];
+    }
+    const out = all ? b : subBatch(b, knownRows(b, this.ids));
+    const fresh: number[] = [];
+    const rowOf = all ? undefined : new Map<number, number>();
+    if (rowOf) for (let k = 0; k < out.count; k++) rowOf.set(out.pid[k]!, k);
+    const owners: string[] = [];
+    const strings = { name: [] as string[], cmdline: [] as string[], exe: [] as string[], cgroup: [] as string[] };
+    for (let k = 0; k < b.freshRows.length; k++) {
+      const i = b.freshRows[k]!;
+      const row = rowOf ? rowOf.get(b.pid[i]!) : i;
+      if (row === undefined) continue;
+      const id = this.ids.get(b.pid[i]!)!;
+      fresh.push(row);
+      strings.name.push(id.name);
+      strings.cmdline.push(id.cmdline);
+      strings.exe.push(id.exe);
+      strings.cgroup.push(id.cgroup);
+      owners.push(id.owner);
+    }
+    return {
+      batch: {
+        ...out,
+        freshRows: Int32Array.from(fresh),
+        freshName: strings.name,
+        freshCmdline: strings.cmdline,
+        freshExe: strings.exe,
+        freshCgroup: strings.cgroup,
+      },
+      owners,
+    };
+  }
+}
+
+function knownRows(b: ProcessBatch, ids: Map<number, Identity>): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < b.count; i++) {
+    const id = ids.get(b.pid[i]!);
+    if (id && id.start === b.startTicks[i]) rows.push(i);
+  }
+  return rows;
+}
+
+/** The rows `rows` of `b`, copied (columns only; no strings). */
+function subBatch(b: ProcessBatch, rows: readonly number[]): ProcessBatch {
+  const out = allocBatch(rows.length, b.host);
+  out.scannedAtMs = b.scannedAtMs;
+  out.counters = b.counters;
+  for (const [field] of COLUMNS) {
+    const src = b[field];
+    const dst = out[field];
+    for (let k = 0; k < rows.length; k++) dst[k] = src[rows[k]!]!;
+  }
+  out.count = rows.length;
+  return out;
+}
+
+/**
+ * The agent's scanner with its scans appended to a history. The history's
+ * own failures never fail a scan: they are reported once to `onError` and
+ * the history stops.
+ */
+export class HistoryScanner implements ProcessScanner {
+  readonly backend: ProcessScanner['backend'];
+  readonly procRoot: string;
+  private failed = false;
+
+  constructor(
+    private readonly inner: ProcessScanner,
+    readonly history: ScanHistory,
+    private readonly hostFiles: () => HostFiles,
+    private readonly onError: (e: unknown) => void,
+  ) {
+    this.backend = inner.backend;
+    this.procRoot = inner.procRoot;
+  }
+
+  async scan(opts?: ScanOptions): Promise<ProcessBatch> {
+    const b = await this.inner.scan(opts);
+    if (!this.failed) {
+      try {
+        this.history.append(b, this.hostFiles());
+      } catch (e) {
+        this.failed = true;
+        this.onError(e);
+      }
+    }
+    return b;
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

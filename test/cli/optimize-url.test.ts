@@ -1,0 +1,158 @@
+/**
+ * `nrdot optimize suggest --url`: the search runs over the recent scans a
+ * running agent keeps (scan.history, GET /api/history), as a user runs it
+ * against a real agent on loopback; the history is served only with the
+ * token; an agent that keeps none says why; bad flags exit 2 naming them.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateHost } from '../../src/harness/synth/index.js';
+import { nrdot, type RunningAgent, startAgent } from '../helpers/cli.js';
+import { mkTmp, rmTmp } from '../helpers/synth.js';
+
+const TOKEN = 'history-test-token-0123456789';
+let tmp: string;
+let host: string;
+let tokenFile: string;
+let agent: RunningAgent;
+let url: string;
+
+async function statusOf(u: string): Promise<{ cycles: number; history: Record<string, unknown> }> {
+  const res = await request(`${u}/api/status`);
+  return (await res.body.json()) as { cycles: number; history: Record<string, unknown> };
+}
+
+async function cyclesDone(u: string, n: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if ((await statusOf(u)).cycles >= n) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the agent at ${u} did not finish ${n} cycles in 30 s`);
+}
+
+beforeAll(async () => {
+  tmp = mkTmp('nrdot-optimize-url-');
+  host = path.join(tmp, 'host');
+  await generateHost({ out: host, processes: 300, seed: 17, shape: 'web' });
+  tokenFile = path.join(tmp, 'token');
+  fs.writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  agent = startAgent(
+    ['run', '--proc-root', host, '--interval', '1s', '--export', `file:${path.join(tmp, 'out.jsonl')}`, '--quiet'],
+    { env: { NRDOT_TOKEN: TOKEN } },
+  );
+  url = await agent.controlUrl();
+  await cyclesDone(url, 4);
+}, 60_000);
+afterAll(() => {
+  agent?.kill();
+  rmTmp(tmp);
+});
+
+describe('nrdot optimize suggest --url', () => {
+  it("searches the agent's recent scans and says where they came from", async () => {
+    const st = await statusOf(url);
+    expect(st.history.scans).toBeGreaterThanOrEqual(4);
+    expect(st.history.bytes).toBeGreaterThan(0);
+    const r = await nrdot(
+      ['optimize', 'suggest', '--url', url, '--token-file', tokenFile, '--target-cost', '1', '--min-visibility', '0.5'],
+      { env: { NRDOT_TOKEN: '' } },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(`^searched 4 profiles in \\d+ runs over the scan history of the agent at ${url} \\(\\d+ scans of `),
+    );
+    expect(r.stdout).toMatch(/^suggested: \w+/m);
+    // the history is fetched into a temporary directory that does not outlive the command
+    expect(r.stderr).not.toMatch(/error/i);
+  }, 120_000);
+
+  it('JSON: the caveats of a history the agent read only in part are listed', async () => {
+    const r = await nrdot(
+      [
+        ...['optimize', 'suggest', '--url', url, '--target-points', '1000000', '--min-visibility', '0.5'],
+        ...['--profiles', 'conservative', '--json'],
+      ],
+      { env: { NRDOT_TOKEN: TOKEN } },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { source: string; caveats: string[]; best: { profile: string } };
+    expect(j.source).toMatch(/scan history of the agent/);
+    expect(j.best.profile).toBe('conservative');
+    expect(Array.isArray(j.caveats)).toBe(true);
+  }, 120_000);
+
+  it('the history needs the token: none, a wrong one, and a request without one are refused', async () => {
+    const none = await nrdot(['optimize', 'suggest', '--url', url, '--target-cost', '1'], {
+      env: { NRDOT_TOKEN: '' },
+    });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--token-file/);
+    const wrongFile = path.join(tmp, 'wrong');
+    fs.writeFileSync(wrongFile, 'not-the-token-at-all', { mode: 0o600 });
+    const wrong = await nrdot(['optimize', 'suggest', '--url', url, '--token-file', wrongFile, '--target-cost', '1'], {
+      env: { NRDOT_TOKEN: '' },
+    });
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toMatch(/wrong token/);
+    const plain = await request(`${url}/api/history`);
+    expect(plain.statusCode).toBe(401);
+    expect(((await plain.body.json()) as { error: string }).error).toMatch(/bearer token/);
+  }, 60_000);
+
+  it('an agent that keeps no history says why; no agent at the URL says so', async () => {
+    const cfg = path.join(tmp, 'no-history.yaml');
+    fs.writeFileSync(cfg, 'scan:\n  history:\n    window: 0\n');
+    const other = startAgent(
+      ['run', '--config', cfg, '--proc-root', host, '--interval', '1s', '--export', 'stdout', '--quiet'],
+      {
+        env: { NRDOT_TOKEN: TOKEN },
+      },
+    );
+    try {
+      const u = await other.controlUrl();
+      await cyclesDone(u, 1);
+      expect((await statusOf(u)).history).toEqual({ off: expect.stringMatching(/scan\.history\.window is 0/) });
+      const r = await nrdot(['optimize', 'suggest', '--url', u, '--target-cost', '1'], { env: { NRDOT_TOKEN: TOKEN } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/scan\.history\.window is 0: this agent keeps no scan history/);
+    } finally {
+      other.kill();
+    }
+    const gone = await nrdot(['optimize', 'suggest', '--url', 'http://127.0.0.1:9', '--target-cost', '1'], {
+      env: { NRDOT_TOKEN: TOKEN },
+    });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/no nrdot agent answering at http:\/\/127\.0\.0\.1:9/);
+  }, 60_000);
+
+  it('bad flags exit 2 naming them, before anything is fetched', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--url', url, '--recording', tmp, '--target-cost', '1'], /--url and --recording exclude each other/],
+      [['--url', url, '--target-cost', 'abc'], /--target-cost/],
+      [['--url', 'ftp://x', '--target-cost', '1'], /--url expects http:\/\/HOST:PORT/],
+      [['--token-file', tokenFile, '--target-cost', '1'], /--token-file goes with --url/],
+      [['--url', url, '--shape', 'k8s', '--target-cost', '1'], /--shape describes a synthetic host/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await nrdot(['optimize', 'suggest', ...args], { env: { NRDOT_TOKEN: TOKEN } });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(msg);
+    }
+  }, 60_000);
+
+  it('scan.history keys are checked: exit 2 naming the key', async () => {
+    for (const [yaml, key] of [
+      ['scan:\n  history:\n    window: 25h\n', /scan\.history\.window.*at most 24h/],
+      ['scan:\n  history:\n    max_mib: 0\n', /scan\.history\.max_mib/],
+      ['scan:\n  history:\n    window: soon\n', /scan\.history\.window/],
+    ] as const) {
+      const cfg = path.join(tmp, 'bad-history.yaml');
+      fs.writeFileSync(cfg, yaml);
+      const r = await nrdot(['config', 'validate', cfg]);
+      expect(r.code, yaml).toBe(2);
+      expect(r.stderr, yaml).toMatch(key);
+    }
+  }, 60_000);
+});
