@@ -39,6 +39,7 @@
  * record is without a reference, and version-1 readers read it).
  */
 import * as zlib from 'node:zlib';
+import { PidRows } from '../../core/pid-rows.js';
 import type { HostInfo, ProcessBatch, ScanCounters } from '../batch.js';
 
 export const RECORDING_FORMAT = 'nrdot-recording';
@@ -190,50 +191,91 @@ export function encodeFrame(payload: Buffer): Buffer {
 
 // ---- record bodies ----------------------------------------------------
 
-/** pid -> row of the previous record, and its columns (the XOR reference). */
+/** pid -> row of the previous record (-1: not in it), and its columns (the XOR reference). */
 export interface Reference {
-  rowOf: Map<number, number>;
+  rowOf: PidRows;
   batch: ProcessBatch;
 }
 
 /**
  * The reference for the next record: the columns are copied, since a
- * scanner may hand out views that its next scan overwrites.
+ * scanner may hand out views that its next scan overwrites. `reuse` (the
+ * reference this one replaces) lends its arrays and map when they are large
+ * enough, so a long recording does not allocate a copy of every scan.
  */
-export function referenceOf(b: ProcessBatch): Reference {
-  const rowOf = new Map<number, number>();
-  for (let i = 0; i < b.count; i++) rowOf.set(b.pid[i]!, i);
+export function referenceOf(b: ProcessBatch, reuse?: Reference): Reference {
   const copy = { ...b };
-  for (const [field] of COLUMNS) (copy as Record<string, unknown>)[field] = b[field].slice(0, b.count);
-  return { rowOf, batch: copy };
+  for (const [field] of COLUMNS) {
+    const old = reuse?.batch[field];
+    const src = b[field].subarray(0, b.count);
+    if (old && old.length >= b.count) {
+      old.set(src as never);
+      (copy as Record<string, unknown>)[field] = old;
+    } else {
+      (copy as Record<string, unknown>)[field] = src.slice();
+    }
+  }
+  return { rowOf: new PidRows(copy.pid, b.count), batch: copy };
 }
 
 function bytesOf(a: Int32Array | Float64Array | Uint8Array, n: number): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, n * a.BYTES_PER_ELEMENT);
 }
 
-/** XOR the raw bits of `dst[i]` with `ref[j]` (same element type), for rows that have a reference. */
+/**
+ * XOR the raw bits of row i of `dst` with row `refRow[i]` of `refCol` (same
+ * element type), for rows that have a reference: 32 bits at a time for i32
+ * and f64 columns (`dst` must then be 4-byte aligned), a byte at a time for u8.
+ */
 function xorColumn(
   dst: Uint8Array,
   refCol: Int32Array | Float64Array | Uint8Array,
   refRow: Int32Array,
   width: number,
 ): void {
-  const ref = new Uint8Array(refCol.buffer, refCol.byteOffset, refCol.byteLength);
+  if (width === 1) {
+    for (let i = 0; i < refRow.length; i++) {
+      const j = refRow[i]!;
+      if (j >= 0) dst[i]! ^= (refCol as Uint8Array)[j]!;
+    }
+    return;
+  }
+  const w = width >> 2;
+  const d = new Int32Array(dst.buffer, dst.byteOffset, refRow.length * w);
+  const r = new Int32Array(refCol.buffer, refCol.byteOffset, refCol.length * w);
+  if (w === 1) {
+    for (let i = 0; i < refRow.length; i++) {
+      const j = refRow[i]!;
+      if (j >= 0) d[i]! ^= r[j]!;
+    }
+    return;
+  }
   for (let i = 0; i < refRow.length; i++) {
     const j = refRow[i]!;
     if (j < 0) continue;
-    const a = i * width;
-    const r = j * width;
-    for (let k = 0; k < width; k++) dst[a + k]! ^= ref[r + k]!;
+    d[2 * i]! ^= r[2 * j]!;
+    d[2 * i + 1]! ^= r[2 * j + 1]!;
   }
 }
 
 function refRows(b: ProcessBatch, ref: Reference | undefined): Int32Array {
   const out = new Int32Array(b.count).fill(-1);
   if (!ref) return out;
-  for (let i = 0; i < b.count; i++) out[i] = ref.rowOf.get(b.pid[i]!) ?? -1;
+  for (let i = 0; i < b.count; i++) out[i] = ref.rowOf.get(b.pid[i]!);
   return out;
+}
+
+/** Buffers reused from record to record by a writer that encodes many (the agent's history). */
+export interface EncodeScratch {
+  buf: Buffer;
+  words?: ArrayBuffer;
+}
+
+/** An 8-byte aligned buffer of at least `bytes`, the scratch's when given. */
+function alignedScratch(scratch: EncodeScratch | undefined, bytes: number): ArrayBuffer {
+  if (!scratch) return new ArrayBuffer(bytes);
+  if (!scratch.words || scratch.words.byteLength < bytes) scratch.words = new ArrayBuffer(Math.ceil(bytes * 1.25));
+  return scratch.words;
 }
 
 /**
@@ -247,6 +289,8 @@ export function encodeRecord(
   hostFiles: HostFiles,
   ref: Reference | undefined,
   level = 6,
+  /** a buffer to build the body in, grown as needed (the history's, reused record after record) */
+  scratch?: EncodeScratch,
 ): Buffer {
   const meta: RecordMeta = {
     scannedAtMs: b.scannedAtMs,
@@ -266,15 +310,31 @@ export function encodeRecord(
   const metaBytes = Buffer.from(JSON.stringify(meta), 'utf8');
   const n = b.count;
   const rows = refRows(b, ref);
-  const parts: Buffer[] = [Buffer.alloc(4), metaBytes];
-  parts[0]!.writeUInt32LE(metaBytes.length, 0);
-  for (const [field, kind] of COLUMNS) {
-    const col = Buffer.from(bytesOf(b[field], n)); // a copy: XORed in place
-    if (field !== 'pid' && ref) xorColumn(col, ref.batch[field], rows, WIDTH[kind]);
-    parts.push(col);
+  // one buffer for the whole body, columns copied in and XORed in place (a scratch reused across records when given)
+  let size = 4 + metaBytes.length + b.freshRows.length * 4;
+  for (const [, kind] of COLUMNS) size += n * WIDTH[kind];
+  let body: Buffer;
+  if (scratch) {
+    if (scratch.buf.length < size) scratch.buf = Buffer.allocUnsafe(Math.ceil(size * 1.25));
+    body = scratch.buf.subarray(0, size);
+  } else {
+    body = Buffer.allocUnsafe(size);
   }
-  parts.push(Buffer.from(bytesOf(b.freshRows, b.freshRows.length)));
-  return zlib.gzipSync(Buffer.concat(parts), { level });
+  body.writeUInt32LE(metaBytes.length, 0);
+  metaBytes.copy(body, 4);
+  let at = 4 + metaBytes.length;
+  // columns are XORed in an aligned buffer (32 bits at a time), then copied into the body
+  const words = alignedScratch(scratch, n * 8);
+  for (const [field, kind] of COLUMNS) {
+    const len = n * WIDTH[kind];
+    const col = new Uint8Array(words, 0, len);
+    col.set(bytesOf(b[field], n));
+    if (field !== 'pid' && ref) xorColumn(col, ref.batch[field], rows, WIDTH[kind]);
+    body.set(col, at);
+    at += len;
+  }
+  bytesOf(b.freshRows, b.freshRows.length).copy(body, at);
+  return zlib.gzipSync(body, { level });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

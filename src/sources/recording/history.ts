@@ -28,6 +28,7 @@ import { allocBatch, type ProcessBatch, UNKNOWN } from '../batch.js';
 import type { ProcessScanner, ScanOptions } from '../scanner.js';
 import {
   COLUMNS,
+  type EncodeScratch,
   encodeFileHeader,
   encodeFrame,
   encodeRecord,
@@ -59,6 +60,8 @@ export interface HistorySettings extends HistoryLimits {
 interface Segment {
   frames: Buffer[];
   bytes: number;
+  /** bytes of its key record (the first frame) */
+  keyBytes: number;
   firstAtMs: number;
   lastAtMs: number;
 }
@@ -98,6 +101,8 @@ export class ScanHistory {
   private readonly ids = new Map<number, Identity>();
   private bytes = 0;
   private scans = 0;
+  /** where each record's body is built before it is compressed */
+  private readonly scratch: EncodeScratch = { buf: Buffer.alloc(0) };
   private readonly level: number;
   private readonly hostname = os.hostname();
 
@@ -145,13 +150,22 @@ export class ScanHistory {
     }
     const at = b.scannedAtMs;
     let seg = this.segments.at(-1);
-    const key = !seg || at - seg.firstAtMs >= this.s.windowMs / 8 || seg.bytes >= this.s.maxBytes / 8;
+    // a new segment every eighth of the window, or of the byte cap (its key record not counted: on a
+    // large host one key record may be more than an eighth of the cap)
+    const key = !seg || at - seg.firstAtMs >= this.s.windowMs / 8 || seg.bytes - seg.keyBytes >= this.s.maxBytes / 8;
     const rec = key ? this.keyBatch(b) : this.deltaBatch(b);
-    const payload = encodeRecord(rec.batch, rec.owners, hostFiles, key ? undefined : this.ref, this.level);
+    const payload = encodeRecord(
+      rec.batch,
+      rec.owners,
+      hostFiles,
+      key ? undefined : this.ref,
+      this.level,
+      this.scratch,
+    );
     const frame = encodeFrame(payload);
-    this.ref = referenceOf(rec.batch);
+    this.ref = referenceOf(rec.batch, this.ref);
     if (key) {
-      seg = { frames: [], bytes: 0, firstAtMs: at, lastAtMs: at };
+      seg = { frames: [], bytes: 0, keyBytes: frame.length, firstAtMs: at, lastAtMs: at };
       this.segments.push(seg);
     }
     seg!.frames.push(frame);

@@ -8,6 +8,8 @@
  *   are sorted at the end.
  */
 
+import { PidRows } from '../../core/pid-rows.js';
+
 export interface ChildrenIndex {
   /** count + 1 entries: the children of row r are children[offsets[r] .. offsets[r + 1]) */
   offsets: Int32Array;
@@ -15,44 +17,6 @@ export interface ChildrenIndex {
   children: Int32Array;
   /** parent row of each row, -1 when the parent is not in the batch (or is the row itself) */
   parentRow: Int32Array;
-}
-
-/**
- * pid -> first row with that pid: open addressing over typed arrays (a Map
- * of 100k entries costs about 8x more to build and probe).
- */
-class PidRows {
-  private readonly keys: Int32Array;
-  /** row + 1; 0 = empty slot */
-  private readonly rows: Int32Array;
-  private readonly mask: number;
-
-  constructor(pid: Int32Array, count: number) {
-    let cap = 16;
-    while (cap < count * 2) cap <<= 1;
-    this.mask = cap - 1;
-    this.keys = new Int32Array(cap);
-    this.rows = new Int32Array(cap);
-    for (let r = 0; r < count; r++) {
-      const i = this.slot(pid[r]!);
-      if (this.rows[i] === 0) {
-        this.keys[i] = pid[r]!;
-        this.rows[i] = r + 1;
-      }
-    }
-  }
-
-  /** the slot holding `k`, or the empty slot where it would go */
-  private slot(k: number): number {
-    let i = (Math.imul(k, 0x9e3779b1) >>> 0) & this.mask;
-    while (this.rows[i] !== 0 && this.keys[i] !== k) i = (i + 1) & this.mask;
-    return i;
-  }
-
-  /** the row of `k`, -1 when absent */
-  get(k: number): number {
-    return this.rows[this.slot(k)]! - 1;
-  }
 }
 
 /**
