@@ -178,7 +178,12 @@ export class Agent implements AgentControl {
       relieve: config.memory.limit_mib > 0 ? gcRelief() : undefined,
       logger,
       // a tier changes what is exported: a control decision (reason memory)
-      onChange: (c) => this.control.memoryTier(c, this.governor.limit),
+      onChange: (c) => {
+        // the scan history is the first thing given up, and kept again once memory is back to normal
+        if (c.to === 'normal') this.scanHistory?.resume();
+        else this.scanHistory?.pause();
+        this.control.memoryTier(c, this.governor.limit);
+      },
     });
     const stateDir = o.stateDir ?? (config.state_dir || undefined);
     this.stateDir = stateDir;
@@ -510,7 +515,12 @@ export class Agent implements AgentControl {
   history(): { snapshot?: HistorySnapshot; off?: string } {
     if (!this.scanHistory) return { off: this.historyOff };
     const snapshot = this.scanHistory.snapshot();
-    return snapshot ? { snapshot } : { off: 'no scan kept yet: the agent has not finished its first cycle' };
+    if (snapshot) return { snapshot };
+    return {
+      off: this.scanHistory.isPaused
+        ? 'the scan history is given up while memory is over its normal tier (memory.limit_mib): none is kept'
+        : 'no scan kept yet: the agent has not finished its first cycle',
+    };
   }
 
   status(): unknown {

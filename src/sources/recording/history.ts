@@ -86,6 +86,8 @@ export interface HistorySnapshot {
 
 export interface HistoryStats {
   scans: number;
+  /** emptied and keeping nothing while the memory governor is above its normal tier */
+  paused?: 'memory';
   /** bytes of the stored records */
   bytes: number;
   /** time of the oldest and newest scan held (ms since the epoch); absent while empty */
@@ -101,6 +103,7 @@ export class ScanHistory {
   private readonly ids = new Map<number, Identity>();
   private bytes = 0;
   private scans = 0;
+  private paused = false;
   /** where each record's body is built before it is compressed */
   private readonly scratch: EncodeScratch = { buf: Buffer.alloc(0) };
   private readonly level: number;
@@ -125,10 +128,36 @@ export class ScanHistory {
     return {
       scans: this.scans,
       bytes: this.bytes,
+      ...(this.paused ? { paused: 'memory' as const } : {}),
       ...(first && last ? { fromMs: first.firstAtMs, toMs: last.lastAtMs } : {}),
       windowMs: this.s.windowMs,
       maxBytes: this.s.maxBytes,
     };
+  }
+
+  /**
+   * Give up what is held and keep nothing until `resume` (the memory
+   * governor left its normal tier: the history is the first thing to go).
+   * The identities stay named (their strings are the scanner's, shared), so
+   * the key record after `resume` names every row.
+   */
+  pause(): void {
+    this.paused = true;
+    this.segments.length = 0;
+    this.ref = undefined;
+    this.bytes = 0;
+    this.scans = 0;
+    this.scratch.buf = Buffer.alloc(0);
+    this.scratch.words = undefined;
+  }
+
+  /** Keep scans again (from a new key record). */
+  resume(): void {
+    this.paused = false;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   /** Add one scan as the scanner returned it (before anything else reads it). */
@@ -147,6 +176,11 @@ export class ScanHistory {
         owner: b.freshOwner?.[k] ?? this.owner(b.uid[i]!),
         uid: b.uid[i]!,
       });
+    }
+    if (this.paused) {
+      // only the names of identities are kept (for the key record after resume), and only of listed ones
+      if (this.ids.size > b.count * 1.5) this.keyBatch(b);
+      return;
     }
     const at = b.scannedAtMs;
     let seg = this.segments.at(-1);

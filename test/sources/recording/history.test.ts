@@ -50,9 +50,15 @@ function writeSnapshot(s: HistorySnapshot, dir: string): void {
 }
 
 /** Scan a changing host `n` times (10 s apart on a fake clock), detail for a pseudo-random half of the rows. */
-async function scanInto(history: ScanHistory, n: number, seed: number): Promise<ProcessBatch[]> {
+async function scanInto(
+  history: ScanHistory,
+  n: number,
+  seed: number,
+  /** a reader the caller owns (kept open); default a new one, closed at the end */
+  given?: ProcfsReader,
+): Promise<ProcessBatch[]> {
   vi.useFakeTimers({ toFake: ['Date'] });
-  const reader = new ProcfsReader({ procRoot: host });
+  const reader = given ?? new ProcfsReader({ procRoot: host });
   const scans: ProcessBatch[] = [];
   let x = seed;
   let detail: number[] | undefined;
@@ -70,7 +76,7 @@ async function scanInto(history: ScanHistory, n: number, seed: number): Promise<
       await advanceHost({ dir: host, seconds: 10, anomalies: k % 5 === 2 ? 1 : 0, churn: 0.05 });
     }
   } finally {
-    reader.close();
+    if (!given) reader.close();
   }
   return scans;
 }
@@ -147,6 +153,33 @@ describe('ScanHistory', () => {
     expect(st.scans).toBeGreaterThan(0);
     expect(st.scans).toBeLessThan(20);
     expect(st.toMs).toBe(T0 + 19 * 10_000);
+  }, 120_000);
+
+  it('under memory pressure it gives up what it holds and keeps nothing, then starts again from a key record', async () => {
+    const history = historyOf(3_600_000, 64 << 20);
+    // one scanner throughout, as in the agent: after the first scan only new processes come with their strings
+    const reader = new ProcfsReader({ procRoot: host });
+    await scanInto(history, 3, 13, reader);
+    expect(history.stats.scans).toBe(3);
+    history.pause();
+    expect(history.stats).toMatchObject({ scans: 0, bytes: 0, paused: 'memory' });
+    expect(history.snapshot()).toBeUndefined();
+    await scanInto(history, 2, 13, reader);
+    expect(history.stats.scans).toBe(0);
+    history.resume();
+    const scans = await scanInto(history, 2, 13, reader);
+    reader.close();
+    expect(history.stats.scans).toBe(2);
+    const dir = path.join(tmp, 'resumed');
+    writeSnapshot(history.snapshot()!, dir);
+    const r = RecordingReader.open(dir);
+    // every row of the scan is in the key record, with its strings (most came before the pause)
+    const first = r.next()!.batch;
+    expect(first.count).toBe(scans[0]!.count);
+    expect(first.freshRows.length).toBe(scans[0]!.count);
+    expect(scans[0]!.freshRows.length).toBeLessThan(scans[0]!.count / 2);
+    expect(r.next()!.batch.count).toBe(scans[1]!.count);
+    r.close();
   }, 120_000);
 
   it('keeps command lines only as privacy.command_line lets them leave the host', async () => {
