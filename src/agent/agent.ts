@@ -40,7 +40,7 @@ import { type CommandLinePrivacy, loadCommandLinePrivacy } from '../util/privacy
 import { VERSION } from '../util/version.js';
 import { AgentControlLoop } from './control-loop.js';
 import { AgentDiscovery, type AgentDiscoveryOptions, discoveryDecision } from './discovery.js';
-import { withHistory } from './history.js';
+import { historyStatus, withHistory } from './history.js';
 import { processFamilies } from './pull.js';
 import { ReceivedSelf } from './received-self.js';
 import { ReceivedDataProcessor } from './receiving.js';
@@ -570,7 +570,7 @@ export class Agent implements AgentControl {
       exporters: this.sink.exporterStats(),
       queues: this.sink.health(),
       discovery: this.discovery?.status() ?? { enabled: false, why: this.discoveryNote },
-      history: this.scanHistory?.stats ?? { off: this.historyOff },
+      history: this.scanHistory ? historyStatus(this.scanHistory.stats) : { off: this.historyOff },
       control: this.control.status(),
     };
   }

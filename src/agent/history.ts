@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import { durationMs, durationOrZeroMs } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import { ownerResolver } from '../sources/procfs/users.js';
-import { HistoryScanner, ScanHistory } from '../sources/recording/history.js';
+import { HistoryScanner, type HistoryStats, ScanHistory } from '../sources/recording/history.js';
 import { readHostFiles } from '../sources/recording/record.js';
 import { ReplayScanner } from '../sources/recording/replay.js';
 import type { ProcessScanner } from '../sources/scanner.js';
@@ -49,4 +49,14 @@ export function withHistory(
     d.logger.warn({ err: e }, 'the scan history failed and is off until restart (scans and exports go on)'),
   );
   return { scanner, history };
+}
+
+/** The history in /api/status: times as ISO strings, what the agent holds and its limits. */
+export function historyStatus(s: HistoryStats): Record<string, unknown> {
+  const { fromMs, toMs, ...rest } = s;
+  return {
+    ...rest,
+    ...(fromMs !== undefined ? { from: new Date(fromMs).toISOString() } : {}),
+    ...(toMs !== undefined ? { to: new Date(toMs).toISOString() } : {}),
+  };
 }

@@ -55,6 +55,7 @@ describe('nrdot optimize suggest --url', () => {
     const st = await statusOf(url);
     expect(st.history.scans).toBeGreaterThanOrEqual(4);
     expect(st.history.bytes).toBeGreaterThan(0);
+    expect(Date.parse(String(st.history.to))).toBeGreaterThan(Date.parse(String(st.history.from)));
     const r = await nrdot(
       ['optimize', 'suggest', '--url', url, '--token-file', tokenFile, '--target-cost', '1', '--min-visibility', '0.5'],
       { env: { NRDOT_TOKEN: '' } },
