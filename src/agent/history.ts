@@ -4,8 +4,9 @@
  * none when there is none (GET /api/history says it).
  */
 import type { Config } from '../config/schema.js';
-import { durationMs, durationOrZeroMs } from '../config/schema.js';
+import { durationOrZeroMs } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import { scanIsBounded } from '../sources/bounds-config.js';
 import { ownerResolver } from '../sources/procfs/users.js';
 import { HistoryScanner, type HistoryStats, ScanHistory } from '../sources/recording/history.js';
 import { readHostFiles } from '../sources/recording/record.js';
@@ -31,12 +32,7 @@ export function withHistory(
   const windowMs = durationOrZeroMs(h.window);
   if (windowMs === 0) return { scanner: reader, off: 'scan.history.window is 0: this agent keeps no scan history' };
   const s = config.scan;
-  const bounded =
-    s.max_processes > 0 ||
-    s.exclude_names.length > 0 ||
-    s.min_cpu_percent > 0 ||
-    s.min_rss_mib > 0 ||
-    durationMs(s.min_age) > 0;
+  const bounded = scanIsBounded(s);
   const history = new ScanHistory(
     { windowMs, maxBytes: h.max_mib * 1024 * 1024, detail: s.detail, bounded },
     reader,

@@ -10,7 +10,7 @@ import { durationMs } from '../config/schema.js';
 import { GroupCatalog } from '../core/groups.js';
 import type { IdentityTable } from '../core/identity.js';
 import type { ExportHealth } from '../exporters/otlp/queued.js';
-import { boundsFromConfig } from '../sources/bounds-config.js';
+import { boundsFromConfig, scanIsBounded } from '../sources/bounds-config.js';
 import { BaselineStage } from '../stages/baseline/index.js';
 import { BuildStage } from '../stages/build/index.js';
 import { metricSet } from '../stages/build/metrics.js';
@@ -64,12 +64,7 @@ export function buildStages(o: StageListOptions): StageList {
   const { config, ids } = o;
   const metrics = metricSet(config);
   const sc = config.scan;
-  const bounded =
-    sc.max_processes > 0 ||
-    sc.exclude_names.length > 0 ||
-    sc.min_cpu_percent > 0 ||
-    sc.min_rss_mib > 0 ||
-    durationMs(sc.min_age) > 0;
+  const bounded = scanIsBounded(sc);
   const rates = new RatesStage(ids);
   const score = new ScoreStage(
     ids,

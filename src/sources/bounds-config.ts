@@ -25,3 +25,14 @@ export function boundsFromConfig(c: ScanBoundsConfig): ScanBounds {
     minAgeSec: durationMs(c.min_age) / 1000,
   };
 }
+
+/** Whether the `scan:` config bounds discovery at all (any bound set). */
+export function scanIsBounded(c: ScanBoundsConfig): boolean {
+  return (
+    c.max_processes > 0 ||
+    c.exclude_names.length > 0 ||
+    c.min_cpu_percent > 0 ||
+    c.min_rss_mib > 0 ||
+    durationMs(c.min_age) > 0
+  );
+}

@@ -147,6 +147,16 @@ export interface RecordMeta {
   fresh: { name: string[]; cmdline: string[]; exe: string[]; cgroup: string[]; owner: string[] };
 }
 
+/** The strings of one identity (a process incarnation: pid and start time), as a recording carries them. */
+export interface IdentityStrings {
+  start: number;
+  name: string;
+  cmdline: string;
+  exe: string;
+  cgroup: string;
+  owner: string;
+}
+
 /** One decoded scan: a full ProcessBatch (owners in `freshOwner`) and the host files. */
 export interface RecordedScan {
   batch: ProcessBatch & { freshOwner: string[] };

@@ -35,6 +35,7 @@ import {
   FILE_HEADER_BYTES,
   HOST_FILES,
   type HostFiles,
+  type IdentityStrings,
   RECORDING_FORMAT,
   RECORDING_VERSION,
   type RecordingHeader,
@@ -66,13 +67,8 @@ interface Segment {
   lastAtMs: number;
 }
 
-interface Identity {
-  start: number;
-  name: string;
-  cmdline: string;
-  exe: string;
-  cgroup: string;
-  owner: string;
+/** what the history keeps of an identity: its strings (command line as privacy allows) and the uid read when it was new */
+interface Identity extends IdentityStrings {
   uid: number;
 }
 

@@ -48,7 +48,7 @@ import {
 } from '../batch.js';
 import { type CpuSample, emptyExcluded, excludedBy, NameFilter, normalizeBounds } from '../bounds.js';
 import { type ProcessScanner, resolveFiles, type ScanOptions } from '../scanner.js';
-import type { HostFiles, RecordedScan } from './format.js';
+import type { HostFiles, IdentityStrings, RecordedScan } from './format.js';
 import { RecordingReader } from './reader.js';
 
 /** Thrown by `scan()` after the last scan of a recording replayed without `loop`. */
@@ -61,14 +61,7 @@ export class RecordingEnded extends NrdotError {
   }
 }
 
-interface Strings {
-  start: number;
-  name: string;
-  cmdline: string;
-  exe: string;
-  cgroup: string;
-  owner: string;
-}
+type Strings = IdentityStrings;
 
 interface Known {
   start: number;
