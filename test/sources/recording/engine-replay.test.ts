@@ -56,6 +56,22 @@ function engineOver(scanner: ProcessScanner, out: string, clock: { t: number }, 
   });
 }
 
+/** Every request of the replay equals the live run's, but for nrdot's own telemetry; and processes were exported. */
+function expectSameExports(liveOut: string, replayOut: string): void {
+  const liveReqs = readRequests(liveOut);
+  const replayReqs = readRequests(replayOut);
+  expect(replayReqs).toHaveLength(liveReqs.length);
+  expect(liveReqs.length).toBeGreaterThanOrEqual(CYCLES);
+  let processes = 0;
+  for (let i = 0; i < liveReqs.length; i++) {
+    const a = liveReqs[i]!.resourceMetrics.filter((rm) => !isSelf(rm));
+    const b = replayReqs[i]!.resourceMetrics.filter((rm) => !isSelf(rm));
+    processes += a.filter(isProcess).length;
+    expect(b, `request ${i}`).toEqual(a);
+  }
+  expect(processes).toBeGreaterThan(30);
+}
+
 describe('replay = the live run it recorded', () => {
   for (const profile of ['balanced', 'aggressive']) {
     it(`${profile}: every exported process and group, every cycle`, async () => {
@@ -91,18 +107,7 @@ describe('replay = the live run it recorded', () => {
       await again.shutdown();
       expect(replay.ended).toBe(true);
 
-      const liveReqs = readRequests(liveOut);
-      const replayReqs = readRequests(replayOut);
-      expect(replayReqs).toHaveLength(liveReqs.length);
-      expect(liveReqs.length).toBeGreaterThanOrEqual(CYCLES);
-      let processes = 0;
-      for (let i = 0; i < liveReqs.length; i++) {
-        const a = liveReqs[i]!.resourceMetrics.filter((rm) => !isSelf(rm));
-        const b = replayReqs[i]!.resourceMetrics.filter((rm) => !isSelf(rm));
-        processes += a.filter(isProcess).length;
-        expect(b, `request ${i}`).toEqual(a);
-      }
-      expect(processes).toBeGreaterThan(30);
+      expectSameExports(liveOut, replayOut);
       fs.rmSync(root, { recursive: true, force: true });
     }, 120_000);
   }
@@ -162,17 +167,7 @@ describe("an agent's scan history replays to the run that kept it", () => {
     expect(replay.detailAsked).toBeGreaterThan(0);
     expect(replay.detailMissing).toBe(0);
 
-    const liveReqs = readRequests(liveOut);
-    const replayReqs = readRequests(replayOut);
-    expect(replayReqs).toHaveLength(liveReqs.length);
-    let processes = 0;
-    for (let i = 0; i < liveReqs.length; i++) {
-      const a = liveReqs[i]!.resourceMetrics.filter((rm) => !isSelf(rm));
-      const b = replayReqs[i]!.resourceMetrics.filter((rm) => !isSelf(rm));
-      processes += a.filter(isProcess).length;
-      expect(b, `request ${i}`).toEqual(a);
-    }
-    expect(processes).toBeGreaterThan(30);
+    expectSameExports(liveOut, replayOut);
     fs.rmSync(root, { recursive: true, force: true });
   }, 120_000);
 });
