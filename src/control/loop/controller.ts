@@ -28,11 +28,7 @@
  *   below it; for an hour after visibility was seen below the floor at a
  *   position, cheaper steps stop a step (MIN_STEP) short of it. Visibility
  *   is smoothed like the cost (an EWMA restarted at every change), so one
- *   noisy cycle near the floor does not send the loop back and forth; but
- *   the floor holds for every cycle, so every floor rule (here, the safe
- *   position, a breach's target) reads the smoothed visibility less twice
- *   the per-cycle noise (NOISE_K standard deviations of a cycle's gap to the
- *   smoothed value, measured over every cycle, not restarted).
+ *   noisy cycle near the floor does not send the loop back and forth.
  * - The safe position: the cheapest seen keeping the floor (smoothed, over
  *   three cycles, with the margin) in the last hour. Back from under the
  *   floor: to it when it is richer, else a step sized by the learned slope.
@@ -76,12 +72,6 @@ const DAMPING = 0.7;
 const PRIOR_SLOPE = 0.5;
 /** Margin on the measured visibility slope (the relation is not linear). */
 const SLOPE_SAFETY = 1.5;
-/**
- * The floor is a promise for every cycle, the loop steers on a smoothed
- * visibility: it keeps the smoothed value this many standard deviations of
- * the per-cycle noise above the floor (a bad cycle, not the average one).
- */
-const NOISE_K = 2;
 
 const pct = (r: number) => `${Math.round(r * 100)}%`;
 
@@ -94,8 +84,6 @@ export class BudgetController {
   private ratio?: number;
   /** EWMA of visibility since the last change */
   private vis?: number;
-  /** EWMA (weight smoothing/2, never restarted) of the squared gap between a cycle's visibility and the smoothed one before it */
-  private visVar?: number;
   /** EWMA (weight smoothing/2) of the cost ratio over every cycle, changes or not (the breach test) */
   private longRatio?: number;
   /** the cheapest position seen keeping the floor (smoothed, 3 cycles), and when */
@@ -192,15 +180,10 @@ export class BudgetController {
   observe(o: Observation, budget: Budget): Move | undefined {
     const raw = budgetRatio(budget, o);
     const a = this.cfg.smoothing;
-    if (this.vis !== undefined) {
-      const gap = (o.visibility - this.vis) ** 2;
-      this.visVar = this.visVar === undefined ? gap : (a / 2) * gap + (1 - a / 2) * this.visVar;
-    }
     this.ratio = this.ratio === undefined ? raw : a * raw + (1 - a) * this.ratio;
     this.vis = this.vis === undefined ? o.visibility : a * o.visibility + (1 - a) * this.vis;
     this.usd = this.usd === undefined ? o.usdPerHour : a * o.usdPerHour + (1 - a) * this.usd;
-    // what the floor rules read: the smoothed visibility less the per-cycle noise (a bad cycle here)
-    const visibility = this.vis - NOISE_K * Math.sqrt(this.visVar ?? 0);
+    const visibility = this.vis;
     this.longRatio = this.longRatio === undefined ? raw : (a / 2) * raw + (1 - a / 2) * this.longRatio;
     this.samples++;
     const t = o.nowMs;
@@ -319,7 +302,7 @@ export class BudgetController {
         before,
         after: this.setting,
         kind: 'floor',
-        detail: `visibility ${pct(visibility)} (smoothed, less twice its per-cycle noise) under the floor ${pct(this.cfg.visibility_floor)}`,
+        detail: `visibility ${pct(visibility)} under the floor ${pct(this.cfg.visibility_floor)}`,
       };
     }
     this.learn(ratio, visibility);
