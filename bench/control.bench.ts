@@ -13,6 +13,10 @@
  *   many were under budget at the richest setting (the loop has nothing
  *   richer to spend on) or over it at the cheapest setting the floor allows
  *   (the loop says `unmet`, it does not cross the floor);
+ * - hours in which the loop said `unmet: visibility_floor` for more than
+ *   half of the hour's cycles (the budget is not feasible there without
+ *   crossing the floor); counted beside, not instead of, the hours within
+ *   +-10% (such an hour over budget is still a miss);
  * - most changes (profile or knob) in any hour, against max_changes_per_hour;
  * - critical coverage (least of any cycle) and visibility (least of any
  *   cycle) against the floor;
@@ -81,6 +85,8 @@ interface LoopFigures {
   hoursUnderAtRichest: number;
   hoursOverUnmet: number;
   hoursOutsideOther: number;
+  /** hours with `unmet: visibility_floor` in more than half of their cycles */
+  hoursFloorUnmet: number;
   meanRatio: number;
   maxChangesInAnyHour: number;
   maxChangesPerHour: number;
@@ -107,7 +113,7 @@ async function shapeRun(a: Args, shape: Shape, onLine: (s: string) => void): Pro
     onLine(`  ${shape}: ${p} alone ${fixed[p].usd.perHour.toFixed(5)} USD/h`);
   }
   const budget = Math.sqrt(fixed.balanced!.usd.perHour * fixed.aggressive!.usd.perHour);
-  const hours = new Map<number, { usd: number; n: number; richest: boolean; unmet: boolean }>();
+  const hours = new Map<number, { usd: number; n: number; richest: boolean; unmet: boolean; floor: number }>();
   const changes: number[] = [];
   let critMin = 1;
   let visMin = 1;
@@ -124,11 +130,12 @@ async function shapeRun(a: Args, shape: Shape, onLine: (s: string) => void): Pro
     critMin = Math.min(critMin, r.coverageCritical);
     visMin = Math.min(visMin, Math.min(r.visibility.cpu, r.visibility.memory));
     const h = Math.floor((now - start) / 3_600_000);
-    const e = hours.get(h) ?? { usd: 0, n: 0, richest: true, unmet: false };
+    const e = hours.get(h) ?? { usd: 0, n: 0, richest: true, unmet: false, floor: 0 };
     e.usd += r.cost.hourlyUsd;
     e.n++;
     e.richest &&= c.profile === ladder[0] && c.knobs.scale === 1;
     e.unmet ||= c.unmet !== null && c.unmet !== undefined;
+    if (c.unmet?.reason === 'visibility_floor') e.floor++;
     hours.set(h, e);
   };
   const loop = await simulate({
@@ -142,10 +149,12 @@ async function shapeRun(a: Args, shape: Shape, onLine: (s: string) => void): Pro
   let underRichest = 0;
   let overUnmet = 0;
   let other = 0;
+  let floorUnmet = 0;
   let ratioSum = 0;
   for (const e of hours.values()) {
     const ratio = e.usd / e.n / budget;
     ratioSum += ratio;
+    if (e.floor * 2 > e.n) floorUnmet++;
     if (Math.abs(ratio - 1) <= 0.1) within++;
     else if (ratio < 1 && e.richest) underRichest++;
     else if (ratio > 1 && e.unmet) overUnmet++;
@@ -169,6 +178,7 @@ async function shapeRun(a: Args, shape: Shape, onLine: (s: string) => void): Pro
     hoursUnderAtRichest: underRichest,
     hoursOverUnmet: overUnmet,
     hoursOutsideOther: other,
+    hoursFloorUnmet: floorUnmet,
     meanRatio: ratioSum / Math.max(1, hours.size),
     maxChangesInAnyHour: maxInHour,
     maxChangesPerHour: config.control.loop.max_changes_per_hour,
@@ -194,7 +204,7 @@ async function main(): Promise<void> {
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     say(
       `${shape}: budget ${f.budgetUsdPerHour.toFixed(5)} USD/h (balanced alone ${f.fixed.balanced.toFixed(5)}, aggressive alone ${f.fixed.aggressive.toFixed(5)}, hostmetrics ${f.fixed.hostmetrics.toFixed(5)})` +
-        ` | hours within +-10%: ${f.hoursWithin10pct}/${f.hours} (${pct(f.hoursWithin10pct / f.hours)}), under at the richest ${f.hoursUnderAtRichest}, over and unmet ${f.hoursOverUnmet}, other ${f.hoursOutsideOther}; mean cost ${pct(f.meanRatio)} of budget` +
+        ` | hours within +-10%: ${f.hoursWithin10pct}/${f.hours} (${pct(f.hoursWithin10pct / f.hours)}), under at the richest ${f.hoursUnderAtRichest}, over and unmet ${f.hoursOverUnmet}, other ${f.hoursOutsideOther}; unmet for the visibility floor most of the hour ${f.hoursFloorUnmet}; mean cost ${pct(f.meanRatio)} of budget` +
         ` | most changes in an hour ${f.maxChangesInAnyHour} (cap ${f.maxChangesPerHour})` +
         ` | critical min ${pct(f.criticalMin)} | visibility min ${pct(f.visibilityMin)} (floor ${pct(f.visibilityFloor)})` +
         ` | ${Math.round(f.throughput)} process-cycles/s, ${(f.wallMs / 1000).toFixed(0)} s`,

@@ -132,6 +132,7 @@ describe('the control loop in the agent', () => {
     const clock = { t: Date.UTC(2025, 0, 6, 12, 0) };
     const { agent: a } = makeAgent((c) => {
       c.control.budget = { points_per_minute: 1 }; // nothing can meet this
+      c.control.loop.visibility_floor = 0; // with a floor, a breach goes to the cheapest setting keeping it (test/control/loop/breach.test.ts)
     }, clock);
     await a.start();
     const reports = [];

@@ -114,7 +114,10 @@ describe('the control loop follows a hot reload', () => {
   });
 
   it('follows the reloaded loop settings: a breach jumps to the emergency profile the reload names', async () => {
-    const h = await t.start(baseYaml(t.dir, 'control:\n  budget: { points_per_minute: 1 }'));
+    // no visibility floor: a breach goes to the emergency profile (with one, to the cheapest setting keeping it)
+    const h = await t.start(
+      baseYaml(t.dir, 'control:\n  budget: { points_per_minute: 1 }\n  loop: { visibility_floor: 0 }'),
+    );
     const profiles: string[] = [];
     for (let i = 0; i < 3; i++) profiles.push((await h.cycle()).profile);
     expect(profiles).toEqual(['balanced', 'balanced', 'emergency']);
@@ -126,7 +129,7 @@ describe('the control loop follows a hot reload', () => {
         `profiles: ${thrifty}`,
         'control:',
         '  budget: { points_per_minute: 1 }',
-        '  loop: { emergency_profile: thrifty, breach_cycles: 1 }',
+        '  loop: { emergency_profile: thrifty, breach_cycles: 1, visibility_floor: 0 }',
       ].join('\n'),
     );
     await apply(h, next);

@@ -17,13 +17,15 @@ export const loopSchema = z
     emergency_profile: z
       .string()
       .min(1)
-      .describe('where a breach of budget x breach_ratio jumps straight to (critical processes and anomalies stay)'),
+      .describe(
+        'where a breach jumps when visibility_floor is 0, or when no setting is known to keep the floor (critical processes and anomalies stay)',
+      ),
     min_dwell: duration.describe('least time between two changes the loop makes (profile or knob)'),
     max_changes_per_hour: z
       .number()
       .int()
       .positive()
-      .describe('profile and knob changes the loop may make in any hour (the emergency jump is counted, never held)'),
+      .describe('profile and knob changes the loop may make in any hour (a breach jump is counted, never held)'),
     hysteresis: z
       .number()
       .min(0)
@@ -34,14 +36,19 @@ export const loopSchema = z
       .min(0)
       .max(1)
       .describe(
-        'the loop never makes the export cheaper when visibility (the lower of CPU and memory) would fall below this',
+        'the loop never makes the export cheaper when visibility (the lower of CPU and memory) would fall below this; a breach goes to the cheapest setting last seen keeping it (and stays, reporting the budget unmet, when already there) instead of emergency_profile; 0 = no floor',
       ),
     min_knob: z
       .number()
       .gt(0)
       .max(1)
       .describe('lowest knob scale: top_n, groups.budget, max_series and the sampling budget times this at most'),
-    breach_ratio: z.number().gt(1).describe('projected cost over budget x this jumps to emergency_profile'),
+    breach_ratio: z
+      .number()
+      .gt(1)
+      .describe(
+        'cost over budget x this (a breach) jumps at once to the cheapest setting allowed: the cheapest keeping visibility_floor, or emergency_profile without a floor',
+      ),
     breach_cycles: z
       .number()
       .int()

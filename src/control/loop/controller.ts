@@ -20,27 +20,34 @@
  *   budget is remembered for an hour; moving richer back into it is then
  *   refused, so the loop settles at profile i + 1 at full scale.
  * - min_dwell between changes and max_changes_per_hour in any hour; a
- *   breach (budget x breach_ratio for breach_cycles cycles) jumps to the
- *   emergency profile at once (counted, never held), and a visibility under
- *   the floor steps back richer at once, dwell or not, within the hourly cap.
+ *   breach (below) jumps at once (counted, never held), and a visibility
+ *   under the floor steps back richer at once, dwell or not, within the
+ *   hourly cap.
  * - The floor: never a cheaper step while visibility is within a margin of
  *   visibility_floor, nor predicted (from the last move's slope) to end
  *   below it; for an hour after visibility was seen below the floor at a
  *   position, cheaper steps stop a step (MIN_STEP) short of it. Visibility
  *   is smoothed like the cost (an EWMA restarted at every change), so one
  *   noisy cycle near the floor does not send the loop back and forth.
+ * - The safe position: the cheapest seen keeping the floor (smoothed, over
+ *   three cycles, with the margin) in the last hour. Back from under the
+ *   floor: to it when it is richer, else a step sized by the learned slope.
  * - A breach needs breach_cycles raw cycles over breach_ratio and a cost
  *   average over it that is not restarted at changes (half the smoothing
  *   weight): a runaway (x4 crosses 1.2 in one cycle), not noisy cycles
- *   inside the hysteresis band. While the floor holds the loop (the
- *   last verdict was unmet for the visibility floor) a breach does not jump:
- *   the floor is the operator's, and the emergency profile would cross it;
- *   the loop says unmet instead (visibility_floor: 0 lets a breach jump).
- * - Back from under the floor: a step sized by the learned slope, and at
- *   least back to the cheapest position seen keeping the floor (smoothed,
- *   over three cycles) in the last hour when that is richer. Back from the emergency
- *   profile: to that position too when the floor was crossed in the last
- *   hour, else the ladder's cheapest.
+ *   inside the hysteresis band. It jumps to the cheapest setting the
+ *   operator allows. With visibility_floor 0: the emergency profile. With
+ *   a floor: the cheapest position last seen keeping it (the safe position,
+ *   a step short of where the floor was crossed in the last hour; or here,
+ *   when visibility here keeps the floor and that is cheaper); when the
+ *   loop is already there, it stays (steering goes on, dwell and cap as
+ *   usual) and, while it cannot step cheaper, says unmet for the floor. A
+ *   floor with no position known to keep it: the emergency profile.
+ * - Back from the emergency profile once it is under budget (dwell and cap
+ *   hold this): without a floor, to the ladder's cheapest setting (unless
+ *   that setting breached within the hour); with one, after an hour there,
+ *   to the safe position, or the richest setting when none is known (the
+ *   floor before the cost on the way back).
  * - Critical processes and anomalies are outside the knobs (knobs.ts): the
  *   cheapest setting still exports them. When the budget cannot be met at
  *   the cheapest setting, or not without crossing the floor, `unmet` says
@@ -49,38 +56,10 @@
 import { durationMs } from '../../config/duration.js';
 import type { Budget } from '../schedule/config.js';
 import type { LoopConfig } from './config.js';
+import { budgetRatio, type Move, type Observation, type Setting, type Unmet } from './types.js';
 
-export interface Setting {
-  profile: string;
-  /** knob scale, (0, 1] */
-  scale: number;
-}
-
-export interface Observation {
-  nowMs: number;
-  usdPerHour: number;
-  pointsPerMinute: number;
-  series: number;
-  /** the lower of CPU and memory visibility, 0 to 1 */
-  visibility: number;
-}
-
-export type MoveKind = 'cheaper' | 'richer' | 'emergency' | 'recover' | 'floor';
-
-export interface Move {
-  before: Setting;
-  after: Setting;
-  kind: MoveKind;
-  /** a sentence for people */
-  detail: string;
-}
-
-export type UnmetReason = 'cost_floor' | 'visibility_floor' | 'emergency';
-
-export interface Unmet {
-  reason: UnmetReason;
-  detail: string;
-}
+export type { Move, MoveKind, Observation, Setting, Unmet, UnmetReason } from './types.js';
+export { budgetRatio } from './types.js';
 
 /** How long a learned limit (too expensive here, floor crossed there) holds. */
 const MEMORY_MS = 3_600_000;
@@ -94,14 +73,7 @@ const PRIOR_SLOPE = 0.5;
 /** Margin on the measured visibility slope (the relation is not linear). */
 const SLOPE_SAFETY = 1.5;
 
-/** The worst of the budget's measures, as a ratio (1 = exactly on budget). */
-export function budgetRatio(b: Budget, o: Pick<Observation, 'usdPerHour' | 'pointsPerMinute' | 'series'>): number {
-  let r = 0;
-  if (b.usd_per_hour !== undefined) r = Math.max(r, o.usdPerHour / b.usd_per_hour);
-  if (b.points_per_minute !== undefined) r = Math.max(r, o.pointsPerMinute / b.points_per_minute);
-  if (b.active_series !== undefined) r = Math.max(r, o.series / b.active_series);
-  return r;
-}
+const pct = (r: number) => `${Math.round(r * 100)}%`;
 
 export class BudgetController {
   private readonly ladder: readonly string[];
@@ -135,8 +107,8 @@ export class BudgetController {
   /** visibility lost per unit of x; a prior until a move within a profile measures it */
   private slope = PRIOR_SLOPE;
   unmet?: Unmet;
-  /** the cheapest ladder setting was seen over budget (stay on emergency) */
-  private ladderBottomDear?: number;
+  /** when the emergency profile was entered from the ladder's cheapest setting or under a floor (stay there an hour) */
+  private stayOnEmergency?: number;
 
   constructor(private readonly cfg: LoopConfig) {
     this.ladder = cfg.profiles;
@@ -216,32 +188,73 @@ export class BudgetController {
     this.samples++;
     const t = o.nowMs;
     const before = this.setting;
-    const h = this.cfg.hysteresis;
-    const L = this.ladder.length;
-    const pct = (r: number) => `${Math.round(r * 100)}%`;
 
-    // a runaway: straight to the emergency profile
+    // a runaway: straight to the cheapest setting the operator allows
     this.breach = raw > this.cfg.breach_ratio ? this.breach + 1 : 0;
-    const floorHolds = this.unmet?.reason === 'visibility_floor';
-    if (
-      this.breach >= this.cfg.breach_cycles &&
-      this.longRatio > this.cfg.breach_ratio &&
-      !this.onEmergency &&
-      !floorHolds
-    ) {
-      if (this.x >= L - 1e-3) this.ladderBottomDear = t;
-      this.onEmergency = true;
-      this.record(t);
-      this.breach = 0;
-      this.unmet = undefined;
-      return {
-        before,
-        after: this.setting,
-        kind: 'emergency',
-        detail: `cost at ${pct(raw)} of the budget for ${this.cfg.breach_cycles} cycles (over ${this.cfg.breach_ratio}x): emergency profile`,
+    let refused: Unmet | undefined;
+    if (this.breach >= this.cfg.breach_cycles && this.longRatio > this.cfg.breach_ratio && !this.onEmergency) {
+      const over = `cost at ${pct(raw)} of the budget for ${this.cfg.breach_cycles} cycles (over ${this.cfg.breach_ratio}x)`;
+      // no floor (0), or no position known to keep it: the emergency profile
+      const keep = this.cfg.visibility_floor > 0 ? this.floorKeeping(t, visibility) : undefined;
+      if (keep === undefined) return this.emergency(before, t, `${over}: emergency profile`);
+      if (keep > this.x + 1e-9) {
+        this.breach = 0;
+        this.unmet = undefined;
+        this.moveTo(keep, this.ratio, visibility, t);
+        return {
+          before,
+          after: this.setting,
+          kind: 'breach',
+          detail: `${over}: the cheapest setting seen keeping the visibility floor ${pct(this.cfg.visibility_floor)}`,
+        };
+      }
+      // already there (or cheaper): no jump; steering steps cheaper as far as the floor allows
+      refused = {
+        reason: 'visibility_floor',
+        detail: `${over}: no cheaper setting is known to keep visibility (${pct(visibility)}) over the floor ${pct(this.cfg.visibility_floor)}, the emergency profile would cross it`,
       };
     }
-    const ratio = this.ratio;
+    const move = this.steer(before, this.ratio, visibility, t);
+    // a breach the floor refused that steering cannot answer (the floor binds, or the hourly cap holds): unmet
+    if (refused && !move) {
+      const capped = this.changesInHour(t) >= this.cfg.max_changes_per_hour;
+      if (this.unmet?.reason === 'visibility_floor' || (capped && !this.unmet)) {
+        this.unmet = capped ? { ...refused, detail: `${refused.detail}; change cap reached` } : refused;
+      }
+    }
+    return move;
+  }
+
+  /** The breach's jump to the emergency profile (counted, never held). */
+  private emergency(before: Setting, t: number, detail: string): Move {
+    // from the ladder's cheapest setting, or under a floor nothing known keeps: stay there an hour
+    if (this.x >= this.ladder.length - 1e-3 || this.cfg.visibility_floor > 0) this.stayOnEmergency = t;
+    this.onEmergency = true;
+    this.record(t);
+    this.breach = 0;
+    this.unmet = undefined;
+    return { before, after: this.setting, kind: 'emergency', detail };
+  }
+
+  /**
+   * Where a breach goes when a floor is set: the cheapest position last
+   * seen keeping the floor (`safe`, a step short of where the floor was
+   * crossed in the last hour), or here when visibility here keeps it and
+   * that is cheaper; undefined when no such position is known.
+   */
+  private floorKeeping(t: number, visibility: number): number | undefined {
+    const here = visibility >= this.cfg.visibility_floor ? this.x : undefined;
+    if (!this.safe) return here;
+    let k = this.safe.x;
+    const floor = this.floorLimit(t);
+    if (floor !== undefined) k = Math.min(k, floor - MIN_STEP);
+    return here === undefined ? k : Math.max(k, here);
+  }
+
+  /** Steering: a move, or undefined to hold; sets `unmet`. */
+  private steer(before: Setting, ratio: number, visibility: number, t: number): Move | undefined {
+    const h = this.cfg.hysteresis;
+    const L = this.ladder.length;
     const held = t - this.lastChangeMs < this.dwellMs || this.changesInHour(t) >= this.cfg.max_changes_per_hour;
 
     if (this.onEmergency) {
@@ -254,11 +267,12 @@ export class BudgetController {
       }
       this.unmet = undefined;
       if (held || ratio >= 1 - h) return undefined;
-      if (this.ladderBottomDear !== undefined && t - this.ladderBottomDear < MEMORY_MS) return undefined;
+      if (this.stayOnEmergency !== undefined && t - this.stayOnEmergency < MEMORY_MS) return undefined;
       this.onEmergency = false;
-      // back to the cheapest ladder setting; when the floor was crossed lately, to the cheapest seen keeping it
-      const floorLately = this.floorLimit(t) !== undefined;
-      this.x = floorLately && this.safe && t - this.safe.atMs < MEMORY_MS ? Math.min(L, this.safe.x) : L;
+      // back to the ladder's cheapest setting; under a floor, to the cheapest seen keeping it in the last
+      // hour, or (none seen) the richest: the floor comes before the cost on the way back
+      const safe = this.safe && t - this.safe.atMs < MEMORY_MS ? Math.min(L, this.safe.x) : 0;
+      this.x = this.cfg.visibility_floor > 0 ? safe : L;
       this.last = undefined;
       this.record(t);
       return {
@@ -277,8 +291,11 @@ export class BudgetController {
         this.unmet = { reason: 'visibility_floor', detail: `${this.floorText(visibility)}; change cap reached` };
         return undefined;
       }
-      let to = Math.max(0, this.x - Math.max(MIN_STEP, (this.cfg.visibility_floor - visibility) / this.slope));
-      if (this.safe && t - this.safe.atMs < MEMORY_MS && this.safe.x < this.x) to = Math.min(to, this.safe.x);
+      // to the cheapest position seen keeping the floor in the last hour (where a breach would go too), else by the slope
+      const to =
+        this.safe && t - this.safe.atMs < MEMORY_MS && this.safe.x < this.x
+          ? this.safe.x
+          : Math.max(0, this.x - Math.max(MIN_STEP, (this.cfg.visibility_floor - visibility) / this.slope));
       this.moveTo(to, ratio, visibility, t);
       this.unmet = ratio > 1 + h ? { reason: 'visibility_floor', detail: this.floorText(visibility) } : undefined;
       return {
