@@ -21,8 +21,10 @@ import { pct } from './format.js';
 import { progressBar, type SimulateOpts, simSourceOf, simWindow, span, usd } from './simulate.js';
 
 export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | 'json'> {
-  targetCost?: string;
-  targetPoints?: string;
+  /** --target-cost, parsed by options.ts positiveNumber() */
+  targetCost?: number;
+  /** --target-points, parsed by options.ts positiveNumber() */
+  targetPoints?: number;
   /** --min-visibility, parsed by options.ts fraction() */
   minVisibility?: number;
   profiles?: string;
@@ -30,20 +32,13 @@ export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | '
   json?: boolean;
 }
 
-function positive(flag: string, v: string): number {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new NrdotError(ErrorCodes.USAGE, `${flag}: expected a number > 0, got '${v}'`);
-  return n;
-}
-
 export function targetsOf(o: SuggestOpts): Targets {
   if (o.targetCost === undefined && o.targetPoints === undefined) {
     throw new NrdotError(ErrorCodes.USAGE, 'optimize suggest needs a target: --target-cost USD/h or --target-points N');
   }
   return {
-    ...(o.targetCost !== undefined ? { usdPerHour: positive('--target-cost', o.targetCost) } : {}),
-    ...(o.targetPoints !== undefined ? { pointsPerMinute: positive('--target-points', o.targetPoints) } : {}),
+    ...(o.targetCost !== undefined ? { usdPerHour: o.targetCost } : {}),
+    ...(o.targetPoints !== undefined ? { pointsPerMinute: o.targetPoints } : {}),
     minVisibility: o.minVisibility ?? 0.95,
   };
 }

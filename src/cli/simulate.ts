@@ -24,6 +24,7 @@ export interface SimulateOpts {
   shape?: string;
   processes?: number;
   seed?: number;
+  /** --swing, parsed by options.ts positiveNumber() (>= 1) */
   swing?: number;
   anomaliesPerDay?: number;
   json?: boolean;
@@ -84,9 +85,6 @@ export function simSourceOf(o: SimulateOpts): {
     swing: o.swing ?? SYNTH_DEFAULTS.swing,
     anomaliesPerDay: o.anomaliesPerDay ?? SYNTH_DEFAULTS.anomaliesPerDay,
   };
-  if (!(synthetic.swing >= 1) || !Number.isFinite(synthetic.swing)) {
-    throw new NrdotError(ErrorCodes.USAGE, `--swing: expected a number >= 1 (peak / trough), got '${o.swing}'`);
-  }
   return { source: synthetic, synthetic };
 }
 
