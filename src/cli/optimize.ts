@@ -32,7 +32,7 @@ export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | '
   json?: boolean;
 }
 
-export function targetsOf(o: SuggestOpts): Targets {
+function targetsOf(o: SuggestOpts): Targets {
   if (o.targetCost === undefined && o.targetPoints === undefined) {
     throw new NrdotError(ErrorCodes.USAGE, 'optimize suggest needs a target: --target-cost USD/h or --target-points N');
   }
@@ -44,7 +44,7 @@ export function targetsOf(o: SuggestOpts): Targets {
 }
 
 /** The name a scaled profile gets in a written config: balanced-knob450 for balanced at 0.45 (profile names are lower-case words). */
-export function suggestedName(e: Evaluation): string {
+function suggestedName(e: Evaluation): string {
   return e.scale < 1 ? `${e.profile}-knob${Math.round(e.scale * 1000)}` : e.profile;
 }
 
@@ -53,7 +53,7 @@ export function suggestedName(e: Evaluation): string {
  * ${env:...} references kept) with `profile:` set, and for a scaled knob
  * the scaled profile written out in full under its own name.
  */
-export function suggestedConfigText(e: Evaluation, config: Config, baseFile: string | undefined, note: string): string {
+function suggestedConfigText(e: Evaluation, config: Config, baseFile: string | undefined, note: string): string {
   const doc = parseDocument(baseFile ? fs.readFileSync(baseFile, 'utf8') : '');
   if (doc.errors.length > 0) throw new NrdotError(ErrorCodes.CONFIG_READ, `${baseFile}: ${doc.errors[0]!.message}`);
   if (doc.contents === null) doc.contents = doc.createNode({}) as never;

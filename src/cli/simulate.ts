@@ -31,7 +31,7 @@ export interface SimulateOpts {
 }
 
 /** Defaults of the synthetic host's flags (they do not apply to --recording). */
-export const SYNTH_DEFAULTS = { shape: 'mixed', processes: 2000, seed: 1, swing: 4, anomaliesPerDay: 24 } as const;
+const SYNTH_DEFAULTS = { shape: 'mixed', processes: 2000, seed: 1, swing: 4, anomaliesPerDay: 24 } as const;
 const SYNTH_FLAGS = {
   shape: '--shape',
   processes: '--processes',
@@ -214,7 +214,7 @@ export function usd(x: number): string {
 }
 
 /** One run as a line of the table. */
-export function resultLine(r: SimulateResult): string {
+function resultLine(r: SimulateResult): string {
   return (
     `${r.label}: ${Math.round(r.points.perHour)} points/h, ${bytes(Math.round(r.bytes.perHour))}/h, ${usd(r.usd.perHour)}/h ${usd(r.usd.perDay)}/day` +
     ` | reduction ${pct(r.reduction.points)} vs hostmetrics (${usd(r.baseline.usdPerHour)}/h)` +
