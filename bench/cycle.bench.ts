@@ -126,7 +126,7 @@ async function main() {
     top_n: { important: 1e9, standard: 1e9, noise: 1e9 },
     max_series: 1e12,
     pools: { top_k: 1e9 },
-    groups: { budget: 1e9 },
+    groups: { budget: 1e9, min_members: config.profiles.balanced!.groups.min_members },
     anomaly: config.profiles.balanced!.anomaly,
   };
   const tmp = fastTmpDir('nrdot-bench-');

@@ -19,12 +19,10 @@
  *   that never gets data, so nothing else is forked), duration/interval times;
  *   its CPU is the children's rusage that bash's `times` prints at the end.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { procStatus } from '../src/harness/agent-process.js';
+import { CLI, procStatus, startAgent } from '../src/harness/agent-process.js';
 import { fastTmpDir } from '../src/util/tmp.js';
 
 function arg(name: string, fallback: string): string {
@@ -47,12 +45,6 @@ const intervalMs = durationArg('interval', '10s');
 const backends = arg('backend', 'native,ts').split(',');
 const PS_ARGS = 'pid,ppid,comm,rss,vsz,time,nlwp,stat,args';
 
-const repo = (() => {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'binding.gyp')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-})();
-const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -153,16 +145,12 @@ async function waitIdle(pid: number, isAlive: () => boolean, timeoutMs: number):
 }
 
 async function runAgent(backend: string, cwd: string): Promise<AgentResult> {
-  const args = [cli, 'run', '--interval', `${intervalMs}ms`, '--export', 'none', '--listen', 'off', '--quiet'];
-  args.push('--backend', backend);
-  const child: ChildProcess = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (s: string) => {
-    stderr = (stderr + s).slice(-8000);
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  cleanups.push(() => child.kill('SIGKILL'));
+  const agent = startAgent(
+    ['run', '--interval', `${intervalMs}ms`, '--export', 'none', '--listen', 'off', '--quiet', '--backend', backend],
+    { cwd },
+  );
+  const { child } = agent;
+  cleanups.push(() => agent.kill());
   const alive = () => child.exitCode === null && child.signalCode === null;
   const pid = child.pid!;
   const tStart = performance.now();
@@ -177,7 +165,7 @@ async function runAgent(backend: string, cwd: string): Promise<AgentResult> {
     const rss = st ? `${st.rssBytes / 1024} kB` : '?';
     const threads = st ? String(st.threads) : '?';
     child.kill('SIGTERM');
-    await Promise.race([exited, sleep(30_000)]);
+    await Promise.race([agent.exited, sleep(30_000)]);
     return {
       backend,
       warmupCpuS: ticks0 / CLK_TCK,
@@ -188,9 +176,9 @@ async function runAgent(backend: string, cwd: string): Promise<AgentResult> {
       threads,
     };
   } catch (e) {
-    throw new Error(`${(e as Error).message}; agent stderr:\n${stderr}`);
+    throw new Error(`${(e as Error).message}; agent stderr:\n${agent.stderr().slice(-8000)}`);
   } finally {
-    child.kill('SIGKILL');
+    agent.kill();
   }
 }
 
@@ -218,7 +206,7 @@ async function runPs(runs: number): Promise<{ cpuS: number; wallS: number; lines
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const cycles = Math.round(durationMs / intervalMs);
   const before = countProcesses();
   const t0 = performance.now();

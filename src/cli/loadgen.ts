@@ -7,8 +7,8 @@ import { type LoadReport, type LoadSummary, runLoad } from '../harness/load.js';
 
 interface LoadgenOpts {
   target: string;
-  /** as typed; parsed by loadgenCommand */
-  rate: string | number;
+  /** requests per second, parsed by options.ts positiveNumber() */
+  rate: number;
   processes: number;
   duration: number;
   encoding: 'protobuf' | 'json';
@@ -33,13 +33,6 @@ export function targetUrl(v: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw usage(`--target expects an http(s) URL, got '${v}'`);
   if (u.pathname === '/') u.pathname = '/v1/metrics';
   return u.toString();
-}
-
-/** --rate: requests per second, above 0 (fractions allowed). */
-export function rateArg(v: string | number): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw usage(`--rate expects requests per second above 0, got '${v}'`);
-  return n;
 }
 
 const num = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
@@ -70,10 +63,9 @@ export function summaryText(s: LoadSummary, o: LoadgenOpts): string {
 
 export async function loadgenCommand(o: LoadgenOpts): Promise<void> {
   const target = targetUrl(o.target);
-  const rate = rateArg(o.rate);
   const summary = await runLoad({
     target,
-    rate,
+    rate: o.rate,
     processes: o.processes,
     durationSec: o.duration,
     encoding: o.encoding,

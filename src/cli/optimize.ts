@@ -24,8 +24,10 @@ import { fetchHistory } from './history-fetch.js';
 import { progressBar, type SimulateOpts, simSourceOf, simWindow, span, usd } from './simulate.js';
 
 export interface SuggestOpts extends Omit<SimulateOpts, 'profile' | 'budget' | 'json'> {
-  targetCost?: string;
-  targetPoints?: string;
+  /** --target-cost, parsed by options.ts positiveNumber() */
+  targetCost?: number;
+  /** --target-points, parsed by options.ts positiveNumber() */
+  targetPoints?: number;
   /** --min-visibility, parsed by options.ts fraction() */
   minVisibility?: number;
   profiles?: string;
@@ -42,26 +44,19 @@ interface FromAgent {
   header: RecordingHeader;
 }
 
-function positive(flag: string, v: string): number {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new NrdotError(ErrorCodes.USAGE, `${flag}: expected a number > 0, got '${v}'`);
-  return n;
-}
-
-export function targetsOf(o: SuggestOpts): Targets {
+function targetsOf(o: SuggestOpts): Targets {
   if (o.targetCost === undefined && o.targetPoints === undefined) {
     throw new NrdotError(ErrorCodes.USAGE, 'optimize suggest needs a target: --target-cost USD/h or --target-points N');
   }
   return {
-    ...(o.targetCost !== undefined ? { usdPerHour: positive('--target-cost', o.targetCost) } : {}),
-    ...(o.targetPoints !== undefined ? { pointsPerMinute: positive('--target-points', o.targetPoints) } : {}),
+    ...(o.targetCost !== undefined ? { usdPerHour: o.targetCost } : {}),
+    ...(o.targetPoints !== undefined ? { pointsPerMinute: o.targetPoints } : {}),
     minVisibility: o.minVisibility ?? 0.95,
   };
 }
 
 /** The name a scaled profile gets in a written config: balanced-knob450 for balanced at 0.45 (profile names are lower-case words). */
-export function suggestedName(e: Evaluation): string {
+function suggestedName(e: Evaluation): string {
   return e.scale < 1 ? `${e.profile}-knob${Math.round(e.scale * 1000)}` : e.profile;
 }
 
@@ -70,7 +65,7 @@ export function suggestedName(e: Evaluation): string {
  * ${env:...} references kept) with `profile:` set, and for a scaled knob
  * the scaled profile written out in full under its own name.
  */
-export function suggestedConfigText(e: Evaluation, config: Config, baseFile: string | undefined, note: string): string {
+function suggestedConfigText(e: Evaluation, config: Config, baseFile: string | undefined, note: string): string {
   const doc = parseDocument(baseFile ? fs.readFileSync(baseFile, 'utf8') : '');
   if (doc.errors.length > 0) throw new NrdotError(ErrorCodes.CONFIG_READ, `${baseFile}: ${doc.errors[0]!.message}`);
   if (doc.contents === null) doc.contents = doc.createNode({}) as never;

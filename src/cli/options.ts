@@ -21,6 +21,21 @@ export function nonNegativeInt(flag: string) {
   };
 }
 
+/**
+ * A finite number above 0, fractions allowed (`--rate 0.5`); with `atLeast`,
+ * a number at least that instead (`--swing` is a ratio >= 1).
+ */
+export function positiveNumber(flag: string, atLeast?: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || (atLeast === undefined ? n <= 0 : n < atLeast))
+      throw new InvalidArgumentError(
+        `${flag} expects a number ${atLeast === undefined ? 'above 0' : `>= ${atLeast}`}, got '${v}'`,
+      );
+    return n;
+  };
+}
+
 export function fraction(flag: string) {
   return (v: string): number => {
     const n = Number(v);

@@ -2,7 +2,15 @@ import { Command, Option } from 'commander';
 import { SHAPES } from '../harness/synth/types.js';
 import { BACKENDS } from '../sources/index.js';
 import { VERSION } from '../util/version.js';
-import { collect, durationArg, fraction, nonNegativeInt, positiveInt, scanFilesArg } from './options.js';
+import {
+  collect,
+  durationArg,
+  fraction,
+  nonNegativeInt,
+  positiveInt,
+  positiveNumber,
+  scanFilesArg,
+} from './options.js';
 
 /**
  * A command's module is loaded only when that command runs: start-up stays
@@ -30,7 +38,11 @@ function withSynthFlags(c: Command): Command {
   c.addOption(
     new Option('--seed <s>', 'random seed of the synthetic host (default 1)').argParser(nonNegativeInt('--seed')),
   );
-  c.addOption(new Option('--swing <x>', 'peak / trough of the daily CPU load (default 4)').argParser(Number));
+  c.addOption(
+    new Option('--swing <x>', 'peak / trough of the daily CPU load, at least 1 (default 4)').argParser(
+      positiveNumber('--swing', 1),
+    ),
+  );
   c.addOption(
     new Option('--anomalies-per-day <n>', 'anomalies injected per simulated day (default 24)').argParser(
       nonNegativeInt('--anomalies-per-day'),
@@ -248,8 +260,12 @@ export function buildProgram(): Command {
       .description(
         'search the profiles and the knob by running the real pipeline over a recording or a synthetic host: the cheapest that meets the cost or points target and the visibility floor, with the runners-up',
       )
-      .option('--target-cost <usd>', 'USD per hour the configuration may cost (OTLP bytes x cost.price_per_gb)')
-      .option('--target-points <n>', 'data points per minute it may export')
+      .option(
+        '--target-cost <usd>',
+        'USD per hour the configuration may cost (OTLP bytes x cost.price_per_gb)',
+        positiveNumber('--target-cost'),
+      )
+      .option('--target-points <n>', 'data points per minute it may export', positiveNumber('--target-points'))
       .option(
         '--min-visibility <share>',
         'least visibility (CPU and memory exported by name) in every cycle, 0-1 (default 0.95)',
@@ -440,7 +456,7 @@ export function buildProgram(): Command {
       'post hostmetrics-shaped OTLP requests for one synthetic host at a fixed rate (to load an nrdot receiver or any OTLP endpoint)',
     )
     .requiredOption('--target <url>', 'OTLP/HTTP metrics URL, e.g. http://127.0.0.1:4318/v1/metrics')
-    .option('--rate <n>', 'requests per second (fractions allowed)', '1')
+    .option('--rate <n>', 'requests per second (fractions allowed)', positiveNumber('--rate'), 1)
     .option('--processes <k>', 'processes per request (15 data points each)', positiveInt('--processes'), 1000)
     .option(
       '--duration <s>',

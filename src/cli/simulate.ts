@@ -24,13 +24,14 @@ export interface SimulateOpts {
   shape?: string;
   processes?: number;
   seed?: number;
+  /** --swing, parsed by options.ts positiveNumber() (>= 1) */
   swing?: number;
   anomaliesPerDay?: number;
   json?: boolean;
 }
 
 /** Defaults of the synthetic host's flags (they do not apply to --recording). */
-export const SYNTH_DEFAULTS = { shape: 'mixed', processes: 2000, seed: 1, swing: 4, anomaliesPerDay: 24 } as const;
+const SYNTH_DEFAULTS = { shape: 'mixed', processes: 2000, seed: 1, swing: 4, anomaliesPerDay: 24 } as const;
 const SYNTH_FLAGS = {
   shape: '--shape',
   processes: '--processes',
@@ -84,9 +85,6 @@ export function simSourceOf(o: SimulateOpts): {
     swing: o.swing ?? SYNTH_DEFAULTS.swing,
     anomaliesPerDay: o.anomaliesPerDay ?? SYNTH_DEFAULTS.anomaliesPerDay,
   };
-  if (!(synthetic.swing >= 1) || !Number.isFinite(synthetic.swing)) {
-    throw new NrdotError(ErrorCodes.USAGE, `--swing: expected a number >= 1 (peak / trough), got '${o.swing}'`);
-  }
   return { source: synthetic, synthetic };
 }
 
@@ -216,7 +214,7 @@ export function usd(x: number): string {
 }
 
 /** One run as a line of the table. */
-export function resultLine(r: SimulateResult): string {
+function resultLine(r: SimulateResult): string {
   return (
     `${r.label}: ${Math.round(r.points.perHour)} points/h, ${bytes(Math.round(r.bytes.perHour))}/h, ${usd(r.usd.perHour)}/h ${usd(r.usd.perDay)}/day` +
     ` | reduction ${pct(r.reduction.points)} vs hostmetrics (${usd(r.baseline.usdPerHour)}/h)` +

@@ -211,8 +211,6 @@ export function loadConfigBytes(
   return { config, files, bytes: own, hash: sha256Hex(own), signature, references, policy };
 }
 
-export { unknownProfile } from './unknown-profile.js';
-
 /** `${VAR}` or `${env:VAR}` (the OpenTelemetry Collector's form) in a config value. */
 export const ENV_REFERENCE = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g;
 

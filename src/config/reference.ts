@@ -12,7 +12,7 @@ import { isMap, isScalar, type Node, parseDocument, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { configsDir, DEFAULT_CONFIG_FILE } from './load.js';
 import { configSchema, duration, durationOrZero, listenAddress } from './schema.js';
-import { defOf, unwrap } from './walk.js';
+import { defOf, schemaAt, unwrap } from './walk.js';
 
 type Schema = z.ZodType;
 
@@ -70,6 +70,8 @@ export function typeName(s: Schema): string {
       return `${typeName(d.innerType!)} or \`null\``;
     case 'optional':
       return `${typeName(d.innerType!)} (optional)`;
+    case 'default':
+      return `${typeName(d.innerType!)} (optional, default ${show(schemaDefault(s))})`;
     case 'union': {
       // a duration (a positive number or a string), or one that also takes 0
       const opts = (d.options ?? []).map(typeName);
@@ -85,6 +87,12 @@ export function typeName(s: Schema): string {
     default:
       return d.type;
   }
+}
+
+/** The default a schema supplies when the key is absent (`.default(x)`), else undefined. */
+function schemaDefault(s: Schema | undefined): unknown {
+  const d = s && (defOf(s) as { type: string; defaultValue?: unknown });
+  return d?.type === 'default' ? d.defaultValue : undefined;
 }
 
 /** A default value as inline markdown. */
@@ -149,7 +157,7 @@ function rows(s: Schema, yaml: YAMLMap | undefined, value: unknown, prefix: stri
       rows(child, c?.node && isMap(c.node) ? c.node : undefined, v, full, out);
       continue;
     }
-    out.push({ key: full, type: typeName(child), default: show(v), meaning });
+    out.push({ key: full, type: typeName(child), default: show(v === undefined ? schemaDefault(child) : v), meaning });
     recordRows(inner, full, out);
   }
 }
@@ -229,8 +237,11 @@ export function configReference(): Reference {
   }
   for (const r of keyRows) if (!r.meaning) missing.push(`profiles.<name>.${r.key}`);
   const leaves = keyRows.filter((r) => r.type !== 'map');
-  const at = (p: unknown, key: string): unknown =>
-    key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], p);
+  // a key the profile leaves out has the schema's default (if any)
+  const at = (p: unknown, key: string): unknown => {
+    const v = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], p);
+    return v === undefined ? schemaDefault(schemaAt(profileSchema, key.split('.'))) : v;
+  };
   const side = [
     `| key | ${names.join(' | ')} |`,
     `|---|${names.map(() => '---').join('|')}|`,

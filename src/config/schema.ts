@@ -176,9 +176,9 @@ const profile = z.strictObject({
       .number()
       .int()
       .min(1)
-      .optional()
+      .default(2)
       .describe(
-        'default 2: a group keeps its own aggregate only with at least this many rolled-up members (an aggregate of one process costs what the process would, and hides which it is)',
+        'a group keeps its own aggregate only with at least this many rolled-up members (an aggregate of one process costs what the process would, and hides which it is)',
       ),
   }),
   /**

@@ -75,15 +75,15 @@ export interface RollupGroup {
 export interface BuiltRequest {
   /**
    * OTLP protobuf in pieces, each a run of whole ResourceMetrics entries:
-   * one entry per exported row, then the roll-ups. The cost stage appends
-   * its own and concatenates them once (a repeated field is the
-   * concatenation of its elements).
+   * one entry per exported row, then the roll-ups. The cost stage adds its
+   * own after them (in its copy) and concatenates them once (a repeated
+   * field is the concatenation of its elements). Read-only past the build.
    */
-  parts: Uint8Array[];
+  readonly parts: readonly Uint8Array[];
   /** the path of each entry */
-  lanes: Lane[];
+  readonly lanes: readonly Lane[];
   /** data points of each entry */
-  points: number[];
+  readonly points: readonly number[];
   /** pids exported this cycle and their path (received data only: their extras follow them) */
   exportedPids?: Map<number, Lane>;
   /**
@@ -107,10 +107,16 @@ export class FrameBuffers {
   static readonly U8 = 10;
   /** f64 columns per frame */
   static readonly F64 = 1;
-  /** i32 columns per frame (filled with -1) */
+  /** i32 columns per frame */
   static readonly I32 = 4;
+  /**
+   * the first i32 columns (group, pool) are filled with -1; the others
+   * (poolStart, poolRows) are not: the pool stage writes every entry that
+   * is read (the `facts.pools` pools' extents and members)
+   */
+  static readonly I32_FILLED = 2;
 
-  /** Zeroed views for `n` rows: [u8 columns..., f64 columns..., i32 columns (-1)...]. */
+  /** Views for `n` rows: [u8 columns (0)..., f64 columns (0)..., i32 columns (-1, then as left)...]. */
   take(n: number): { u8: Uint8Array[]; f64: Float64Array[]; i32: Int32Array[] } {
     if (n > this.cap) {
       this.cap = Math.max(n, Math.ceil(this.cap * 1.5), 1024);
@@ -133,7 +139,7 @@ export class FrameBuffers {
     const i32: Int32Array[] = [];
     for (let k = 0; k < FrameBuffers.I32; k++) {
       const v = this.i32.subarray(k * this.cap, k * this.cap + n);
-      v.fill(-1);
+      if (k < FrameBuffers.I32_FILLED) v.fill(-1);
       i32.push(v);
     }
     return { u8, f64, i32 };

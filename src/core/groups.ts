@@ -4,7 +4,7 @@
  * interned to small ids so per-row work is integer work, each with the
  * semantic-convention attributes its aggregate carries. Shared by the stage
  * that assigns groups and the stage that rolls them up, like the identity
- * table. Groups no process names any more are forgotten (`retainUsed`).
+ * table. Groups no process names any more are forgotten (`usedMask`, `retain`).
  */
 
 import { Interned } from './interned.js';

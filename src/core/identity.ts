@@ -151,6 +151,11 @@ export class IdentityTable {
   cgroup: string[] = [];
   private readonly shared = new SharedStrings();
 
+  /** Distinct texts the slots' strings hold (each one instance, however many slots carry it). */
+  get distinctStrings(): number {
+    return this.shared.size;
+  }
+
   /**
    * `owner`: uid → user name for rows that bring no owner of their own
    * (scanned rows; received rows name theirs). Default: numeric.

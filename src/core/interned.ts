@@ -48,15 +48,15 @@ export class Interned<T> {
     }
   }
 
-  /** Forget the ids no row uses: row i uses `idOfSlot[slot[i]]` (negative: none). */
-  retainUsed(slot: Int32Array, rows: number, idOfSlot: Int32Array): void {
+  /**
+   * A zeroed mask over the ids in use now (reused from call to call): set
+   * 1 at each id still used, then `retain(mask)`. No id may be added in
+   * between.
+   */
+  usedMask(): Uint8Array {
     if (this.live.length < this.keys.length) this.live = new Uint8Array(Math.max(64, this.keys.length * 2));
     const live = this.live;
     live.fill(0);
-    for (let i = 0; i < rows; i++) {
-      const id = idOfSlot[slot[i]!]!;
-      if (id >= 0) live[id] = 1;
-    }
-    this.retain(live);
+    return live;
   }
 }

@@ -52,7 +52,14 @@ export class Engine {
     this.totals = prev?.totals ?? new PipelineTotals();
     this.agentStartMs = prev?.agentStartMs ?? this.now();
     this.list = buildStages({
-      ...o,
+      config: o.config,
+      logger: o.logger,
+      intervalMs: o.intervalMs,
+      workers: o.workers,
+      selfTelemetry: o.selfTelemetry,
+      privacy: o.privacy,
+      importantPids: o.importantPids,
+      extraResources: o.extraResources,
       ids: this.ids,
       agentStartMs: this.agentStartMs,
       health: () => this.o.sink.health?.() ?? [],

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHost } from '../../src/harness/synth/index.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { CLI, nrdot } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
 
 const tmp = fastTmpDir('nrdot-control-');
 const host = path.join(tmp, 'host');
@@ -59,13 +60,14 @@ beforeAll(async () => {
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
   });
-  const until = Date.now() + 20_000;
-  while (!url) {
-    const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)","profileChanges":"enabled/.exec(err);
-    if (m) url = m[1]!;
-    else if (Date.now() > until) throw new Error(`control server did not start: ${err}`);
-    else await new Promise((r) => setTimeout(r, 25));
-  }
+  await until(
+    'the control server',
+    () => {
+      url = /"url":"(http:\/\/127\.0\.0\.1:\d+)","profileChanges":"enabled/.exec(err)?.[1] ?? '';
+      return url !== '';
+    },
+    { ms: 20_000, context: () => `stderr:\n${err}` },
+  );
 });
 
 afterAll(async () => {
@@ -102,9 +104,7 @@ describe('a running agent', () => {
     const get = await nrdot(['profile', 'get', '--url', url]);
     expect(get.stdout).toContain('aggressive');
     // the next cycles run the new profile
-    const until = Date.now() + 10_000;
-    while (!/\[aggressive\]/.test(out) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    expect(out).toMatch(/\[aggressive\]/);
+    await until('a cycle on aggressive', () => /\[aggressive\]/.test(out), { context: () => `stdout:\n${out}` });
     const audit = fs.readFileSync(path.join(tmp, 'audit.log'), 'utf8');
     const lines = audit
       .trim()

@@ -6,7 +6,7 @@
  * data comes out optimized (critical processes kept, the rest rolled up with
  * exact totals); everything else comes out unchanged.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -22,27 +22,11 @@ import { ProcessMetric } from '../../src/telemetry/names.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { CLI } from '../helpers/cli.js';
 import { attr, isRollup, pointValue, readRequests } from '../helpers/otlp-file.js';
+import { stderrOf } from '../helpers/until.js';
 import { collectSdkMetrics, HISTOGRAM_VALUES } from '../sources/receiver/sdk.js';
 
 const tmp = fastTmpDir('nrdot-collector-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-/** Everything the child wrote to stderr so far, and a wait for a line in it. */
-function stderrOf(child: ChildProcess) {
-  let buf = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString();
-  });
-  return async (re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> => {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const m = re.exec(buf);
-      if (m) return m;
-      if (Date.now() > until) throw new Error(`no line matching ${re} in: ${buf}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-}
 
 async function post(url: string, req: ExportMetricsServiceRequest) {
   const res = await request(url, {

@@ -21,6 +21,7 @@ import { fastTmpDir } from '../../src/util/tmp.js';
 import { type RunningAgent, startAgent } from '../helpers/cli.js';
 import { startLoopbackServer } from '../helpers/loopback-http.js';
 import { readRequests } from '../helpers/otlp-file.js';
+import { until } from '../helpers/until.js';
 
 const tmp = fastTmpDir('nrdot-diskfull-');
 const host = path.join(tmp, 'host');
@@ -64,14 +65,6 @@ afterAll(() => {
 async function json(url: string): Promise<unknown> {
   const r = await fetch(url);
   return r.json();
-}
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr:\n${agent?.stderr().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function droppedTotal(metrics: string): Record<string, number> {
@@ -133,14 +126,18 @@ describe('a small disk filling during an outage', () => {
       healthy = true;
       // the backlog drains and nothing more is dropped
       let last = '';
-      await until('the queue to drain with drops stable', async () => {
-        const m = await (await fetch(`${url}/metrics`)).text();
-        const q = /^nrdot_queue_size\{[^}]*\} (\S+)$/m.exec(m);
-        const d = JSON.stringify(droppedTotal(m));
-        const stable = d === last;
-        last = d;
-        return q !== null && Number(q[1]) === 0 && stable;
-      });
+      await until(
+        'the queue to drain with drops stable',
+        async () => {
+          const m = await (await fetch(`${url}/metrics`)).text();
+          const q = /^nrdot_queue_size\{[^}]*\} (\S+)$/m.exec(m);
+          const d = JSON.stringify(droppedTotal(m));
+          const stable = d === last;
+          last = d;
+          return q !== null && Number(q[1]) === 0 && stable;
+        },
+        { ms: 30_000, everyMs: 50, context: () => `stderr:\n${agent?.stderr().slice(-4000)}` },
+      );
       const status = (await json(`${url}/api/status`)) as {
         queues: { dropped: Record<string, number>; droppedByPath: Record<string, Record<string, number>> }[];
       };

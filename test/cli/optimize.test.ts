@@ -122,8 +122,8 @@ describe('nrdot optimize suggest', () => {
   it('bad flags exit 2 naming the flag', async () => {
     const cases: [string[], string][] = [
       [['--min-visibility', '0.9'], 'needs a target: --target-cost USD/h or --target-points N'],
-      [['--target-cost', '-1'], '--target-cost: expected a number > 0'],
-      [['--target-points', 'lots'], '--target-points: expected a number > 0'],
+      [['--target-cost', '-1'], "--target-cost expects a number above 0, got '-1'"],
+      [['--target-points', 'lots'], "--target-points expects a number above 0, got 'lots'"],
       [['--target-cost', '1', '--min-visibility', '1.5'], '--min-visibility expects a share between 0 and 1'],
       [['--target-cost', '1', '--profiles', 'nope'], "--profiles: unknown profile 'nope'"],
       [['--target-cost', '1', '--recording', '/nonexistent-nrdot-rec'], '/nonexistent-nrdot-rec'],

@@ -14,6 +14,7 @@ import { generateHost } from '../../src/harness/synth/index.js';
 import { encodeRequest } from '../../src/otlp/proto.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { nrdot, type RunningAgent, startAgent } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
 
 const tmp = fastTmpDir('nrdot-cli-reload-');
 const host = path.join(tmp, 'host');
@@ -29,13 +30,9 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** stdout summary lines' profiles, in order */
 const profiles = (a: RunningAgent) => [...a.stdout().matchAll(/^cycle \d+ \[(\w+)\]/gm)].map((m) => m[1]);
 
-async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr:\n${agent?.stderr()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** a wait for the agent, its stderr shown when it times out */
+const untilAgent = (what: string, ok: () => boolean) =>
+  until(what, ok, { ms: 30_000, context: () => `stderr:\n${agent?.stderr()}` });
 
 function yaml(dir: string, o: { profile?: string; watch?: boolean; export?: string[] } = {}): string {
   return [
@@ -69,16 +66,16 @@ describe('hot reload of nrdot run', () => {
     const a = agent;
     const pid = a.child.pid;
     const url = await a.controlUrl();
-    await until('a first cycle', () => profiles(a).length >= 1);
+    await untilAgent('a first cycle', () => profiles(a).length >= 1);
 
     fs.writeFileSync(cfg, yaml(dir, { profile: 'aggressive' }));
     a.child.kill('SIGHUP');
     const hup = await a.waitForLog(/^config reloaded from its file$/);
     expect(hup).toMatchObject({ source: 'sighup', outcome: 'applied', version: 2 });
-    await until('a cycle on the new profile', () => profiles(a).includes('aggressive'));
+    await untilAgent('a cycle on the new profile', () => profiles(a).includes('aggressive'));
     expect(profiles(a).indexOf('aggressive')).toBeGreaterThan(0);
     // v2 proves healthy first: a rollback restores the last config that passed its health check
-    await until('v2 passing its health check', () =>
+    await untilAgent('v2 passing its health check', () =>
       a
         .stderr()
         .split('\n')
@@ -160,7 +157,7 @@ describe('hot reload of nrdot run', () => {
     fs.writeFileSync(cfg, yaml(dir, { watch: true }));
     agent = start(dir, cfg);
     const a = agent;
-    await until('a first cycle', () => profiles(a).length >= 1);
+    await untilAgent('a first cycle', () => profiles(a).length >= 1);
     fs.writeFileSync(cfg, `${yaml(dir, { watch: true })}turbo: true\n`);
     const refused = await a.waitForLog(/^config refused; the running config stays$/);
     expect(String(refused.error)).toMatch(/unknown key 'turbo'/);
@@ -169,7 +166,7 @@ describe('hot reload of nrdot run', () => {
     fs.renameSync(`${cfg}.tmp`, cfg);
     const ok = await a.waitForLog(/^config reloaded from its file$/);
     expect(ok).toMatchObject({ source: 'file', outcome: 'applied' });
-    await until('a cycle on the new profile', () => profiles(a).includes('emergency'));
+    await untilAgent('a cycle on the new profile', () => profiles(a).includes('emergency'));
     expect(
       profiles(a)
         .slice(0, profiles(a).indexOf('emergency'))

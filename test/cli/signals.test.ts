@@ -13,6 +13,7 @@ import { generateHost } from '../../src/harness/synth/index.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { type RunningAgent, startAgent } from '../helpers/cli.js';
 import { type LoopbackServer, startLoopbackServer } from '../helpers/loopback-http.js';
+import { until } from '../helpers/until.js';
 
 const tmp = fastTmpDir('nrdot-signals-');
 const host = path.join(tmp, 'host');
@@ -35,13 +36,9 @@ const cycles = (a: RunningAgent) =>
     .split('\n')
     .filter((l) => l.startsWith('cycle ')).length;
 
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr:\n${agent?.stderr()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** a wait for the agent, its stderr shown when it times out */
+const untilAgent = (what: string, ok: () => boolean) =>
+  until(what, ok, { ms: 20_000, context: () => `stderr:\n${agent?.stderr()}` });
 
 describe('signals', () => {
   it('SIGHUP without --config changes nothing, with a log line; the agent keeps cycling and then stops cleanly on SIGTERM', async () => {
@@ -58,11 +55,11 @@ describe('signals', () => {
       stateDir,
     ]);
     const a = agent;
-    await until('the first cycle', () => cycles(a) >= 1);
+    await untilAgent('the first cycle', () => cycles(a) >= 1);
     a.child.kill('SIGHUP');
     await a.waitForLog(/^SIGHUP: the agent runs without --config, there is no file to reload; nothing changes$/);
     const after = cycles(a);
-    await until('another cycle after SIGHUP', () => cycles(a) > after);
+    await untilAgent('another cycle after SIGHUP', () => cycles(a) > after);
     expect(a.child.exitCode).toBeNull();
     a.child.kill('SIGTERM');
     expect(await a.exited).toEqual({ code: 0, signal: null });
@@ -88,7 +85,7 @@ describe('signals', () => {
         path.join(tmp, `q-${signal}`),
       ]);
       const a = agent;
-      await until('a request on the wire', () => b.requests.length > 0);
+      await untilAgent('a request on the wire', () => b.requests.length > 0);
       a.child.kill(signal);
       await a.waitForLog(/^stopping after the current cycle/);
       a.child.kill(signal);

@@ -173,3 +173,46 @@ describe('the good values of the same keys load', () => {
     expect(r.stderr).toContain(`${bad}: 'receiver.max_connections'`);
   });
 });
+
+describe('profiles.<name>.groups.min_members', () => {
+  const key = 'profiles.balanced.groups.min_members';
+  const yaml = (v: string) => `profiles:\n  balanced:\n    groups: { budget: 50, min_members: ${v} }\n`;
+  refusedNaming([
+    [yaml('0'), key, '>=1'],
+    [yaml('-1'), key, '>=1'],
+    [yaml('2.5'), key, INT],
+    [yaml('"abc"'), key, 'expected number'],
+  ]);
+
+  it('absent, it is 2 in every profile, a profile the user adds included; a value given is kept', () => {
+    const mine = [
+      'profiles:',
+      '  aggressive:',
+      '    groups: { budget: 20, min_members: 1 }',
+      '  mine:',
+      '    full_resolution_tiers: [critical]',
+      '    thresholds: { cpu_percent: null, rss_mib: null }',
+      '    top_n: { important: 0, standard: 0, noise: 0 }',
+      '    max_series: 1000',
+      '    pools: { top_k: 0 }',
+      '    groups: { budget: 5 }',
+      '    anomaly: { alpha: 0.3, z_threshold: 4, min_samples: 3, relative_jump: 1, noise_fraction: 0.05, min_cpu_percent: 25, min_rss_mib: 2, new_cpu_percent: 100, new_rss_mib: 256, hold: 60s }',
+      '',
+    ].join('\n');
+    const { profiles } = loadConfig(write(mine)).config;
+    const got = Object.fromEntries(Object.entries(profiles).map(([n, p]) => [n, p.groups.min_members]));
+    expect(got).toEqual({ conservative: 2, balanced: 2, aggressive: 1, emergency: 2, mine: 2 });
+  });
+
+  it.each([
+    ['config', 'validate'],
+    ['run', '--once', '--export', 'none', '--config'],
+  ])('`nrdot %s %s` exits 2 naming the key and the file', async (...args) => {
+    for (const v of ['0', '-1', '"abc"']) {
+      const bad = write(yaml(v));
+      const r = await nrdot([...args, bad]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${bad}: '${key}'`);
+    }
+  });
+});

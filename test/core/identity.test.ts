@@ -68,21 +68,46 @@ describe('IdentityTable.assign with received rows (strings sent every cycle)', (
     expect(ids.cgroup[fourth.slot[0]!]).toBe('0::/system.slice/app.service');
   });
 
-  it('shares one instance of a cgroup text and forgets it with its last process', () => {
-    const src = new HostmetricsSource({ processes: 4, nowMs: NOW, hostName: 'h1' });
+  it('holds one copy of a text many rows carry, and forgets it with its last row', () => {
+    const src = new HostmetricsSource({ processes: 40, nowMs: NOW, hostName: 'h1' });
     const ids = new IdentityTable();
     const text = '0::/kubepods/pod1234/container';
-    const a = ids.assign(
-      received(src, NOW, (rms) => {
-        for (const rm of rms) setAttr(rm, 'process.cgroup', `${text}`);
-      }),
-    );
+    const others = [ids.name, ids.exe, ids.cmdline, ids.owner];
+    // the distinct non-empty texts the slots carry, counted here apart from the table
+    const texts = (slots: number[], columns = [...others, ids.cgroup]) =>
+      new Set(slots.flatMap((s) => columns.map((c) => c[s]!)).filter((t) => t !== '')).size;
+    // every row brings its own copy of the cgroup text (built per row, as a receiver decodes it)
+    const batch = (atMs: number, edit?: (rms: ResourceMetrics[]) => void) =>
+      received(src, atMs, (rms) => {
+        for (const rm of rms) setAttr(rm, 'process.cgroup', [...text].join(''));
+        edit?.(rms);
+      });
+
+    const slots = [...ids.assign(batch(NOW)).slot];
     ids.sweep();
-    const slots = [...a.slot];
-    expect(new Set(slots.map((s) => ids.cgroup[s])).size).toBe(1);
-    // every process gone: their slots hold nothing
-    ids.assign(toProcessBatch([], 'h1', NOW + 10_000));
-    expect(ids.sweep()).toBe(4);
+    expect(slots.length).toBe(40);
+    const held = ids.distinctStrings;
+    expect(held).toBe(texts(slots));
+    // the 40 rows' cgroups are one text held, beside their names, paths, command lines and owners
+    expect(held).toBe(texts(slots, others) + 1);
+
+    // one row moves to a cgroup of its own: one text more; it moves back: one less
+    ids.assign(batch(NOW + 10_000, (rms) => setAttr(rms[7]!, 'process.cgroup', '0::/system.slice/x.service')));
+    ids.sweep();
+    expect(ids.distinctStrings).toBe(held + 1);
+    ids.assign(batch(NOW + 20_000));
+    ids.sweep();
+    expect(ids.distinctStrings).toBe(held);
+
+    // all but one row gone: the cgroup text is still held, by that row
+    const one = ids.assign(batch(NOW + 30_000, (rms) => rms.splice(1)));
+    expect(ids.sweep()).toBe(39);
+    expect(ids.cgroup[one.slot[0]!]).toBe(text);
+    expect(ids.distinctStrings).toBe(texts([one.slot[0]!]));
+    // the last one gone: no text is held
+    ids.assign(toProcessBatch([], 'h1', NOW + 40_000));
+    expect(ids.sweep()).toBe(1);
+    expect(ids.distinctStrings).toBe(0);
     for (const s of slots) expect(ids.cgroup[s]).toBe('');
   });
 

@@ -7,7 +7,7 @@
  *   NRDOT_GOLDEN_DUMP=DIR   write every scenario's canonical lines to DIR (to diff two commits)
  *   NRDOT_GOLDEN_UPDATE=1   rewrite digests.json from this run (a deliberate change: say so in the commit)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ import { fastTmpDir } from '../../src/util/tmp.js';
 import { CLI } from '../helpers/cli.js';
 import { plainExporterOptions } from '../helpers/defaults.js';
 import { readRequests } from '../helpers/otlp-file.js';
+import { stderrOf } from '../helpers/until.js';
 import { otherTypesResource } from '../sources/receiver/fixtures.js';
 import { canonLines, digest } from './canon.js';
 
@@ -133,23 +134,6 @@ describe('golden outputs of scanned hosts', () => {
     }
   });
 });
-
-/** Everything the child wrote to stderr so far, and a wait for a line in it. */
-function stderrOf(child: ChildProcess) {
-  let buf = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString();
-  });
-  return async (re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> => {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const m = re.exec(buf);
-      if (m) return m;
-      if (Date.now() > until) throw new Error(`no line matching ${re} in: ${buf}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-}
 
 async function post(url: string, req: ExportMetricsServiceRequest): Promise<number> {
   const res = await request(url, {

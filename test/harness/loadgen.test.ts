@@ -131,7 +131,7 @@ describe('nrdot loadgen', () => {
 
     const bad = await nrdot(['loadgen', '--target', rx.url, '--rate', '0']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--rate expects requests per second above 0, got '0'/);
+    expect(bad.stderr).toMatch(/--rate expects a number above 0, got '0'/);
     const badUrl = await nrdot(['loadgen', '--target', 'not a url']);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/--target expects an http\(s\) URL/);

@@ -165,10 +165,8 @@ describe.each(['conservative', 'balanced', 'aggressive', 'emergency'])(
         const name = attr(rm, 'nrdot.group') as string;
         inOwn.add(name);
         const mine = dropped.filter((p) => groupOfTruth(p) === name);
-        // a group of one process has no aggregate of its own (groups.min_members, default 2)
-        expect(mine.length, `members of ${name}`).toBeGreaterThanOrEqual(
-          config.profiles[profile]!.groups.min_members ?? 2,
-        );
+        // a group of one process has no aggregate of its own (groups.min_members)
+        expect(mine.length, `members of ${name}`).toBeGreaterThanOrEqual(config.profiles[profile]!.groups.min_members);
         expect(pointValue(rm, 'nrdot.rollup.count')).toBe(mine.length);
         expect(pointValue(rm, ProcessMetric.memoryUsage)).toBe(mine.reduce((s, p) => s + p.rssBytes, 0));
         expect(pointValue(rm, ProcessMetric.memoryVirtual)).toBe(mine.reduce((s, p) => s + p.vsizeBytes, 0));

@@ -12,6 +12,7 @@ import { Registry } from '../../src/server/registry.js';
 import { SelfMetrics } from '../../src/server/self-metrics.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
 import { closedPort } from '../helpers/loopback-http.js';
+import { until } from '../helpers/until.js';
 import { FakeAgent } from './fake-agent.js';
 import { selfValues } from './fixtures.js';
 
@@ -44,14 +45,17 @@ async function query(promUrl: string, q: string): Promise<Sample[]> {
 
 /** Poll until `pred` holds for the query's result; generous deadline, no timing asserted. */
 async function waitFor(promUrl: string, q: string, pred: (r: Sample[]) => boolean, what: string): Promise<Sample[]> {
-  const deadline = Date.now() + 45_000;
   let last: Sample[] = [];
-  while (Date.now() < deadline) {
+  const shown = async () => {
     last = await query(promUrl, q);
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Prometheus never showed ${what}; last answer to ${q}: ${JSON.stringify(last)}`);
+    return pred(last);
+  };
+  await until(`Prometheus to show ${what}`, shown, {
+    ms: 45_000,
+    everyMs: 250,
+    context: () => `last answer to ${q}: ${JSON.stringify(last)}`,
+  });
+  return last;
 }
 
 let prom: ChildProcess | undefined;

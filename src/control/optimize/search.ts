@@ -84,39 +84,31 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
   const t = o.targets;
   const steps = o.steps ?? 5;
   const all: (Evaluation & Verdict)[] = [];
+  /** the best evaluation of each profile so far (on a tie, the later one) */
+  const bestOf = new Map<string, Evaluation & Verdict>();
   const run = async (profile: string, scale: number) => {
     const e = await o.evaluate(profile, scale);
     const v = { ...e, ...judge(e, t) };
     all.push(v);
+    const best = bestOf.get(profile);
+    bestOf.set(profile, best ? better(v, best, t) : v);
     return v;
   };
-  const bestOf = new Map<string, Evaluation & Verdict>();
+  const floorMet = (e: Evaluation) => e.visibilityMin >= t.minVisibility && e.criticalMin >= 1;
   for (const profile of o.profiles) {
     const full = await run(profile, 1);
-    let best = full;
-    if (full.visibilityMin >= t.minVisibility && full.criticalMin >= 1 && o.minScale < 1) {
-      // bisect for the smallest scale whose visibility still meets the floor
-      let lo = o.minScale;
-      let hi = 1;
-      const low = await run(profile, lo);
-      if (low.visibilityMin >= t.minVisibility && low.criticalMin >= 1) {
-        best = better(low, best, t);
-      } else {
-        for (let i = 0; i < steps; i++) {
-          const mid = round3((lo + hi) / 2);
-          if (mid === lo || mid === hi) break;
-          const m = await run(profile, mid);
-          if (m.visibilityMin >= t.minVisibility && m.criticalMin >= 1) {
-            hi = mid;
-            best = better(m, best, t);
-          } else {
-            lo = mid;
-          }
-        }
-      }
+    if (!floorMet(full) || o.minScale >= 1) continue;
+    // bisect for the smallest scale whose visibility still meets the floor
+    let lo = o.minScale;
+    let hi = 1;
+    const low = await run(profile, lo);
+    if (floorMet(low)) continue;
+    for (let i = 0; i < steps; i++) {
+      const mid = round3((lo + hi) / 2);
+      if (mid === lo || mid === hi) break;
+      if (floorMet(await run(profile, mid))) hi = mid;
+      else lo = mid;
     }
-    for (const e of all) if (e.profile === profile) best = better(e, best, t);
-    bestOf.set(profile, best);
   }
   const ranked = [...bestOf.values()].sort((a, b) => rank(a, b, t));
   const top = ranked[0];

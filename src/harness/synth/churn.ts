@@ -81,16 +81,17 @@ export function pickExits(rng: Rng, procs: SynthProc[], churn: number, spec: Sha
   return out;
 }
 
-/** A process like `p` (a recycled worker): same program, user, parent, cgroup, pool and cohort. */
 /**
  * Ceilings on the medians a clone inherits. A clone's rates are drawn
  * around its parent's drawn rates, so without a ceiling they walk
  * multiplicatively from generation to generation: a simulated week of churn
- * reached 10^22 read bytes (past what an int64 data point holds). The
- * ceilings are far above anything a generated process starts with.
+ * reached 10^22 read bytes (past what an int64 data point holds). The I/O
+ * and wake-up ceilings are far above anything a generated process starts
+ * with; CPU is at most one core per thread (one core for a single thread).
  */
-const CLONE_MAX = { readKBps: 200 * 1024, writeKBps: 200 * 1024, wake: 5000 } as const;
+const CLONE_MAX = { readKBps: 200 * 1024, writeKBps: 200 * 1024, wake: 5000, cpuPerThread: 1 } as const;
 
+/** A process like `p` (a recycled worker): same program, user, parent, cgroup, pool and cohort. */
 export function cloneSpec(p: SynthProc, ns: Namespace | undefined): Spec {
   const m = p.m;
   return {
@@ -101,7 +102,7 @@ export function cloneSpec(p: SynthProc, ns: Namespace | undefined): Spec {
     category: p.category,
     role: p.role,
     threads: p.threads,
-    cpu: p.anomaly ? 0.01 : Math.min(Math.max(1e-6, m.cpuRate), Math.max(1, p.threads)),
+    cpu: p.anomaly ? 0.01 : Math.min(Math.max(1e-6, m.cpuRate), CLONE_MAX.cpuPerThread * Math.max(1, p.threads)),
     cpuSigma: 0.3,
     rssMb: Math.max(0.5, p.rssBytes / MiB / (p.anomaly === 'memory' ? 10 : 1)),
     rssSigma: 0.15,

@@ -24,6 +24,15 @@ export function nextPts(ctx: Ctx, wrap: number): { pts: number; tty: number } {
   return { pts, tty };
 }
 
+export interface LoginOptions {
+  /** the user's systemd and (sd-pam) too (the user's first login) */
+  manager: boolean;
+  /** a zsh login shell (default bash) */
+  zsh?: boolean;
+  /** pts numbers wrap here (default PTS_WRAP) */
+  ptsWrap?: number;
+}
+
 /**
  * An ssh login: sshd [priv] -> sshd user@pts -> login shell, in its own
  * session scope; with `manager`, the user's systemd and (sd-pam) too.
@@ -34,9 +43,7 @@ export function addLogin(
   b: Builder,
   ctx: Ctx,
   u: { name: string; uid: number },
-  manager: boolean,
-  zsh = false,
-  ptsWrap = PTS_WRAP,
+  { manager, zsh = false, ptsWrap = PTS_WRAP }: LoginOptions,
 ): number {
   const ids = [u.uid, u.uid] as const;
   const { pts, tty } = nextPts(ctx, ptsWrap);
@@ -141,5 +148,5 @@ export function addShell(
  * numbers wrapping at 256, always bash.
  */
 export function addSshSession(b: Builder, ctx: Ctx, withUserManager: boolean): void {
-  addLogin(b, ctx, b.rng.pick(USERS), withUserManager, false, 256);
+  addLogin(b, ctx, b.rng.pick(USERS), { manager: withUserManager, ptsWrap: 256 });
 }

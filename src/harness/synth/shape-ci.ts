@@ -181,7 +181,7 @@ function build(b: Builder, ctx: Ctx, s: number): void {
   // Service containers the test jobs talk to.
   addContainer(b, ctx, false, 'postgres');
   addContainer(b, ctx, false, 'redis');
-  addLogin(b, ctx, userAt(4), true);
+  addLogin(b, ctx, userAt(4), { manager: true });
   addNoise(b, ctx, 2);
   addCronJob(b, ctx);
   const p: CiParents = { init: ctx.init, runner, freeListeners: listeners };

@@ -263,7 +263,7 @@ function build(b: Builder, ctx: Ctx, s: number): void {
       fds: [8, 20],
     });
   }
-  const dba = addLogin(b, ctx, userAt(0), true);
+  const dba = addLogin(b, ctx, userAt(0), { manager: true });
   if (dba >= 0)
     b.add(dba, {
       argv: ['psql', '-h', 'localhost', '-U', 'app', 'appdb'],
@@ -303,7 +303,7 @@ function build(b: Builder, ctx: Ctx, s: number): void {
         wake: 500,
       });
     } else if (r < 0.2) addBackup(b, ctx);
-    else if (r < 0.24) addLogin(b, ctx, userAt(rng.int(0, 5)), false);
+    else if (r < 0.24) addLogin(b, ctx, userAt(rng.int(0, 5)), { manager: false });
     else addCluster(b, ctx, k++, Math.min(b.userRoom - reserve, sized(rng, 240, s, 0.65, 2)));
     stale = b.made === before ? stale + 1 : 0;
   }

@@ -58,7 +58,7 @@ function login(b: Builder, ctx: Ctx, st: IdleState): number {
   const u = userAt(i);
   const manager = !st.managers.has(u.uid);
   if (manager) st.managers.add(u.uid);
-  const sh = addLogin(b, ctx, u, manager, b.rng.chance(0.2));
+  const sh = addLogin(b, ctx, u, { manager, zsh: b.rng.chance(0.2) });
   if (sh >= 0) st.shells++;
   return sh;
 }

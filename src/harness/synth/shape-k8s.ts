@@ -71,7 +71,7 @@ function build(b: Builder, ctx: Ctx, s: number): void {
   ] as const) {
     addSystemPod(b, ctx.init, kind, main);
   }
-  addLogin(b, ctx, userAt(3), false);
+  addLogin(b, ctx, userAt(3), { manager: false });
   addNoise(b, ctx, 2);
   addCronJob(b, ctx);
   const reserve = Math.max(1, Math.round(b.capacity * 0.01));

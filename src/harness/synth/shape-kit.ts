@@ -63,7 +63,7 @@ export function buildShaped(
   addKernel(b, ctx);
   if (ctx.init >= 0) {
     addBaseSystem(b, ctx, plan.base);
-    addLogin(b, ctx, USERS[0], true);
+    addLogin(b, ctx, USERS[0], { manager: true });
     plan.build(b, ctx, scaleOf(n));
     fillExact(b, ctx);
   }

@@ -225,7 +225,7 @@ function addUwsgi(b: Builder, ctx: Ctx, st: WebState, workers: number): number {
 /** A developer's login and a cron job (artisan schedule:run and the like). */
 function addSessionAndCron(b: Builder, ctx: Ctx): number {
   const before = b.made;
-  addLogin(b, ctx, userAt(b.rng.int(0, 8)), false);
+  addLogin(b, ctx, userAt(b.rng.int(0, 8)), { manager: false });
   addCronJob(b, ctx);
   return b.made - before;
 }
@@ -277,7 +277,7 @@ function build(b: Builder, ctx: Ctx, s: number): void {
     writeKBps: 600,
     wake: 300,
   });
-  addLogin(b, ctx, userAt(3), true);
+  addLogin(b, ctx, userAt(3), { manager: true });
   addTmux(b, ctx);
   addNoise(b, ctx, 3);
   for (let i = 0; i < 3; i++) addCronJob(b, ctx);

@@ -154,7 +154,10 @@ export class CostStage implements Stage {
       })),
     };
     // the request's pieces, concatenated once below: the build's, the extras, the self-telemetry
-    const { parts, lanes, points } = built;
+    // (copies: the build's output stays as the build left it)
+    const parts = [...built.parts];
+    const lanes = [...built.lanes];
+    const points = [...built.points];
     if (extraPb) {
       parts.push(extraPb);
       for (const p of extraPoints) {

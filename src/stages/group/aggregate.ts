@@ -106,7 +106,7 @@ export function aggregate(
   series: Map<string, GroupSeries>,
   cycle: number,
   startMs: number,
-  minMembers = 1,
+  minMembers: number,
   sums: Sums = new Sums(),
 ): RollupGroup[] {
   const b = f.batch;

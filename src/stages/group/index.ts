@@ -39,7 +39,7 @@ export class GroupStage implements Stage, Stateful {
       this.series,
       cycle,
       start,
-      ctx.profile.groups.min_members ?? 2,
+      ctx.profile.groups.min_members,
       this.sums,
     );
     f.facts.rollupGroups = f.groups.length;

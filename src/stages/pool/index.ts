@@ -75,11 +75,19 @@ export class PoolStage implements Stage {
       group[s] = this.catalog.intern(info);
       exe[s] = this.names.id(ids.name[s]!, String);
     }
-    // each row's group, and its parent's slot looked up once (-1: not in the table, or a kernel thread)
+    // each row's group, and its parent's slot looked up once (-1: not in the table, or a kernel
+    // thread); the groups and names the rows use are marked, for the retain at the end
     const n = f.n;
     const parent = this.scratch(n);
+    const usedGroups = this.catalog.usedMask();
+    const usedNames = this.names.usedMask();
     for (let i = 0; i < n; i++) {
-      f.group[i] = group[f.slot[i]!]!;
+      const s = f.slot[i]!;
+      const g = group[s]!;
+      f.group[i] = g;
+      if (g >= 0) usedGroups[g] = 1;
+      const e = exe[s]!;
+      if (e >= 0) usedNames[e] = 1;
       parent[i] = (b.flags[i]! & FLAG_KERNEL_THREAD) !== 0 ? -1 : ids.slotOf(b.ppid[i]!);
     }
     // pools: same executable in the same group, laid out once in the frame (the profile caps them)
@@ -131,8 +139,8 @@ export class PoolStage implements Stage {
     }
     f.facts.pools = pools;
     // groups and names no process of this cycle has are forgotten (the slots of the others are freed at its end)
-    this.catalog.retainUsed(f.slot, n, group);
-    this.names.retainUsed(f.slot, n, exe);
+    this.catalog.retain(usedGroups);
+    this.names.retain(usedNames);
   }
 
   /** What a cgroup text says, parsed once per distinct text (a container's or a service's processes share one). */

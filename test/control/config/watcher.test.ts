@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type ConfigChange, ConfigWatcher, onReloadSignal } from '../../../src/control/config/watcher.js';
 import { fastTmpDir } from '../../../src/util/tmp.js';
+import { until } from '../../helpers/until.js';
 
 const tmp = fastTmpDir('nrdot-watch-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -13,15 +14,6 @@ const running: ConfigWatcher[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((w) => w.shutdown()));
 });
-
-/** Wait until `cond` holds (checked every 20 ms, at most 5 s): a bound, not a timing assertion. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 let n = 0;
 function watched(content = 'profile: balanced\n', opts: { pollMs?: number; useEvents?: boolean } = {}) {
@@ -56,7 +48,7 @@ describe('ConfigWatcher', () => {
   it('calls back once for a burst of writes, with the file that changed', async () => {
     const s = watched();
     for (let i = 0; i < 5; i++) fs.writeFileSync(s.file, `profile: aggressive # ${i}\n`);
-    await until(() => s.changes.length > 0, 'the change');
+    await until('the change', () => s.changes.length > 0);
     // the writes were done before any event was read: one debounced re-read for them all
     expect(s.w.checks).toBe(1);
     expect(s.changes).toEqual([{ files: [s.file] }]);
@@ -67,7 +59,7 @@ describe('ConfigWatcher', () => {
     const tmpFile = path.join(s.dir, '.nrdot.yaml.swp');
     fs.writeFileSync(tmpFile, 'profile: emergency\n');
     fs.renameSync(tmpFile, s.file);
-    await until(() => s.changes.length === 1, 'the rename');
+    await until('the rename', () => s.changes.length === 1);
 
     const k = path.join(tmp, `k8s${n++}`);
     fs.mkdirSync(path.join(k, 'v1'), { recursive: true });
@@ -86,7 +78,7 @@ describe('ConfigWatcher', () => {
     w.start();
     fs.symlinkSync('v2', path.join(k, '..data_tmp'));
     fs.renameSync(path.join(k, '..data_tmp'), path.join(k, '..data'));
-    await until(() => changes.length === 1, 'the symlink swap');
+    await until('the symlink swap', () => changes.length === 1);
   });
 
   it('does nothing for a touch, an unrelated file, or the same bytes written again', async () => {
@@ -96,23 +88,23 @@ describe('ConfigWatcher', () => {
     fs.writeFileSync(path.join(s.dir, 'other.txt'), 'x');
     fs.writeFileSync(s.file, 'profile: balanced\n');
     // every re-read after the writes sees their end state: the first one must find nothing
-    await until(() => s.w.checks >= 1, 're-read after the events');
+    await until('re-read after the events', () => s.w.checks >= 1);
     expect(s.changes).toEqual([]);
   });
 
   it('a removed file is logged, not a change; its return with new bytes is', async () => {
     const s = watched();
     fs.rmSync(s.file);
-    await until(() => s.logs.some((l) => l.msg === 'config file is gone; the running config stays'), 'the log line');
+    await until('the log line', () => s.logs.some((l) => l.msg === 'config file is gone; the running config stays'));
     expect(s.changes).toEqual([]);
     fs.writeFileSync(s.file, 'profile: conservative\n');
-    await until(() => s.changes.length === 1, 'the new file');
+    await until('the new file', () => s.changes.length === 1);
   });
 
   it('polls when asked, for filesystems without events', async () => {
     const s = watched('a: 1\n', { pollMs: 50, useEvents: false });
     fs.writeFileSync(s.file, 'a: 2\n');
-    await until(() => s.changes.length === 1, 'the polled change');
+    await until('the polled change', () => s.changes.length === 1);
   });
 
   it('start and shutdown are safe twice; nothing is called after shutdown', async () => {
@@ -127,7 +119,7 @@ describe('ConfigWatcher', () => {
     running.push(witness);
     witness.start();
     fs.writeFileSync(s.file, 'profile: aggressive\n');
-    await until(() => seen.length === 1, "the witness's re-read");
+    await until("the witness's re-read", () => seen.length === 1);
     expect(s.w.checks).toBe(0);
     expect(s.changes).toEqual([]);
   });
@@ -147,16 +139,16 @@ describe('onReloadSignal', () => {
     process.on('SIGHUP', witness);
     try {
       process.kill(process.pid, 'SIGHUP');
-      await until(() => calls === 1, 'the first call');
+      await until('the first call', () => calls === 1);
       // one at a time, so the kernel cannot merge them into one
       process.kill(process.pid, 'SIGHUP');
-      await until(() => delivered === 2, 'the second signal');
+      await until('the second signal', () => delivered === 2);
       process.kill(process.pid, 'SIGHUP');
-      await until(() => delivered === 3, 'the third signal');
+      await until('the third signal', () => delivered === 3);
       expect(calls).toBe(1);
       release?.();
       // the folded call and the loop's end are one run of promise callbacks: over before `until` looks
-      await until(() => calls >= 2, 'the folded call');
+      await until('the folded call', () => calls >= 2);
       expect(calls).toBe(2);
     } finally {
       process.off('SIGHUP', witness);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiskQueue, type ExportQueue, nodeIo, type QueueIo } from '../../../src/exporters/queue/index.js';
 import { QUEUE } from '../../helpers/defaults.js';
+import { until } from '../../helpers/until.js';
 import { captureLogger, diskTmpDir, drain, payload, rmrf, segFiles, tagOf, WARN } from './helpers.js';
 
 const FRAME = 24;
@@ -208,11 +209,6 @@ function countingIo(): { io: QueueIo; synced: string[] } {
   return { io, synced };
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('fsync policy', () => {
   it('fsyncIntervalMs 0: each append is fsynced before it resolves; a new segment also fsyncs the lane directory', async () => {
     const dir = diskTmpDir();
@@ -236,14 +232,14 @@ describe('fsync policy', () => {
     const q = createDiskQueue(dir, { ...QUEUE, maxBytes: 1 << 20, fsyncIntervalMs: 20, io });
     open.push(q);
     await q.start();
-    await until(() => synced.length > 0, 'the lane directories to be fsynced'); // created at start
+    await until('the lane directories to be fsynced', () => synced.length > 0); // created at start
     synced.length = 0;
     await q.append('critical', payload('a'));
     expect(synced).toEqual([]);
     const seg = path.join(dir, 'critical', '0000000000000000.seg');
     // the timer fsyncs the segment, then the directory (one after the other)
     const laneDir = `${path.join(dir, 'critical')}/`;
-    await until(() => synced.includes(seg) && synced.includes(laneDir), 'the periodic fsync');
+    await until('the periodic fsync', () => synced.includes(seg) && synced.includes(laneDir));
     expect(synced.indexOf(seg)).toBeGreaterThanOrEqual(0);
   });
 });
