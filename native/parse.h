@@ -36,6 +36,13 @@ struct StatFields {
 // readable and NUL (a sentinel for the digit loops).
 bool ParseStat(const char* s, size_t n, StatFields* out);
 
+// countOrUnknown() of src/sources/batch.ts: `v` when it is a whole number
+// from 0 to 2^53 - 1 (a double holds it exactly), else -1 (unknown). Applied
+// to every count column where the batch is filled.
+inline double ExactCount(double v) {
+  return v >= 0 && v <= 9007199254740991.0 && v == static_cast<double>(static_cast<int64_t>(v)) ? v : -1;
+}
+
 // firstNumberAfter(text, key): the decimal number after `key` (spaces and
 // tabs skipped), -1 when the key or the number is absent.
 double NumberAfter(const char* s, size_t n, const char* key, size_t key_len);

@@ -7,9 +7,10 @@
  * delivered and is not kept for the next start (docs: README, exit codes);
  * the shutdown log line reports the same figures.
  */
-import type { Fanout } from '../exporters/fanout.js';
-import { QueuedOtlpExporter } from '../exporters/otlp/queued.js';
-import { DROP_REASONS, type QueueDropReason } from '../exporters/queue/index.js';
+import type { Exporter } from '../exporters/exporter.js';
+import type { ExporterStats } from '../exporters/fanout.js';
+import { type ExportHealth, QueuedOtlpExporter } from '../exporters/otlp/queued.js';
+import { DROP_REASONS, type QueueDropReason, type QueueStats } from '../exporters/queue/index.js';
 
 export interface ExporterDelivery {
   exporter: string;
@@ -35,36 +36,84 @@ export interface DeliveryReport {
   shortfall: boolean;
 }
 
-/** Read after `Fanout.shutdown()`: queues have drained what they could. */
-export function deliveryReport(sink: Pick<Fanout, 'exporters' | 'exporterStats'>): DeliveryReport {
-  const stats = sink.exporterStats();
-  let shortfall = false;
-  const exporters = sink.exporters.map((e, i): ExporterDelivery => {
-    const s = stats[i]!;
-    if (!(e instanceof QueuedOtlpExporter)) {
-      if (s.errors > 0) shortfall = true;
-      return { exporter: e.name, failedWrites: s.errors, bytes: s.bytes };
-    }
-    const h = e.health();
-    const q = e.queue.stats();
-    const dropped: ExporterDelivery['dropped'] = {};
-    for (const r of DROP_REASONS) if (q.dropped[r].records > 0) dropped[r] = { ...q.dropped[r] };
-    const rejectedPoints = h.dropped.rejected ?? 0;
-    const partialPoints = h.dropped.partial ?? 0;
-    const lost = !h.queue.persistent && h.queue.records > 0;
-    if (Object.keys(dropped).length > 0 || rejectedPoints > 0 || partialPoints > 0 || lost) shortfall = true;
-    return {
-      exporter: e.name,
-      failedWrites: 0,
-      bytes: h.sent.bytes,
-      sent: { records: h.sent.records, points: h.sent.points },
-      queued: { records: h.queue.records, bytes: h.queue.bytes, persistent: h.queue.persistent },
-      dropped,
-      rejectedPoints,
-      partialPoints,
+/** What a queued exporter's delivery figures are read from (kept when the exporter itself is dropped). */
+export interface QueueFigures {
+  health: ExportHealth;
+  dropped: QueueStats['dropped'];
+}
+
+/** The figures of `e` when it is a queued exporter. */
+export function queueFigures(e: Exporter): QueueFigures | undefined {
+  return e instanceof QueuedOtlpExporter ? { health: e.health(), dropped: e.queue.stats().dropped } : undefined;
+}
+
+/** One exporter's delivery: its export() counters, and for a queued exporter its queue's figures. */
+export function exporterDelivery(s: ExporterStats, q?: QueueFigures): ExporterDelivery {
+  if (!q) return { exporter: s.exporter, failedWrites: s.errors, bytes: s.bytes };
+  const h = q.health;
+  const dropped: ExporterDelivery['dropped'] = {};
+  for (const r of DROP_REASONS) if (q.dropped[r].records > 0) dropped[r] = { ...q.dropped[r] };
+  return {
+    exporter: s.exporter,
+    failedWrites: 0,
+    bytes: h.sent.bytes,
+    sent: { records: h.sent.records, points: h.sent.points },
+    queued: { records: h.queue.records, bytes: h.queue.bytes, persistent: h.queue.persistent },
+    dropped,
+    rejectedPoints: h.dropped.rejected ?? 0,
+    partialPoints: h.dropped.partial ?? 0,
+  };
+}
+
+const plus = (a: number | undefined, b: number | undefined) => (a ?? 0) + (b ?? 0);
+
+/** Two deliveries of exporters of the same name (one retired by a reload, one after it) as one. */
+export function addDelivery(a: ExporterDelivery, b: ExporterDelivery): ExporterDelivery {
+  const out: ExporterDelivery = {
+    exporter: a.exporter,
+    failedWrites: a.failedWrites + b.failedWrites,
+    bytes: a.bytes + b.bytes,
+  };
+  if (a.sent || b.sent) {
+    out.sent = { records: plus(a.sent?.records, b.sent?.records), points: plus(a.sent?.points, b.sent?.points) };
+  }
+  if (a.queued || b.queued) {
+    out.queued = {
+      records: plus(a.queued?.records, b.queued?.records),
+      bytes: plus(a.queued?.bytes, b.queued?.bytes),
+      persistent: (a.queued ?? b.queued)!.persistent && (b.queued ?? a.queued)!.persistent,
     };
-  });
-  return { exporters, shortfall };
+  }
+  if (a.dropped || b.dropped) {
+    out.dropped = {};
+    for (const r of DROP_REASONS) {
+      const x = a.dropped?.[r];
+      const y = b.dropped?.[r];
+      if (x || y) out.dropped[r] = { records: plus(x?.records, y?.records), bytes: plus(x?.bytes, y?.bytes) };
+    }
+  }
+  if (a.rejectedPoints !== undefined || b.rejectedPoints !== undefined) {
+    out.rejectedPoints = plus(a.rejectedPoints, b.rejectedPoints);
+  }
+  if (a.partialPoints !== undefined || b.partialPoints !== undefined) {
+    out.partialPoints = plus(a.partialPoints, b.partialPoints);
+  }
+  return out;
+}
+
+function undelivered(d: ExporterDelivery): boolean {
+  if (!d.queued) return d.failedWrites > 0;
+  const lost = !d.queued.persistent && d.queued.records > 0;
+  return Object.keys(d.dropped ?? {}).length > 0 || (d.rejectedPoints ?? 0) > 0 || (d.partialPoints ?? 0) > 0 || lost;
+}
+
+/**
+ * Read after the sink's shutdown: queues have drained what they could.
+ * `deliveries()` covers every exporter the agent ran (src/agent/switch-sink.ts).
+ */
+export function deliveryReport(sink: { deliveries(): ExporterDelivery[] }): DeliveryReport {
+  const exporters = sink.deliveries();
+  return { exporters, shortfall: exporters.some(undelivered) };
 }
 
 function kib(n: number): string {

@@ -17,9 +17,18 @@
  * and the swap throws naming the exporter that failed; the running sink is
  * the one before the swap.
  *
- * Counters stay cumulative across swaps: `errorCounts()`, `exporterStats()`
- * and `exporters` (for the shutdown delivery report) cover every exporter the
- * agent ever ran.
+ * Nothing accepted is lost across a swap: an export() that arrives while
+ * the swap shuts an exporter down for its successor waits until the swap
+ * is over and goes to the sink then in effect; an export already under way
+ * reaches the exporters it started on (a retired exporter's shutdown waits
+ * for what it accepted: the file exporter's writes, the queued exporter's
+ * appends, then drains them or keeps them on disk).
+ *
+ * Counters stay cumulative across swaps (src/agent/sink-totals.ts):
+ * `errorCounts()`, `exporterStats()`, `health()` and `deliveries()` cover
+ * every exporter the agent ever ran, per exporter name and never going
+ * down, but only the exporters running or draining are held: a retired one
+ * is folded into its name's totals once it is shut down.
  */
 
 import { ErrorCodes, NrdotError } from '../core/errors.js';
@@ -31,6 +40,8 @@ import type { ExportHealth } from '../exporters/otlp/queued.js';
 import { type CreateExporterOptions, createExporter, type ExportSpec, parseExportSpecs } from '../exporters/spec.js';
 import type { ExportMetricsServiceRequest } from '../otlp/model.js';
 import type { ExportOutcome, ExportSink } from '../pipeline/types.js';
+import type { ExporterDelivery } from './delivery.js';
+import { SinkTotals } from './sink-totals.js';
 
 interface Slot {
   exporter: Exporter;
@@ -76,10 +87,13 @@ export interface SinkPlan {
 export class SwitchableSink implements ExportSink {
   private current: Fanout;
   private slots: Slot[];
-  /** every Fanout that ever ran, for cumulative counters */
-  private readonly fanouts: Fanout[] = [];
   /** retired exporters still draining their queue */
-  private draining: Exporter[] = [];
+  private draining: Slot[] = [];
+  /** retired exporters being shut down (folded into the totals when done) */
+  private readonly closing = new Set<Exporter>();
+  private readonly totals = new SinkTotals();
+  /** set while a swap has exporters shut down and their successors not yet running: export() waits */
+  private switching?: Promise<void>;
   private started = false;
   private stopping?: Promise<void>;
 
@@ -90,11 +104,7 @@ export class SwitchableSink implements ExportSink {
   ) {
     const plan = SwitchableSink.plan(specs, options, []);
     this.slots = plan.slots;
-    this.current = new Fanout(
-      plan.slots.map((s) => s.exporter),
-      logger,
-    );
-    this.fanouts.push(this.current);
+    this.current = this.fanout(plan.slots);
   }
 
   /** Build (not start) the exporters for `specs`, reusing those of `running` that are unchanged. Throws on a bad spec. */
@@ -117,15 +127,23 @@ export class SwitchableSink implements ExportSink {
     return { slots, fresh };
   }
 
+  private fanout(slots: readonly Slot[]): Fanout {
+    for (const s of slots) this.totals.hold(s.exporter);
+    return new Fanout(
+      slots.map((s) => s.exporter),
+      this.logger,
+    );
+  }
+
   /** The exporters running now (plan() reuses them). */
   get running(): readonly Slot[] {
     return this.slots;
   }
 
-  /** Every exporter the agent ran, current first (the delivery report reads them after shutdown). */
+  /** The exporters held now: running, draining and being shut down (retired ones are only in the totals). */
   get exporters(): Exporter[] {
-    const out: Exporter[] = [];
-    for (const f of [this.current, ...this.fanouts]) for (const e of f.exporters) if (!out.includes(e)) out.push(e);
+    const out = [...this.current.exporters];
+    for (const e of [...this.draining.map((d) => d.exporter), ...this.closing]) if (!out.includes(e)) out.push(e);
     return out;
   }
 
@@ -135,26 +153,34 @@ export class SwitchableSink implements ExportSink {
     await this.current.start();
   }
 
-  export(
+  async export(
     payload: ExportMetricsServiceRequest | EncodedRequest,
     encoded?: Uint8Array,
     batches?: () => readonly LaneBatch[],
   ): Promise<ExportOutcome[]> {
-    return this.current.export(payload, encoded, batches);
+    while (this.switching) await this.switching;
+    // every exporter of `f` takes the request before this call yields (Fanout.export), so a
+    // swap that starts later finds it in their hands
+    const f = this.current;
+    const outcomes = await f.export(payload, encoded, batches);
+    for (const [i, o] of outcomes.entries()) this.totals.record(f.exporters[i]!, o);
+    return outcomes;
   }
 
   /**
    * Swap to `plan` (call between two cycles). Fresh exporters on a resource
    * nobody holds start first (a failure leaves everything as it was and
    * throws, naming the exporter); then exporters whose resource a fresh one
-   * takes over are shut down and their successors started (a failure puts
-   * the retired ones back, built again, and throws naming the successor);
-   * the rest of the old ones drain.
+   * takes over (running or draining) are shut down and their successors
+   * started, exports waiting meanwhile (a failure puts the retired ones
+   * back, built again, and throws naming the successor); the rest of the
+   * old ones drain.
    */
   async swap(plan: SinkPlan): Promise<{ started: string[]; retired: string[] }> {
     const kept = new Set(plan.slots.map((s) => s.exporter));
     const leaving = this.slots.filter((s) => !kept.has(s.exporter));
-    const taken = (s: Slot) => s.resource !== undefined && leaving.some((l) => l.resource === s.resource);
+    const holders = [...leaving, ...this.draining];
+    const taken = (s: Slot) => s.resource !== undefined && holders.some((l) => l.resource === s.resource);
     const free = plan.fresh.filter((s) => !taken(s));
     const successors = plan.fresh.filter(taken);
     const outcomes = await Promise.allSettled(free.map((s) => s.exporter.start()));
@@ -163,37 +189,45 @@ export class SwitchableSink implements ExportSink {
       await this.discard(plan);
       throw startFailure(free[i]!.exporter.name, (outcomes[i] as PromiseRejectedResult).reason);
     }
-    const replaced = leaving.filter((l) => successors.some((s) => s.resource === l.resource));
-    for (const l of replaced) {
-      await l.exporter
-        .shutdown()
-        .catch((e) => this.logger.warn({ exporter: l.exporter.name, err: String(e) }, 'shutdown failed'));
-    }
-    for (const s of successors) {
-      try {
-        await s.exporter.start();
-      } catch (e) {
-        await this.discard(plan);
-        const err = startFailure(s.exporter.name, e);
-        const lost = await this.restore(replaced);
-        err.message +=
-          lost.length > 0
-            ? `; the exporter it replaced could not be started again either (${lost.join('; ')}): it is left out`
-            : '; the exporters before the swap run on';
-        throw err;
+    const replaced = holders.filter((l) => successors.some((s) => s.resource === l.resource));
+    let open = () => {};
+    this.switching = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    try {
+      for (const l of replaced) await this.retire(l.exporter);
+      this.draining = this.draining.filter((d) => !replaced.includes(d));
+      for (const s of successors) {
+        try {
+          await s.exporter.start();
+        } catch (e) {
+          await this.discard(plan);
+          const err = startFailure(s.exporter.name, e);
+          const lost = await this.restore(replaced.filter((r) => leaving.includes(r)));
+          err.message +=
+            lost.length > 0
+              ? `; the exporter it replaced could not be started again either (${lost.join('; ')}): it is left out`
+              : '; the exporters before the swap run on';
+          throw err;
+        }
       }
+      this.current = this.fanout(plan.slots);
+      this.slots = plan.slots;
+      this.draining.push(...leaving.filter((l) => !replaced.includes(l)));
+    } finally {
+      this.switching = undefined;
+      open();
     }
-    const next = new Fanout(
-      plan.slots.map((s) => s.exporter),
-      this.logger,
-    );
-    this.current = next;
-    this.slots = plan.slots;
-    this.fanouts.push(next);
-    const drain = leaving.filter((l) => !successors.some((s) => s.resource === l.resource)).map((l) => l.exporter);
-    this.draining.push(...drain);
     this.reap();
     return { started: plan.fresh.map((s) => s.exporter.name), retired: leaving.map((l) => l.exporter.name) };
+  }
+
+  /** Shut `e` down (it gets no new data) and fold its figures into the totals. */
+  private async retire(e: Exporter): Promise<void> {
+    this.closing.add(e);
+    await e.shutdown().catch((err) => this.logger.warn({ exporter: e.name, err: String(err) }, 'shutdown failed'));
+    this.closing.delete(e);
+    this.totals.fold(e);
   }
 
   /**
@@ -215,11 +249,7 @@ export class SwitchableSink implements ExportSink {
       }
     }
     this.slots = this.slots.flatMap((s) => (replaced.includes(s) ? (back.has(s) ? [back.get(s)!] : []) : [s]));
-    this.current = new Fanout(
-      this.slots.map((s) => s.exporter),
-      this.logger,
-    );
-    this.fanouts.push(this.current);
+    this.current = this.fanout(this.slots);
     return lost;
   }
 
@@ -230,17 +260,15 @@ export class SwitchableSink implements ExportSink {
 
   /** Shut down retired exporters that have nothing left to send. */
   reap(): void {
-    const done = this.draining.filter((e) => !hasHealth(e) || e.health().queue.records === 0);
-    this.draining = this.draining.filter((e) => !done.includes(e));
-    for (const e of done) {
-      void e.shutdown().catch((err) => this.logger.warn({ exporter: e.name, err: String(err) }, 'shutdown failed'));
-    }
+    const done = this.draining.filter((d) => !hasHealth(d.exporter) || d.exporter.health().queue.records === 0);
+    this.draining = this.draining.filter((d) => !done.includes(d));
+    for (const d of done) void this.retire(d.exporter);
   }
 
-  /** Queue, breaker and delivery figures of the queued exporters running now and those still draining. */
+  /** Queue, breaker and delivery figures of the queued exporters held now, per name (counters over the agent's life). */
   health(): ExportHealth[] {
     this.reap();
-    return [...this.current.health(), ...this.draining.filter(hasHealth).map((e) => e.health())];
+    return this.totals.health(this.exporters);
   }
 
   /** Queue, breaker and delivery figures of the queued exporters of the config in effect (not the retired ones). */
@@ -250,38 +278,25 @@ export class SwitchableSink implements ExportSink {
 
   /** Failed deliveries per exporter name over the agent's life (monotonic across swaps). */
   errorCounts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const f of this.fanouts)
-      for (const s of f.exporterStats()) out[s.exporter] = (out[s.exporter] ?? 0) + s.errors;
-    for (const e of this.exporters) {
-      if (hasHealth(e)) out[e.name] = (out[e.name] ?? 0) + e.health().failures;
-    }
-    return out;
+    return this.totals.errorCounts(this.exporters);
   }
 
-  /** Cumulative counters per exporter (aligned with `exporters`). */
+  /** Cumulative export() counters per exporter name over the agent's life. */
   exporterStats(): ExporterStats[] {
-    return this.exporters.map((e) => {
-      const sum: ExporterStats = { exporter: e.name, exports: 0, errors: 0, consecutiveErrors: 0, bytes: 0 };
-      for (const f of this.fanouts) {
-        const i = f.exporters.indexOf(e);
-        if (i < 0) continue;
-        const s = f.exporterStats()[i]!;
-        sum.exports += s.exports;
-        sum.errors += s.errors;
-        sum.bytes += s.bytes;
-        sum.consecutiveErrors = s.consecutiveErrors;
-        if (s.lastError) sum.lastError = s.lastError;
-      }
-      return sum;
-    });
+    return this.totals.exporterStats(this.exporters);
   }
 
-  /** Shut every exporter down, running and draining. Safe to call twice. */
+  /** What became of the data each exporter (per name) accepted; read after shutdown (src/agent/delivery.ts). */
+  deliveries(): ExporterDelivery[] {
+    return this.totals.deliveries(this.exporters);
+  }
+
+  /** Shut every exporter down, running and draining (they stay held: the delivery report reads them). Safe to call twice. */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
+      while (this.switching) await this.switching;
       await this.current.shutdown();
-      await Promise.allSettled(this.draining.splice(0).map((e) => e.shutdown()));
+      await Promise.allSettled([...this.draining.map((d) => d.exporter), ...this.closing].map((e) => e.shutdown()));
     })();
     return this.stopping;
   }

@@ -4,7 +4,10 @@
  * One typed array per field, indexed by row. Strings (name, command line,
  * executable path) travel only for identities that are new since the last
  * scan (`fresh*` arrays); downstream stages keep them in an identity table.
- * Unknown values (permission denied, file missing) are -1.
+ * Unknown values (permission denied, file missing) are -1. So is a count
+ * (rss, vsize, io bytes, faults, context switches) a source read but a
+ * float64 cannot hold exactly (past 2^53: a damaged or crafted /proc file,
+ * a received int64): `countOrUnknown`, applied where the batch is filled.
  */
 
 import type { ResourceMetrics } from '../otlp/model.js';
@@ -20,6 +23,17 @@ export const UNKNOWN = -1;
  */
 export function exactCount(v: number): boolean {
   return v >= 0 && v <= Number.MAX_SAFE_INTEGER && v % 1 === 0;
+}
+
+/**
+ * `v` as a batch's count column holds it: the value when `exactCount`,
+ * else UNKNOWN. Every source applies it where it fills the batch (the
+ * TypeScript reader, the native scanner's C++ twin `ExactCount`, the OTLP
+ * receiver's mapping), so a stage reads a count as known (>= 0, exact) or
+ * UNKNOWN and never needs to check again.
+ */
+export function countOrUnknown(v: number): number {
+  return exactCount(v) ? v : UNKNOWN;
 }
 
 /** Row flags (bit set in `flags`). */

@@ -142,6 +142,8 @@ export class QueuedOtlpExporter implements Exporter {
   /** losses the exporter itself sees (rejected, partial, unreadable records), per lane */
   private readonly dropped: Record<Lane, Record<string, number>> = { critical: {}, standard: {}, sampled: {} };
   private refusedLogged = 0;
+  /** exportBatches() calls accepted and not yet in the queue (shutdown waits for them) */
+  private readonly accepting = new Set<Promise<ExportResult>>();
 
   constructor(o: QueuedExporterOptions) {
     this.target = o.target;
@@ -246,9 +248,23 @@ export class QueuedOtlpExporter implements Exporter {
     ]);
   }
 
-  /** Compress and queue each batch; ok when every one was accepted. */
+  /**
+   * Compress and queue each batch; ok when every one was accepted. A call
+   * made before shutdown() reaches the queue: shutdown waits for it, then
+   * drains (or keeps on disk) what it queued.
+   */
   async exportBatches(batches: readonly LaneBatch[]): Promise<ExportResult> {
     this.lifecycle.assertExportable();
+    const p = this.enqueue(batches);
+    this.accepting.add(p);
+    try {
+      return await p;
+    } finally {
+      this.accepting.delete(p);
+    }
+  }
+
+  private async enqueue(batches: readonly LaneBatch[]): Promise<ExportResult> {
     let bytes = 0;
     let refused = 0;
     let refusedPoints = 0;
@@ -385,6 +401,8 @@ export class QueuedOtlpExporter implements Exporter {
 
   shutdown(): Promise<void> {
     return this.lifecycle.shutdown(async () => {
+      // what export() accepted before this call goes into the queue first
+      await Promise.allSettled([...this.accepting]);
       this.abort.abort();
       await Promise.allSettled(this.loops);
       if (this.lifecycle.started || this.loops.length > 0) await this.drainAtShutdown();

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ErrorCodes, errnoOf, NrdotError } from '../../core/errors.js';
 import {
   allocBatch,
+  countOrUnknown,
   FLAG_DETAIL,
   FLAG_KERNEL_THREAD,
   FLAG_NEW_IDENTITY,
@@ -294,21 +295,21 @@ export class ProcfsReader {
       b.utimeSec[n] = st.utime / clkTck;
       b.stimeSec[n] = st.stime / clkTck;
       b.iowaitSec[n] = st.blkioTicks / clkTck;
-      b.rssBytes[n] = st.rss * pageSize;
-      b.vsizeBytes[n] = st.vsize;
+      b.rssBytes[n] = countOrUnknown(st.rss * pageSize);
+      b.vsizeBytes[n] = countOrUnknown(st.vsize);
       b.threads[n] = st.threads;
       b.state[n] = st.state;
-      b.minFaults[n] = st.minflt;
-      b.majFaults[n] = st.majflt;
+      b.minFaults[n] = countOrUnknown(st.minflt);
+      b.majFaults[n] = countOrUnknown(st.majflt);
       if (status) {
         b.uid[n] = status.uid;
-        b.volCtx[n] = status.volCtx;
-        b.involCtx[n] = status.involCtx;
+        b.volCtx[n] = countOrUnknown(status.volCtx);
+        b.involCtx[n] = countOrUnknown(status.involCtx);
       }
       if (ioText !== undefined) {
         const io = parseIo(ioText);
-        b.readBytes[n] = io.readBytes;
-        b.writeBytes[n] = io.writeBytes;
+        b.readBytes[n] = countOrUnknown(io.readBytes);
+        b.writeBytes[n] = countOrUnknown(io.writeBytes);
       }
       b.fds[n] = fdCount;
       b.flags[n] = flags;

@@ -34,7 +34,15 @@ import {
   type ResourceMetrics,
 } from '../../otlp/model.js';
 import { ProcessMetric, ResourceAttr } from '../../telemetry/names.js';
-import { allocBatch, FLAG_DETAIL, FLAG_NEW_IDENTITY, type HostInfo, type ProcessBatch, UNKNOWN } from '../batch.js';
+import {
+  allocBatch,
+  countOrUnknown,
+  FLAG_DETAIL,
+  FLAG_NEW_IDENTITY,
+  type HostInfo,
+  type ProcessBatch,
+  UNKNOWN,
+} from '../batch.js';
 
 const PROCESS_METRICS: ReadonlySet<string> = new Set(Object.values(ProcessMetric));
 const CPU_COUNT_ATTRS = ['host.cpu.count', 'system.cpu.logical.count', 'host.cpu.logical_count'];
@@ -94,8 +102,11 @@ export function nanosToSec(ns: string): number {
 
 /**
  * A point's value for the model, or NaN (unknown) when the model could not
- * hold it exactly: negative, not finite, or an integer beyond 2^53. The
- * process is still exported as it came; only decisions and roll-ups skip it.
+ * hold it exactly: negative, not finite, or beyond 2^53 (an int64 past it
+ * is rounded by Number(), so it is left out, never taken rounded). A count
+ * must also be whole (`countOrUnknown` where the batch is filled). The
+ * process is still exported as it came; only nrdot's own figures (rates,
+ * decisions, roll-ups) skip the value.
  */
 const value = (p: NumberDataPoint): number => {
   const v = p.asDouble !== undefined ? p.asDouble : Number(p.asInt ?? Number.NaN);
@@ -154,13 +165,16 @@ function readRow(rm: ResourceMetrics): Row {
   let latestNs = '';
   for (const sm of rm.scopeMetrics) {
     for (const m of sm.metrics) {
-      // the collection time: the latest time of any of the resource's points
-      for (const p of metricDataPoints(m)) {
-        if (typeof p.timeUnixNano === 'string' && laterNs(p.timeUnixNano, latestNs)) latestNs = p.timeUnixNano;
+      // the collection time: the latest time of any of the resource's points (each point is seen once)
+      const modelled = PROCESS_METRICS.has(m.name) ? (m.sum?.dataPoints ?? m.gauge?.dataPoints) : undefined;
+      if (!modelled) {
+        for (const p of metricDataPoints(m)) {
+          if (typeof p.timeUnixNano === 'string' && laterNs(p.timeUnixNano, latestNs)) latestNs = p.timeUnixNano;
+        }
+        continue;
       }
-      const points = m.sum?.dataPoints ?? m.gauge?.dataPoints;
-      if (!points || !PROCESS_METRICS.has(m.name)) continue;
-      for (const p of points) {
+      for (const p of modelled) {
+        if (typeof p.timeUnixNano === 'string' && laterNs(p.timeUnixNano, latestNs)) latestNs = p.timeUnixNano;
         const v = value(p);
         if (Number.isNaN(v)) continue;
         if (
@@ -280,17 +294,18 @@ export function toProcessBatch(resources: ResourceMetrics[], hostName: string, r
     b.utimeSec[i] = r.utime;
     b.stimeSec[i] = r.stime;
     b.iowaitSec[i] = r.iowait;
-    b.rssBytes[i] = r.rss;
-    b.vsizeBytes[i] = r.vsize;
+    // counts a double cannot hold exactly are UNKNOWN (value() already left out those past 2^53)
+    b.rssBytes[i] = countOrUnknown(r.rss);
+    b.vsizeBytes[i] = countOrUnknown(r.vsize);
     b.threads[i] = r.threads;
     b.fds[i] = r.fds;
     b.state[i] = STATE_UNKNOWN;
-    b.readBytes[i] = r.read;
-    b.writeBytes[i] = r.write;
-    b.minFaults[i] = r.minFaults;
-    b.majFaults[i] = r.majFaults;
-    b.volCtx[i] = r.vol;
-    b.involCtx[i] = r.invol;
+    b.readBytes[i] = countOrUnknown(r.read);
+    b.writeBytes[i] = countOrUnknown(r.write);
+    b.minFaults[i] = countOrUnknown(r.minFaults);
+    b.majFaults[i] = countOrUnknown(r.majFaults);
+    b.volCtx[i] = countOrUnknown(r.vol);
+    b.involCtx[i] = countOrUnknown(r.invol);
     const owner = attrString(attrs, ResourceAttr.owner) ?? '';
     b.uid[i] = /^\d+$/.test(owner) ? Number(owner) : UNKNOWN;
     b.flags[i] = FLAG_NEW_IDENTITY | FLAG_DETAIL;

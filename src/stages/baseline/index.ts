@@ -30,7 +30,6 @@ import { entrySize, metricsSize, resourceSize } from '../build/size.js';
 import { processPoints, type RowStrings } from '../build/writer.js';
 
 const HOSTMETRICS_POINTS = maskPoints(HOSTMETRICS_DEFAULT);
-const NO_CPU_STATE = new Float64Array(3).fill(Number.NaN);
 
 export class BaselineStage implements Stage {
   readonly name = 'baseline';
@@ -104,7 +103,7 @@ export class BaselineStage implements Stage {
           b.readBytes[i] = 0; // values are fixed-width: any value has the same size
           b.writeBytes[i] = 0;
         }
-        hm[s] = entrySize(res, metricsSize(b, i, NO_CPU_STATE, HOSTMETRICS_DEFAULT));
+        hm[s] = entrySize(res, metricsSize(b, i, null, HOSTMETRICS_DEFAULT));
         b.readBytes[i] = r;
         b.writeBytes[i] = wr;
       }

@@ -14,12 +14,26 @@ import {
   type ResourceMetrics,
   str,
 } from '../../otlp/model.js';
-import { exactCount, type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
+import { type ProcessBatch, startEpochSec } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
 import { DESCRIPTIONS as D, M } from './metrics.js';
 import { a, dp, gauge, sum } from './points.js';
 import { SCOPE } from './scope.js';
-import type { RowStrings, RowTags } from './writer.js';
+import {
+  type CpuState,
+  K_FAULTS,
+  K_FDS,
+  K_IO,
+  K_MEMUTIL,
+  K_RSS,
+  K_SWITCHES,
+  K_THREADS,
+  K_UTIL,
+  K_VSIZE,
+  knownValues,
+  type RowStrings,
+  type RowTags,
+} from './writer.js';
 
 const ip = (start: string, time: string, v: number, attributes?: KeyValue[]): NumberDataPoint => ({
   attributes,
@@ -28,13 +42,9 @@ const ip = (start: string, time: string, v: number, attributes?: KeyValue[]): Nu
   asInt: String(Math.trunc(v)),
 });
 
-export function processMetrics(
-  b: ProcessBatch,
-  i: number,
-  cpuState: Float64Array,
-  timeNs: string,
-  mask: number,
-): Metric[] {
+export function processMetrics(b: ProcessBatch, i: number, cpuState: CpuState, timeNs: string, mask: number): Metric[] {
+  // the same presence rules as the writer: one place says which values are known
+  const k = knownValues(b, i, cpuState);
   const start = nanosFromSec(startEpochSec(b, i));
   const cpus = b.host.cpuCount;
   const m: Metric[] = [];
@@ -47,29 +57,29 @@ export function processMetrics(
       ]),
     );
   }
-  if (mask & M['process.cpu.utilization'] && !Number.isNaN(cpuState[i * 3]!)) {
+  if (mask & M['process.cpu.utilization'] && k & K_UTIL) {
     m.push(
       gauge(ProcessMetric.cpuUtilization, '1', D.cpuUtilization, [
-        dp(undefined, timeNs, cpuState[i * 3]! / cpus, a('state', 'user')),
-        dp(undefined, timeNs, cpuState[i * 3 + 1]! / cpus, a('state', 'system')),
-        dp(undefined, timeNs, cpuState[i * 3 + 2]! / cpus, a('state', 'wait')),
+        dp(undefined, timeNs, cpuState![i * 3]! / cpus, a('state', 'user')),
+        dp(undefined, timeNs, cpuState![i * 3 + 1]! / cpus, a('state', 'system')),
+        dp(undefined, timeNs, cpuState![i * 3 + 2]! / cpus, a('state', 'wait')),
       ]),
     );
   }
-  if (mask & M['process.memory.usage'] && exactCount(b.rssBytes[i]!)) {
+  if (mask & M['process.memory.usage'] && k & K_RSS) {
     m.push(sum(ProcessMetric.memoryUsage, 'By', D.memoryUsage, false, [ip(start, timeNs, b.rssBytes[i]!)]));
   }
-  if (mask & M['process.memory.virtual'] && exactCount(b.vsizeBytes[i]!)) {
+  if (mask & M['process.memory.virtual'] && k & K_VSIZE) {
     m.push(sum(ProcessMetric.memoryVirtual, 'By', D.memoryVirtual, false, [ip(start, timeNs, b.vsizeBytes[i]!)]));
   }
-  if (mask & M['process.memory.utilization'] && exactCount(b.rssBytes[i]!) && b.host.memTotalBytes > 0) {
+  if (mask & M['process.memory.utilization'] && k & K_MEMUTIL) {
     m.push(
       gauge(ProcessMetric.memoryUtilization, '1', D.memoryUtilization, [
         dp(undefined, timeNs, b.rssBytes[i]! / b.host.memTotalBytes),
       ]),
     );
   }
-  if (mask & M['process.disk.io'] && exactCount(b.readBytes[i]!) && exactCount(b.writeBytes[i]!)) {
+  if (mask & M['process.disk.io'] && k & K_IO) {
     m.push(
       sum(ProcessMetric.diskIo, 'By', D.diskIo, true, [
         ip(start, timeNs, b.readBytes[i]!, a('direction', 'read')),
@@ -77,13 +87,13 @@ export function processMetrics(
       ]),
     );
   }
-  if (mask & M['process.threads'] && b.threads[i]! !== UNKNOWN) {
+  if (mask & M['process.threads'] && k & K_THREADS) {
     m.push(sum(ProcessMetric.threads, '{threads}', D.threads, false, [ip(start, timeNs, b.threads[i]!)]));
   }
-  if (mask & M['process.open_file_descriptors'] && b.fds[i]! !== UNKNOWN) {
+  if (mask & M['process.open_file_descriptors'] && k & K_FDS) {
     m.push(sum(ProcessMetric.openFds, '{count}', D.openFds, false, [ip(start, timeNs, b.fds[i]!)]));
   }
-  if (mask & M['process.paging.faults'] && exactCount(b.minFaults[i]!) && exactCount(b.majFaults[i]!)) {
+  if (mask & M['process.paging.faults'] && k & K_FAULTS) {
     m.push(
       sum(ProcessMetric.pagingFaults, '{faults}', D.pagingFaults, true, [
         ip(start, timeNs, b.majFaults[i]!, a('type', 'major')),
@@ -91,7 +101,7 @@ export function processMetrics(
       ]),
     );
   }
-  if (mask & M['process.context_switches'] && exactCount(b.volCtx[i]!) && exactCount(b.involCtx[i]!)) {
+  if (mask & M['process.context_switches'] && k & K_SWITCHES) {
     m.push(
       sum(ProcessMetric.contextSwitches, '{count}', D.contextSwitches, true, [
         ip(start, timeNs, b.volCtx[i]!, a('type', 'voluntary')),
@@ -113,7 +123,7 @@ export function processResource(
   b: ProcessBatch,
   i: number,
   id: RowStrings,
-  cpuState: Float64Array,
+  cpuState: CpuState,
   timeNs: string,
   mask: number,
   tags?: RowTags,

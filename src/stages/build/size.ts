@@ -10,7 +10,7 @@
  */
 import * as w from '../../otlp/encode/pb-buf.js';
 import type { ProcessBatch } from '../../sources/batch.js';
-import { KNOWN_SPAN, knownValues, type RowStrings, writeMetrics, writeResource } from './writer.js';
+import { type CpuState, KNOWN_SPAN, knownValues, type RowStrings, writeMetrics, writeResource } from './writer.js';
 
 /** Size of the `resource` message of row i (tag and length prefix included), without nrdot's attributes. */
 export function resourceSize(b: ProcessBatch, i: number, id: RowStrings): number {
@@ -23,7 +23,7 @@ export function resourceSize(b: ProcessBatch, i: number, id: RowStrings): number
 const metricsSizes = new Map<number, number>();
 
 /** Size of the `scope_metrics` message of row i with the metrics of `mask` (tag and length prefix included). */
-export function metricsSize(b: ProcessBatch, i: number, cpuState: Float64Array, mask: number): number {
+export function metricsSize(b: ProcessBatch, i: number, cpuState: CpuState, mask: number): number {
   const key = mask * KNOWN_SPAN + knownValues(b, i, cpuState);
   let n = metricsSizes.get(key);
   if (n === undefined) {

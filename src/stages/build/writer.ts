@@ -11,7 +11,7 @@
  */
 import * as w from '../../otlp/encode/pb-buf.js';
 import { nanosFromSec } from '../../otlp/model.js';
-import { exactCount, type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
+import { type ProcessBatch, startEpochSec, UNKNOWN } from '../../sources/batch.js';
 import { ProcessMetric, ResourceAttr, TIERS } from '../../telemetry/names.js';
 import { DESCRIPTIONS, M } from './metrics.js';
 import { SCOPE } from './scope.js';
@@ -245,31 +245,42 @@ const FAULTS = ['major', 'minor'];
 const SWITCHES = ['voluntary', 'involuntary'];
 
 /** Values row i may lack, as bits: a metric whose value is unknown has no point. */
-const K_UTIL = 1; // CPU utilization (NaN on a process's first cycle)
-const K_MEMUTIL = 2; // memory utilization (needs MemTotal)
-const K_IO = 4;
-const K_THREADS = 8;
-const K_FDS = 16;
-const K_SWITCHES = 32;
-const K_RSS = 64;
-const K_VSIZE = 128;
-const K_FAULTS = 256;
+export const K_UTIL = 1; // CPU utilization (NaN on a process's first cycle)
+export const K_MEMUTIL = 2; // memory utilization (needs MemTotal)
+export const K_IO = 4;
+export const K_THREADS = 8;
+export const K_FDS = 16;
+export const K_SWITCHES = 32;
+export const K_RSS = 64;
+export const K_VSIZE = 128;
+export const K_FAULTS = 256;
 /** One more than the largest `knownValues` result (a size cache key is mask * KNOWN_SPAN + known). */
 export const KNOWN_SPAN = 512;
 
-/** Which of row i's optional values are known (K_* bits). */
-export function knownValues(b: ProcessBatch, i: number, cpuState: Float64Array): number {
+/**
+ * The CPU utilization of every row (user, system, wait per row: the rates
+ * stage's `cpuState`), or null for none: utilization unknown for every row
+ * (a baseline that sizes a resource without it).
+ */
+export type CpuState = Float64Array | null;
+
+/**
+ * Which of row i's optional values are known (K_* bits). A count column is
+ * known when it is not UNKNOWN: the sources leave only exact counts in the
+ * batch (`countOrUnknown` in src/sources/batch.ts).
+ */
+export function knownValues(b: ProcessBatch, i: number, cpuState: CpuState): number {
   let k = 0;
-  if (!Number.isNaN(cpuState[i * 3]!)) k |= K_UTIL;
-  const rss = exactCount(b.rssBytes[i]!);
+  if (cpuState !== null && !Number.isNaN(cpuState[i * 3]!)) k |= K_UTIL;
+  const rss = b.rssBytes[i]! >= 0;
   if (rss) k |= K_RSS;
   if (rss && b.host.memTotalBytes > 0) k |= K_MEMUTIL;
-  if (exactCount(b.vsizeBytes[i]!)) k |= K_VSIZE;
-  if (exactCount(b.readBytes[i]!) && exactCount(b.writeBytes[i]!)) k |= K_IO;
+  if (b.vsizeBytes[i]! >= 0) k |= K_VSIZE;
+  if (b.readBytes[i]! >= 0 && b.writeBytes[i]! >= 0) k |= K_IO;
   if (b.threads[i]! !== UNKNOWN) k |= K_THREADS;
   if (b.fds[i]! !== UNKNOWN) k |= K_FDS;
-  if (exactCount(b.minFaults[i]!) && exactCount(b.majFaults[i]!)) k |= K_FAULTS;
-  if (exactCount(b.volCtx[i]!) && exactCount(b.involCtx[i]!)) k |= K_SWITCHES;
+  if (b.minFaults[i]! >= 0 && b.majFaults[i]! >= 0) k |= K_FAULTS;
+  if (b.volCtx[i]! >= 0 && b.involCtx[i]! >= 0) k |= K_SWITCHES;
   return k;
 }
 
@@ -278,7 +289,7 @@ export function knownValues(b: ProcessBatch, i: number, cpuState: Float64Array):
  * no point (utilization on a process's first cycle, io or fds that could not
  * be read, memory utilization without MemTotal).
  */
-export function processPoints(b: ProcessBatch, i: number, mask: number, cpuState: Float64Array): number {
+export function processPoints(b: ProcessBatch, i: number, mask: number, cpuState: CpuState): number {
   const k = knownValues(b, i, cpuState);
   let n = 0;
   if (mask & M['process.cpu.time']) n += 3;
@@ -352,7 +363,7 @@ export function writeResource(b: ProcessBatch, i: number, id: RowStrings, tags?:
  * the metrics of `mask` whose values are known. Its size depends on `mask`
  * and `knownValues` only: every value is fixed-width.
  */
-export function writeMetrics(b: ProcessBatch, i: number, cpuState: Float64Array, mask: number): void {
+export function writeMetrics(b: ProcessBatch, i: number, cpuState: CpuState, mask: number): void {
   const k = knownValues(b, i, cpuState);
   const sm = w.open(0x12, S_SM);
   const sc = w.open(0x0a, S_SCOPE);
@@ -370,9 +381,9 @@ export function writeMetrics(b: ProcessBatch, i: number, cpuState: Float64Array,
   }
   if (mask & M['process.cpu.utilization'] && k & K_UTIL) {
     gaugePoints(ProcessMetric.cpuUtilization, '1', DESCRIPTIONS.cpuUtilization, 'state', STATES, [
-      cpuState[i * 3]! / cpus,
-      cpuState[i * 3 + 1]! / cpus,
-      cpuState[i * 3 + 2]! / cpus,
+      cpuState![i * 3]! / cpus,
+      cpuState![i * 3 + 1]! / cpus,
+      cpuState![i * 3 + 2]! / cpus,
     ]);
   }
   if (mask & M['process.memory.usage'] && k & K_RSS) {

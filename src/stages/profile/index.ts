@@ -33,7 +33,8 @@ export class ProfileStage implements Stage {
     }
     const activity = this.activity.subarray(0, n);
     const cpus = b.host.cpuCount;
-    for (let i = 0; i < n; i++) activity[i] = f.cpuCores[i]! / cpus + b.rssBytes[i]! / mem;
+    // an unknown rss (-1) adds nothing
+    for (let i = 0; i < n; i++) activity[i] = f.cpuCores[i]! / cpus + Math.max(0, b.rssBytes[i]!) / mem;
     const d = decide(
       {
         count: n,

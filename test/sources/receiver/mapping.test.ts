@@ -173,6 +173,50 @@ describe('toProcessBatch', () => {
     expect(b.host.uptimeSec).toBe(1_700_000_100);
   });
 
+  it('maps a count a double cannot hold exactly to UNKNOWN, keeping the other values and the latest time', () => {
+    const pt = (v: { asInt?: string; asDouble?: number }, attr?: [string, string], time = '1700000100000000000') => ({
+      startTimeUnixNano: '1700000000000000000',
+      timeUnixNano: time,
+      ...v,
+      ...(attr ? { attributes: [str(attr[0], attr[1])] } : {}),
+    });
+    const sum = (name: string, dataPoints: ReturnType<typeof pt>[]) => ({
+      name,
+      sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints },
+    });
+    const rm: ResourceMetrics = {
+      resource: { attributes: [int('process.pid', 7)] },
+      scopeMetrics: [
+        {
+          scope: { name: 's' },
+          metrics: [
+            // past 2^53 (Number() would round it to 2^53 + 8) / a valid int64 near 2^63
+            sum('process.disk.io', [
+              pt({ asInt: '9007199254740999' }, ['direction', 'read']),
+              pt({ asInt: '4096' }, ['direction', 'write']),
+            ]),
+            sum('process.memory.usage', [pt({ asInt: '9223372036854775000' })]),
+            sum('process.memory.virtual', [pt({ asInt: '8192' })]),
+            // a fractional count is not one either
+            sum('process.paging.faults', [
+              pt({ asDouble: 12.5 }, ['type', 'minor']),
+              pt({ asDouble: 3 }, ['type', 'major']),
+            ]),
+            // the latest time of a metric nrdot does not model still counts
+            {
+              name: 'process.signals_pending',
+              gauge: { dataPoints: [pt({ asInt: '0' }, undefined, '1700000200000000000')] },
+            },
+          ],
+        },
+      ],
+    };
+    const b = toProcessBatch([rm], '', 1_700_000_300_000);
+    expect([b.readBytes[0], b.rssBytes[0], b.minFaults[0]]).toEqual([UNKNOWN, UNKNOWN, UNKNOWN]);
+    expect([b.writeBytes[0], b.vsizeBytes[0], b.majFaults[0]]).toEqual([4096, 8192, 3]);
+    expect(b.timeUnixNano).toBe('1700000200000000000');
+  });
+
   it('converts nanosecond strings to seconds', () => {
     expect(nanosToSec('1732300000123456789')).toBeCloseTo(1732300000.1234567, 6);
     expect(nanosToSec('5')).toBe(5e-9);

@@ -11,11 +11,13 @@ import { describe, expect, it } from 'vitest';
 import * as w from '../../../src/otlp/encode/pb-buf.js';
 import { countDataPoints, nanosFromMs, nanosFromSec } from '../../../src/otlp/model.js';
 import { encodeRequestGeneric } from '../../../src/otlp/proto.js';
-import { allocBatch, type ProcessBatch, UNKNOWN } from '../../../src/sources/batch.js';
-import { HOSTMETRICS_DEFAULT, maskPoints, PROCESS_METRICS } from '../../../src/stages/build/metrics.js';
+import { allocBatch, countOrUnknown, type ProcessBatch, UNKNOWN } from '../../../src/sources/batch.js';
+import { HOSTMETRICS_DEFAULT, M, maskPoints, PROCESS_METRICS } from '../../../src/stages/build/metrics.js';
 import { processResource } from '../../../src/stages/build/model.js';
 import { entrySize, metricsSize, resourceSize } from '../../../src/stages/build/size.js';
 import {
+  K_UTIL,
+  knownValues,
   processPoints,
   type RowStrings,
   type RowTags,
@@ -42,7 +44,9 @@ const STRINGS = [
   `/usr/bin/java -Xmx8g -jar /opt/app.jar ${'--flag=value '.repeat(20)}`,
   'ß'.repeat(45),
 ];
+/** what a source may read; a count column holds it as the sources fill it (past 2^53 or fractional: UNKNOWN) */
 const NUMBERS = [0, 1, 4096, 2 ** 31, 2 ** 32 + 7, 2 ** 53 - 1, 2 ** 53 + 2, 2 ** 62, 1e18, 123456789.75];
+const count = () => countOrUnknown(pick(NUMBERS));
 
 function randomBatch(n: number): ProcessBatch {
   const b = allocBatch(n, {
@@ -63,17 +67,17 @@ function randomBatch(n: number): ProcessBatch {
     b.utimeSec[i] = pick([0, 0.01, 1234.56, 1e9]);
     b.stimeSec[i] = pick([0, 0.5, 7]);
     b.iowaitSec[i] = pick([0, 0.25]);
-    b.rssBytes[i] = pick(NUMBERS);
-    b.vsizeBytes[i] = pick(NUMBERS);
+    b.rssBytes[i] = count();
+    b.vsizeBytes[i] = count();
     b.threads[i] = pick([0, 1, 512, -1]);
     b.fds[i] = pick([UNKNOWN, 0, 3, 100000]);
     const io = rnd() < 0.3;
-    b.readBytes[i] = io ? UNKNOWN : pick(NUMBERS);
-    b.writeBytes[i] = io ? UNKNOWN : pick(NUMBERS);
-    b.minFaults[i] = pick(NUMBERS);
+    b.readBytes[i] = io ? UNKNOWN : count();
+    b.writeBytes[i] = io ? UNKNOWN : count();
+    b.minFaults[i] = count();
     b.majFaults[i] = pick([0, 3]);
     const ctx = rnd() < 0.3;
-    b.volCtx[i] = ctx ? UNKNOWN : pick(NUMBERS);
+    b.volCtx[i] = ctx ? UNKNOWN : count();
     b.involCtx[i] = ctx ? UNKNOWN : pick([0, 9]);
   }
   return b;
@@ -121,6 +125,21 @@ describe('writeProcess', () => {
       }
     }
     expect(rows).toBe(3000);
+  });
+
+  it('no CPU state (null): utilization is unknown on every row, not only the first', () => {
+    const b = randomBatch(3);
+    const mask = M['process.cpu.utilization'] | M['process.memory.usage'];
+    const known = Float64Array.from({ length: 9 }, () => 0.5);
+    for (let i = 0; i < b.count; i++) {
+      expect(knownValues(b, i, null) & K_UTIL, `row ${i}`).toBe(0);
+      expect(knownValues(b, i, known) & K_UTIL, `row ${i}`).toBe(K_UTIL);
+      const rss = b.rssBytes[i]! >= 0 ? 1 : 0;
+      expect(processPoints(b, i, mask, null), `row ${i}`).toBe(rss);
+      expect(processPoints(b, i, mask, known), `row ${i}`).toBe(3 + rss);
+      const model = processResource(b, i, { name: 'x', exe: '', cmdline: '', owner: '' }, null, '1', mask);
+      expect(model.scopeMetrics[0]!.metrics.map((m) => m.name)).not.toContain('process.cpu.utilization');
+    }
   });
 
   it('the hostmetrics default set is 7 points per process', () => {
