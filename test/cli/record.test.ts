@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHost } from '../../src/harness/synth/index.js';
 import type { ExportMetricsServiceRequest } from '../../src/otlp/model.js';
+import { RECORDING_VERSION } from '../../src/sources/recording/index.js';
 import { nrdot } from '../helpers/cli.js';
 import { isProcess, isSelf, readRequests } from '../helpers/otlp-file.js';
 import { mkTmp, rmTmp } from '../helpers/synth.js';
@@ -145,10 +146,13 @@ describe('--recording DIR', () => {
     const newer = path.join(tmp, 'newer');
     fs.cpSync(rec, newer, { recursive: true });
     const header = path.join(newer, 'recording.json');
-    fs.writeFileSync(header, JSON.stringify({ ...JSON.parse(fs.readFileSync(header, 'utf8')), version: 2 }));
+    fs.writeFileSync(
+      header,
+      JSON.stringify({ ...JSON.parse(fs.readFileSync(header, 'utf8')), version: RECORDING_VERSION + 1 }),
+    );
     r = await nrdot(['run', '--recording', newer, '--once']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${header}: recording format version 2`);
+    expect(r.stderr).toContain(`${header}: recording format version ${RECORDING_VERSION + 1}`);
 
     const cut = path.join(tmp, 'cut');
     fs.cpSync(rec, cut, { recursive: true });

@@ -102,7 +102,7 @@ describe.each(backends)('%s scanner: counts past 2^53', (_name, open) => {
     expect(k & (K_RSS | K_VSIZE)).toBe(K_RSS | K_VSIZE);
 
     // group sums: the process's own group counts it for memory, not for what is unknown
-    const groups = aggregate(f, runner.catalog, 1000, new Map(), 2, 0);
+    const groups = aggregate(f, runner.catalog, 1000, new Map(), 2, 0, 1);
     const g = groups.find((x) => x.name.includes('hugeio'));
     expect(g, groups.map((x) => x.name).join()).toBeDefined();
     expect(g!.count).toBe(1);
