@@ -9,7 +9,7 @@
  */
 
 import type { Exporter, ExportResult } from '../exporters/exporter.js';
-import type { ExporterStats } from '../exporters/fanout.js';
+import { countOutcome, type ExporterStats } from '../exporters/fanout.js';
 import type { ExportHealth } from '../exporters/otlp/queued.js';
 import { DROP_REASONS } from '../exporters/queue/index.js';
 import { addDelivery, type ExporterDelivery, exporterDelivery, type QueueFigures, queueFigures } from './delivery.js';
@@ -94,15 +94,7 @@ export class SinkTotals {
       const g = this.goneOf(e.name);
       s = g.stats;
     }
-    s.exports++;
-    s.bytes += r.bytes;
-    if (r.ok) {
-      s.consecutiveErrors = 0;
-    } else {
-      s.errors++;
-      s.consecutiveErrors++;
-      s.lastError = r.error;
-    }
+    countOutcome(s, r);
   }
 
   private goneOf(name: string): Gone {

@@ -38,6 +38,19 @@ export interface ExporterStats {
   lastError?: string;
 }
 
+/** Count one export() outcome into an exporter's figures. */
+export function countOutcome(s: ExporterStats, r: ExportResult): void {
+  s.exports++;
+  s.bytes += r.bytes;
+  if (r.ok) {
+    s.consecutiveErrors = 0;
+  } else {
+    s.errors++;
+    s.consecutiveErrors++;
+    s.lastError = r.error;
+  }
+}
+
 export class Fanout {
   private readonly stats: ExporterStats[];
   private stopping?: Promise<void>;
@@ -108,16 +121,7 @@ export class Fanout {
       }),
     );
     return results.map((r, i) => {
-      const s = this.stats[i];
-      s.exports++;
-      s.bytes += r.bytes;
-      if (r.ok) {
-        s.consecutiveErrors = 0;
-      } else {
-        s.errors++;
-        s.consecutiveErrors++;
-        s.lastError = r.error;
-      }
+      countOutcome(this.stats[i], r);
       return { exporter: this.exporters[i].name, ...r };
     });
   }
