@@ -65,10 +65,10 @@ async function run(processes: number, cycles: number, keep: boolean): Promise<Ru
   const sizes: number[] = [];
   if (keep) {
     history = new ScanHistory(
-      { windowMs: 3_600_000, maxBytes: CAP, detail: 'all', bounded: false },
+      { windowMs: 3_600_000, maxBytes: CAP },
       { procRoot: '/proc', backend: 'ts' },
       (uid) => String(uid),
-      () => new CommandLinePrivacy('keep'),
+      () => ({ privacy: new CommandLinePrivacy('keep'), detail: 'all', bounded: false }),
       () => STEP_MS,
     );
     const h = history;

@@ -161,6 +161,7 @@ export class Agent implements AgentControl {
         : { reader: NO_SCANNER, note: 'scanning is off (--no-scan): processing received OTLP only' };
     const kept = withHistory(reader, config, this.scanning, {
       logger,
+      config: () => this.config,
       privacy: () => this.commandLine,
       intervalMs: () => this.intervalMs,
     });
@@ -517,9 +518,11 @@ export class Agent implements AgentControl {
     const snapshot = this.scanHistory.snapshot();
     if (snapshot) return { snapshot };
     return {
-      off: this.scanHistory.isPaused
-        ? 'the scan history is given up while memory is over its normal tier (memory.limit_mib): none is kept'
-        : 'no scan kept yet: the agent has not finished its first cycle',
+      off:
+        this.scanHistory.failed ??
+        (this.scanHistory.isPaused
+          ? 'the scan history is given up while memory is over its normal tier (memory.limit_mib): none is kept'
+          : 'no scan kept yet: the agent has not finished a cycle since it started, or since privacy.command_line, scan.detail or the scan bounds changed'),
     };
   }
 

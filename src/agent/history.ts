@@ -25,25 +25,33 @@ export function withHistory(
   reader: ProcessScanner,
   config: Config,
   scanning: boolean,
-  d: { logger: Logger; privacy: () => CommandLinePrivacy; intervalMs: () => number },
+  d: {
+    logger: Logger;
+    /** the config and privacy in effect (a hot reload replaces them) */
+    config: () => Config;
+    privacy: () => CommandLinePrivacy;
+    intervalMs: () => number;
+  },
 ): AgentHistory {
   if (!scanning) return { scanner: reader, off: 'this agent does not scan (--no-scan): it keeps no scan history' };
   const h = config.scan.history;
   const windowMs = durationOrZeroMs(h.window);
   if (windowMs === 0) return { scanner: reader, off: 'scan.history.window is 0: this agent keeps no scan history' };
-  const s = config.scan;
-  const bounded = scanIsBounded(s);
   const history = new ScanHistory(
-    { windowMs, maxBytes: h.max_mib * 1024 * 1024, detail: s.detail, bounded },
+    { windowMs, maxBytes: h.max_mib * 1024 * 1024 },
     reader,
     ownerResolver(reader.procRoot),
-    d.privacy,
+    () => {
+      const scan = d.config().scan;
+      return { privacy: d.privacy(), detail: scan.detail, bounded: scanIsBounded(scan) };
+    },
     d.intervalMs,
   );
   const hostFiles = reader instanceof ReplayScanner ? () => reader.hostFiles : () => readHostFiles(reader.procRoot);
-  const scanner = new HistoryScanner(reader, history, hostFiles, (e) =>
-    d.logger.warn({ err: e }, 'the scan history failed and is off until restart (scans and exports go on)'),
-  );
+  const scanner = new HistoryScanner(reader, history, hostFiles, (e) => {
+    history.fail(`the scan history failed and is off until restart: ${(e as Error)?.message ?? String(e)}`);
+    d.logger.warn({ err: e }, 'the scan history failed and is off until restart (scans and exports go on)');
+  });
   return { scanner, history };
 }
 

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { defaultConfig } from '../config/load.js';
@@ -18,6 +19,8 @@ import { RecordingReader } from '../sources/recording/reader.js';
 import { baseUrl, expectOk, requestFailed } from './client.js';
 
 const ROUTE = '/api/history';
+/** the most an agent may hold (scan.history.max_mib at most 4096) and its file header */
+const MAX_HISTORY_BYTES = 4096 * 1024 * 1024 + 16;
 
 function header(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
@@ -53,9 +56,17 @@ export async function fetchHistory(url: string, tokenFile: string | undefined, d
   if (res.statusCode !== 200) {
     const text = await res.body.text();
     const ct = header(res.headers['content-type']) ?? '';
-    if (res.statusCode === 404 && /keeps no scan history|no scan kept yet|does not scan|window is 0/.test(text)) {
-      const msg = (JSON.parse(text) as { error: string }).error;
-      throw new NrdotError(ErrorCodes.RUNTIME, `${base.origin}: ${msg}`);
+    if (res.statusCode === 404 && ct.startsWith('application/json')) {
+      // the route exists but the agent keeps no history: its reason, as it gave it
+      let msg: unknown;
+      try {
+        msg = (JSON.parse(text) as { error?: unknown }).error;
+      } catch {
+        // not an nrdot answer: expectOk below says so
+      }
+      if (typeof msg === 'string' && !/^no such path/.test(msg)) {
+        throw new NrdotError(ErrorCodes.RUNTIME, `${base.origin}: ${msg.slice(0, 300)}`);
+      }
     }
     expectOk({ status: res.statusCode, contentType: ct, text }, url, ROUTE);
   }
@@ -68,14 +79,34 @@ export async function fetchHistory(url: string, tokenFile: string | undefined, d
   let h: RecordingHeader;
   try {
     h = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as RecordingHeader;
+    const so = h.scanOptions as Partial<RecordingHeader['scanOptions']> | undefined;
+    if (typeof so !== 'object' || so === null || (so.detail !== 'all' && so.detail !== 'exported')) {
+      throw new Error('no scanOptions');
+    }
   } catch {
     await res.body.dump();
     throw new NrdotError(ErrorCodes.RUNTIME, `${target.href}: the ${HISTORY_HEADER} header is not a recording header`);
   }
-  fs.writeFileSync(path.join(dir, HEADER_FILE), `${JSON.stringify(h, null, 2)}\n`);
+  const declared = Number(header(res.headers['content-length']));
+  if (Number.isFinite(declared) && declared > MAX_HISTORY_BYTES) {
+    await res.body.dump();
+    throw new NrdotError(
+      ErrorCodes.RUNTIME,
+      `${target.href}: a history of ${declared} bytes is more than scan.history.max_mib allows (${MAX_HISTORY_BYTES})`,
+    );
+  }
+  fs.writeFileSync(path.join(dir, HEADER_FILE), `${JSON.stringify(h, null, 2)}\n`, { mode: 0o600 });
   const file = path.join(dir, SCANS_FILE);
+  let received = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      received += chunk.length;
+      if (received > MAX_HISTORY_BYTES) done(new Error(`more than ${MAX_HISTORY_BYTES} bytes`));
+      else done(null, chunk);
+    },
+  });
   try {
-    await pipeline(res.body, fs.createWriteStream(file, { flags: 'wx' }));
+    await pipeline(res.body, cap, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
   } catch (e) {
     throw new NrdotError(ErrorCodes.RUNTIME, `${target.href}: the history stopped arriving: ${(e as Error).message}`);
   }

@@ -101,12 +101,22 @@ export async function optimizeSuggestCommand(o: SuggestOpts): Promise<void> {
     );
   }
   targetsOf(o); // a bad target is reported before anything is fetched
+  // the fetched history holds the agent's process names and command lines: it never outlives the command
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrdot-history-'));
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  const onSignal = (sig: NodeJS.Signals) => {
+    remove();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const header = await fetchHistory(o.url, o.tokenFile, dir);
     await suggest({ ...o, recording: dir }, { url: o.url, header });
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    remove();
   }
 }
 

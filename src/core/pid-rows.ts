@@ -4,7 +4,7 @@
  */
 
 /**
- * pid -> first row with that pid: open addressing over typed arrays (a Map
+ * pid -> first (or last) row with that pid: open addressing over typed arrays (a Map
  * of 100k entries costs about 8x more to build and probe).
  */
 export class PidRows {
@@ -13,7 +13,8 @@ export class PidRows {
   private readonly rows: Int32Array;
   private readonly mask: number;
 
-  constructor(pid: Int32Array, count: number) {
+  /** `last`: a repeated pid maps to its last row (a Map's `set` order) instead of its first */
+  constructor(pid: Int32Array, count: number, last = false) {
     let cap = 16;
     while (cap < count * 2) cap <<= 1;
     this.mask = cap - 1;
@@ -21,7 +22,7 @@ export class PidRows {
     this.rows = new Int32Array(cap);
     for (let r = 0; r < count; r++) {
       const i = this.slot(pid[r]!);
-      if (this.rows[i] === 0) {
+      if (this.rows[i] === 0 || last) {
         this.keys[i] = pid[r]!;
         this.rows[i] = r + 1;
       }

@@ -10,6 +10,8 @@
  * its recording.json, base64url-encoded JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../core/log.js';
 import type { AuthLimiter } from './auth-limit.js';
 import { sendError } from './respond.js';
@@ -17,6 +19,8 @@ import { tokenMatches } from './token.js';
 import type { AgentControl } from './types.js';
 
 export const HISTORY_CONTENT_TYPE = 'application/vnd.nrdot.recording';
+/** histories one server sends at once (each holds its snapshot's buffers until sent) */
+const MAX_IN_FLIGHT = 2;
 export const HISTORY_HEADER = 'x-nrdot-recording';
 
 export interface HistoryApiDeps {
@@ -24,6 +28,8 @@ export interface HistoryApiDeps {
   token: string | undefined;
   limiter: AuthLimiter;
   logger: Logger;
+  /** the server's count of histories being sent */
+  sending: { count: number };
 }
 
 function answer(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): undefined {
@@ -62,6 +68,12 @@ export function getHistory(req: IncomingMessage, res: ServerResponse, d: History
   const h = d.control.history?.();
   if (!h) return answer(res, 404, 'this agent keeps no scan history');
   if (!h.snapshot) return answer(res, 404, h.off ?? 'this agent keeps no scan history');
+  if (d.sending.count >= MAX_IN_FLIGHT) {
+    res.shouldKeepAlive = false;
+    return answer(res, 503, `the scan history is being sent to ${MAX_IN_FLIGHT} clients already; retry shortly`, {
+      'retry-after': '5',
+    });
+  }
   const { header, chunks, bytes } = h.snapshot;
   res.writeHead(200, {
     'content-type': HISTORY_CONTENT_TYPE,
@@ -73,8 +85,15 @@ export function getHistory(req: IncomingMessage, res: ServerResponse, d: History
     res.end();
     return undefined;
   }
-  // the chunks are the history's own buffers, written as they are (no copy of the whole)
-  for (const c of chunks) res.write(c);
-  res.end();
+  // the history's own buffers, written as the client takes them (a slow reader holds this one snapshot, no more)
+  d.sending.count++;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    d.sending.count--;
+  };
+  res.once('close', finish);
+  pipeline(Readable.from(chunks, { objectMode: false }), res).then(finish, finish);
   return undefined;
 }

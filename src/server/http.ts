@@ -99,6 +99,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     wallClock: o.wallClock ?? Date.now,
   };
   const configDeps = { ...profileDeps, bodyLimit: o.configBodyLimit ?? CONFIG_BODY_LIMIT };
+  const historyDeps = { control, token: o.token, limiter, logger, sending: { count: 0 } };
   // a block's summary line is written soon after it ends, even if no request comes
   const blocks = setInterval(() => {
     auditBlocks(profileDeps).catch((e) => logger.error({ err: e }, 'could not audit a rate-limit block'));
@@ -120,7 +121,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
         control.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' }),
     },
     '/api/status': { GET: (_req, res) => sendJson(res, 200, control.status()) },
-    '/api/history': { GET: (req, res) => getHistory(req, res, { control, token: o.token, limiter, logger }) },
+    '/api/history': { GET: (req, res) => getHistory(req, res, historyDeps) },
     '/api/profile': {
       GET: (_req, res) => sendJson(res, 200, control.profile()),
       PUT: (req, res) => putProfile(req, res, profileDeps),

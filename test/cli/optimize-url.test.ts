@@ -5,6 +5,7 @@
  * token; an agent that keeps none says why; bad flags exit 2 naming them.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +141,59 @@ describe('nrdot optimize suggest --url', () => {
       const r = await nrdot(['optimize', 'suggest', ...args], { env: { NRDOT_TOKEN: TOKEN } });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(msg);
+    }
+  }, 60_000);
+
+  it('a server that is not an nrdot agent, or answers a broken history, is an error naming it (exit 1), not a crash', async () => {
+    const answers: ((res: http.ServerResponse) => void)[] = [
+      (res) => {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('window is 0 {not json');
+      },
+      (res) => {
+        res.writeHead(200, {
+          'content-type': 'application/vnd.nrdot.recording',
+          'x-nrdot-recording': Buffer.from(JSON.stringify({ format: 'nrdot-recording', version: 2 })).toString(
+            'base64url',
+          ),
+        });
+        res.end('NRDOTREC');
+      },
+      (res) => {
+        res.writeHead(200, {
+          'content-type': 'application/vnd.nrdot.recording',
+          'x-nrdot-recording': Buffer.from(
+            JSON.stringify({
+              format: 'nrdot-recording',
+              version: 2,
+              endianness: 'LE',
+              intervalMs: 10_000,
+              scanOptions: { detail: 'all', files: {}, cgroup: true },
+            }),
+          ).toString('base64url'),
+        });
+        res.end(Buffer.concat([Buffer.from('NRDOTREC'), Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.alloc(40, 7)]));
+      },
+    ];
+    const want = [
+      /is it an nrdot agent\?/,
+      /header is not a recording header/,
+      /the history does not read: .*scans\.nrec/,
+    ];
+    for (let k = 0; k < answers.length; k++) {
+      const server = http.createServer((_req, res) => answers[k]!(res));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const u = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      try {
+        const r = await nrdot(['optimize', 'suggest', '--url', u, '--target-cost', '1'], {
+          env: { NRDOT_TOKEN: TOKEN },
+        });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(want[k]!);
+        expect(r.stderr).not.toMatch(/unexpected error|TypeError|SyntaxError/);
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
     }
   }, 60_000);
 

@@ -225,7 +225,8 @@ export function referenceOf(b: ProcessBatch, reuse?: Reference): Reference {
       (copy as Record<string, unknown>)[field] = src.slice();
     }
   }
-  return { rowOf: new PidRows(copy.pid, b.count), batch: copy };
+  // a repeated pid refers to its last row, as version-1 readers (a Map) read it
+  return { rowOf: new PidRows(copy.pid, b.count, true), batch: copy };
 }
 
 function bytesOf(a: Int32Array | Float64Array | Uint8Array, n: number): Buffer {

@@ -51,11 +51,22 @@ export interface HistoryLimits {
 }
 
 export interface HistorySettings extends HistoryLimits {
-  /** what the agent scans with, for the header */
-  detail: 'all' | 'exported';
-  bounded: boolean;
   /** gzip level of each record (default 1: the agent's cycle pays for it) */
   level?: number;
+}
+
+/**
+ * What the agent's config says about what a scan holds and what may leave
+ * the host, read at every scan (a hot reload may change it). When it
+ * changes, what is held is dropped: one recording never mixes two.
+ */
+export interface HistoryPolicy {
+  /** privacy.command_line: command lines are stored in the form it lets leave */
+  privacy: CommandLinePrivacy;
+  /** scan.detail, for the header */
+  detail: 'all' | 'exported';
+  /** any scan bound set, for the header */
+  bounded: boolean;
 }
 
 interface Segment {
@@ -72,6 +83,10 @@ interface Identity extends IdentityStrings {
   uid: number;
 }
 
+function policyKey(p: HistoryPolicy): string {
+  return `${p.privacy.mode}|${p.detail}|${p.bounded}`;
+}
+
 /** What GET /api/history serves: the header and the scans file, whole. */
 export interface HistorySnapshot {
   header: RecordingHeader;
@@ -84,6 +99,8 @@ export interface HistoryStats {
   scans: number;
   /** emptied and keeping nothing while the memory governor is above its normal tier */
   paused?: 'memory';
+  /** emptied and off until restart: what failed */
+  failed?: string;
   /** bytes of the stored records */
   bytes: number;
   /** time of the oldest and newest scan held (ms since the epoch); absent while empty */
@@ -100,6 +117,11 @@ export class ScanHistory {
   private bytes = 0;
   private scans = 0;
   private paused = false;
+  /** why the history stopped for good (a failure inside it), served as the reason there is none */
+  private failure: string | undefined;
+  /** policyKey() of what is held, and the policy it was held under */
+  private heldUnder = '';
+  private held: HistoryPolicy | undefined;
   /** where each record's body is built before it is compressed */
   private readonly scratch: EncodeScratch = { buf: Buffer.alloc(0) };
   private readonly level: number;
@@ -110,8 +132,8 @@ export class ScanHistory {
     private readonly scanner: Pick<ProcessScanner, 'procRoot' | 'backend'>,
     /** owner name of a uid (the scanned host's passwd) */
     private readonly owner: (uid: number) => string,
-    /** privacy.command_line in effect (the agent's, across reloads) */
-    private readonly privacy: () => CommandLinePrivacy,
+    /** the policy in effect (the agent's config, across reloads) */
+    private readonly policy: () => HistoryPolicy,
     /** the cycle interval in effect, for the header */
     private readonly intervalMs: () => number,
   ) {
@@ -125,6 +147,7 @@ export class ScanHistory {
       scans: this.scans,
       bytes: this.bytes,
       ...(this.paused ? { paused: 'memory' as const } : {}),
+      ...(this.failure ? { failed: this.failure } : {}),
       ...(first && last ? { fromMs: first.firstAtMs, toMs: last.lastAtMs } : {}),
       windowMs: this.s.windowMs,
       maxBytes: this.s.maxBytes,
@@ -139,6 +162,21 @@ export class ScanHistory {
    */
   pause(): void {
     this.paused = true;
+    this.drop();
+  }
+
+  /** Off until restart after a failure of its own: nothing held, `why` in the stats. */
+  fail(why: string): void {
+    this.failure = why;
+    this.drop();
+  }
+
+  get failed(): string | undefined {
+    return this.failure;
+  }
+
+  /** Give up every record (the identities stay named: the next record is a key record naming every row). */
+  private drop(): void {
     this.segments.length = 0;
     this.ref = undefined;
     this.bytes = 0;
@@ -158,16 +196,23 @@ export class ScanHistory {
 
   /** Add one scan as the scanner returned it (before anything else reads it). */
   append(b: ProcessBatch, hostFiles: HostFiles): void {
-    const privacy = this.privacy();
+    if (this.failure) return;
+    const policy = this.policy();
+    const under = policyKey(policy);
+    if (under !== this.heldUnder) {
+      // privacy, detail or bounds changed (a reload): what is held was stored under the old ones
+      this.drop();
+      this.heldUnder = under;
+      this.held = policy;
+    }
     for (let k = 0; k < b.freshRows.length; k++) {
       const i = b.freshRows[k]!;
-      const cmdline = b.freshCmdline[k]!;
-      const exe = b.freshExe[k]!;
       this.ids.set(b.pid[i]!, {
         start: b.startTicks[i]!,
         name: b.freshName[k]!,
-        cmdline: privacy.mode === 'keep' ? cmdline : (privacy.apply(cmdline, exe) ?? ''),
-        exe,
+        // as read (the scanner's own string); privacy applies when a record is written
+        cmdline: b.freshCmdline[k]!,
+        exe: b.freshExe[k]!,
         cgroup: b.freshCgroup[k]!,
         owner: b.freshOwner?.[k] ?? this.owner(b.uid[i]!),
         uid: b.uid[i]!,
@@ -180,10 +225,11 @@ export class ScanHistory {
     }
     const at = b.scannedAtMs;
     let seg = this.segments.at(-1);
+    const privacy = policy.privacy;
     // a new segment every eighth of the window, or of the byte cap (its key record not counted: on a
     // large host one key record may be more than an eighth of the cap)
     const key = !seg || at - seg.firstAtMs >= this.s.windowMs / 8 || seg.bytes - seg.keyBytes >= this.s.maxBytes / 8;
-    const rec = key ? this.keyBatch(b) : this.deltaBatch(b);
+    const rec = key ? this.keyBatch(b, privacy) : this.deltaBatch(b, privacy);
     const payload = encodeRecord(
       rec.batch,
       rec.owners,
@@ -208,7 +254,8 @@ export class ScanHistory {
 
   /** The history as a recording (header and scans file); undefined while it holds no scan. */
   snapshot(): HistorySnapshot | undefined {
-    if (this.scans === 0) return undefined;
+    const held = this.held;
+    if (this.scans === 0 || !held) return undefined;
     const first = this.segments[0]!;
     const last = this.segments.at(-1)!;
     const header: RecordingHeader = {
@@ -222,14 +269,14 @@ export class ScanHistory {
       intervalMs: this.intervalMs(),
       endianness: 'LE',
       scanOptions: {
-        detail: this.s.detail,
+        detail: held.detail,
         files: { status: true, io: true, fds: true },
         cgroup: true,
-        ...(this.s.bounded ? { bounded: true } : {}),
+        ...(held.bounded ? { bounded: true } : {}),
       },
       hostFiles: HOST_FILES,
       source: 'agent',
-      commandLine: this.privacy().mode,
+      commandLine: held.privacy.mode,
       complete: true,
       scans: this.scans,
       endedAt: new Date(last.lastAtMs).toISOString(),
@@ -258,7 +305,7 @@ export class ScanHistory {
    * strings (and the uid read when it was new where this scan did not read
    * it); forgets identities no longer listed.
    */
-  private keyBatch(b: ProcessBatch): { batch: ProcessBatch; owners: string[] } {
+  private keyBatch(b: ProcessBatch, privacy?: CommandLinePrivacy): { batch: ProcessBatch; owners: string[] } {
     const rows: number[] = [];
     const seen = new Map<number, Identity>();
     for (let i = 0; i < b.count; i++) {
@@ -276,7 +323,7 @@ export class ScanHistory {
     for (let k = 0; k < out.count; k++) {
       const id = seen.get(out.pid[k]!)!;
       out.freshName.push(id.name);
-      out.freshCmdline.push(id.cmdline);
+      out.freshCmdline.push(privacy ? leaving(privacy, id) : id.cmdline);
       out.freshExe.push(id.exe);
       out.freshCgroup.push(id.cgroup);
       owners.push(id.owner);
@@ -286,7 +333,7 @@ export class ScanHistory {
   }
 
   /** A record against the previous one: the scan's own fresh rows, with the stored (privacy-applied) strings. */
-  private deltaBatch(b: ProcessBatch): { batch: ProcessBatch; owners: string[] } {
+  private deltaBatch(b: ProcessBatch, privacy: CommandLinePrivacy): { batch: ProcessBatch; owners: string[] } {
     // every listed identity is known (the wrapper sees every scan from the first); one that is not is left out
     let all = true;
     for (let i = 0; i < b.count && all; i++) {
@@ -306,7 +353,7 @@ export class ScanHistory {
       const id = this.ids.get(b.pid[i]!)!;
       fresh.push(row);
       strings.name.push(id.name);
-      strings.cmdline.push(id.cmdline);
+      strings.cmdline.push(leaving(privacy, id));
       strings.exe.push(id.exe);
       strings.cgroup.push(id.cgroup);
       owners.push(id.owner);
@@ -323,6 +370,11 @@ export class ScanHistory {
       owners,
     };
   }
+}
+
+/** The command line as privacy.command_line lets it leave the host ('' when it may not). */
+function leaving(privacy: CommandLinePrivacy, id: Identity): string {
+  return privacy.mode === 'keep' ? id.cmdline : (privacy.apply(id.cmdline, id.exe) ?? '');
 }
 
 function knownRows(b: ProcessBatch, ids: Map<number, Identity>): number[] {

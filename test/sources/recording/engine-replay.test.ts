@@ -121,10 +121,10 @@ describe("an agent's scan history replays to the run that kept it", () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const clock = { t: T0 };
     const history = new ScanHistory(
-      { windowMs: 3_600_000, maxBytes: 64 << 20, detail: 'exported', bounded: false },
+      { windowMs: 3_600_000, maxBytes: 64 << 20 },
       { procRoot: root, backend: 'ts' },
       ownerResolver(root), // as the agent names owners (src/agent/history.ts)
-      () => new CommandLinePrivacy('keep'),
+      () => ({ privacy: new CommandLinePrivacy('keep'), detail: 'exported', bounded: false }),
       () => 10_000,
     );
     const scanner = new HistoryScanner(

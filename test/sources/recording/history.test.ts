@@ -15,7 +15,7 @@ import { advanceHost, generateHost } from '../../../src/harness/synth/index.js';
 import { type ProcessBatch, UNKNOWN } from '../../../src/sources/batch.js';
 import { ProcfsReader } from '../../../src/sources/procfs/reader.js';
 import { COLUMNS, HEADER_FILE, SCANS_FILE } from '../../../src/sources/recording/format.js';
-import { type HistorySnapshot, ScanHistory } from '../../../src/sources/recording/history.js';
+import { type HistoryPolicy, type HistorySnapshot, ScanHistory } from '../../../src/sources/recording/history.js';
 import { RecordingReader } from '../../../src/sources/recording/reader.js';
 import { ReplayScanner } from '../../../src/sources/recording/replay.js';
 import { CommandLinePrivacy } from '../../../src/util/privacy.js';
@@ -83,10 +83,10 @@ async function scanInto(
 
 function historyOf(windowMs: number, maxBytes: number, privacy = KEEP): ScanHistory {
   return new ScanHistory(
-    { windowMs, maxBytes, detail: 'exported', bounded: false },
+    { windowMs, maxBytes },
     { procRoot: host, backend: 'ts' },
     (uid) => `user${uid}`,
-    () => privacy,
+    () => ({ privacy, detail: 'exported', bounded: false }),
     () => 10_000,
   );
 }
@@ -181,6 +181,46 @@ describe('ScanHistory', () => {
     expect(r.next()!.batch.count).toBe(scans[1]!.count);
     r.close();
   }, 120_000);
+
+  it('a privacy or scan change (a reload) drops what was held under the old one: no raw command line is served after it', async () => {
+    const policy: HistoryPolicy = { privacy: KEEP, detail: 'all', bounded: false };
+    const history = new ScanHistory(
+      { windowMs: 3_600_000, maxBytes: 64 << 20 },
+      { procRoot: host, backend: 'ts' },
+      (uid) => `user${uid}`,
+      () => policy,
+      () => 10_000,
+    );
+    const reader = new ProcfsReader({ procRoot: host });
+    const before = await scanInto(history, 3, 19, reader);
+    expect(history.snapshot()!.header).toMatchObject({ commandLine: 'keep', scanOptions: { detail: 'all' } });
+    policy.privacy = new CommandLinePrivacy('hash', Buffer.alloc(32, 3));
+    policy.detail = 'exported';
+    await scanInto(history, 2, 19, reader);
+    reader.close();
+    const snap = history.snapshot()!;
+    // only the scans taken under the new policy, from a key record that names every row
+    expect(snap.header).toMatchObject({ scans: 2, commandLine: 'hash', scanOptions: { detail: 'exported' } });
+    const dir = path.join(tmp, 'reloaded');
+    writeSnapshot(snap, dir);
+    const r = RecordingReader.open(dir);
+    const first = r.next()!.batch;
+    r.close();
+    expect(first.freshRows.length).toBe(first.count);
+    const raw = before[0]!.freshCmdline.filter((c) => c.includes(' ') && c.length > 12);
+    expect(raw.length).toBeGreaterThan(20);
+    for (const c of raw) expect(first.freshCmdline.includes(c), c).toBe(false);
+  }, 120_000);
+
+  it('a failure of its own empties it and says why', async () => {
+    const history = historyOf(3_600_000, 64 << 20);
+    await scanInto(history, 2, 23);
+    history.fail('the scan history failed and is off until restart: boom');
+    expect(history.stats).toMatchObject({ scans: 0, bytes: 0, failed: expect.stringMatching(/boom/) });
+    expect(history.snapshot()).toBeUndefined();
+    await scanInto(history, 1, 23);
+    expect(history.snapshot()).toBeUndefined();
+  }, 60_000);
 
   it('keeps command lines only as privacy.command_line lets them leave the host', async () => {
     const salt = Buffer.alloc(32, 7);
