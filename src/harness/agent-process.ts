@@ -26,6 +26,8 @@ export interface RunningAgent {
   waitForLog(msg: RegExp, ms?: number): Promise<Record<string, unknown>>;
   /** the control server's URL (from its log line) */
   controlUrl(ms?: number): Promise<string>;
+  /** the OTLP receiver's URL, `…/v1/metrics` (from its log line) */
+  receiverUrl(ms?: number): Promise<string>;
   /** exit code and signal, once it exited */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL if still running (for afterEach/afterAll and a benchmark's finally) */
@@ -118,6 +120,7 @@ export function startAgent(args: string[], opts: StartOptions = {}): RunningAgen
     logs: () => lines,
     waitForLog,
     controlUrl: async (ms) => String((await waitForLog(/^control server listening$/, ms)).url),
+    receiverUrl: async (ms) => String((await waitForLog(/^otlp receiver listening$/, ms)).url),
     exited,
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

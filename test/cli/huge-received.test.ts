@@ -5,7 +5,6 @@
  * has no disk I/O sum from it (and no sum rounded), while the same
  * process's memory and CPU are still summed and exported.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -16,7 +15,7 @@ import type { ExportMetricsServiceRequest, KeyValue } from '../../src/otlp/model
 import { encodeRequest } from '../../src/otlp/proto.js';
 import { ProcessMetric } from '../../src/telemetry/names.js';
 import { fastTmpDir } from '../../src/util/tmp.js';
-import { CLI } from '../helpers/cli.js';
+import { startAgent } from '../helpers/cli.js';
 import { attr, isRollup, metric, pointValue, readRequests } from '../helpers/otlp-file.js';
 
 const tmp = fastTmpDir('nrdot-huge-received-');
@@ -24,22 +23,6 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const HUGE = '9223372036854775000';
 const T = [1_790_000_000_000, 1_790_000_010_000];
-
-function stderrOf(child: ChildProcess) {
-  let buf = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString();
-  });
-  return async (re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> => {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const m = re.exec(buf);
-      if (m) return m;
-      if (Date.now() > until) throw new Error(`no line matching ${re} in: ${buf}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-}
 
 const setStr = (attrs: KeyValue[], key: string, value: string) => {
   const kv = attrs.find((a) => a.key === key);
@@ -82,19 +65,12 @@ function withHuge(req: ExportMetricsServiceRequest, pids: number[]): ExportMetri
 describe('a received counter past 2^53', () => {
   it('adds nothing to its group sum; the process is still summed for its other values', async () => {
     const out = path.join(tmp, 'out.jsonl');
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'run',
-        '--no-scan',
-        ...['--cycles', '2', '--profile', 'aggressive'],
-        ...['--otlp-listen', '127.0.0.1:0', '--listen', 'off', '--export', `file:${out}`],
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const waitFor = stderrOf(child);
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const agent = startAgent([
+      'run',
+      '--no-scan',
+      ...['--cycles', '2', '--profile', 'aggressive'],
+      ...['--otlp-listen', '127.0.0.1:0', '--listen', 'off', '--export', `file:${out}`],
+    ]);
     const source = new HostmetricsSource({ processes: 200, hostName: 'h9', seed: 5, nowMs: T[0]! });
     const withIo = source
       .request(T[0]!)
@@ -102,9 +78,9 @@ describe('a received counter past 2^53', () => {
     const pids = withIo.slice(-2).map((rm) => Number(attr(rm, 'process.pid')));
     expect(pids).toHaveLength(2);
     try {
-      const [, url] = (await waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+\/v1\/metrics)"/))!;
+      const url = await agent.receiverUrl();
       for (const t of T) {
-        const res = await request(url!, {
+        const res = await request(url, {
           method: 'POST',
           headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
           body: gzipSync(encodeRequest(withHuge(source.request(t), pids))),
@@ -113,10 +89,10 @@ describe('a received counter past 2^53', () => {
         expect(res.statusCode).toBe(200);
       }
     } catch (e) {
-      child.kill('SIGTERM');
+      agent.kill();
       throw e;
     }
-    expect(await exited).toBe(0);
+    expect((await agent.exited).code, agent.stderr()).toBe(0);
 
     const all = readRequests(out).flatMap((r) => r.resourceMetrics);
     // rolled up (not kept): neither goes out as its own resource

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHost } from '../../src/harness/synth/index.js';
 import { nrdot, type RunningAgent, startAgent } from '../helpers/cli.js';
 import { mkTmp, rmTmp } from '../helpers/synth.js';
+import { until } from '../helpers/until.js';
 
 const TOKEN = 'history-test-token-0123456789';
 let tmp: string;
@@ -25,12 +26,11 @@ async function statusOf(u: string): Promise<{ cycles: number; history: Record<st
   return (await res.body.json()) as { cycles: number; history: Record<string, unknown> };
 }
 
-async function cyclesDone(u: string, n: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if ((await statusOf(u)).cycles >= n) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the agent at ${u} did not finish ${n} cycles in 30 s`);
+function cyclesDone(u: string, n: number): Promise<unknown> {
+  return until(`${n} cycles of the agent at ${u}`, async () => (await statusOf(u)).cycles >= n, {
+    ms: 30_000,
+    everyMs: 100,
+  });
 }
 
 beforeAll(async () => {
@@ -57,17 +57,19 @@ describe('nrdot optimize suggest --url', () => {
     expect(st.history.scans).toBeGreaterThanOrEqual(4);
     expect(st.history.bytes).toBeGreaterThan(0);
     expect(Date.parse(String(st.history.to))).toBeGreaterThan(Date.parse(String(st.history.from)));
+    const scratch = path.join(tmp, 'tmpdir');
+    fs.mkdirSync(scratch);
     const r = await nrdot(
       ['optimize', 'suggest', '--url', url, '--token-file', tokenFile, '--target-cost', '1', '--min-visibility', '0.5'],
-      { env: { NRDOT_TOKEN: '' } },
+      { env: { NRDOT_TOKEN: '', TMPDIR: scratch } },
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       new RegExp(`^searched 4 profiles in \\d+ runs over the scan history of the agent at ${url} \\(\\d+ scans of `),
     );
     expect(r.stdout).toMatch(/^suggested: \w+/m);
-    // the history is fetched into a temporary directory that does not outlive the command
-    expect(r.stderr).not.toMatch(/error/i);
+    // the history is fetched into a temporary directory (of TMPDIR) that does not outlive the command
+    expect(fs.readdirSync(scratch)).toEqual([]);
   }, 120_000);
 
   it('JSON: the caveats of a history the agent read only in part are listed', async () => {
@@ -82,7 +84,12 @@ describe('nrdot optimize suggest --url', () => {
     const j = JSON.parse(r.stdout) as { source: string; caveats: string[]; best: { profile: string } };
     expect(j.source).toMatch(/scan history of the agent/);
     expect(j.best.profile).toBe('conservative');
-    expect(Array.isArray(j.caveats)).toBe(true);
+    // the agent ran balanced with scan.detail: exported; conservative exports processes it did not read in full
+    expect(j.caveats).toEqual([
+      expect.stringMatching(
+        /^the agent reads status, io and fd\/ only of the processes it exports .* of the rows the suggestion reads in detail lacked them/,
+      ),
+    ]);
   }, 120_000);
 
   it('the history needs the token: none, a wrong one, and a request without one are refused', async () => {
@@ -98,6 +105,22 @@ describe('nrdot optimize suggest --url', () => {
     });
     expect(wrong.code).toBe(4);
     expect(wrong.stderr).toMatch(/wrong token/);
+    const loose = path.join(tmp, 'loose-token');
+    fs.writeFileSync(loose, TOKEN, { mode: 0o644 });
+    fs.chmodSync(loose, 0o644);
+    const empty = path.join(tmp, 'empty-token');
+    fs.writeFileSync(empty, '', { mode: 0o600 });
+    for (const [file, why] of [
+      [path.join(tmp, 'no-such-token'), /no-such-token/],
+      [loose, /loose-token has mode 644/],
+      [empty, /empty-token/],
+    ] as const) {
+      const r = await nrdot(['optimize', 'suggest', '--url', url, '--token-file', file, '--target-cost', '1'], {
+        env: { NRDOT_TOKEN: '' },
+      });
+      expect(r.code, file).toBe(2);
+      expect(r.stderr, file).toMatch(why);
+    }
     const plain = await request(`${url}/api/history`);
     expect(plain.statusCode).toBe(401);
     expect(((await plain.body.json()) as { error: string }).error).toMatch(/bearer token/);

@@ -151,6 +151,28 @@ describe('receiver.max_connections (and server.max_connections)', () => {
   ]);
 });
 
+describe('scan.history', () => {
+  const history = (line: string, key: string, why: string): Case => [`scan:\n  history:\n    ${line}\n`, key, why];
+  refusedNaming([
+    history('window: 25h', 'scan.history.window', 'at most 24h'),
+    history('window: -5', 'scan.history.window', '>0'),
+    history('window: soon', 'scan.history.window', 'expected a duration'),
+    history('max_mib: 0', 'scan.history.max_mib', '>0'),
+    history('max_mib: -1', 'scan.history.max_mib', '>0'),
+    history('max_mib: 4097', 'scan.history.max_mib', '<=4096'),
+  ]);
+  it('an unknown key under it is named; 0, 0s and 24h load', () => {
+    const { file, e } = refusal('scan:\n  history:\n    colour: red\n');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain(`${file}: unknown key 'scan.history.colour'`);
+    for (const w of ['0', '0s', '24h']) {
+      expect(loadConfig(write(`scan:\n  history:\n    window: ${w}\n`)).config.scan.history.window).toBe(
+        w === '0' ? 0 : w,
+      );
+    }
+  });
+});
+
 describe('the good values of the same keys load', () => {
   it('and `nrdot config validate` exits 2 naming the key for a bad one', async () => {
     const good = [
