@@ -48,10 +48,9 @@ export function withHistory(
     d.intervalMs,
   );
   const hostFiles = reader instanceof ReplayScanner ? () => reader.hostFiles : () => readHostFiles(reader.procRoot);
-  const scanner = new HistoryScanner(reader, history, hostFiles, (e) => {
-    history.fail(`the scan history failed and is off until restart: ${(e as Error)?.message ?? String(e)}`);
-    d.logger.warn({ err: e }, 'the scan history failed and is off until restart (scans and exports go on)');
-  });
+  const scanner = new HistoryScanner(reader, history, hostFiles, (e) =>
+    d.logger.warn({ err: e }, 'the scan history failed and is off until restart (scans and exports go on)'),
+  );
   return { scanner, history };
 }
 

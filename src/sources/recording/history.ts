@@ -22,6 +22,7 @@
  * drop), the mode named in the header.
  */
 import * as os from 'node:os';
+import { PidRows } from '../../core/pid-rows.js';
 import type { CommandLinePrivacy } from '../../util/privacy.js';
 import { VERSION } from '../../util/version.js';
 import { allocBatch, type ProcessBatch, UNKNOWN } from '../batch.js';
@@ -220,7 +221,7 @@ export class ScanHistory {
     }
     if (this.paused) {
       // only the names of identities are kept (for the key record after resume), and only of listed ones
-      if (this.ids.size > b.count * 1.5) this.keyBatch(b);
+      if (this.ids.size > b.count * 1.5) this.pruneIds(b);
       return;
     }
     const at = b.scannedAtMs;
@@ -300,30 +301,32 @@ export class ScanHistory {
     }
   }
 
+  /** The rows whose identity the history knows; identities no longer listed are forgotten. */
+  private pruneIds(b: ProcessBatch): number[] {
+    const rows = knownRows(b, this.ids);
+    if (this.ids.size > rows.length) {
+      const keep = new Map<number, Identity>();
+      for (const i of rows) keep.set(b.pid[i]!, this.ids.get(b.pid[i]!)!);
+      this.ids.clear();
+      for (const [pid, id] of keep) this.ids.set(pid, id);
+    }
+    return rows;
+  }
+
   /**
    * A key record: every row whose identity the history knows, each with its
    * strings (and the uid read when it was new where this scan did not read
    * it); forgets identities no longer listed.
    */
-  private keyBatch(b: ProcessBatch, privacy?: CommandLinePrivacy): { batch: ProcessBatch; owners: string[] } {
-    const rows: number[] = [];
-    const seen = new Map<number, Identity>();
-    for (let i = 0; i < b.count; i++) {
-      const id = this.ids.get(b.pid[i]!);
-      if (id && id.start === b.startTicks[i]) {
-        rows.push(i);
-        seen.set(b.pid[i]!, id);
-      }
-    }
-    this.ids.clear();
-    for (const [pid, id] of seen) this.ids.set(pid, id);
+  private keyBatch(b: ProcessBatch, privacy: CommandLinePrivacy): { batch: ProcessBatch; owners: string[] } {
+    const rows = this.pruneIds(b);
     const out = subBatch(b, rows);
     const owners: string[] = [];
     out.freshRows = Int32Array.from(rows, (_, k) => k);
     for (let k = 0; k < out.count; k++) {
-      const id = seen.get(out.pid[k]!)!;
+      const id = this.ids.get(out.pid[k]!)!;
       out.freshName.push(id.name);
-      out.freshCmdline.push(privacy ? leaving(privacy, id) : id.cmdline);
+      out.freshCmdline.push(leaving(privacy, id));
       out.freshExe.push(id.exe);
       out.freshCgroup.push(id.cgroup);
       owners.push(id.owner);
@@ -335,21 +338,17 @@ export class ScanHistory {
   /** A record against the previous one: the scan's own fresh rows, with the stored (privacy-applied) strings. */
   private deltaBatch(b: ProcessBatch, privacy: CommandLinePrivacy): { batch: ProcessBatch; owners: string[] } {
     // every listed identity is known (the wrapper sees every scan from the first); one that is not is left out
-    let all = true;
-    for (let i = 0; i < b.count && all; i++) {
-      const id = this.ids.get(b.pid[i]!);
-      all = id !== undefined && id.start === b.startTicks[i];
-    }
-    const out = all ? b : subBatch(b, knownRows(b, this.ids));
+    const rows = knownRows(b, this.ids);
+    const all = rows.length === b.count;
+    const out = all ? b : subBatch(b, rows);
+    const rowOf = all ? undefined : new PidRows(out.pid, out.count);
     const fresh: number[] = [];
-    const rowOf = all ? undefined : new Map<number, number>();
-    if (rowOf) for (let k = 0; k < out.count; k++) rowOf.set(out.pid[k]!, k);
     const owners: string[] = [];
     const strings = { name: [] as string[], cmdline: [] as string[], exe: [] as string[], cgroup: [] as string[] };
     for (let k = 0; k < b.freshRows.length; k++) {
       const i = b.freshRows[k]!;
       const row = rowOf ? rowOf.get(b.pid[i]!) : i;
-      if (row === undefined) continue;
+      if (row < 0) continue;
       const id = this.ids.get(b.pid[i]!)!;
       fresh.push(row);
       strings.name.push(id.name);
@@ -374,7 +373,7 @@ export class ScanHistory {
 
 /** The command line as privacy.command_line lets it leave the host ('' when it may not). */
 function leaving(privacy: CommandLinePrivacy, id: Identity): string {
-  return privacy.mode === 'keep' ? id.cmdline : (privacy.apply(id.cmdline, id.exe) ?? '');
+  return privacy.apply(id.cmdline, id.exe) ?? '';
 }
 
 function knownRows(b: ProcessBatch, ids: Map<number, Identity>): number[] {
@@ -402,13 +401,12 @@ function subBatch(b: ProcessBatch, rows: readonly number[]): ProcessBatch {
 
 /**
  * The agent's scanner with its scans appended to a history. The history's
- * own failures never fail a scan: they are reported once to `onError` and
- * the history stops.
+ * own failures never fail a scan: the history is emptied and off
+ * (`ScanHistory.fail`, its reason served), and `onError` is told once.
  */
 export class HistoryScanner implements ProcessScanner {
   readonly backend: ProcessScanner['backend'];
   readonly procRoot: string;
-  private failed = false;
 
   constructor(
     private readonly inner: ProcessScanner,
@@ -422,13 +420,12 @@ export class HistoryScanner implements ProcessScanner {
 
   async scan(opts?: ScanOptions): Promise<ProcessBatch> {
     const b = await this.inner.scan(opts);
-    if (!this.failed) {
-      try {
-        this.history.append(b, this.hostFiles());
-      } catch (e) {
-        this.failed = true;
-        this.onError(e);
-      }
+    if (this.history.failed) return b;
+    try {
+      this.history.append(b, this.hostFiles());
+    } catch (e) {
+      this.history.fail(`the scan history failed and is off until restart: ${(e as Error)?.message ?? String(e)}`);
+      this.onError(e);
     }
     return b;
   }

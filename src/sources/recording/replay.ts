@@ -61,8 +61,6 @@ export class RecordingEnded extends NrdotError {
   }
 }
 
-type Strings = IdentityStrings;
-
 interface Known {
   start: number;
   seenGen: number;
@@ -87,7 +85,7 @@ export class ReplayScanner implements ProcessScanner {
   private readonly loop: boolean;
   private readonly hostName: string | undefined;
   /** strings of every identity present in the last recorded scan, by pid */
-  private readonly strings = new Map<number, Strings>();
+  private readonly strings = new Map<number, IdentityStrings>();
   private readonly known = new Map<number, Known>();
   private readonly prevCpu = new Map<number, PrevCpu>();
   private gen = 0;
@@ -208,7 +206,7 @@ export class ReplayScanner implements ProcessScanner {
     }
   }
 
-  private stringsOf(pid: number, start: number): Strings {
+  private stringsOf(pid: number, start: number): IdentityStrings {
     const s = this.strings.get(pid);
     if (!s || s.start !== start) {
       const r = this.reader;

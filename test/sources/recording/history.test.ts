@@ -15,7 +15,12 @@ import { advanceHost, generateHost } from '../../../src/harness/synth/index.js';
 import { type ProcessBatch, UNKNOWN } from '../../../src/sources/batch.js';
 import { ProcfsReader } from '../../../src/sources/procfs/reader.js';
 import { COLUMNS, HEADER_FILE, SCANS_FILE } from '../../../src/sources/recording/format.js';
-import { type HistoryPolicy, type HistorySnapshot, ScanHistory } from '../../../src/sources/recording/history.js';
+import {
+  type HistoryPolicy,
+  HistoryScanner,
+  type HistorySnapshot,
+  ScanHistory,
+} from '../../../src/sources/recording/history.js';
 import { RecordingReader } from '../../../src/sources/recording/reader.js';
 import { ReplayScanner } from '../../../src/sources/recording/replay.js';
 import { CommandLinePrivacy } from '../../../src/util/privacy.js';
@@ -220,6 +225,37 @@ describe('ScanHistory', () => {
     expect(history.snapshot()).toBeUndefined();
     await scanInto(history, 1, 23);
     expect(history.snapshot()).toBeUndefined();
+  }, 60_000);
+
+  it('wrapped around a scanner, its failure never fails a scan: it is emptied, off, and reported once', async () => {
+    let calls = 0;
+    const history = new ScanHistory(
+      { windowMs: 3_600_000, maxBytes: 64 << 20 },
+      { procRoot: host, backend: 'ts' },
+      (uid) => `user${uid}`,
+      () => {
+        calls++;
+        if (calls === 2) throw new Error('boom');
+        return { privacy: KEEP, detail: 'all', bounded: false };
+      },
+      () => 10_000,
+    );
+    const errors: unknown[] = [];
+    const scanner = new HistoryScanner(
+      new ProcfsReader({ procRoot: host }),
+      history,
+      () => ({}),
+      (e) => errors.push(e),
+    );
+    try {
+      for (let k = 0; k < 3; k++) expect((await scanner.scan()).count).toBeGreaterThan(100);
+    } finally {
+      scanner.close();
+    }
+    expect(errors).toHaveLength(1);
+    expect(history.failed).toMatch(/off until restart: boom/);
+    expect(history.snapshot()).toBeUndefined();
+    expect(calls).toBe(2);
   }, 60_000);
 
   it('keeps command lines only as privacy.command_line lets them leave the host', async () => {
