@@ -14,7 +14,8 @@ import type { ExportHealth } from '../exporters/otlp/queued.js';
 import { DROP_REASONS } from '../exporters/queue/index.js';
 import { addDelivery, type ExporterDelivery, exporterDelivery, type QueueFigures, queueFigures } from './delivery.js';
 
-function hasHealth(e: Exporter): e is Exporter & { health(): ExportHealth } {
+/** An exporter that reports its queue's health (the queued OTLP exporter). */
+export function hasHealth(e: Exporter): e is Exporter & { health(): ExportHealth } {
   return typeof (e as { health?: unknown }).health === 'function';
 }
 

@@ -41,7 +41,7 @@ import { type CreateExporterOptions, createExporter, type ExportSpec, parseExpor
 import type { ExportMetricsServiceRequest } from '../otlp/model.js';
 import type { ExportOutcome, ExportSink } from '../pipeline/types.js';
 import type { ExporterDelivery } from './delivery.js';
-import { SinkTotals } from './sink-totals.js';
+import { hasHealth, SinkTotals } from './sink-totals.js';
 
 interface Slot {
   exporter: Exporter;
@@ -71,10 +71,6 @@ function startFailure(name: string, e: unknown): NrdotError {
   const code = e instanceof NrdotError ? e.code : ErrorCodes.RUNTIME;
   const why = e instanceof Error ? e.message : String(e);
   return new NrdotError(code, `exporter ${name} could not start: ${why}`, { cause: e });
-}
-
-function hasHealth(e: Exporter): e is Exporter & { health(): ExportHealth } {
-  return typeof (e as { health?: unknown }).health === 'function';
 }
 
 /** A new set of exporters, built beside the running ones and not started. */

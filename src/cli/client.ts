@@ -82,8 +82,7 @@ export async function agentRequest(url: string, path: string, opts: AgentRequest
       bodyTimeout: timeout,
     });
     const text = await res.body.text();
-    const ct = res.headers['content-type'];
-    return { status: res.statusCode, contentType: (Array.isArray(ct) ? ct[0] : ct) ?? '', text };
+    return { status: res.statusCode, contentType: firstHeader(res.headers['content-type']) ?? '', text };
   } catch (e) {
     throw requestFailed(e, target);
   }
@@ -102,6 +101,20 @@ export function requestFailed(e: unknown, target: URL): NrdotError {
   return new NrdotError(ErrorCodes.RUNTIME, `request to the agent at ${target.href} failed: ${(e as Error).message}`, {
     cause: e,
   });
+}
+
+/** The first value of a response header (undici gives a list for a repeated one). */
+export function firstHeader(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/**
+ * The agent's token for a command (`--token-file`, or the variable
+ * `server.token_env` names), and how to give one (for messages).
+ */
+export function agentToken(tokenFile: string | undefined): { token: string | undefined; howTo: string } {
+  const env = defaultConfig().server.token_env;
+  return { token: loadToken({ file: tokenFile, env }), howTo: `pass --token-file FILE${env ? ` or set ${env}` : ''}` };
 }
 
 /** The server's `{"error": ...}` message, or the start of the body. */
@@ -161,8 +174,7 @@ export async function putToAgent<T>(
   body: unknown,
   tokenFile: string | undefined,
 ): Promise<T> {
-  const env = defaultConfig().server.token_env;
-  const token = loadToken({ file: tokenFile, env });
+  const { token, howTo } = agentToken(tokenFile);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const user = localUser();
@@ -171,7 +183,7 @@ export async function putToAgent<T>(
     return await agentJson<T>(agentUrl(url), route, { method: 'PUT', headers, body: JSON.stringify(body) });
   } catch (e) {
     if (token === undefined && e instanceof NrdotError && /HTTP 401/.test(e.message)) {
-      throw new NrdotError(e.code, `${e.message}; pass --token-file FILE${env ? ` or set ${env}` : ''}`);
+      throw new NrdotError(e.code, `${e.message}; ${howTo}`);
     }
     throw e;
   }

@@ -10,21 +10,15 @@ import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
-import { defaultConfig } from '../config/load.js';
 import { ErrorCodes, NrdotError } from '../core/errors.js';
 import { HISTORY_CONTENT_TYPE, HISTORY_HEADER } from '../server/history-api.js';
-import { loadToken } from '../server/token.js';
 import { HEADER_FILE, type RecordingHeader, SCANS_FILE } from '../sources/recording/format.js';
 import { RecordingReader } from '../sources/recording/reader.js';
-import { baseUrl, expectOk, requestFailed } from './client.js';
+import { agentToken, baseUrl, expectOk, firstHeader, requestFailed } from './client.js';
 
 const ROUTE = '/api/history';
 /** the most an agent may hold (scan.history.max_mib at most 4096) and its file header */
 const MAX_HISTORY_BYTES = 4096 * 1024 * 1024 + 16;
-
-function header(h: string | string[] | undefined): string | undefined {
-  return Array.isArray(h) ? h[0] : h;
-}
 
 /**
  * Fetch `url`'s history into `dir` (which must exist and be empty). Returns
@@ -33,13 +27,9 @@ function header(h: string | string[] | undefined): string | undefined {
  * reason.
  */
 export async function fetchHistory(url: string, tokenFile: string | undefined, dir: string): Promise<RecordingHeader> {
-  const env = defaultConfig().server.token_env;
-  const token = loadToken({ file: tokenFile, env });
+  const { token, howTo } = agentToken(tokenFile);
   if (token === undefined) {
-    throw new NrdotError(
-      ErrorCodes.USAGE,
-      `--url: the agent serves its scan history only with its token: pass --token-file FILE${env ? ` or set ${env}` : ''}`,
-    );
+    throw new NrdotError(ErrorCodes.USAGE, `--url: the agent serves its scan history only with its token: ${howTo}`);
   }
   const base = baseUrl(url);
   const target = new URL(ROUTE, base);
@@ -55,7 +45,7 @@ export async function fetchHistory(url: string, tokenFile: string | undefined, d
   }
   if (res.statusCode !== 200) {
     const text = await res.body.text();
-    const ct = header(res.headers['content-type']) ?? '';
+    const ct = firstHeader(res.headers['content-type']) ?? '';
     if (res.statusCode === 404 && ct.startsWith('application/json')) {
       // the route exists but the agent keeps no history: its reason, as it gave it
       let msg: unknown;
@@ -70,8 +60,8 @@ export async function fetchHistory(url: string, tokenFile: string | undefined, d
     }
     expectOk({ status: res.statusCode, contentType: ct, text }, url, ROUTE);
   }
-  const ct = header(res.headers['content-type']) ?? '';
-  const encoded = header(res.headers[HISTORY_HEADER]);
+  const ct = firstHeader(res.headers['content-type']) ?? '';
+  const encoded = firstHeader(res.headers[HISTORY_HEADER]);
   if (!ct.startsWith(HISTORY_CONTENT_TYPE) || !encoded) {
     await res.body.dump();
     throw new NrdotError(ErrorCodes.RUNTIME, `${target.href} did not answer a scan history: is it an nrdot agent?`);
@@ -87,7 +77,7 @@ export async function fetchHistory(url: string, tokenFile: string | undefined, d
     await res.body.dump();
     throw new NrdotError(ErrorCodes.RUNTIME, `${target.href}: the ${HISTORY_HEADER} header is not a recording header`);
   }
-  const declared = Number(header(res.headers['content-length']));
+  const declared = Number(firstHeader(res.headers['content-length']));
   if (Number.isFinite(declared) && declared > MAX_HISTORY_BYTES) {
     await res.body.dump();
     throw new NrdotError(

@@ -15,17 +15,12 @@ import { COMMAND_LINE_MODES } from '../util/privacy.js';
 const tier = z.enum(TIERS);
 
 import { durationMs } from './duration.js';
-import { duration, durationString } from './duration-schema.js';
+import { duration, durationAtMost, durationString } from './duration-schema.js';
 
 export { duration, durationMs };
 
 /** A duration, or 0 (e.g. `fsync_interval: 0` = on every write). */
 export const durationOrZero = z.union([z.literal(0), z.literal('0'), z.number().positive(), durationString]);
-
-/** A value the duration schema itself rejects (zod still runs the refinements after it: they must not throw). */
-function malformedDuration(v: unknown): boolean {
-  return typeof v === 'string' && v !== '0' && !/^\d+(\.\d+)?(ms|s|m|h)$/.test(v);
-}
 
 export function durationOrZeroMs(v: string | number): number {
   return v === 0 || v === '0' ? 0 : durationMs(v);
@@ -334,11 +329,9 @@ export const configSchema = z.strictObject({
       z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 30s, 500ms or 2m, or 0'),
     ]),
     history: z.strictObject({
-      window: durationOrZero
-        .refine((v) => malformedDuration(v) || durationOrZeroMs(v) <= 86_400_000, 'must be at most 24h')
-        .describe(
-          'how far back the agent keeps its scans in memory for `nrdot optimize suggest --url` (GET /api/history); 0 = keep none',
-        ),
+      window: durationAtMost('24h', durationOrZero).describe(
+        'how far back the agent keeps its scans in memory for `nrdot optimize suggest --url` (GET /api/history); 0 = keep none',
+      ),
       max_mib: z
         .number()
         .positive()
