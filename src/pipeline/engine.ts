@@ -10,7 +10,7 @@ import { Frame, FrameBuffers } from '../core/frame.js';
 import { IdentityTable } from '../core/identity.js';
 import type { ProcessBatch } from '../sources/batch.js';
 import { ownerResolver } from '../sources/procfs/users.js';
-import { ProfileSelection } from './profile.js';
+import { type ProfileOverride, ProfileSelection } from './profile.js';
 import { checkCoverage, cycleReport, cycleResult } from './report.js';
 import type { CycleContext } from './stage.js';
 import { StageTimer } from './stage.js';
@@ -96,7 +96,7 @@ export class Engine {
   }
 
   /** Hand the stages `fn(name, profile)` instead of the configured profile from the next cycle on (undefined: stop). */
-  setProfileOverride(fn: ((name: string, p: ProfileConfig) => ProfileConfig) | undefined): void {
+  setProfileOverride(fn: ProfileOverride | undefined): void {
     this.profile.override = fn;
   }
 

@@ -15,7 +15,7 @@ import type { Logger } from '../core/log.js';
 import type { AuditLog, ConfigAuditEntry } from './audit.js';
 import { claimedBy, UNAUTHENTICATED } from './profile-api.js';
 import { BodyTooLarge, readBody, sendError, sendJson } from './respond.js';
-import { tokenMatches } from './token.js';
+import { checkBearer } from './token.js';
 import type { AgentControl } from './types.js';
 
 export interface ConfigApiDeps {
@@ -86,15 +86,9 @@ async function admit(
     );
     return undefined;
   }
-  const m = /^Bearer +(.+?) *$/i.exec(req.headers.authorization ?? '');
-  if (!m) {
-    await refuse(req, res, d, action, 401, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>', {
-      'www-authenticate': 'Bearer realm="nrdot"',
-    });
-    return undefined;
-  }
-  if (!tokenMatches(m[1]!, d.token)) {
-    await refuse(req, res, d, action, 403, 'forbidden', 'wrong token');
+  const refused = checkBearer(req.headers.authorization, d.token);
+  if (refused) {
+    await refuse(req, res, d, action, refused.status, refused.outcome, refused.message, refused.headers);
     return undefined;
   }
   let body: Buffer;

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../core/log.js';
 import type { AuthLimiter } from './auth-limit.js';
 import { sendError } from './respond.js';
-import { tokenMatches } from './token.js';
+import { checkBearer } from './token.js';
 import type { AgentControl } from './types.js';
 
 export const HISTORY_CONTENT_TYPE = 'application/vnd.nrdot.recording';
@@ -57,13 +57,8 @@ export function getHistory(req: IncomingMessage, res: ServerResponse, d: History
       'the scan history is served only with a token configured (start the agent with NRDOT_TOKEN or a token file): it holds every process name and command line',
     );
   }
-  const m = /^Bearer +(.+?) *$/i.exec(req.headers.authorization ?? '');
-  if (!m) {
-    return refuse(401, 'missing bearer token: send Authorization: Bearer <token>', {
-      'www-authenticate': 'Bearer realm="nrdot"',
-    });
-  }
-  if (!tokenMatches(m[1]!, d.token)) return refuse(403, 'wrong token');
+  const refused = checkBearer(req.headers.authorization, d.token);
+  if (refused) return refuse(refused.status, refused.message, refused.headers);
   d.limiter.succeeded(remote);
   const h = d.control.history?.();
   if (!h) return answer(res, 404, 'this agent keeps no scan history');

@@ -14,7 +14,7 @@ import type { Logger } from '../core/log.js';
 import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js';
 import type { AuthLimiter } from './auth-limit.js';
 import { BodyTooLarge, readBody, sendError, sendJson } from './respond.js';
-import { tokenMatches } from './token.js';
+import { checkBearer } from './token.js';
 import type { AgentControl } from './types.js';
 
 export interface ProfileApiDeps {
@@ -121,33 +121,8 @@ export async function putProfile(req: IncomingMessage, res: ServerResponse, d: P
       'profile changes are disabled: no token configured (start the agent with NRDOT_TOKEN or a token file)',
     );
   }
-  const auth = req.headers.authorization;
-  if (!auth) {
-    return finish(
-      401,
-      'unauthorized',
-      'missing bearer token: send Authorization: Bearer <token>',
-      {},
-      {
-        'www-authenticate': 'Bearer realm="nrdot"',
-      },
-    );
-  }
-  const m = /^Bearer +(.+?) *$/i.exec(auth);
-  if (!m) {
-    return finish(
-      401,
-      'unauthorized',
-      'the Authorization header must be Bearer <token>',
-      {},
-      {
-        'www-authenticate': 'Bearer realm="nrdot", error="invalid_request"',
-      },
-    );
-  }
-  if (!tokenMatches(m[1]!, d.token)) {
-    return finish(403, 'forbidden', 'wrong token');
-  }
+  const refused = checkBearer(req.headers.authorization, d.token);
+  if (refused) return finish(refused.status, refused.outcome, refused.message, {}, refused.headers);
   who = d.identity;
   d.limiter.succeeded(remote);
 

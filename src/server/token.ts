@@ -87,3 +87,38 @@ export function tokenIdentity(src: TokenSource): string {
 
 /** The identity when no token is configured (every change is refused then). */
 export const UNAUTHENTICATED_IDENTITY = 'unauthenticated';
+
+/** Why a request's bearer token is refused: HTTP status, audit outcome, message, headers. */
+export interface BearerRefusal {
+  status: 401 | 403;
+  outcome: 'unauthorized' | 'forbidden';
+  message: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The Authorization header checked against the token: undefined when it
+ * matches, else the refusal every guarded route answers (401 with
+ * WWW-Authenticate for a missing or malformed header, 403 for a wrong token).
+ */
+export function checkBearer(authorization: string | undefined, token: string): BearerRefusal | undefined {
+  if (!authorization) {
+    return {
+      status: 401,
+      outcome: 'unauthorized',
+      message: 'missing bearer token: send Authorization: Bearer <token>',
+      headers: { 'www-authenticate': 'Bearer realm="nrdot"' },
+    };
+  }
+  const m = /^Bearer +(.+?) *$/i.exec(authorization);
+  if (!m) {
+    return {
+      status: 401,
+      outcome: 'unauthorized',
+      message: 'the Authorization header must be Bearer <token>',
+      headers: { 'www-authenticate': 'Bearer realm="nrdot", error="invalid_request"' },
+    };
+  }
+  if (!tokenMatches(m[1]!, token)) return { status: 403, outcome: 'forbidden', message: 'wrong token', headers: {} };
+  return undefined;
+}
