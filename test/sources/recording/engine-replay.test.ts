@@ -56,6 +56,21 @@ function engineOver(scanner: ProcessScanner, out: string, clock: { t: number }, 
   });
 }
 
+/** A second engine over the replay of `dir`, from T0, CYCLES cycles, to the end of the recording. */
+async function replayed(dir: string, out: string, clock: { t: number }, profile: string): Promise<ReplayScanner> {
+  clock.t = T0;
+  const replay = ReplayScanner.open(dir);
+  const again = engineOver(replay, out, clock, profile);
+  await again.start();
+  for (let c = 0; c < CYCLES; c++) {
+    await again.cycle();
+    clock.t += 10_000;
+  }
+  await again.shutdown();
+  expect(replay.ended).toBe(true);
+  return replay;
+}
+
 /** Every request of the replay equals the live run's, but for nrdot's own telemetry; and processes were exported. */
 function expectSameExports(liveOut: string, replayOut: string): void {
   const liveReqs = readRequests(liveOut);
@@ -95,17 +110,8 @@ describe('replay = the live run it recorded', () => {
       rec.close();
       await live.shutdown();
 
-      clock.t = T0;
       const replayOut = path.join(tmp, `${profile}-replay.jsonl`);
-      const replay = ReplayScanner.open(recDir);
-      const again = engineOver(replay, replayOut, clock, profile);
-      await again.start();
-      for (let c = 0; c < CYCLES; c++) {
-        await again.cycle();
-        clock.t += 10_000;
-      }
-      await again.shutdown();
-      expect(replay.ended).toBe(true);
+      await replayed(recDir, replayOut, clock, profile);
 
       expectSameExports(liveOut, replayOut);
       fs.rmSync(root, { recursive: true, force: true });
@@ -152,17 +158,8 @@ describe("an agent's scan history replays to the run that kept it", () => {
     fs.writeFileSync(path.join(dir, HEADER_FILE), JSON.stringify(snap.header));
     fs.writeFileSync(path.join(dir, SCANS_FILE), Buffer.concat(snap.chunks));
 
-    clock.t = T0;
     const replayOut = path.join(tmp, 'history-replay.jsonl');
-    const replay = ReplayScanner.open(dir);
-    const again = engineOver(replay, replayOut, clock, 'balanced');
-    await again.start();
-    for (let c = 0; c < CYCLES; c++) {
-      await again.cycle();
-      clock.t += 10_000;
-    }
-    await again.shutdown();
-    expect(replay.ended).toBe(true);
+    const replay = await replayed(dir, replayOut, clock, 'balanced');
     // the config the agent ran asks for no detail the history lacks
     expect(replay.detailAsked).toBeGreaterThan(0);
     expect(replay.detailMissing).toBe(0);
